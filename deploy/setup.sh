@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages cloze builds and tests against.
+# Idempotent: when every package is already present it only checks and exits.
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap          # Bazel 4.2.3, works offline with the stand-ins in third_party/
+  build-essential pkg-config
+  protobuf-compiler libprotobuf-dev
+  protobuf-compiler-grpc libgrpc++-dev
+  libabsl-dev
+  librocksdb-dev
+  libopenmpi-dev openmpi-bin
+  prometheus-cpp-dev
+  libgtest-dev libgmock-dev
+  libopenblas-dev
+  libsentencepiece-dev
+  python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

@@ -1,0 +1,58 @@
+// Multi-head self-attention with a key padding mask, and its masked softmax.
+//
+// Shapes (B = batch, T = sequence length, C = hidden size, NH = heads, D = C / NH):
+//   qkv      (B, T, 3C)   query, key and value projections side by side; head h reads
+//                         columns [h·D, (h+1)·D) of each third.
+//   key_mask (B, T)       1 for a real token, 0 for padding: padded keys get probability 0.
+//   probs    (B, NH, T, T) softmax(Q·Kᵀ/√D) over keys, saved by forward for backward
+//                         (before dropout; the dropout mask is regenerated).
+//   out      (B, T, C)    context vectors, heads concatenated.
+// Dropout on the probabilities uses element index ((b·NH + h)·T + i)·T + j.
+//
+// Forward overwrites out and probs. Backward ADDS into dqkv (B, T, 3C).
+// The *_reference versions are plain loops (the oracle); attention_forward/backward use
+// BLAS per (batch, head) and are what the model runs.
+#ifndef CLOZE_KERNELS_CPU_ATTENTION_H_
+#define CLOZE_KERNELS_CPU_ATTENTION_H_
+
+#include <cstdint>
+
+#include "kernels/cpu/dropout.h"
+
+namespace cloze::cpu {
+
+struct AttentionShape {
+  int64_t batch = 0;
+  int64_t seq = 0;
+  int64_t hidden = 0;
+  int64_t heads = 0;
+
+  int64_t head_dim() const { return hidden / heads; }
+};
+
+// probs (rows, t) = softmax of scores (rows, t) over the t keys, with keys where
+// key_mask[j] == 0 excluded (probability 0). A row with no real key is all zeros.
+template <typename T>
+void masked_softmax_forward(T* probs, const T* scores, const int32_t* key_mask, int64_t rows,
+                            int64_t t);
+// dscores (rows, t) += probs ⊙ (dprobs − Σ_j dprobs·probs), row by row.
+template <typename T>
+void masked_softmax_backward(T* dscores, const T* dprobs, const T* probs, int64_t rows, int64_t t);
+
+template <typename T>
+void attention_forward_reference(T* out, T* probs, const T* qkv, const int32_t* key_mask,
+                                 const AttentionShape& shape, const DropoutSpec& dropout);
+template <typename T>
+void attention_backward_reference(T* dqkv, const T* dout, const T* qkv, const T* probs,
+                                  const AttentionShape& shape, const DropoutSpec& dropout);
+
+template <typename T>
+void attention_forward(T* out, T* probs, const T* qkv, const int32_t* key_mask,
+                       const AttentionShape& shape, const DropoutSpec& dropout);
+template <typename T>
+void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
+                        const AttentionShape& shape, const DropoutSpec& dropout);
+
+}  // namespace cloze::cpu
+
+#endif  // CLOZE_KERNELS_CPU_ATTENTION_H_
