@@ -13,8 +13,9 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin
   prometheus-cpp-dev
   libgtest-dev libgmock-dev
-  libopenblas-dev
   libsentencepiece-dev
+  nlohmann-json3-dev
+  libopenblas-openmp-dev   # the OpenMP build of OpenBLAS (third_party/system/pkg_config.bzl)
   python3
 )
 

@@ -1,0 +1,20 @@
+// The subcommands of the `cloze` program. Each takes the positional arguments after
+// its name (flags are parsed globally by absl) and returns the process exit status:
+// 0 on success, 1 when the work failed, 2 on a usage error.
+#ifndef CLOZE_CLI_COMMANDS_H_
+#define CLOZE_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace cloze::cli {
+
+// cloze config CONFIG...: validates model configs and prints their sizes.
+int RunConfigCommand(const std::vector<std::string>& args);
+
+// cloze step CONFIG: forward and backward passes on a synthetic batch, with timings.
+int RunStepCommand(const std::vector<std::string>& args);
+
+}  // namespace cloze::cli
+
+#endif  // CLOZE_CLI_COMMANDS_H_

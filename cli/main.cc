@@ -1,0 +1,47 @@
+// cloze: pretraining ALBERT and BERT encoders. `cloze help` lists the subcommands.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "cli/commands.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(cloze: pretrain ALBERT and BERT encoders
+
+usage: cloze <command> [flags] [arguments]
+
+commands available now:
+  config CONFIG...   validate model configs (.textproto or Hugging Face config.json)
+                     and print their sizes and parameter counts
+  step CONFIG        run forward and backward passes of CONFIG on a synthetic batch
+                     and print losses, gradient norm and timings
+                     (--batch_size, --seq_len, --steps, --seed, --training)
+  help               this text
+
+planned (see the README's status section):
+  prepare, inspect, train, coordinator, ps, worker, launch
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string command = positional[1];
+  const std::vector<std::string> args(positional.begin() + 2, positional.end());
+  if (command == "config") return cloze::cli::RunConfigCommand(args);
+  if (command == "step") return cloze::cli::RunStepCommand(args);
+  if (command == "help" || command == "--help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "cloze: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
+  return 2;
+}
