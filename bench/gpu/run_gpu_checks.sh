@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The project's one GPU script: build the GPU checks where the toolkit is, run them where
+# the GPU is.
+#
+#   bench/gpu/run_gpu_checks.sh --build   # on the build machine (CUDA toolkit, no GPU needed)
+#   bench/gpu/run_gpu_checks.sh --run     # on the GPU machine, from the repository root copy
+#
+# --build compiles every test tagged "gpu" (and every cc_binary tagged "gpu_bench": the
+# benchmark hook, none yet) with --config=cuda -c opt, statically against Bazel's own
+# libraries, and packs the binaries plus the shared libraries a stock CUDA machine may
+# lack into .device/bundle.tar.gz (gzip: OpenBLAS alone is 36 MB raw, 11 MB packed).
+# Not packed: glibc's parts and libcuda (the GPU machine's driver must be used), and
+# libstdc++/libgcc_s, because Debian 12's copies need glibc 2.36 and would not load on
+# Ubuntu 22.04, whose own are new enough (GLIBCXX_3.4.29); cudart is linked statically.
+# --run unpacks it, runs each test then each benchmark with LD_LIBRARY_PATH pointing at
+# the packed libraries, keeps logs in $GPU_LOG_DIR (default .device/logs), and prints a
+# summary table last. It exits non-zero if anything failed or SKIPPED: on the GPU
+# machine a skip means the GPU was not usable, so nothing was checked.
+#
+# On a GPU machine that gets a copy of the working tree, copy .device/ along too (it is
+# git-ignored) and run, for instance, with logs kept where they come back:
+#   GPU_LOG_DIR=$OUT/gpu-logs bench/gpu/run_gpu_checks.sh --run
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUNDLE=.device/bundle.tar.gz
+SYSTEM_LIBS='/(libc|libm|libpthread|libdl|librt|libcuda|libstdc\+\+|libgcc_s)\.so|/ld-linux'
+
+build() {
+  local tests benches stage
+  tests=$(bazel query --noshow_progress "attr(tags, '\\bgpu\\b', tests(//...))")
+  benches=$(bazel query --noshow_progress "attr(tags, '\\bgpu_bench\\b', kind(cc_binary, //...))")
+  # --dynamic_mode=off: one self-contained binary per target, no _solib_ folder to carry.
+  # shellcheck disable=SC2086 # one label per word
+  bazel build --config=cuda -c opt --dynamic_mode=off $tests $benches
+  stage=$(mktemp -d)
+  mkdir -p "$stage/tests" "$stage/bench" "$stage/lib"
+  for label in $tests $benches; do
+    local bin="bazel-bin/${label#//}"
+    bin="${bin/://}"
+    local kind=bench
+    [[ " $tests " == *" $label "* ]] && kind=tests
+    cp "$bin" "$stage/$kind/"
+    # ldd's "name => /path" lines, minus what every GPU machine has (see the header).
+    ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | { grep -Ev "$SYSTEM_LIBS" || true; } |
+      while read -r lib; do cp -L "$lib" "$stage/lib/"; done
+  done
+  rm -rf .device && mkdir -p .device
+  tar -C "$stage" -czf "$BUNDLE" tests bench lib
+  rm -rf "$stage"
+  tar -tzvf "$BUNDLE"
+  du -h "$BUNDLE"
+}
+
+run() {
+  local work logs rows="" failed=0 bin name log flags start secs result
+  [[ -f $BUNDLE ]] || { echo "no $BUNDLE: run --build on the build machine first" >&2; exit 1; }
+  work=$(mktemp -d)
+  # shellcheck disable=SC2064 # $work is local to run(): expand it now, not at exit
+  trap "rm -rf '$work'" EXIT
+  tar -C "$work" -xzf "$BUNDLE"
+  logs=${GPU_LOG_DIR:-.device/logs}
+  mkdir -p "$logs"
+  export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
+    echo "nvidia-smi failed or is missing"
+  # Tests first, then the benchmark hook: every binary packed under bench/ runs the same way.
+  for bin in "$work"/tests/* "$work"/bench/*; do
+    [[ -x $bin ]] || continue
+    name=$(basename "$bin")
+    log="$logs/$name.log"
+    flags=()
+    [[ $bin == */tests/* ]] && flags=(--gtest_color=no)
+    start=$(date +%s.%N)
+    if ldd "$bin" | grep -q 'not found'; then
+      ldd "$bin" >"$log" 2>&1
+      result=FAIL
+    elif "$bin" "${flags[@]}" >"$log" 2>&1; then
+      # gtest exits 0 when tests skip; its summary names them.
+      if grep -q '^\[  SKIPPED \]' "$log"; then result=SKIP; else result=PASS; fi
+    else
+      result=FAIL
+    fi
+    secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    case $result in
+      FAIL) failed=1; echo "---- $name failed; end of $log:"; tail -n 25 "$log" ;;
+      SKIP) failed=1; echo "---- $name skipped:"; grep -m1 -A1 ': Skipped$' "$log" ;;
+    esac
+    rows+=$(printf '%-36s %-5s %7ss' "$name" "$result" "$secs")$'\n'
+  done
+  echo
+  printf '%-36s %-5s %8s\n' "binary" "result" "time"
+  printf '%s' "$rows"
+  [[ -n $rows ]] || { echo "nothing to run in $BUNDLE"; failed=1; }
+  return "$failed"
+}
+
+case "${1:-}" in
+  --build) build ;;
+  --run) run ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2 ;;
+esac
