@@ -262,6 +262,7 @@ absl::StatusOr<Losses> Model::Forward(const Batch& batch, const StepOptions& opt
   Summarize(a.sentence_losses, a.sentence_logits, batch_.sentence_labels, 2, &losses.sentence_loss,
             &losses.sentence_count, &losses.sentence_correct);
   losses.total_loss = losses.mlm_loss + losses.sentence_loss;
+  losses_ = losses;
   return losses;
 }
 
@@ -321,11 +322,7 @@ void Model::Backward(float loss_scale) {
   const float hidden_p = options_.training ? config_.hidden_dropout_prob() : 0.0f;
   const float classifier_p = options_.training ? config_.classifier_dropout_prob() : 0.0f;
 
-  Losses counts;
-  Summarize(a.mlm_losses, a.mlm_logits, batch_.masked_labels, v, &counts.mlm_loss, &counts.mlm_count,
-            &counts.mlm_correct);
-  Summarize(a.sentence_losses, a.sentence_logits, batch_.sentence_labels, 2, &counts.sentence_loss,
-            &counts.sentence_count, &counts.sentence_correct);
+  const Losses& counts = losses_;
   for (auto* buffer : {&a.d_output, &a.d_mlm_logits, &a.d_mlm_norm, &a.d_mlm_act, &a.d_mlm_pre,
                        &a.d_mlm_gathered, &a.d_sentence_logits, &a.d_pooled_dropped, &a.d_pooled,
                        &a.d_pooled_pre, &a.d_cls, &a.d_embedding_out, &a.d_embedding_norm,

@@ -91,6 +91,7 @@ class Model {
   int batch_size_ = 0, seq_len_ = 0, predictions_ = 0;
   Batch batch_;
   StepOptions options_;
+  Losses losses_;  // of the last Forward: Backward normalises by its counts
   bool has_forward_ = false;
   std::unique_ptr<Activations> acts_;
 };
