@@ -2,7 +2,7 @@
 //
 //   OMP_NUM_THREADS=2 bazel-bin/bench/cpu_step_bench --config=configs/albert-base.textproto
 //
-// The batch is bench/synthetic_batch.h's (B = 8, T = 128, 20 predictions per sequence by
+// The batch is trainer/synthetic_batch.h's (B = 8, T = 128, 20 predictions per sequence by
 // default); bench/torch_step.py times the same step in PyTorch on the same batch. The
 // thread count is OpenMP's (OMP_NUM_THREADS), which the OpenMP build of OpenBLAS shares.
 // Prints a human-readable summary, then one JSON line (the last line of stdout) for
@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "bench/synthetic_batch.h"
+#include "trainer/synthetic_batch.h"
 #include "trainer/model.h"
 #include "trainer/model_config.h"
 

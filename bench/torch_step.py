@@ -27,66 +27,16 @@ import time
 import torch
 import transformers
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tests.hf_reference import build_model, read_textproto  # noqa: E402
+
 MASK64 = (1 << 64) - 1
 CLS_ID = 2
 FIRST_ORDINARY_ID = 5  # ALBERT's vocabulary: <pad> <unk> [CLS] [SEP] [MASK]
 
 
-def read_textproto(path):
-    """The scalar fields of a ModelConfig text proto, as a dict (BERT's implied fields
-    filled in as trainer/model_config.cc's NormalizeModelConfig does)."""
-    config = {}
-    for line in open(path, encoding="utf-8"):
-        line = line.split("#", 1)[0].strip()
-        match = re.match(r"(\w+):\s*(.+)$", line)
-        if not match:
-            continue
-        key, value = match.groups()
-        if value.startswith('"'):
-            config[key] = value.strip('"')
-        elif re.fullmatch(r"-?\d+", value):
-            config[key] = int(value)
-        else:
-            config[key] = float(value)
-    config.setdefault("embedding_size", config["hidden_size"])
-    config.setdefault("num_hidden_groups", config["num_hidden_layers"])
-    config.setdefault("inner_group_num", 1)
-    return config
-
-
-def build_model(config, training):
-    """The Hugging Face model of `config`, with its dropout probabilities when training
-    (cloze applies the same ones with StepOptions.training)."""
-    keep = lambda key: config.get(key, 0.0) if training else 0.0
-    common = dict(
-        vocab_size=config["vocab_size"],
-        hidden_size=config["hidden_size"],
-        num_hidden_layers=config["num_hidden_layers"],
-        num_attention_heads=config["num_attention_heads"],
-        intermediate_size=config["intermediate_size"],
-        hidden_act=config["hidden_act"],
-        hidden_dropout_prob=keep("hidden_dropout_prob"),
-        attention_probs_dropout_prob=keep("attention_probs_dropout_prob"),
-        max_position_embeddings=config["max_position_embeddings"],
-        type_vocab_size=config["type_vocab_size"],
-        layer_norm_eps=config["layer_norm_eps"],
-        initializer_range=config["initializer_range"],
-        attn_implementation="eager",
-    )
-    if config["model_type"] == "albert":
-        hf_config = transformers.AlbertConfig(
-            embedding_size=config["embedding_size"],
-            num_hidden_groups=config["num_hidden_groups"],
-            inner_group_num=config["inner_group_num"],
-            classifier_dropout_prob=keep("classifier_dropout_prob"),
-            **common,
-        )
-        return transformers.AlbertForPreTraining(hf_config)
-    return transformers.BertForPreTraining(transformers.BertConfig(**common))
-
-
 class SplitMix64:
-    """bench/synthetic_batch.cc's generator, bit for bit."""
+    """trainer/synthetic_batch.cc's generator, bit for bit."""
 
     def __init__(self, seed):
         self.state = seed & MASK64
@@ -103,7 +53,7 @@ class SplitMix64:
 
 
 def make_batch(vocab_size, batch_size, seq_len, predictions_per_seq, seed):
-    """The batch of bench/synthetic_batch.h (see the recipe there), as flat int lists."""
+    """The batch of trainer/synthetic_batch.h (see the recipe there), as flat int lists."""
     rng = SplitMix64(seed)
     ordinary = vocab_size - FIRST_ORDINARY_ID
     lengths = [max(2, seq_len - (b % 4) * (seq_len // 32)) for b in range(batch_size)]
@@ -139,7 +89,7 @@ def make_batch(vocab_size, batch_size, seq_len, predictions_per_seq, seed):
 
 
 def batch_checksum(batch):
-    """bench/synthetic_batch.cc's BatchChecksum: FNV-1a 64 over 8-byte little-endian ints."""
+    """trainer/synthetic_batch.cc's BatchChecksum: FNV-1a 64 over 8-byte little-endian ints."""
     value = 0xCBF29CE484222325
     for field in ("input_ids", "token_type_ids", "attention_mask", "masked_positions",
                   "masked_labels", "sentence_labels"):

@@ -24,9 +24,12 @@ void Describe(const std::string& path, const ModelConfig& c) {
     }
   }
   const int64_t total = layout.total_size;
-  std::printf("%s: %s, %d layers in %d shared group(s), hidden %d, embedding %d, %d heads, "
-              "ffn %d, vocab %d, %s\n",
-              path.c_str(), c.model_type().c_str(), c.num_hidden_layers(), c.num_hidden_groups(),
+  const std::string sharing =
+      c.num_hidden_groups() == c.num_hidden_layers()
+          ? "no shared layers"
+          : absl::StrFormat("%d shared parameter group(s)", c.num_hidden_groups());
+  std::printf("%s: %s, %d layers (%s), hidden %d, embedding %d, %d heads, ffn %d, vocab %d, %s\n",
+              path.c_str(), c.model_type().c_str(), c.num_hidden_layers(), sharing.c_str(),
               c.hidden_size(), c.embedding_size(), c.num_attention_heads(), c.intermediate_size(),
               c.vocab_size(), c.hidden_act().c_str());
   std::printf("  parameters %s (%lld): embeddings %s, encoder %s, heads %s\n", Millions(total).c_str(),

@@ -4,12 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <random>
 
 #include "absl/flags/flag.h"
 #include "cli/commands.h"
 #include "trainer/model.h"
 #include "trainer/model_config.h"
+#include "trainer/synthetic_batch.h"
 
 ABSL_FLAG(int, batch_size, 8, "examples per batch (cloze step)");
 ABSL_FLAG(int, seq_len, 128, "tokens per example (cloze step)");
@@ -19,31 +19,6 @@ ABSL_FLAG(bool, training, true, "dropout on (cloze step)");
 
 namespace cloze::cli {
 namespace {
-
-// Random tokens with ALBERT's shape of supervision: 15% of positions predicted (at most
-// 20 per sequence), two segments, and the last quarter of every other example padded.
-Batch SyntheticBatch(const ModelConfig& config, int b, int t, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int> token(5, config.vocab_size() - 1);
-  Batch batch;
-  batch.batch_size = b;
-  batch.seq_len = t;
-  const int predictions = std::max(1, std::min(20, t * 15 / 100));
-  for (int e = 0; e < b; ++e) {
-    const int length = e % 2 == 1 ? t - t / 4 : t;
-    for (int i = 0; i < t; ++i) {
-      batch.input_ids.push_back(i < length ? token(rng) : 0);
-      batch.token_type_ids.push_back(i >= length / 2 && i < length ? 1 : 0);
-      batch.attention_mask.push_back(i < length ? 1 : 0);
-    }
-    for (int k = 0; k < predictions; ++k) {
-      batch.masked_positions.push_back(e * t + 1 + (k * (length - 1)) / predictions);
-      batch.masked_labels.push_back(token(rng));
-    }
-    batch.sentence_labels.push_back(e % 2);
-  }
-  return batch;
-}
 
 }  // namespace
 
@@ -60,7 +35,13 @@ int RunStepCommand(const std::vector<std::string>& args) {
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   Model model(*config);
   model.InitializeParameters(seed);
-  const Batch batch = SyntheticBatch(*config, absl::GetFlag(FLAGS_batch_size), absl::GetFlag(FLAGS_seq_len), seed);
+  if (absl::GetFlag(FLAGS_batch_size) < 1 || absl::GetFlag(FLAGS_seq_len) < 2) {
+    std::fprintf(stderr, "cloze step: --batch_size must be >= 1 and --seq_len >= 2\n");
+    return 2;
+  }
+  // ALBERT's supervision: 20 predictions per sequence (max_predictions_per_seq).
+  const Batch batch = MakeSyntheticBatch(*config, absl::GetFlag(FLAGS_batch_size),
+                                         absl::GetFlag(FLAGS_seq_len), 20, seed);
   std::printf("%s: batch %d x %d, %d threads\n", args[0].c_str(), batch.batch_size, batch.seq_len,
               omp_get_max_threads());
   for (int step = 0; step < absl::GetFlag(FLAGS_steps); ++step) {

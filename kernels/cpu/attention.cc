@@ -70,103 +70,32 @@ const T* dropped_probs(const T* probs, T* scratch, int64_t n, uint64_t first, co
   return scratch;
 }
 
-}  // namespace
 
+// One implementation for both paths; they differ only in the matrix product: plain
+// loops (the oracle) or BLAS.
 template <typename T>
-void attention_forward_reference(T* out, T* probs, const T* qkv, const int32_t* key_mask,
-                                 const AttentionShape& shape, const DropoutSpec& dropout) {
-  const T scale = T(1) / std::sqrt(T(shape.head_dim()));
-#pragma omp parallel
-  {
-    std::vector<T> scores(shape.seq * shape.seq), dropped(shape.seq * shape.seq);
-#pragma omp for collapse(2) schedule(static)
-    for (int64_t b = 0; b < shape.batch; ++b) {
-      for (int64_t h = 0; h < shape.heads; ++h) {
-        const HeadView<T> hv = head_view(qkv, shape, b, h);
-        for (int64_t i = 0; i < hv.t; ++i) {
-          for (int64_t j = 0; j < hv.t; ++j) {
-            T dot = T(0);
-            for (int64_t x = 0; x < hv.d; ++x) dot += hv.q[i * hv.c3 + x] * hv.k[j * hv.c3 + x];
-            scores[i * hv.t + j] = dot * scale;
-          }
-        }
-        T* p = probs + hv.probs_first;
-        masked_softmax_forward(p, scores.data(), key_mask + b * shape.seq, hv.t, hv.t);
-        const T* pd = dropped_probs(p, dropped.data(), hv.t * hv.t, hv.probs_first, dropout);
-        T* o = out + b * shape.seq * shape.hidden + h * hv.d;
-        for (int64_t i = 0; i < hv.t; ++i) {
-          for (int64_t x = 0; x < hv.d; ++x) {
-            T sum = T(0);
-            for (int64_t j = 0; j < hv.t; ++j) sum += pd[i * hv.t + j] * hv.v[j * hv.c3 + x];
-            o[i * hv.c + x] = sum;
-          }
-        }
+void plain_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      T sum = T(0);
+      for (int64_t x = 0; x < k; ++x) {
+        sum += (trans_a ? a[x * lda + i] : a[i * lda + x]) * (trans_b ? b[j * ldb + x] : b[x * ldb + j]);
       }
+      c[i * ldc + j] = alpha * sum + (beta == T(0) ? T(0) : beta * c[i * ldc + j]);
     }
   }
 }
 
 template <typename T>
-void attention_backward_reference(T* dqkv, const T* dout, const T* qkv, const T* probs,
-                                  const AttentionShape& shape, const DropoutSpec& dropout) {
-  const T scale = T(1) / std::sqrt(T(shape.head_dim()));
-  const int64_t tt = shape.seq * shape.seq;
-#pragma omp parallel
-  {
-    std::vector<T> dropped(tt), ddropped(tt), dprobs(tt), dscores(tt);
-#pragma omp for collapse(2) schedule(static)
-    for (int64_t b = 0; b < shape.batch; ++b) {
-      for (int64_t h = 0; h < shape.heads; ++h) {
-        const HeadView<T> hv = head_view(qkv, shape, b, h);
-        const T* p = probs + hv.probs_first;
-        const T* pd = dropped_probs(p, dropped.data(), tt, hv.probs_first, dropout);
-        const T* g = dout + b * shape.seq * shape.hidden + h * hv.d;
-        T* dq = dqkv + b * shape.seq * 3 * shape.hidden + h * hv.d;
-        T* dk = dq + shape.hidden;
-        T* dv = dq + 2 * shape.hidden;
-        // out = pd·V: d(pd) = dout·Vᵀ, dV += pdᵀ·dout.
-        for (int64_t i = 0; i < hv.t; ++i) {
-          for (int64_t j = 0; j < hv.t; ++j) {
-            T dot = T(0);
-            for (int64_t x = 0; x < hv.d; ++x) dot += g[i * hv.c + x] * hv.v[j * hv.c3 + x];
-            ddropped[i * hv.t + j] = dot;
-          }
-        }
-        for (int64_t j = 0; j < hv.t; ++j) {
-          for (int64_t x = 0; x < hv.d; ++x) {
-            T sum = T(0);
-            for (int64_t i = 0; i < hv.t; ++i) sum += pd[i * hv.t + j] * g[i * hv.c + x];
-            dv[j * hv.c3 + x] += sum;
-          }
-        }
-        if (dropout.active()) {
-          std::fill(dprobs.begin(), dprobs.end(), T(0));
-          dropout_backward_slice(dprobs.data(), ddropped.data(), tt, hv.probs_first, dropout);
-        } else {
-          std::copy(ddropped.begin(), ddropped.end(), dprobs.begin());
-        }
-        std::fill(dscores.begin(), dscores.end(), T(0));
-        masked_softmax_backward(dscores.data(), dprobs.data(), p, hv.t, hv.t);
-        // scores = scale·Q·Kᵀ: dQ += scale·dS·K, dK += scale·dSᵀ·Q.
-        for (int64_t i = 0; i < hv.t; ++i) {
-          for (int64_t x = 0; x < hv.d; ++x) {
-            T sq = T(0), sk = T(0);
-            for (int64_t j = 0; j < hv.t; ++j) {
-              sq += dscores[i * hv.t + j] * hv.k[j * hv.c3 + x];
-              sk += dscores[j * hv.t + i] * hv.q[j * hv.c3 + x];
-            }
-            dq[i * hv.c3 + x] += scale * sq;
-            dk[i * hv.c3 + x] += scale * sk;
-          }
-        }
-      }
-    }
-  }
+void blas_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-template <typename T>
-void attention_forward(T* out, T* probs, const T* qkv, const int32_t* key_mask,
-                       const AttentionShape& shape, const DropoutSpec& dropout) {
+template <typename T, typename Gemm>
+void attention_forward_with(Gemm product, T* out, T* probs, const T* qkv, const int32_t* key_mask,
+                            const AttentionShape& shape, const DropoutSpec& dropout) {
   const T scale = T(1) / std::sqrt(T(shape.head_dim()));
   const int64_t tt = shape.seq * shape.seq;
 #pragma omp parallel
@@ -177,21 +106,21 @@ void attention_forward(T* out, T* probs, const T* qkv, const int32_t* key_mask,
       for (int64_t h = 0; h < shape.heads; ++h) {
         const HeadView<T> hv = head_view(qkv, shape, b, h);
         // scores (T, T) = scale · Q (T, D) · Kᵀ
-        gemm(false, true, hv.t, hv.t, hv.d, scale, hv.q, hv.c3, hv.k, hv.c3, T(0), scores.data(), hv.t);
+        product(false, true, hv.t, hv.t, hv.d, scale, hv.q, hv.c3, hv.k, hv.c3, T(0), scores.data(), hv.t);
         T* p = probs + hv.probs_first;
         masked_softmax_forward(p, scores.data(), key_mask + b * shape.seq, hv.t, hv.t);
         const T* pd = dropped_probs(p, dropped.data(), tt, hv.probs_first, dropout);
         // out (T, D) = pd (T, T) · V (T, D)
         T* o = out + b * shape.seq * shape.hidden + h * hv.d;
-        gemm(false, false, hv.t, hv.d, hv.t, T(1), pd, hv.t, hv.v, hv.c3, T(0), o, hv.c);
+        product(false, false, hv.t, hv.d, hv.t, T(1), pd, hv.t, hv.v, hv.c3, T(0), o, hv.c);
       }
     }
   }
 }
 
-template <typename T>
-void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
-                        const AttentionShape& shape, const DropoutSpec& dropout) {
+template <typename T, typename Gemm>
+void attention_backward_with(Gemm product, T* dqkv, const T* dout, const T* qkv, const T* probs,
+                             const AttentionShape& shape, const DropoutSpec& dropout) {
   const T scale = T(1) / std::sqrt(T(shape.head_dim()));
   const int64_t tt = shape.seq * shape.seq;
 #pragma omp parallel
@@ -208,8 +137,8 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
         T* dk = dq + shape.hidden;
         T* dv = dq + 2 * shape.hidden;
         // d(pd) (T, T) = dout (T, D) · Vᵀ;  dV (T, D) += pdᵀ · dout
-        gemm(false, true, hv.t, hv.t, hv.d, T(1), g, hv.c, hv.v, hv.c3, T(0), ddropped.data(), hv.t);
-        gemm(true, false, hv.t, hv.d, hv.t, T(1), pd, hv.t, g, hv.c, T(1), dv, hv.c3);
+        product(false, true, hv.t, hv.t, hv.d, T(1), g, hv.c, hv.v, hv.c3, T(0), ddropped.data(), hv.t);
+        product(true, false, hv.t, hv.d, hv.t, T(1), pd, hv.t, g, hv.c, T(1), dv, hv.c3);
         const T* dp = ddropped.data();
         if (dropout.active()) {
           std::fill(dprobs.begin(), dprobs.end(), T(0));
@@ -219,11 +148,37 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
         std::fill(dscores.begin(), dscores.end(), T(0));
         masked_softmax_backward(dscores.data(), dp, p, hv.t, hv.t);
         // dQ (T, D) += scale · dS · K;  dK (T, D) += scale · dSᵀ · Q
-        gemm(false, false, hv.t, hv.d, hv.t, scale, dscores.data(), hv.t, hv.k, hv.c3, T(1), dq, hv.c3);
-        gemm(true, false, hv.t, hv.d, hv.t, scale, dscores.data(), hv.t, hv.q, hv.c3, T(1), dk, hv.c3);
+        product(false, false, hv.t, hv.d, hv.t, scale, dscores.data(), hv.t, hv.k, hv.c3, T(1), dq, hv.c3);
+        product(true, false, hv.t, hv.d, hv.t, scale, dscores.data(), hv.t, hv.q, hv.c3, T(1), dk, hv.c3);
       }
     }
   }
+}
+
+}  // namespace
+
+template <typename T>
+void attention_forward_reference(T* out, T* probs, const T* qkv, const int32_t* key_mask,
+                                 const AttentionShape& shape, const DropoutSpec& dropout) {
+  attention_forward_with(plain_gemm<T>, out, probs, qkv, key_mask, shape, dropout);
+}
+
+template <typename T>
+void attention_backward_reference(T* dqkv, const T* dout, const T* qkv, const T* probs,
+                                  const AttentionShape& shape, const DropoutSpec& dropout) {
+  attention_backward_with(plain_gemm<T>, dqkv, dout, qkv, probs, shape, dropout);
+}
+
+template <typename T>
+void attention_forward(T* out, T* probs, const T* qkv, const int32_t* key_mask,
+                       const AttentionShape& shape, const DropoutSpec& dropout) {
+  attention_forward_with(blas_gemm<T>, out, probs, qkv, key_mask, shape, dropout);
+}
+
+template <typename T>
+void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
+                        const AttentionShape& shape, const DropoutSpec& dropout) {
+  attention_backward_with(blas_gemm<T>, dqkv, dout, qkv, probs, shape, dropout);
 }
 
 #define CLOZE_INSTANTIATE(T)                                                                     \

@@ -10,8 +10,9 @@
 // Dropout on the probabilities uses element index ((b·NH + h)·T + i)·T + j.
 //
 // Forward overwrites out and probs. Backward ADDS into dqkv (B, T, 3C).
-// The *_reference versions are plain loops (the oracle); attention_forward/backward use
-// BLAS per (batch, head) and are what the model runs.
+// attention_forward/backward (what the model runs) do the per-(batch, head) matrix
+// products with BLAS; the *_reference versions do them with plain loops and share the
+// rest (masking, softmax, dropout, layout), which the finite-difference tests check.
 #ifndef CLOZE_KERNELS_CPU_ATTENTION_H_
 #define CLOZE_KERNELS_CPU_ATTENTION_H_
 

@@ -23,54 +23,12 @@ import torch
 import transformers
 from safetensors.torch import save_file
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from tests.hf_reference import build_model, read_textproto  # noqa: E402
+
 FORMAT = "cloze-golden-v1"
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH, SEQ = 3, 12
-
-
-def read_textproto(path):
-    """The scalar fields of a ModelConfig text proto, as a dict."""
-    config = {}
-    for line in open(path, encoding="utf-8"):
-        line = line.split("#", 1)[0].strip()
-        match = re.match(r'(\w+):\s*(.+)$', line)
-        if not match:
-            continue
-        key, value = match.groups()
-        if value.startswith('"'):
-            config[key] = value.strip('"')
-        elif re.fullmatch(r"-?\d+", value):
-            config[key] = int(value)
-        else:
-            config[key] = float(value)
-    return config
-
-
-def build_model(config):
-    common = dict(
-        vocab_size=config["vocab_size"],
-        hidden_size=config["hidden_size"],
-        num_hidden_layers=config["num_hidden_layers"],
-        num_attention_heads=config["num_attention_heads"],
-        intermediate_size=config["intermediate_size"],
-        hidden_act=config["hidden_act"],
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-        max_position_embeddings=config["max_position_embeddings"],
-        type_vocab_size=config["type_vocab_size"],
-        layer_norm_eps=config["layer_norm_eps"],
-        attn_implementation="eager",
-    )
-    if config["model_type"] == "albert":
-        hf_config = transformers.AlbertConfig(
-            embedding_size=config["embedding_size"],
-            num_hidden_groups=config["num_hidden_groups"],
-            inner_group_num=config["inner_group_num"],
-            classifier_dropout_prob=0.0,
-            **common,
-        )
-        return transformers.AlbertForPreTraining(hf_config)
-    return transformers.BertForPreTraining(transformers.BertConfig(**common))
 
 
 def randomize(model, generator):
@@ -125,7 +83,7 @@ def generate(name, seed):
     config = read_textproto(os.path.join(HERE, name + ".textproto"))
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    model = build_model(config).float()
+    model = build_model(config, training=False).float()  # no dropout
     model.eval()  # no dropout (the configs have none anyway)
     randomize(model, generator)
     batch = make_batch(config, generator)

@@ -1,11 +1,11 @@
-#include "bench/synthetic_batch.h"
+#include "trainer/synthetic_batch.h"
 
 #include <algorithm>
 #include <numeric>
 #include <utility>
 #include <vector>
 
-namespace cloze::bench {
+namespace cloze {
 namespace {
 
 constexpr int32_t kClsId = 2;
@@ -100,4 +100,4 @@ uint64_t BatchChecksum(const Batch& batch) {
   return hash;
 }
 
-}  // namespace cloze::bench
+}  // namespace cloze

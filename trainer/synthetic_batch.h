@@ -1,4 +1,5 @@
-// A synthetic pretraining batch with the shape of ALBERT's data, for benchmarks.
+// A synthetic pretraining batch with the shape of ALBERT's data, for benchmarks and
+// `cloze step`.
 //
 // bench/torch_step.py builds the identical batch (same generator, same draw order), and
 // both print BatchChecksum, so a run can show that cloze and PyTorch timed the same
@@ -20,15 +21,15 @@
 //     position, in ascending order. Unused slots (p_b < P) are position 0 with label -1,
 //     which cloze ignores. masked_positions are flat indices b·T + t.
 //   - sentence_labels: b % 2.
-#ifndef CLOZE_BENCH_SYNTHETIC_BATCH_H_
-#define CLOZE_BENCH_SYNTHETIC_BATCH_H_
+#ifndef CLOZE_TRAINER_SYNTHETIC_BATCH_H_
+#define CLOZE_TRAINER_SYNTHETIC_BATCH_H_
 
 #include <cstdint>
 
 #include "proto/model_config.pb.h"
 #include "trainer/batch.h"
 
-namespace cloze::bench {
+namespace cloze {
 
 // The batch described above, with B·P masked slots. Requires batch_size > 0,
 // seq_len >= 2, predictions_per_seq >= 0 and config.vocab_size() > 5.
@@ -46,6 +47,6 @@ int64_t CountedPredictions(const Batch& batch);
 // as 8 little-endian bytes; torch_step.py computes the same number.
 uint64_t BatchChecksum(const Batch& batch);
 
-}  // namespace cloze::bench
+}  // namespace cloze
 
-#endif  // CLOZE_BENCH_SYNTHETIC_BATCH_H_
+#endif  // CLOZE_TRAINER_SYNTHETIC_BATCH_H_

@@ -1,0 +1,61 @@
+"""The independent reference: Hugging Face transformers models built from cloze's
+ModelConfig text protos. Used by tests/golden/generate_golden.py (parity fixtures) and
+bench/torch_step.py (the PyTorch side of the CPU benchmark).
+"""
+
+import re
+
+import transformers
+
+
+def read_textproto(path):
+    """The scalar fields of a ModelConfig text proto, as a dict (BERT's implied fields
+    filled in as trainer/model_config.cc's NormalizeModelConfig does)."""
+    config = {}
+    for line in open(path, encoding="utf-8"):
+        line = line.split("#", 1)[0].strip()
+        match = re.match(r"(\w+):\s*(.+)$", line)
+        if not match:
+            continue
+        key, value = match.groups()
+        if value.startswith('"'):
+            config[key] = value.strip('"')
+        elif re.fullmatch(r"-?\d+", value):
+            config[key] = int(value)
+        else:
+            config[key] = float(value)
+    config.setdefault("embedding_size", config["hidden_size"])
+    config.setdefault("num_hidden_groups", config["num_hidden_layers"])
+    config.setdefault("inner_group_num", 1)
+    return config
+
+
+def build_model(config, training):
+    """The Hugging Face model of `config`, with its dropout probabilities when training
+    (cloze applies the same ones with StepOptions.training)."""
+    keep = lambda key: config.get(key, 0.0) if training else 0.0
+    common = dict(
+        vocab_size=config["vocab_size"],
+        hidden_size=config["hidden_size"],
+        num_hidden_layers=config["num_hidden_layers"],
+        num_attention_heads=config["num_attention_heads"],
+        intermediate_size=config["intermediate_size"],
+        hidden_act=config["hidden_act"],
+        hidden_dropout_prob=keep("hidden_dropout_prob"),
+        attention_probs_dropout_prob=keep("attention_probs_dropout_prob"),
+        max_position_embeddings=config["max_position_embeddings"],
+        type_vocab_size=config["type_vocab_size"],
+        layer_norm_eps=config["layer_norm_eps"],
+        initializer_range=config["initializer_range"],
+        attn_implementation="eager",
+    )
+    if config["model_type"] == "albert":
+        hf_config = transformers.AlbertConfig(
+            embedding_size=config["embedding_size"],
+            num_hidden_groups=config["num_hidden_groups"],
+            inner_group_num=config["inner_group_num"],
+            classifier_dropout_prob=keep("classifier_dropout_prob"),
+            **common,
+        )
+        return transformers.AlbertForPreTraining(hf_config)
+    return transformers.BertForPreTraining(transformers.BertConfig(**common))
