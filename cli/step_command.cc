@@ -7,6 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "cli/commands.h"
+#include "cli/common_flags.h"
 #include "trainer/model.h"
 #include "trainer/model_config.h"
 #include "trainer/synthetic_batch.h"
@@ -14,7 +15,6 @@
 ABSL_FLAG(int, batch_size, 8, "examples per batch (cloze step)");
 ABSL_FLAG(int, seq_len, 128, "tokens per example (cloze step)");
 ABSL_FLAG(int, steps, 3, "forward+backward passes to run (cloze step)");
-ABSL_FLAG(uint64_t, seed, 1, "seed for parameters, batch and dropout (cloze step)");
 ABSL_FLAG(bool, training, true, "dropout on (cloze step)");
 
 namespace cloze::cli {
