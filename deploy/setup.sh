@@ -10,6 +10,7 @@ PACKAGES=(
   protobuf-compiler-grpc libgrpc++-dev
   libabsl-dev
   librocksdb-dev
+  libssl-dev               # libcrypto: SHA-256 of shard contents
   libopenmpi-dev openmpi-bin
   prometheus-cpp-dev
   libgtest-dev libgmock-dev

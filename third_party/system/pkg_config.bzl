@@ -14,6 +14,7 @@ _LIBRARIES = {
     "protobuf": (["protobuf"], ""),
     "grpc": (["grpc++", "grpc"], ""),
     "rocksdb": (["rocksdb"], ""),
+    "crypto": (["libcrypto"], ""),
     "prometheus": (["prometheus-cpp-pull", "prometheus-cpp-core"], ""),
     "mpi": (["ompi-c"], ""),
     "gtest": (["gtest", "gmock"], ""),
