@@ -13,7 +13,6 @@ namespace {
 // Examples are 0.3 to 2 KB serialized; 16 KiB blocks hold about ten, which compresses
 // better than RocksDB's 4 KiB default at the price of reading 16 KiB per random access.
 constexpr size_t kBlockBytes = 16 << 10;
-constexpr size_t kWriteBufferBytes = 32 << 20;
 // Few, large files: a reader then holds few descriptors per shard.
 constexpr uint64_t kTargetFileBytes = 256ull << 20;
 
@@ -50,11 +49,11 @@ rocksdb::CompressionType ShardCompression() {
 
 rocksdb::Env* EnvOrDefault(rocksdb::Env* env) { return env != nullptr ? env : rocksdb::Env::Default(); }
 
-rocksdb::Options ShardWriteOptions(rocksdb::Env* env) {
+rocksdb::Options ShardWriteOptions(rocksdb::Env* env, size_t write_buffer_bytes) {
   rocksdb::Options options = CommonOptions(env, rocksdb::NewLRUCache(8 << 20));
   options.create_if_missing = true;
   options.error_if_exists = true;
-  options.write_buffer_size = kWriteBufferBytes;
+  options.write_buffer_size = write_buffer_bytes;
   options.max_write_buffer_number = 2;
   options.max_open_files = 64;
   return options;

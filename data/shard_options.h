@@ -22,7 +22,7 @@ rocksdb::CompressionType ShardCompression();
 // Memory is bounded by two 32 MiB memtables plus an 8 MiB block cache whatever the shard
 // size. RocksDB's info log is discarded: the shard directory holds only the database, and
 // every error is returned as a Status anyway.
-rocksdb::Options ShardWriteOptions(rocksdb::Env* env);
+rocksdb::Options ShardWriteOptions(rocksdb::Env* env, size_t write_buffer_bytes = 32 << 20);
 
 // Options for opening a finished shard read-only: at most `max_open_files` descriptors
 // (RocksDB raises values below 20 to 20) and `block_cache`, which may be shared by many

@@ -67,7 +67,7 @@ absl::StatusOr<std::unique_ptr<ShardWriter>> ShardWriter::Create(const std::stri
   const std::string context = absl::StrCat("partial shard ", writer->partial_path_);
   if (absl::Status s = FromRocksDb(RemovePartial(writer->partial_path_, env), context); !s.ok()) return s;
   rocksdb::DB* db = nullptr;
-  if (absl::Status s = FromRocksDb(rocksdb::DB::Open(ShardWriteOptions(env), writer->partial_path_, &db), context);
+  if (absl::Status s = FromRocksDb(rocksdb::DB::Open(ShardWriteOptions(env, options.write_buffer_bytes), writer->partial_path_, &db), context);
       !s.ok()) {
     return s;
   }

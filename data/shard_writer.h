@@ -32,6 +32,9 @@ struct ShardWriterOptions {
   rocksdb::Env* env = nullptr;
   // Records are committed in write batches of about this size.
   size_t batch_bytes = 4 << 20;
+  // Size of each of RocksDB's two memtables: with many shards open at once (one dataset
+  // writer holds all of them) this bounds the memory of the whole write.
+  size_t write_buffer_bytes = 32 << 20;
 };
 
 // Appends examples to a new shard `dataset_dir/shard-NNNNN-of-MMMMM` under consecutive
