@@ -15,6 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libsentencepiece-dev
   nlohmann-json3-dev
+  libicu-dev libssl-dev    # Unicode tables (ICU) and SHA-256 (OpenSSL) for data/
   libopenblas-openmp-dev   # the OpenMP build of OpenBLAS (third_party/system/pkg_config.bzl)
   python3
 )
