@@ -10,12 +10,12 @@ PACKAGES=(
   protobuf-compiler-grpc libgrpc++-dev
   libabsl-dev
   librocksdb-dev
-  libssl-dev               # libcrypto: SHA-256 of shard contents
   libopenmpi-dev openmpi-bin
   prometheus-cpp-dev
   libgtest-dev libgmock-dev
   libsentencepiece-dev
   nlohmann-json3-dev
+  libicu-dev libssl-dev    # Unicode tables (ICU) and SHA-256 (OpenSSL) for data/
   libopenblas-openmp-dev   # the OpenMP build of OpenBLAS (third_party/system/pkg_config.bzl)
   python3
 )

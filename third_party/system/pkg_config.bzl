@@ -24,6 +24,9 @@ _LIBRARIES = {
     "openblas": (["openblas"], "/usr/lib/x86_64-linux-gnu/openblas-openmp/pkgconfig"),
     "sentencepiece": (["sentencepiece"], ""),
     "nlohmann_json": (["nlohmann_json"], ""),
+    # Unicode properties and normalisation for the tokenizers (data/).
+    "icu": (["icu-uc"], ""),
+    # SHA-256 of tokenizer files and shards (OpenSSL, already a dependency of gRPC).
 }
 
 _DEFAULT_LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib", "/lib", "/lib/x86_64-linux-gnu"]

@@ -1,0 +1,75 @@
+#include "data/train_sentencepiece.h"
+
+#include <unordered_map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "data/sentencepiece_headers.h"
+
+namespace cloze::data {
+namespace {
+
+class VectorIterator final : public sentencepiece::SentenceIterator {
+ public:
+  explicit VectorIterator(const std::vector<std::string>& sentences) : sentences_(sentences) {}
+  bool done() const override { return next_ >= sentences_.size(); }
+  void Next() override { ++next_; }
+  const std::string& value() const override { return sentences_[next_]; }
+  sentencepiece::util::Status status() const override { return {}; }
+
+ private:
+  const std::vector<std::string>& sentences_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+absl::Status TrainSentencePiece(const std::vector<std::string>& sentences, int vocab_size,
+                                const std::string& model_prefix) {
+  auto error = [&](absl::StatusCode code, absl::string_view why) {
+    return absl::Status(code,
+                        absl::StrCat("training SentencePiece model ", model_prefix, ": ", why));
+  };
+  if (vocab_size <= 0) {
+    return error(absl::StatusCode::kInvalidArgument,
+                 absl::StrCat("vocab_size must be positive, got ", vocab_size));
+  }
+  // The official albert-base-v2 trainer_spec, less what depends on its corpus and machine.
+  const std::unordered_map<std::string, std::string> options = {
+      {"model_prefix", model_prefix},
+      {"model_type", "unigram"},
+      {"vocab_size", std::to_string(vocab_size)},
+      {"pad_id", "0"},
+      {"unk_id", "1"},
+      {"bos_id", "-1"},
+      {"eos_id", "-1"},
+      {"control_symbols", "[CLS],[SEP],[MASK]"},
+      // A CSV list: the quote is written as the quoted field """".
+      {"user_defined_symbols", "(,),\"\"\"\",-,.,–,£,€"},
+      {"normalization_rule_name", "nmt_nfkc"},
+      {"character_coverage", "0.99995"},
+      {"max_sentencepiece_length", "16"},
+      {"max_sentence_length", "4192"},
+      {"split_by_unicode_script", "true"},
+      {"split_by_whitespace", "true"},
+      {"split_by_number", "true"},
+      {"shrinking_factor", "0.75"},
+      {"num_sub_iterations", "2"},
+      {"seed_sentencepiece_size", "1000000"},
+      {"hard_vocab_limit", "true"},
+      // Determinism: no sampling or shuffling of the sentences.
+      {"input_sentence_size", "0"},
+      {"shuffle_input_sentence", "false"},
+      {"num_threads", "2"},
+      {"minloglevel", "1"},  // no per-iteration INFO lines
+  };
+  VectorIterator iterator(sentences);
+  const auto status = sentencepiece::SentencePieceTrainer::Train(options, &iterator);
+  if (status.ok()) return absl::OkStatus();
+  // The trainer reports a too-large vocabulary as an internal error; it is the caller's.
+  const bool caller_error = absl::StrContains(status.message(), "Vocabulary size");
+  return error(caller_error ? absl::StatusCode::kInvalidArgument : absl::StatusCode::kInternal,
+               status.ToString());
+}
+
+}  // namespace cloze::data

@@ -1,0 +1,26 @@
+#include "data/utf8.h"
+
+#include <unicode/utf8.h>
+
+#include <cstdint>
+
+namespace cloze::data {
+
+char32_t NextCodePoint(std::string_view text, size_t* pos) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const int64_t length = static_cast<int64_t>(text.size());
+  int64_t i = static_cast<int64_t>(*pos);
+  UChar32 c;
+  U8_NEXT(bytes, i, length, c);
+  *pos = static_cast<size_t>(i);
+  return c < 0 ? U'\uFFFD' : static_cast<char32_t>(c);
+}
+
+void AppendUtf8(char32_t c, std::string* out) {
+  uint8_t buffer[U8_MAX_LENGTH];
+  int32_t length = 0;
+  U8_APPEND_UNSAFE(buffer, length, static_cast<UChar32>(c));
+  out->append(reinterpret_cast<const char*>(buffer), length);
+}
+
+}  // namespace cloze::data

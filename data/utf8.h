@@ -1,0 +1,20 @@
+// UTF-8 decoding and encoding of single code points, shared by the normalisers.
+#ifndef CLOZE_DATA_UTF8_H_
+#define CLOZE_DATA_UTF8_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace cloze::data {
+
+// The code point starting at text[*pos], advancing *pos past it. Invalid or truncated
+// sequences give U+FFFD and advance by at least one byte. Requires *pos < text.size().
+char32_t NextCodePoint(std::string_view text, size_t* pos);
+
+// Appends the UTF-8 encoding of `c` (a valid scalar value) to `out`.
+void AppendUtf8(char32_t c, std::string* out);
+
+}  // namespace cloze::data
+
+#endif  // CLOZE_DATA_UTF8_H_
