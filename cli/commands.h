@@ -12,6 +12,13 @@ namespace cloze::cli {
 // cloze config CONFIG...: validates model configs and prints their sizes.
 int RunConfigCommand(const std::vector<std::string>& args);
 
+// cloze prepare --input=... --output=DIR --tokenizer=SPEC: raw text to a sharded dataset.
+// Exit status 3 when it succeeded but skipped bad input (counted in its summary).
+int RunPrepareCommand(const std::vector<std::string>& args);
+
+// cloze inspect DIR: counts, histograms, masking statistics and decoded examples.
+int RunInspectCommand(const std::vector<std::string>& args);
+
 // cloze step CONFIG: forward and backward passes on a synthetic batch, with timings.
 int RunStepCommand(const std::vector<std::string>& args);
 

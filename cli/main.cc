@@ -14,6 +14,14 @@ constexpr char kUsage[] = R"(cloze: pretrain ALBERT and BERT encoders
 usage: cloze <command> [flags] [arguments]
 
 commands available now:
+  prepare            raw text (files, folders; .jsonl with a "text" field) to a sharded
+                     RocksDB dataset of ALBERT examples:
+                     --input=PATHS --output=DIR --tokenizer=spm:M|spm-albert:M|spm-train:N|wordpiece:V
+                     [--max_seq_length --masked_lm_prob --max_predictions_per_seq --max_ngram
+                      --whole_word_mask --sentence_task=sop|nsp --dupe_factor --dynamic_masking
+                      --shards --seed --threads]; exit status 3 if bad input was skipped
+  inspect DIR        counts, length histogram, masking statistics, decoded examples
+                     [--examples=N --limit=N --verify]
   config CONFIG...   validate model configs (.textproto or Hugging Face config.json)
                      and print their sizes and parameter counts
   step CONFIG        run forward and backward passes of CONFIG on a synthetic batch
@@ -22,7 +30,7 @@ commands available now:
   help               this text
 
 planned (see the README's status section):
-  prepare, inspect, train, coordinator, ps, worker, launch
+  train, coordinator, ps, worker, launch
 )";
 
 }  // namespace
@@ -38,6 +46,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(positional.begin() + 2, positional.end());
   if (command == "config") return cloze::cli::RunConfigCommand(args);
   if (command == "step") return cloze::cli::RunStepCommand(args);
+  if (command == "prepare") return cloze::cli::RunPrepareCommand(args);
+  if (command == "inspect") return cloze::cli::RunInspectCommand(args);
   if (command == "help" || command == "--help") {
     std::fputs(kUsage, stdout);
     return 0;

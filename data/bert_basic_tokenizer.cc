@@ -38,14 +38,6 @@ bool IsDropped(char32_t c) {
   return HasCategory(c, U_GC_CC_MASK | U_GC_CF_MASK | U_GC_CO_MASK | U_GC_CS_MASK);
 }
 
-// BERT's _is_chinese_char: the CJK Unified Ideographs blocks, not Japanese kana or Hangul.
-bool IsChineseChar(char32_t c) {
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
-         (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
-         (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) ||
-         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
-}
-
 bool IsAsciiPunctuation(char32_t c) {
   return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
          (c >= 123 && c <= 126);
@@ -112,7 +104,7 @@ void BertBasicTokenize(std::string_view text, absl::FunctionRef<void(std::string
     if (IsDropped(c)) continue;
     if (IsWhitespace(c)) {
       splitter.EndWord();
-    } else if (IsChineseChar(c)) {
+    } else if (IsCjkIdeograph(c)) {
       splitter.EndWord();
       splitter.Add(c);  // compatibility ideographs decompose to unified ones
       splitter.EndWord();

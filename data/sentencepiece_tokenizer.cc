@@ -7,8 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "data/albert_normalizer.h"
-#include "data/sentencepiece_headers.h"
+#include "data/sentencepiece_library.h"
 #include "data/sha256.h"
+#include "data/utf8.h"
 
 namespace cloze::data {
 namespace {
@@ -17,30 +18,42 @@ static_assert(std::is_same_v<int, int32_t>, "SentencePiece ids are int");
 
 constexpr std::string_view kWordBoundary = "\xE2\x96\x81";  // U+2581 "▁"
 
+// A piece begins a word after whitespace ("▁…"), and also when it begins with a Chinese
+// character or CJK punctuation: such text has no spaces, so without this a whole Chinese
+// sentence would be one "word" for whole-word masking. Each such piece counts as a word,
+// as BERT's tokenizer makes each Chinese character one.
+bool StartsWord(std::string_view piece) {
+  if (piece.starts_with(kWordBoundary)) return true;
+  if (piece.empty()) return false;
+  size_t pos = 0;
+  const char32_t c = NextCodePoint(piece, &pos);
+  return IsCjkIdeograph(c) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF00 && c <= 0xFFEF);
+}
+
 const char* Name(SentencePieceNormalization normalization) {
   return normalization == SentencePieceNormalization::kAlbert ? "albert" : "plain";
 }
 
 }  // namespace
 
-SentencePieceTokenizer::SentencePieceTokenizer(
-    std::unique_ptr<sentencepiece::SentencePieceProcessor> processor,
-    SentencePieceNormalization normalization)
-    : processor_(std::move(processor)), normalization_(normalization) {}
+SentencePieceTokenizer::SentencePieceTokenizer(const SentencePieceApi* api, void* processor,
+                                               SentencePieceNormalization normalization)
+    : api_(api), processor_(processor), normalization_(normalization) {}
 
-SentencePieceTokenizer::~SentencePieceTokenizer() = default;
+SentencePieceTokenizer::~SentencePieceTokenizer() { api_->release(processor_); }
 
 absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::Create(
     const std::string& model_bytes, SentencePieceNormalization normalization,
     const std::string& source) {
-  auto processor = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  if (const auto status = processor->LoadFromSerializedProto(model_bytes); !status.ok()) {
-    return absl::DataLossError(
-        absl::StrCat(source, ": not a valid SentencePiece model: ", status.ToString()));
+  absl::StatusOr<const SentencePieceApi*> api = SentencePieceLibrary();
+  if (!api.ok()) return api.status();
+  std::string error;
+  void* processor = (*api)->load(model_bytes, &error);
+  if (processor == nullptr) {
+    return absl::DataLossError(absl::StrCat(source, ": not a valid SentencePiece model: ", error));
   }
-  std::unique_ptr<SentencePieceTokenizer> tokenizer(
-      new SentencePieceTokenizer(std::move(processor), normalization));
-  const sentencepiece::SentencePieceProcessor& p = *tokenizer->processor_;
+  std::unique_ptr<SentencePieceTokenizer> tokenizer(new SentencePieceTokenizer(*api, processor, normalization));
+  const SentencePieceApi& a = **api;
 
   auto missing = [&](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -48,21 +61,21 @@ absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::
         " piece; cloze needs <pad>, <unk>, [CLS], [SEP] and [MASK] (ALBERT's models and those "
         "TrainSentencePiece writes have them)"));
   };
-  tokenizer->pad_id_ = p.pad_id();
-  tokenizer->unk_id_ = p.unk_id();
+  tokenizer->pad_id_ = a.pad_id(processor);
+  tokenizer->unk_id_ = a.unk_id(processor);
   if (tokenizer->pad_id_ < 0) return missing("padding");
   if (tokenizer->unk_id_ < 0) return missing("unknown");
   for (auto [piece, id] :
        {std::pair{"[CLS]", &tokenizer->cls_id_}, std::pair{"[SEP]", &tokenizer->sep_id_},
         std::pair{"[MASK]", &tokenizer->mask_id_}}) {
-    *id = p.PieceToId(piece);  // the unknown id when absent
-    if (p.IdToPiece(*id) != piece) return missing(piece);
+    *id = a.piece_to_id(processor, piece);  // the unknown id when absent
+    if (a.id_to_piece(processor, *id) != piece) return missing(piece);
   }
 
-  tokenizer->word_start_.resize(p.GetPieceSize());
-  for (int id = 0; id < p.GetPieceSize(); ++id) {
-    tokenizer->word_start_[id] =
-        tokenizer->IsSpecial(id) || p.IdToPiece(id).starts_with(kWordBoundary);
+  const int pieces = a.piece_size(processor);
+  tokenizer->word_start_.resize(pieces);
+  for (int id = 0; id < pieces; ++id) {
+    tokenizer->word_start_[id] = tokenizer->IsSpecial(id) || StartsWord(a.id_to_piece(processor, id));
   }
   tokenizer->fingerprint_ =
       absl::StrCat("spm:", Name(normalization), ":sha256:", Sha256Hex(model_bytes));
@@ -71,11 +84,12 @@ absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::
 
 std::vector<int32_t> SentencePieceTokenizer::Encode(std::string_view text) const {
   std::vector<int> ids;
-  const auto status = normalization_ == SentencePieceNormalization::kAlbert
-                          ? processor_->Encode(AlbertNormalize(text), &ids)
-                          : processor_->Encode(text, &ids);
-  if (!status.ok()) {  // Only an unloaded model fails, and Create never returns one.
-    std::fprintf(stderr, "SentencePiece Encode failed: %s\n", status.ToString().c_str());
+  std::string error;
+  const bool ok = normalization_ == SentencePieceNormalization::kAlbert
+                      ? api_->encode(processor_, AlbertNormalize(text), &ids, &error)
+                      : api_->encode(processor_, text, &ids, &error);
+  if (!ok) {  // Only an unloaded model fails, and Create never returns one.
+    std::fprintf(stderr, "SentencePiece Encode failed: %s\n", error.c_str());
     std::abort();
   }
   return ids;
@@ -88,8 +102,8 @@ std::string SentencePieceTokenizer::Decode(const std::vector<int32_t>& ids) cons
   std::vector<int> run;
   auto flush = [&] {
     if (run.empty()) return;
-    std::string text;
-    processor_->Decode(run, &text).IgnoreError();  // every id of the run is in range
+    std::string text, error;
+    api_->decode(processor_, run, &text, &error);  // every id of the run is in range
     parts.push_back(std::move(text));
     run.clear();
   };
@@ -107,14 +121,14 @@ std::string SentencePieceTokenizer::Decode(const std::vector<int32_t>& ids) cons
 
 std::string SentencePieceTokenizer::IdToPiece(int32_t id) const {
   if (!InRange(id)) return absl::StrCat("<id ", id, "?>");
-  return processor_->IdToPiece(id);
+  return api_->id_to_piece(processor_, id);
 }
 
-int32_t SentencePieceTokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+int32_t SentencePieceTokenizer::vocab_size() const { return api_->piece_size(processor_); }
 
 bool SentencePieceTokenizer::IsSpecial(int32_t id) const {
   return id == pad_id_ || id == unk_id_ || id == cls_id_ || id == sep_id_ || id == mask_id_ ||
-         processor_->IsControl(id);
+         api_->is_control(processor_, id);
 }
 
 bool SentencePieceTokenizer::IsWordStart(int32_t id) const {

@@ -1,5 +1,5 @@
 // SentencePiece models (ALBERT's spiece.model and those TrainSentencePiece writes) through
-// libsentencepiece.
+// libsentencepiece (reached through sentencepiece_api.h).
 #ifndef CLOZE_DATA_SENTENCEPIECE_TOKENIZER_H_
 #define CLOZE_DATA_SENTENCEPIECE_TOKENIZER_H_
 
@@ -10,11 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "data/sentencepiece_api.h"
 #include "data/tokenizer.h"
-
-namespace sentencepiece {
-class SentencePieceProcessor;
-}  // namespace sentencepiece
 
 namespace cloze::data {
 
@@ -51,13 +48,13 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string Fingerprint() const override { return fingerprint_; }
 
  private:
-  SentencePieceTokenizer(std::unique_ptr<sentencepiece::SentencePieceProcessor> processor,
-                         SentencePieceNormalization normalization);
+  SentencePieceTokenizer(const SentencePieceApi* api, void* processor, SentencePieceNormalization normalization);
   bool InRange(int32_t id) const { return id >= 0 && id < vocab_size(); }
   bool IsSpecial(int32_t id) const;
 
   // Immutable after Create; SentencePieceProcessor's const methods are thread-safe.
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  const SentencePieceApi* api_;
+  void* processor_;  // owned: api_->release in the destructor
   SentencePieceNormalization normalization_;
   int32_t pad_id_ = -1, unk_id_ = -1, cls_id_ = -1, sep_id_ = -1, mask_id_ = -1;
   std::vector<bool> word_start_;  // by id

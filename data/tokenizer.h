@@ -49,7 +49,8 @@ class Tokenizer {
   virtual int32_t mask_id() const = 0;
 
   // True when the piece `id` begins a new word, for whole-word masking: SentencePiece
-  // pieces that start with U+2581 "▁", WordPiece pieces that do not start with "##".
+  // pieces that start with U+2581 "▁" or with a Chinese character or CJK punctuation
+  // (unspaced text: each such piece is a word), WordPiece pieces that do not start with "##".
   // Special ids (pad, unk, cls, sep, mask) count as word starts; out-of-range ids too.
   virtual bool IsWordStart(int32_t id) const = 0;
 

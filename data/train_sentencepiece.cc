@@ -1,28 +1,13 @@
 #include "data/train_sentencepiece.h"
 
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "data/sentencepiece_headers.h"
+#include "data/sentencepiece_library.h"
 
 namespace cloze::data {
-namespace {
-
-class VectorIterator final : public sentencepiece::SentenceIterator {
- public:
-  explicit VectorIterator(const std::vector<std::string>& sentences) : sentences_(sentences) {}
-  bool done() const override { return next_ >= sentences_.size(); }
-  void Next() override { ++next_; }
-  const std::string& value() const override { return sentences_[next_]; }
-  sentencepiece::util::Status status() const override { return {}; }
-
- private:
-  const std::vector<std::string>& sentences_;
-  size_t next_ = 0;
-};
-
-}  // namespace
 
 absl::Status TrainSentencePiece(const std::vector<std::string>& sentences, int vocab_size,
                                 const std::string& model_prefix) {
@@ -35,7 +20,7 @@ absl::Status TrainSentencePiece(const std::vector<std::string>& sentences, int v
                  absl::StrCat("vocab_size must be positive, got ", vocab_size));
   }
   // The official albert-base-v2 trainer_spec, less what depends on its corpus and machine.
-  const std::unordered_map<std::string, std::string> options = {
+  const std::vector<std::pair<std::string, std::string>> options = {
       {"model_prefix", model_prefix},
       {"model_type", "unigram"},
       {"vocab_size", std::to_string(vocab_size)},
@@ -63,13 +48,13 @@ absl::Status TrainSentencePiece(const std::vector<std::string>& sentences, int v
       {"num_threads", "2"},
       {"minloglevel", "1"},  // no per-iteration INFO lines
   };
-  VectorIterator iterator(sentences);
-  const auto status = sentencepiece::SentencePieceTrainer::Train(options, &iterator);
-  if (status.ok()) return absl::OkStatus();
+  absl::StatusOr<const SentencePieceApi*> api = SentencePieceLibrary();
+  if (!api.ok()) return api.status();
+  std::string message;
+  if ((*api)->train(options, sentences, &message)) return absl::OkStatus();
   // The trainer reports a too-large vocabulary as an internal error; it is the caller's.
-  const bool caller_error = absl::StrContains(status.message(), "Vocabulary size");
-  return error(caller_error ? absl::StatusCode::kInvalidArgument : absl::StatusCode::kInternal,
-               status.ToString());
+  const bool caller_error = absl::StrContains(message, "Vocabulary size");
+  return error(caller_error ? absl::StatusCode::kInvalidArgument : absl::StatusCode::kInternal, message);
 }
 
 }  // namespace cloze::data

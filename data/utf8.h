@@ -12,6 +12,9 @@ namespace cloze::data {
 // sequences give U+FFFD and advance by at least one byte. Requires *pos < text.size().
 char32_t NextCodePoint(std::string_view text, size_t* pos);
 
+// BERT's _is_chinese_char: the CJK Unified Ideographs blocks (not Japanese kana or Hangul).
+bool IsCjkIdeograph(char32_t c);
+
 // Appends the UTF-8 encoding of `c` (a valid scalar value) to `out`.
 void AppendUtf8(char32_t c, std::string* out);
 
