@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "data/dynamic_masking.h"
 #include "data/example_pipeline.h"
 #include "data/instance_builder.h"
 #include "data/masking.h"
@@ -182,6 +183,26 @@ TEST(Masking, NgramLengthsFollowOneOverN) {
   EXPECT_NEAR(spans[0] / all, 6.0 / 11, 0.03);
   EXPECT_NEAR(spans[1] / all, 3.0 / 11, 0.03);
   EXPECT_NEAR(spans[2] / all, 2.0 / 11, 0.03);
+}
+
+TEST(DynamicMasking, AFunctionOfSeedEpochAndIndex) {
+  Rng rng(8);
+  Example unmasked;
+  unmasked.add_input_ids(2);
+  for (int i = 0; i < 100; ++i) unmasked.add_input_ids(static_cast<int32_t>(rng.UniformInt(5, 499)));
+  unmasked.add_input_ids(3);
+  auto masked = [&](uint64_t seed, int64_t epoch, int64_t index) {
+    Example e = unmasked;
+    MaskDynamically(&e, ToyVocab(), MaskingOptions{}, seed, epoch, index);
+    return e.SerializeAsString();
+  };
+  EXPECT_EQ(masked(1, 0, 7), masked(1, 0, 7));
+  EXPECT_NE(masked(1, 0, 7), masked(1, 1, 7));  // a new epoch, new masks
+  EXPECT_NE(masked(1, 0, 7), masked(1, 0, 8));
+  EXPECT_NE(masked(1, 0, 7), masked(2, 0, 7));
+  Example e = unmasked;
+  MaskDynamically(&e, ToyVocab(), MaskingOptions{}, 1, 0, 7);
+  EXPECT_EQ(e.masked_positions_size(), 15);  // round(102 × 0.15)
 }
 
 class CollectingSink : public ExampleSink {
