@@ -18,6 +18,8 @@ PACKAGES=(
   libicu-dev libssl-dev    # Unicode tables (ICU) and SHA-256 (OpenSSL) for data/
   libopenblas-openmp-dev   # the OpenMP build of OpenBLAS (third_party/system/pkg_config.bzl)
   python3
+  prometheus               # server and promtool for deploy/monitoring_test.sh (Debian starts
+                           # its service on :9090 where systemd runs; the test uses its own)
 )
 
 missing=()
