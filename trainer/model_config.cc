@@ -1,13 +1,9 @@
 #include "trainer/model_config.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "trainer/text_proto.h"
 
 namespace cloze {
 namespace {
@@ -120,19 +116,7 @@ cpu::Activation ActivationOf(const ModelConfig& config) {
 
 absl::StatusOr<ModelConfig> ParseModelConfigText(const std::string& text, const std::string& source) {
   ModelConfig config;
-  // Collects the parser's message ("line 3: unknown field ...") instead of logging it.
-  class Collector : public google::protobuf::io::ErrorCollector {
-   public:
-    void AddError(int line, int column, const std::string& message) override {
-      if (error.empty()) error = absl::StrFormat("line %d column %d: %s", line + 1, column + 1, message);
-    }
-    std::string error;
-  } collector;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&collector);
-  if (!parser.ParseFromString(text, &config)) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": ", collector.error));
-  }
+  if (absl::Status s = MergeTextProto(text, source, &config); !s.ok()) return s;
   return Finish(std::move(config), source);
 }
 
@@ -148,14 +132,12 @@ absl::StatusOr<ModelConfig> ParseModelConfigJson(const std::string& json, const 
 }
 
 absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open model config"));
-  std::stringstream contents;
-  contents << file.rdbuf();
-  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0) {
-    return ParseModelConfigJson(contents.str(), path);
+  std::string contents;
+  if (absl::Status s = ReadTextFile(path, &contents); !s.ok()) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open model config"));
   }
-  return ParseModelConfigText(contents.str(), path);
+  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0) return ParseModelConfigJson(contents, path);
+  return ParseModelConfigText(contents, path);
 }
 
 }  // namespace cloze

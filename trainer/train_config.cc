@@ -1,0 +1,112 @@
+#include "trainer/train_config.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "trainer/model_config.h"
+#include "trainer/text_proto.h"
+
+namespace cloze {
+namespace {
+
+absl::Status FieldError(const std::string& field, const std::string& message) {
+  return absl::InvalidArgumentError(absl::StrCat("TrainConfig.", field, ": ", message));
+}
+
+}  // namespace
+
+TrainConfig DefaultTrainConfig() {
+  TrainConfig c;
+  c.set_batch_size(8);
+  c.set_accumulation_steps(1);
+  c.set_seq_len(128);
+  c.set_max_predictions_per_seq(20);
+  c.set_total_steps(125000);
+  OptimizerConfig* o = c.mutable_optimizer();
+  o->set_kind(OptimizerConfig::LAMB);
+  o->set_learning_rate(0.00176f);
+  o->set_beta1(0.9f);
+  o->set_beta2(0.999f);
+  o->set_epsilon(1e-6f);
+  o->set_weight_decay(0.01f);
+  o->set_max_grad_norm(1.0f);
+  ScheduleConfig* s = c.mutable_schedule();
+  s->set_warmup_steps(3125);
+  s->set_power(1.0f);
+  s->set_end_learning_rate(0.0f);
+  GuardConfig* g = c.mutable_guard();
+  g->set_spike_factor(3.0f);
+  g->set_spike_warmup_steps(20);
+  g->set_max_consecutive_skips(5);
+  g->set_rollback_lr_factor(0.5f);
+  CheckpointConfig* k = c.mutable_checkpoint();
+  k->set_every_steps(1000);
+  k->set_keep_last(3);
+  k->set_keep_every(10000);
+  c.set_eval_every_steps(0);
+  c.set_eval_batches(10);
+  c.set_seed(12345);
+  c.set_log_every_steps(10);
+  return c;
+}
+
+absl::Status ValidateTrainConfig(const TrainConfig& c) {
+  if (!c.has_model()) return FieldError("model", "missing (a ModelConfig, as in configs/*.textproto)");
+  if (absl::Status s = ValidateModelConfig(c.model()); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("TrainConfig.model: ", s.message()));
+  }
+  if (c.dataset().empty()) return FieldError("dataset", "missing (a folder made by `cloze prepare`)");
+  if (c.batch_size() < 1) return FieldError("batch_size", absl::StrCat("must be positive, got ", c.batch_size()));
+  if (c.accumulation_steps() < 1) {
+    return FieldError("accumulation_steps", absl::StrCat("must be positive, got ", c.accumulation_steps()));
+  }
+  if (c.seq_len() < 8 || c.seq_len() > c.model().max_position_embeddings()) {
+    return FieldError("seq_len", absl::StrFormat("must be in [8, model.max_position_embeddings = %d], got %d",
+                                                 c.model().max_position_embeddings(), c.seq_len()));
+  }
+  if (c.max_predictions_per_seq() < 1 || c.max_predictions_per_seq() > c.seq_len()) {
+    return FieldError("max_predictions_per_seq",
+                      absl::StrCat("must be in [1, seq_len], got ", c.max_predictions_per_seq()));
+  }
+  if (c.total_steps() < 1) return FieldError("total_steps", absl::StrCat("must be positive, got ", c.total_steps()));
+  const OptimizerConfig& o = c.optimizer();
+  if (!(o.learning_rate() > 0)) return FieldError("optimizer.learning_rate", absl::StrCat("must be positive, got ", o.learning_rate()));
+  if (!(o.beta1() >= 0 && o.beta1() < 1)) return FieldError("optimizer.beta1", absl::StrCat("must be in [0, 1), got ", o.beta1()));
+  if (!(o.beta2() >= 0 && o.beta2() < 1)) return FieldError("optimizer.beta2", absl::StrCat("must be in [0, 1), got ", o.beta2()));
+  if (!(o.epsilon() > 0)) return FieldError("optimizer.epsilon", absl::StrCat("must be positive, got ", o.epsilon()));
+  if (!(o.weight_decay() >= 0)) return FieldError("optimizer.weight_decay", absl::StrCat("must not be negative, got ", o.weight_decay()));
+  if (!(o.max_grad_norm() >= 0)) return FieldError("optimizer.max_grad_norm", absl::StrCat("must not be negative, got ", o.max_grad_norm()));
+  const ScheduleConfig& s = c.schedule();
+  if (s.warmup_steps() < 0) return FieldError("schedule.warmup_steps", absl::StrCat("must not be negative, got ", s.warmup_steps()));
+  if (!(s.power() > 0)) return FieldError("schedule.power", absl::StrCat("must be positive, got ", s.power()));
+  const GuardConfig& g = c.guard();
+  if (!(g.spike_factor() == 0 || g.spike_factor() > 1)) {
+    return FieldError("guard.spike_factor", absl::StrCat("must be 0 (off) or above 1, got ", g.spike_factor()));
+  }
+  if (g.max_consecutive_skips() < 1) {
+    return FieldError("guard.max_consecutive_skips", absl::StrCat("must be positive, got ", g.max_consecutive_skips()));
+  }
+  if (!(g.rollback_lr_factor() > 0 && g.rollback_lr_factor() <= 1)) {
+    return FieldError("guard.rollback_lr_factor", absl::StrCat("must be in (0, 1], got ", g.rollback_lr_factor()));
+  }
+  const CheckpointConfig& k = c.checkpoint();
+  if (k.every_steps() < 0) return FieldError("checkpoint.every_steps", "must not be negative");
+  if (k.keep_last() < 1) return FieldError("checkpoint.keep_last", absl::StrCat("must be positive, got ", k.keep_last()));
+  if (k.keep_every() < 0) return FieldError("checkpoint.keep_every", "must not be negative");
+  if (c.eval_every_steps() < 0) return FieldError("eval_every_steps", "must not be negative");
+  if (c.eval_every_steps() > 0 && c.eval_dataset().empty()) return FieldError("eval_dataset", "missing while eval_every_steps > 0");
+  if (c.eval_every_steps() > 0 && c.eval_batches() < 1) return FieldError("eval_batches", "must be positive");
+  if (c.log_every_steps() < 1) return FieldError("log_every_steps", absl::StrCat("must be positive, got ", c.log_every_steps()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
+  TrainConfig config = DefaultTrainConfig();
+  if (absl::Status s = MergeTextProtoFile(path, &config); !s.ok()) return s;
+  NormalizeModelConfig(*config.mutable_model());
+  if (absl::Status s = ValidateTrainConfig(config); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
+  }
+  return config;
+}
+
+}  // namespace cloze

@@ -1,0 +1,58 @@
+// The pretraining loop of `cloze train` on one process (CPU): data, model, optimizer,
+// guard, checkpoints, metrics.
+//
+// A run lives in its run directory: checkpoints/ (trainer/checkpoint.h), metrics.jsonl
+// (one line per step), train_config.pb.txt (what was asked). Starting a run whose
+// directory holds a valid checkpoint resumes from the newest one (damaged ones are skipped
+// with a warning), and on CPU the resumed run computes bit-for-bit the losses the
+// uninterrupted run would have: parameters, moments and guard state are restored exactly,
+// data order and dropout masks are functions of (seed, step), and every op sums in a fixed
+// order.
+#ifndef CLOZE_TRAINER_TRAINER_H_
+#define CLOZE_TRAINER_TRAINER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/train_config.pb.h"
+#include "trainer/step_record.h"
+
+namespace cloze {
+
+struct TrainOptions {
+  TrainConfig config;       // validated (ValidateTrainConfig)
+  std::string run_dir;      // created when missing
+  int64_t stop_after_step = 0;  // > 0: stop (with a checkpoint) once this step is done
+  std::string metrics_address;  // Prometheus endpoint "HOST:PORT"; empty: none
+  std::string run_name = "cloze";  // the metrics' `run` label
+  // Set (from a signal handler) to stop after the current step, write a checkpoint and
+  // return normally. Not owned; may be null.
+  const std::atomic<bool>* stop_requested = nullptr;
+  // Receives progress: one call per step with its record (the CLI draws a progress bar or
+  // log lines from it). May be empty.
+  std::function<void(const StepRecord&, int64_t total_steps, double elapsed_seconds)> on_step;
+  // Receives human-readable events (resumed, checkpoint written, rollback, evaluation).
+  std::function<void(const std::string&)> on_event;
+};
+
+struct TrainSummary {
+  int64_t start_step = 0;  // 0 for a fresh run, else the checkpoint's step
+  int64_t end_step = 0;
+  bool resumed = false;
+  bool interrupted = false;  // stopped by stop_requested
+  StepRecord first, last;    // the first and last steps this process ran
+  double first_window_mlm_accuracy = 0, last_window_mlm_accuracy = 0;  // means over ≤ 20 steps
+  std::string last_checkpoint;  // directory of the newest checkpoint written
+  int64_t skipped_steps = 0, rollbacks = 0;
+  double seconds = 0;
+  int metrics_port = 0;
+};
+
+absl::StatusOr<TrainSummary> Train(const TrainOptions& options);
+
+}  // namespace cloze
+
+#endif  // CLOZE_TRAINER_TRAINER_H_
