@@ -1,0 +1,208 @@
+#include "trainer/optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+
+namespace cloze {
+namespace {
+
+// Elements per block. Fixed (never derived from the thread count): LAMB's norms sum
+// block partials in block order, so the result does not depend on how blocks are shared.
+constexpr int64_t kBlock = 1 << 15;
+
+absl::Status Invalid(const char* field, double value, const char* requirement) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("OptimizerConfig.", field, ": ", value, " is not ", requirement));
+}
+
+bool InUnitInterval(float x) { return std::isfinite(x) && x >= 0 && x < 1; }
+
+[[noreturn]] void Die(const char* message, long long a, long long b) {
+  std::fprintf(stderr, "Optimizer: %s (%lld vs %lld)\n", message, a, b);
+  std::abort();
+}
+
+// ALBERT's per-element LAMB direction, m / (√v + ε) (+ weight_decay·p). Pass 1 (norms)
+// and pass 2 (apply) both call it, so they see the same value.
+inline float LambDirection(float m, float v, float p, float epsilon, float weight_decay,
+                           bool decayed) {
+  float u = m / (std::sqrt(v) + epsilon);
+  if (decayed) u += weight_decay * p;
+  return u;
+}
+
+}  // namespace
+
+absl::Status ValidateOptimizerConfig(const OptimizerConfig& config) {
+  if (!OptimizerConfig::Kind_IsValid(config.kind())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("OptimizerConfig.kind: ", config.kind(), " is not LAMB or ADAMW"));
+  }
+  if (!std::isfinite(config.learning_rate()) || config.learning_rate() <= 0) {
+    return Invalid("learning_rate", config.learning_rate(), "> 0");
+  }
+  if (!InUnitInterval(config.beta1())) return Invalid("beta1", config.beta1(), "in [0, 1)");
+  if (!InUnitInterval(config.beta2())) return Invalid("beta2", config.beta2(), "in [0, 1)");
+  if (!std::isfinite(config.epsilon()) || config.epsilon() <= 0) {
+    return Invalid("epsilon", config.epsilon(), "> 0");
+  }
+  if (!std::isfinite(config.weight_decay()) || config.weight_decay() < 0) {
+    return Invalid("weight_decay", config.weight_decay(), ">= 0");
+  }
+  if (!std::isfinite(config.max_grad_norm()) || config.max_grad_norm() < 0) {
+    return Invalid("max_grad_norm", config.max_grad_norm(), ">= 0");
+  }
+  return absl::OkStatus();
+}
+
+Optimizer::Optimizer(const OptimizerConfig& config, const ParameterLayout& layout)
+    : config_(config), total_size_(layout.total_size) {
+  if (const absl::Status status = ValidateOptimizerConfig(config); !status.ok()) {
+    std::fprintf(stderr, "Optimizer: %s\n", status.ToString().c_str());
+    std::abort();
+  }
+  int64_t next = 0;
+  for (const NamedTensor& t : layout.tensors) {
+    if (t.offset != next || t.size < 0) Die("tensors do not tile the buffer", t.offset, next);
+    Tensor tensor{t.weight_decay, static_cast<int>(blocks_.size()), 0};
+    for (int64_t begin = t.offset; begin < t.offset + t.size; begin += kBlock) {
+      blocks_.push_back({begin, std::min(begin + kBlock, t.offset + t.size),
+                         static_cast<int>(tensors_.size())});
+      ++tensor.blocks;
+    }
+    tensors_.push_back(tensor);
+    next = t.offset + t.size;
+  }
+  if (next != total_size_) Die("tensors do not cover total_size", next, total_size_);
+  exp_avg_.assign(total_size_, 0.0f);
+  exp_avg_sq_.assign(total_size_, 0.0f);
+  if (config_.kind() == OptimizerConfig::LAMB) {
+    param_squares_.assign(blocks_.size(), 0.0);
+    update_squares_.assign(blocks_.size(), 0.0);
+  }
+}
+
+void Optimizer::Step(std::span<float> params, std::span<const float> grads, float learning_rate) {
+  const auto size = static_cast<long long>(total_size_);
+  if (static_cast<long long>(params.size()) != size) Die("params size", params.size(), size);
+  if (static_cast<long long>(grads.size()) != size) Die("grads size", grads.size(), size);
+  if (config_.kind() == OptimizerConfig::LAMB) {
+    LambStep(params, grads, learning_rate);
+  } else {
+    AdamWStep(params, grads, learning_rate);
+  }
+  ++step_count_;
+}
+
+void Optimizer::LambStep(std::span<float> params, std::span<const float> grads,
+                         float learning_rate) {
+  const float beta1 = config_.beta1(), beta2 = config_.beta2();
+  // As TF: 1 − β is formed in double (Python) and used as a float32 constant.
+  const float one_minus_beta1 = static_cast<float>(1.0 - beta1);
+  const float one_minus_beta2 = static_cast<float>(1.0 - beta2);
+  const float epsilon = config_.epsilon(), weight_decay = config_.weight_decay();
+  float* p = params.data();
+  const float* g = grads.data();
+  float* m = exp_avg_.data();
+  float* v = exp_avg_sq_.data();
+  const int64_t blocks = static_cast<int64_t>(blocks_.size());
+
+  // Pass 1: the moments, and per block Σp² and Σu² (u: the direction before the ratio).
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const Block block = blocks_[b];
+    const bool decayed = tensors_[block.tensor].decayed;
+    double param_sum = 0, update_sum = 0;
+    for (int64_t i = block.begin; i < block.end; ++i) {
+      m[i] = beta1 * m[i] + one_minus_beta1 * g[i];
+      v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i]);
+      const float u = LambDirection(m[i], v[i], p[i], epsilon, weight_decay, decayed);
+      param_sum += static_cast<double>(p[i]) * p[i];
+      update_sum += static_cast<double>(u) * u;
+    }
+    param_squares_[b] = param_sum;
+    update_squares_[b] = update_sum;
+  }
+
+  // Per tensor, the step ratio·lr, the trust ratio from block sums taken in block order.
+  std::vector<float> step_size(tensors_.size());
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    const Tensor& tensor = tensors_[t];
+    double ratio = 1.0;
+    if (tensor.decayed) {
+      double param_sum = 0, update_sum = 0;
+      for (int b = tensor.first_block; b < tensor.first_block + tensor.blocks; ++b) {
+        param_sum += param_squares_[b];
+        update_sum += update_squares_[b];
+      }
+      const double w_norm = std::sqrt(param_sum), u_norm = std::sqrt(update_sum);
+      if (w_norm > 0 && u_norm > 0) ratio = w_norm / u_norm;
+    }
+    step_size[t] = static_cast<float>(ratio * learning_rate);
+  }
+
+  // Pass 2: apply (the parameters are still the ones pass 1 read).
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const Block block = blocks_[b];
+    const bool decayed = tensors_[block.tensor].decayed;
+    const float scale = step_size[block.tensor];
+    for (int64_t i = block.begin; i < block.end; ++i) {
+      p[i] -= scale * LambDirection(m[i], v[i], p[i], epsilon, weight_decay, decayed);
+    }
+  }
+}
+
+void Optimizer::AdamWStep(std::span<float> params, std::span<const float> grads,
+                          float learning_rate) {
+  const float beta1 = config_.beta1(), beta2 = config_.beta2();
+  const float one_minus_beta1 = static_cast<float>(1.0 - beta1);
+  const float one_minus_beta2 = static_cast<float>(1.0 - beta2);
+  const float epsilon = config_.epsilon();
+  // Scalars as torch forms them: in double, then used as float32 by the tensor ops.
+  const double t = static_cast<double>(step_count_ + 1);
+  const double lr = learning_rate;
+  const float step_size = static_cast<float>(lr / (1.0 - std::pow(double{beta1}, t)));
+  const float correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(double{beta2}, t)));
+  const float decay = static_cast<float>(1.0 - lr * config_.weight_decay());
+  float* p = params.data();
+  const float* g = grads.data();
+  float* m = exp_avg_.data();
+  float* v = exp_avg_sq_.data();
+  const int64_t blocks = static_cast<int64_t>(blocks_.size());
+
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const Block block = blocks_[b];
+    const float block_decay = tensors_[block.tensor].decayed ? decay : 1.0f;
+    for (int64_t i = block.begin; i < block.end; ++i) {
+      m[i] = beta1 * m[i] + one_minus_beta1 * g[i];
+      v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i]);
+      const float denom = std::sqrt(v[i]) / correction2_sqrt + epsilon;
+      p[i] = p[i] * block_decay - step_size * m[i] / denom;
+    }
+  }
+}
+
+absl::Status Optimizer::Restore(std::span<const float> exp_avg, std::span<const float> exp_avg_sq,
+                                int64_t step_count) {
+  if (static_cast<int64_t>(exp_avg.size()) != total_size_ ||
+      static_cast<int64_t>(exp_avg_sq.size()) != total_size_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "optimizer state has ", exp_avg.size(), " and ", exp_avg_sq.size(),
+        " moment values; the parameter layout has ", total_size_));
+  }
+  if (step_count < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("optimizer step count ", step_count, " < 0"));
+  }
+  std::copy(exp_avg.begin(), exp_avg.end(), exp_avg_.begin());
+  std::copy(exp_avg_sq.begin(), exp_avg_sq.end(), exp_avg_sq_.begin());
+  step_count_ = step_count;
+  return absl::OkStatus();
+}
+
+}  // namespace cloze
