@@ -161,6 +161,9 @@ def main():
     parser.add_argument("--training", type=int, choices=(0, 1), default=1,
                         help="1: dropout as configured, model.train(); 0: no dropout, model.eval()")
     parser.add_argument("--mlm_head", choices=("full", "masked"), default="full")
+    parser.add_argument("--optimizer", choices=("none", "adamw"), default="none",
+                        help="adamw: the whole training step, clip_grad_norm_(1.0) and torch.optim.AdamW "
+                             "(lr 1e-4, weight decay 0.01 except LayerNorm and biases), as cpu_step_bench")
     args = parser.parse_args()
     if args.batch_size <= 0 or args.seq_len < 2 or args.predictions_per_seq < 0 or \
             args.warmup < 0 or args.steps <= 0:
@@ -180,12 +183,23 @@ def main():
     counted = int(inputs["masked_positions"].numel())
     checksum = batch_checksum(batch)
 
+    optimizer = None
+    if args.optimizer == "adamw":
+        decayed = [p for n, p in model.named_parameters() if not ("LayerNorm" in n or n.endswith("bias"))]
+        others = [p for n, p in model.named_parameters() if "LayerNorm" in n or n.endswith("bias")]
+        optimizer = torch.optim.AdamW([{"params": decayed, "weight_decay": 0.01},
+                                       {"params": others, "weight_decay": 0.0}],
+                                      lr=1e-4, betas=(0.9, 0.999), eps=1e-6)
+
     ms, first_loss = [], None
     for step in range(args.warmup + args.steps):
         start = time.perf_counter()
         model.zero_grad()  # set_to_none: backward allocates fresh gradients
         loss = step_loss(model, albert, inputs, args.mlm_head)
         loss.backward()
+        if optimizer is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
         end = time.perf_counter()
         if step == 0:
             first_loss = loss.item()
@@ -209,7 +223,8 @@ def main():
     print(f"  ms/step    median {median:.1f}  min {minimum:.1f}  p90 {p90:.1f}")
     print(f"  tokens/s   {tokens_per_s:.1f} (at the median)")
     print(json.dumps({
-        "bench": "cpu_step", "impl": "torch", "mlm_head": args.mlm_head, "config": args.config,
+        "bench": "cpu_step", "impl": "torch", "mlm_head": args.mlm_head, "optimizer": args.optimizer,
+        "config": args.config,
         "model_type": config["model_type"], "threads": torch.get_num_threads(),
         "batch_size": args.batch_size, "seq_len": args.seq_len, "masked_predictions": counted,
         "padding_tokens": padding, "batch_checksum": f"{checksum:016x}", "warmup": args.warmup,

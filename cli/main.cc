@@ -22,6 +22,9 @@ commands available now:
                       --shards --seed --threads]; exit status 3 if bad input was skipped
   inspect DIR        counts, length histogram, masking statistics, decoded examples
                      [--examples=N --limit=N --verify]
+  train              pretrain on a prepared dataset: --config=TRAIN_CONFIG --run_dir=DIR
+                     [--stop_after_step=N --metrics_address=HOST:PORT]; resumes from the
+                     newest valid checkpoint in DIR; SIGTERM/SIGINT checkpoint and exit 0
   config CONFIG...   validate model configs (.textproto or Hugging Face config.json)
                      and print their sizes and parameter counts
   step CONFIG        run forward and backward passes of CONFIG on a synthetic batch
@@ -30,7 +33,7 @@ commands available now:
   help               this text
 
 planned (see the README's status section):
-  train, coordinator, ps, worker, launch
+  coordinator, ps, worker, launch
 )";
 
 }  // namespace
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
   if (command == "step") return cloze::cli::RunStepCommand(args);
   if (command == "prepare") return cloze::cli::RunPrepareCommand(args);
   if (command == "inspect") return cloze::cli::RunInspectCommand(args);
+  if (command == "train") return cloze::cli::RunTrainCommand(args);
   if (command == "help" || command == "--help") {
     std::fputs(kUsage, stdout);
     return 0;

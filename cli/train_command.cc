@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
 #include "trainer/train_config.h"
@@ -18,6 +19,9 @@ ABSL_FLAG(std::string, run_dir, "", "cloze train: run directory (checkpoints, me
 ABSL_FLAG(int64_t, stop_after_step, 0, "cloze train: stop (with a checkpoint) after this step; 0: run to total_steps");
 ABSL_FLAG(std::string, metrics_address, "127.0.0.1:9400",
           "cloze train: Prometheus endpoint HOST:PORT (port 0: any free port; empty: none)");
+ABSL_FLAG(std::string, metrics_port_file, "", "cloze train: write the Prometheus endpoint's port to this file");
+ABSL_FLAG(std::vector<std::string>, testing_nonfinite_loss_steps, {},
+          "cloze train: fault injection for tests: these steps report a NaN loss");
 ABSL_FLAG(std::string, run_name, "", "cloze train: the metrics' run label (default: the run directory's name)");
 
 namespace cloze::cli {
@@ -64,6 +68,15 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   options.run_name = absl::GetFlag(FLAGS_run_name).empty() ? std::filesystem::path(run_dir).filename().string()
                                                             : absl::GetFlag(FLAGS_run_name);
   options.stop_requested = &g_stop;
+  options.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+  for (const std::string& step : absl::GetFlag(FLAGS_testing_nonfinite_loss_steps)) {
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(step, &value)) {
+      std::fprintf(stderr, "cloze train: --testing_nonfinite_loss_steps: \"%s\" is not a step\n", step.c_str());
+      return 2;
+    }
+    options.nonfinite_loss_steps.push_back(value);
+  }
   const int64_t log_every = config->log_every_steps();
   options.on_event = [terminal](const std::string& message) {
     std::fprintf(stderr, "%s[cloze] %s\n", terminal ? "\r\033[K" : "", message.c_str());
@@ -97,7 +110,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   }
   const TrainSummary& s = *summary;
   std::printf("\n%s %s: steps %lld to %lld in %s (%lld skipped, %lld rollbacks)\n",
-              s.interrupted ? "stopped" : "finished", run_dir.c_str(), static_cast<long long>(s.start_step),
+              s.interrupted || s.end_step < config->total_steps() ? "stopped" : "finished", run_dir.c_str(), static_cast<long long>(s.start_step),
               static_cast<long long>(s.end_step), Duration(s.seconds).c_str(), static_cast<long long>(s.skipped_steps),
               static_cast<long long>(s.rollbacks));
   if (s.end_step > s.start_step) {

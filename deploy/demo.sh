@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The README's main job, today: set up, build, prepare the shipped demo corpus into a
-# sharded dataset (training its own SentencePiece model on it), inspect the result, check
-# every shipped model config, and run forward+backward passes of ALBERT-tiny.
-# (Pretraining on the dataset arrives with `cloze train`; this script grows into that job.)
+# The README's main job: set up, build, prepare the shipped demo corpus into a sharded
+# dataset (with its own SentencePiece model), then pretrain ALBERT-tiny on it for a few
+# minutes (configs/train-demo.textproto) and print a summary. Running it again resumes
+# the run from its newest checkpoint (and finishes at once if it is complete); delete
+# runs/demo to start over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN_DIR=${RUN_DIR:-runs/demo}
@@ -10,13 +11,15 @@ bash deploy/setup.sh
 bazel build //cli:cloze
 cloze=bazel-bin/cli/cloze
 
-echo "== preparing corpus/demo into $RUN_DIR/data"
-rm -rf "$RUN_DIR/data"  # this job's own output; prepare never overwrites anything else
-$cloze prepare --input=corpus/demo --output="$RUN_DIR/data" --tokenizer=spm-train:8000 \
-  --max_seq_length=128 --max_predictions_per_seq=20 --shards=4
-echo "== inspecting $RUN_DIR/data"
-$cloze inspect "$RUN_DIR/data" --examples=2 --verify
-echo "== model configs"
-$cloze config configs/*.textproto
-echo "== ALBERT-tiny, forward and backward on a synthetic batch of 8 x 128 tokens"
-$cloze step configs/albert-tiny.textproto --batch_size=8 --seq_len=128 --steps=3
+if [ ! -d "$RUN_DIR/data" ]; then
+  echo "== preparing corpus/demo into $RUN_DIR/data"
+  rm -rf "$RUN_DIR/data.partial"  # left by an interrupted earlier run
+  $cloze prepare --input=corpus/demo --output="$RUN_DIR/data.partial" --tokenizer=spm-train:8000 \
+    --max_seq_length=128 --max_predictions_per_seq=20 --shards=4
+  mv "$RUN_DIR/data.partial" "$RUN_DIR/data"  # only a complete dataset gets the real name
+  $cloze inspect "$RUN_DIR/data" --examples=1 --verify
+fi
+
+echo "== pretraining ALBERT-tiny (configs/train-demo.textproto) in $RUN_DIR/train"
+echo "   metrics: $RUN_DIR/train/metrics.jsonl and Prometheus on 127.0.0.1:9400 (deploy/README.md)"
+$cloze train --config=configs/train-demo.textproto --run_dir="$RUN_DIR/train" --metrics_address=127.0.0.1:9400

@@ -7,31 +7,28 @@
 #   3. every query of every panel of deploy/grafana/dashboards/cloze.json returns data, the
 #      `run` variable lists the run, every alert rule evaluates without error, and the
 #      EXPECTATIONS below hold (deploy/check_dashboard.py polls until all do, or fails).
-# About 10 s; needs /usr/bin/prometheus and /usr/bin/promtool (Debian's `prometheus`,
+# About 15 s; needs /usr/bin/prometheus and /usr/bin/promtool (Debian's `prometheus`,
 # installed by deploy/setup.sh).
 set -uo pipefail
 
-# --- What to point at `cloze train` later -------------------------------------------------
-# The metrics source: a command that serves cloze_* metrics with run="$RUN" on 127.0.0.1,
-# on a port of its choosing (port 0), and writes that port to "$PORT_FILE" once serving.
-# "$START_FILE" appears once Prometheus scrapes the source; the demo waits for it before its
-# first step, so that the one-off events below are scraped before and after; a source that
-# ignores it must take a few seconds to get to them. Evaluated with eval, so "$PORT_FILE",
-# "$START_FILE" and "$RUN" may appear in it. For `cloze train`, add //cli:cloze to the
-# sh_test's data in deploy/BUILD and set, for instance (flag names to be settled):
-#   METRICS_SOURCE='cli/cloze train configs/train-test.textproto --output="$TEST_TMPDIR/run" \
-#     --run_name="$RUN" --metrics_listen=127.0.0.1:0 --metrics_port_file="$PORT_FILE"'
+# --- The metrics source ----------------------------------------------------------------
+# A real `cloze train` run on a small dataset prepared here (a tiny ALBERT, about 0.1 s a
+# step, long enough to outlast the checks), with an evaluation and a checkpoint every 50
+# steps and, by fault injection, NaN losses that the guard must skip at steps spread
+# geometrically, so that some come after Prometheus' first scrape however fast the machine.
+# Any command serving cloze_* metrics with run="$RUN" on 127.0.0.1 and writing its port to
+# "$PORT_FILE" will do (trainer/training_metrics_demo is a stand-in without a model).
 RUN=${RUN:-monitoring-test}
-METRICS_SOURCE=${METRICS_SOURCE:-'trainer/training_metrics_demo --listen=127.0.0.1:0 --port_file="$PORT_FILE" --run="$RUN" --steps=30 --step_ms=500 --skip_step=4 --checkpoint_step=6 --eval_step=8 --start_file="$START_FILE" --hold_s=60'}
+METRICS_SOURCE=${METRICS_SOURCE:-'cli/cloze train --config="$tmp/train.textproto" --run_dir="$tmp/run" --run_name="$RUN" --metrics_address=127.0.0.1:0 --metrics_port_file="$PORT_FILE" --testing_nonfinite_loss_steps=25,50,100,200,400,800,1600,3200'}
 # PromQL queries that must return data besides the dashboard's: Prometheus has a few scrapes,
-# and what the demo run does once (a skipped NaN step, a checkpoint, an evaluation) came
-# through, the NaN as a NaN, and the non-finite-loss alert saw it. A source that does not
-# skip or checkpoint in its first seconds needs fewer of these.
+# the skipped steps, a checkpoint and an evaluation came through, and the non-finite-loss
+# alert fired.
 EXPECTATIONS=(
   "count_over_time(cloze_train_step{run=\"$RUN\"}[5m]) >= 5"
-  "cloze_train_skipped_steps_total{run=\"$RUN\"} >= 1"
+  "cloze_train_skipped_steps_total{run=\"$RUN\"} >= 2"
+  "cloze_train_nonfinite_losses_total{run=\"$RUN\"} >= 2"
   "cloze_train_checkpoints_total{run=\"$RUN\"} >= 1"
-  "count_over_time((cloze_train_loss{run=\"$RUN\"} != cloze_train_loss{run=\"$RUN\"})[5m:1s]) > 0"
+  "cloze_eval_loss{run=\"$RUN\"}"
   "ALERTS{alertname=\"ClozeNonFiniteLoss\", alertstate=\"firing\", run=\"$RUN\"}"
 )
 TIMEOUT_S=${TIMEOUT_S:-30}  # for all queries to pass, from Prometheus' start
@@ -77,8 +74,36 @@ wait_for() {
 }
 
 PORT_FILE=$tmp/metrics_port
-START_FILE=$tmp/scraped
+START_FILE=$tmp/scraped  # for a source that waits for Prometheus (the stand-in does)
 rm -f "$PORT_FILE" "$START_FILE"
+rm -rf "$tmp/data" "$tmp/eval" "$tmp/run"
+# Train and held-out data with one tokenizer (trained on the training text).
+cli/cloze prepare --input=corpus/demo/frankenstein.txt --output="$tmp/data" --tokenizer=spm-train:1000 \
+  --max_seq_length=64 --max_predictions_per_seq=10 --shards=2 --threads=2 >"$tmp/prepare.log" 2>&1 ||
+  { cat "$tmp/prepare.log"; echo "FAIL: prepare"; exit 1; }
+head -n 400 corpus/demo/wikitext-2-test.txt >"$tmp/heldout.txt"
+cli/cloze prepare --input="$tmp/heldout.txt" --output="$tmp/eval" --tokenizer="spm:$tmp/data/tokenizer.model" \
+  --max_seq_length=64 --max_predictions_per_seq=10 --shards=1 --threads=2 >>"$tmp/prepare.log" 2>&1 ||
+  { cat "$tmp/prepare.log"; echo "FAIL: prepare held-out"; exit 1; }
+cat >"$tmp/train.textproto" <<EOF
+model {
+  model_type: "albert" vocab_size: 1000 embedding_size: 32 hidden_size: 64 num_hidden_layers: 2
+  num_attention_heads: 2 intermediate_size: 128 num_hidden_groups: 1 inner_group_num: 1
+  hidden_act: "gelu_new" max_position_embeddings: 64 type_vocab_size: 2 layer_norm_eps: 1e-12
+  initializer_range: 0.02
+}
+dataset: "$tmp/data"
+eval_dataset: "$tmp/eval"
+eval_every_steps: 50
+eval_batches: 2
+batch_size: 16
+seq_len: 64
+max_predictions_per_seq: 10
+total_steps: 100000
+optimizer { kind: LAMB learning_rate: 0.005 }
+schedule { warmup_steps: 20 }
+checkpoint { every_steps: 50 keep_last: 2 }
+EOF
 eval "exec $METRICS_SOURCE" >"$tmp/metrics_source.log" 2>&1 &  # exec: $! is the source itself
 pids+=($!)
 if ! wait_for 20 "${pids[0]}" "metrics source writes $PORT_FILE" test -s "$PORT_FILE"; then

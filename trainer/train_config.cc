@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "trainer/model_config.h"
+#include "trainer/optimizer.h"
+#include "trainer/schedule.h"
 #include "trainer/text_proto.h"
 
 namespace cloze {
@@ -75,9 +77,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   if (!(o.epsilon() > 0)) return FieldError("optimizer.epsilon", absl::StrCat("must be positive, got ", o.epsilon()));
   if (!(o.weight_decay() >= 0)) return FieldError("optimizer.weight_decay", absl::StrCat("must not be negative, got ", o.weight_decay()));
   if (!(o.max_grad_norm() >= 0)) return FieldError("optimizer.max_grad_norm", absl::StrCat("must not be negative, got ", o.max_grad_norm()));
-  const ScheduleConfig& s = c.schedule();
-  if (s.warmup_steps() < 0) return FieldError("schedule.warmup_steps", absl::StrCat("must not be negative, got ", s.warmup_steps()));
-  if (!(s.power() > 0)) return FieldError("schedule.power", absl::StrCat("must be positive, got ", s.power()));
+  if (absl::Status s = ValidateOptimizerConfig(o); !s.ok()) return FieldError("optimizer", std::string(s.message()));
+  if (absl::Status s = ValidateSchedule(c.schedule(), c.total_steps()); !s.ok()) {
+    return FieldError("schedule", std::string(s.message()));
+  }
   const GuardConfig& g = c.guard();
   if (!(g.spike_factor() == 0 || g.spike_factor() > 1)) {
     return FieldError("guard.spike_factor", absl::StrCat("must be 0 (off) or above 1, got ", g.spike_factor()));
@@ -102,7 +105,7 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
   TrainConfig config = DefaultTrainConfig();
   if (absl::Status s = MergeTextProtoFile(path, &config); !s.ok()) return s;
-  NormalizeModelConfig(*config.mutable_model());
+  if (config.has_model()) NormalizeModelConfig(*config.mutable_model());
   if (absl::Status s = ValidateTrainConfig(config); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
   }

@@ -1,13 +1,16 @@
 #include "trainer/trainer.h"
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <deque>
 #include <filesystem>
 #include <memory>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
 #include "data/random.h"
 #include "google/protobuf/text_format.h"
@@ -117,6 +120,18 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     return loaded.status();
   }
   summary.start_step = step;
+  // Checkpoints newer than the one resumed from were skipped as damaged. Moving them aside
+  // (not deleting: an operator may want them) lets this run write those steps again.
+  absl::StatusOr<std::vector<int64_t>> steps = ListCheckpointSteps(options.run_dir, checkpoint_options);
+  if (!steps.ok()) return steps.status();
+  for (int64_t damaged : *steps) {
+    if (summary.resumed && damaged <= step) continue;
+    const std::string from = absl::StrCat(options.run_dir, "/checkpoints/", CheckpointDirName(damaged));
+    const std::string to = absl::StrCat(from, ".damaged-", absl::ToUnixSeconds(absl::Now()));
+    fs::rename(from, to, error);
+    if (error) return absl::DataLossError(absl::StrCat(from, ": cannot move the damaged checkpoint aside: ", error.message()));
+    event(absl::StrCat("moved the damaged checkpoint ", from, " aside to ", to));
+  }
 
   absl::StatusOr<std::unique_ptr<BatchSource>> source =
       BatchSource::Open(config.dataset(), config, /*rank=*/0, /*world_size=*/1, expected_fingerprint);
@@ -146,6 +161,11 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     if (!started.ok()) return started.status();
     metrics = *std::move(started);
     summary.metrics_port = metrics->port();
+    if (!options.metrics_port_file.empty()) {
+      if (absl::Status s = WriteTextFileAtomically(options.metrics_port_file, absl::StrCat(metrics->port(), "\n")); !s.ok()) {
+        return s;
+      }
+    }
     event(absl::StrCat("metrics at http://", options.metrics_address.substr(0, options.metrics_address.rfind(':')), ":",
                        metrics->port(), "/metrics"));
   }
@@ -216,6 +236,10 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     record.sentence_loss = sentence_loss / micro_batches;
     record.mlm_accuracy = mlm_count > 0 ? static_cast<double>(mlm_correct) / mlm_count : 0;
     record.sentence_accuracy = sentence_count > 0 ? static_cast<double>(sentence_correct) / sentence_count : 0;
+    if (std::find(options.nonfinite_loss_steps.begin(), options.nonfinite_loss_steps.end(), step + 1) !=
+        options.nonfinite_loss_steps.end()) {
+      record.loss = std::numeric_limits<double>::quiet_NaN();
+    }
 
     const double max_norm = config.optimizer().max_grad_norm();
     const ClipResult clip = max_norm > 0 ? ClipGradientsByGlobalNorm(model.gradients(), max_norm)

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/train_config.pb.h"
@@ -28,6 +29,10 @@ struct TrainOptions {
   int64_t stop_after_step = 0;  // > 0: stop (with a checkpoint) once this step is done
   std::string metrics_address;  // Prometheus endpoint "HOST:PORT"; empty: none
   std::string run_name = "cloze";  // the metrics' `run` label
+  std::string metrics_port_file;   // when set, the endpoint's port is written there
+  // Fault injection for tests of the guard and the alerts: these steps (1-based) report a
+  // NaN loss, as a diverging step would.
+  std::vector<int64_t> nonfinite_loss_steps;
   // Set (from a signal handler) to stop after the current step, write a checkpoint and
   // return normally. Not owned; may be null.
   const std::atomic<bool>* stop_requested = nullptr;
