@@ -5,14 +5,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "data/sha256.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "trainer/checkpoint.h"
 #include "trainer/checkpoint_internal.h"
 #include "trainer/safetensors.h"
+#include "trainer/text_proto.h"
 
 namespace cloze {
 namespace {
@@ -28,18 +26,9 @@ absl::Status Damaged(const std::string& dir, const std::string& reason) {
 }
 
 absl::StatusOr<CheckpointManifest> ParseManifest(const std::string& dir, const std::string& text) {
-  class Collector : public google::protobuf::io::ErrorCollector {
-   public:
-    void AddError(int line, int column, const std::string& message) override {
-      if (error.empty()) error = absl::StrFormat("line %d column %d: %s", line + 1, column + 1, message);
-    }
-    std::string error;
-  } collector;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&collector);
   CheckpointManifest manifest;
-  if (!parser.ParseFromString(text, &manifest)) {
-    return Damaged(dir, absl::StrCat(kManifestFileName, " does not parse: ", collector.error));
+  if (absl::Status s = MergeTextProto(text, kManifestFileName, &manifest); !s.ok()) {
+    return Damaged(dir, absl::StrCat(s.message(), " (does not parse)"));
   }
   return manifest;
 }
