@@ -81,6 +81,22 @@ grep -q "resuming from .*step-000000020" <<<"$log" || fail "did not resume from 
 ls -d "$work/run/checkpoints/step-000000030.damaged-"* >/dev/null 2>&1 || fail "the damaged checkpoint was not kept aside"
 grep -q "moved the damaged checkpoint" <<<"$log" || fail "no message about the damaged checkpoint: $log"
 
+# The guard: NaN losses are skipped; three in a row roll back to the last checkpoint with
+# half the learning rate.
+config "$work/guard.textproto" "$work/data" 40 "guard { max_consecutive_skips: 3 rollback_lr_factor: 0.5 }"
+log=$($cloze train --config="$work/guard.textproto" --run_dir="$work/guard" --metrics_address= \
+  --testing_nonfinite_loss_steps=15,25,26,27 2>&1) || fail "guard run: $log"
+grep -q "step 15 skipped: loss is nan" <<<"$log" || fail "no skip reported: $log"
+grep -q "rolled back to .*step-000000020 after repeated skips; learning rate scale now 0.5" <<<"$log" ||
+  fail "no rollback reported: $log"
+grep -q "(4 skipped, 1 rollbacks)" <<<"$log" || fail "summary counts: $log"
+python3 -c '
+import json, sys
+r = {j["step"]: j for j in map(json.loads, open(sys.argv[1]))}
+assert r[15]["skipped"] and r[15]["loss"] is None, r[15]
+assert not r[28]["skipped"] and abs(r[28]["lr"] / r[24]["lr"] - 0.5 * (40 - 27) / (40 - 23)) < 1e-6, (r[24], r[28])
+' "$work/guard/metrics.jsonl" || fail "metrics.jsonl does not show the skips and the halved learning rate"
+
 # SIGTERM: the step in progress finishes, a checkpoint is written, exit status 0.
 config "$work/long.textproto" "$work/data" 100000
 $cloze train --config="$work/long.textproto" --run_dir="$work/long" --metrics_address= >"$work/long.log" 2>&1 &
