@@ -7,23 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "data/icu_normalizers.h"
 #include "data/utf8.h"
 
 namespace cloze::data {
 namespace {
 
-const icu::Normalizer2& Nfkd() {
-  static const icu::Normalizer2* const nfkd = [] {
-    UErrorCode status = U_ZERO_ERROR;
-    const icu::Normalizer2* instance = icu::Normalizer2::getNFKDInstance(status);
-    if (U_FAILURE(status)) {  // ICU's data library is missing: the installation is broken.
-      std::fprintf(stderr, "ICU NFKD unavailable: %s\n", u_errorName(status));
-      std::abort();
-    }
-    return instance;
-  }();
-  return *nfkd;
-}
 
 bool IsAscii(std::string_view text) {
   for (char c : text) {
@@ -80,7 +69,7 @@ std::string AlbertNormalize(std::string_view text) {
   }
   icu::UnicodeString decomposed = icu::UnicodeString::fromUTF8(quoted);
   UErrorCode status = U_ZERO_ERROR;
-  decomposed = Nfkd().normalize(decomposed, status);
+  decomposed = NfkdNormalizer().normalize(decomposed, status);
   for (int32_t i = 0; i < decomposed.length(); i = decomposed.moveIndex32(i, 1)) {
     collector.Add(decomposed.char32At(i));
   }

@@ -8,23 +8,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "data/icu_normalizers.h"
 #include "data/utf8.h"
 
 namespace cloze::data {
 namespace {
 
-const icu::Normalizer2& Nfd() {
-  static const icu::Normalizer2* const nfd = [] {
-    UErrorCode status = U_ZERO_ERROR;
-    const icu::Normalizer2* instance = icu::Normalizer2::getNFDInstance(status);
-    if (U_FAILURE(status)) {  // ICU's data library is missing: the installation is broken.
-      std::fprintf(stderr, "ICU NFD unavailable: %s\n", u_errorName(status));
-      std::abort();
-    }
-    return instance;
-  }();
-  return *nfd;
-}
 
 bool HasCategory(char32_t c, uint32_t mask) { return (U_GET_GC_MASK(c) & mask) != 0; }
 
@@ -61,7 +50,7 @@ class WordSplitter {
       for (int32_t i = 0; i < word_.length(); ++i) AddNormalized(word_.charAt(i));
     } else {
       UErrorCode status = U_ZERO_ERROR;
-      const icu::UnicodeString decomposed = Nfd().normalize(word_, status);
+      const icu::UnicodeString decomposed = NfdNormalizer().normalize(word_, status);
       for (int32_t i = 0; i < decomposed.length(); i = decomposed.moveIndex32(i, 1)) {
         const UChar32 c = decomposed.char32At(i);
         if (!HasCategory(c, U_GC_MN_MASK)) AddNormalized(c);
