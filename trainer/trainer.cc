@@ -241,10 +241,8 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
       record.loss = std::numeric_limits<double>::quiet_NaN();
     }
 
-    const double max_norm = config.optimizer().max_grad_norm();
-    const ClipResult clip = max_norm > 0 ? ClipGradientsByGlobalNorm(model.gradients(), max_norm)
-                                         : ClipResult{.norm = GlobalNorm(model.gradients()),
-                                                      .finite = std::isfinite(GlobalNorm(model.gradients()))};
+    // max_grad_norm 0 disables the scaling; the norm is still computed (clip.h).
+    const ClipResult clip = ClipGradientsByGlobalNorm(model.gradients(), config.optimizer().max_grad_norm());
     record.grad_norm = clip.norm;
     const GuardDecision decision = guard.Check(record.loss, clip.norm);
     const float learning_rate =
