@@ -3,11 +3,28 @@
 #define CLOZE_CLI_COMMON_FLAGS_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/flags/declare.h"
 
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(int, threads);
+
+// Runs and jobs (train, coordinator, worker, ps, launch).
+ABSL_DECLARE_FLAG(std::string, config);
+ABSL_DECLARE_FLAG(std::string, run_dir);
+ABSL_DECLARE_FLAG(std::string, run_name);
+ABSL_DECLARE_FLAG(std::string, metrics_address);
+ABSL_DECLARE_FLAG(std::string, metrics_port_file);
+
+// The job's gRPC services (coordinator, worker, ps, launch).
+ABSL_DECLARE_FLAG(std::string, coordinator);
+ABSL_DECLARE_FLAG(std::string, listen);
+ABSL_DECLARE_FLAG(std::string, port_file);
+ABSL_DECLARE_FLAG(std::string, job_token_file);
+ABSL_DECLARE_FLAG(std::string, tls_cert);
+ABSL_DECLARE_FLAG(std::string, tls_key);
+ABSL_DECLARE_FLAG(std::string, tls_ca);
 
 namespace cloze::cli {
 

@@ -11,18 +11,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
+#include "cli/common_flags.h"
 #include "trainer/train_config.h"
 #include "trainer/trainer.h"
 
-ABSL_FLAG(std::string, config, "", "cloze train: training config (text TrainConfig, e.g. configs/train-demo.textproto)");
-ABSL_FLAG(std::string, run_dir, "", "cloze train: run directory (checkpoints, metrics.jsonl); resumes if it has checkpoints");
 ABSL_FLAG(int64_t, stop_after_step, 0, "cloze train: stop (with a checkpoint) after this step; 0: run to total_steps");
-ABSL_FLAG(std::string, metrics_address, "127.0.0.1:9400",
-          "cloze train: Prometheus endpoint HOST:PORT (port 0: any free port; empty: none)");
-ABSL_FLAG(std::string, metrics_port_file, "", "cloze train: write the Prometheus endpoint's port to this file");
 ABSL_FLAG(std::vector<std::string>, testing_nonfinite_loss_steps, {},
           "cloze train: fault injection for tests: these steps report a NaN loss");
-ABSL_FLAG(std::string, run_name, "", "cloze train: the metrics' run label (default: the run directory's name)");
 
 namespace cloze::cli {
 namespace {
