@@ -13,6 +13,7 @@
 #include "worker/coordinated_checkpoint.h"
 #include "worker/coordinator_client.h"
 #include "worker/gradient_sync.h"
+#include "worker/mpi_gradient_sync.h"
 #include "worker/ps_exchange.h"
 
 namespace cloze {
@@ -20,7 +21,7 @@ namespace {
 
 int64_t BucketBytes(const TrainConfig& config) {
   const int64_t configured = config.distributed().bucket_bytes();
-  return configured > 0 ? configured : int64_t{25} << 20;
+  return configured > 0 ? configured : kDefaultBucketBytes;
 }
 
 }  // namespace
