@@ -66,7 +66,7 @@ absl::StatusOr<std::unique_ptr<JobCoordinator>> JobCoordinator::Create(Coordinat
   return coordinator;
 }
 
-JobCoordinator::Coordinator(CoordinatorOptions options)
+JobCoordinator::JobCoordinator(CoordinatorOptions options)
     : options_(std::move(options)),
       world_size_(std::max(1, options_.config.distributed().workers())),
       num_servers_(std::max(0, options_.config.distributed().parameter_servers())),

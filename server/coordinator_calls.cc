@@ -7,6 +7,7 @@
 #include "server/coordinator.h"
 #include "server/coordinator_checkpoints.h"
 #include "trainer/checkpoint.h"
+#include "trainer/checkpoint_retention.h"
 
 namespace cloze {
 namespace {
@@ -141,8 +142,12 @@ absl::Status JobCoordinator::CommitIfCompleteLocked(int64_t step) {
       }
       if (committed.ok()) {
         const CheckpointConfig& retention = options_.config.checkpoint();
-        if (absl::Status pruned = PruneAfterCommit(options_.run_dir, step, retention.keep_last(), retention.keep_every());
-            !pruned.ok()) {
+        // As the single-process writer does: nothing to prune without keep_last. Newer
+        // partial directories (members writing the next step) are left alone.
+        absl::Status pruned = retention.keep_last() > 0 ? PruneCheckpoints(options_.run_dir, retention.keep_last(),
+                                                                           retention.keep_every())
+                                                        : absl::OkStatus();
+        if (!pruned.ok()) {
           absl::MutexLock lock(&mu_);
           LogLocked(absl::StrCat("warning: retention after step ", step, ": ", pruned.message()));
         }

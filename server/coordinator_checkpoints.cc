@@ -3,12 +3,10 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "trainer/checkpoint.h"
-#include "trainer/checkpoint_file_system.h"
-#include "trainer/checkpoint_retention.h"
 
 namespace cloze {
 namespace {
@@ -18,15 +16,6 @@ bool IsLowerHex(const std::string& text) {
     if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
   }
   return true;
-}
-
-// The step of ".step-NNNNNNNNN.partial", or -1.
-int64_t PartialDirStep(const std::string& name) {
-  const std::string prefix = ".step-", suffix = ".partial";
-  if (!absl::StartsWith(name, prefix) || !absl::EndsWith(name, suffix)) return -1;
-  int64_t step = -1;
-  const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-  return absl::SimpleAtoi(digits, &step) ? step : -1;
 }
 
 }  // namespace
@@ -74,30 +63,6 @@ absl::StatusOr<CheckpointManifest> MergeCheckpointParts(
     }
   }
   return manifest;
-}
-
-absl::Status PruneAfterCommit(const std::string& run_dir, int64_t committed_step, int keep_last, int64_t keep_every) {
-  if (keep_last <= 0) return absl::OkStatus();
-  CheckpointFileSystem& fs = *PosixCheckpointFileSystem();
-  const std::string dir = absl::StrCat(run_dir, "/", kCheckpointsDirName);
-  absl::StatusOr<std::vector<int64_t>> steps = ListCheckpointSteps(run_dir);
-  if (!steps.ok()) return steps.status();
-  for (int64_t step : CheckpointsToDelete(*steps, committed_step, keep_last, keep_every)) {
-    const std::string doomed = absl::StrCat(dir, "/", CheckpointDirName(step));
-    const std::string deleting = absl::StrCat(dir, "/.", CheckpointDirName(step), ".deleting");
-    if (absl::Status s = fs.RenameDir(doomed, deleting); !s.ok()) return s;
-    if (absl::Status s = fs.RemoveAll(deleting); !s.ok()) return s;
-  }
-  absl::StatusOr<std::vector<std::string>> names = fs.ListDir(dir);
-  if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    const int64_t partial_step = PartialDirStep(name);
-    const bool stale_partial = partial_step >= 0 && partial_step < committed_step;
-    if (stale_partial || (absl::StartsWith(name, ".step-") && absl::EndsWith(name, ".deleting"))) {
-      if (absl::Status s = fs.RemoveAll(absl::StrCat(dir, "/", name)); !s.ok()) return s;
-    }
-  }
-  return fs.SyncDir(dir);
 }
 
 }  // namespace cloze

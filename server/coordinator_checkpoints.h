@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "proto/checkpoint.pb.h"
 
 namespace cloze {
@@ -24,14 +24,6 @@ absl::Status ValidateReportedFiles(const google::protobuf::RepeatedPtrField<Chec
 absl::StatusOr<CheckpointManifest> MergeCheckpointParts(
     int64_t step, const CheckpointManifest& rank0_manifest,
     const std::vector<const google::protobuf::RepeatedPtrField<CheckpointFile>*>& parts);
-
-// Retention after the commit of `committed_step`, as the single-process writer does it
-// (nothing when keep_last is 0): deletes the complete checkpoints CheckpointsToDelete names,
-// counting `committed_step` as the newest valid one, each renamed to .step-N.deleting before
-// its files go. Unlike PruneCheckpoints it deletes only the partial directories of steps
-// below `committed_step`: members may already be writing the next step's parts, and every
-// member has passed the committed step.
-absl::Status PruneAfterCommit(const std::string& run_dir, int64_t committed_step, int keep_last, int64_t keep_every);
 
 }  // namespace cloze
 
