@@ -129,9 +129,11 @@ absl::Status JobCoordinator::CommitIfCompleteLocked(int64_t step) {
   absl::StatusOr<CheckpointManifest> manifest =
       rank0_manifest == nullptr ? absl::InternalError("no manifest among the parts")
                                 : MergeCheckpointParts(step, *rank0_manifest, files);
-  absl::StatusOr<std::string> committed = manifest.status();
+  absl::StatusOr<std::string> committed = absl::UnknownError("not committed");
   committing_.insert(step);
-  if (manifest.ok()) {
+  if (!manifest.ok()) {
+    committed = manifest.status();
+  } else {
     // The file work runs without mu_: heartbeats must not wait for fsyncs.
     mu_.Unlock();
     {
