@@ -2,6 +2,9 @@
 // Checkpoints, rendezvous and Finish are in coordinator_calls.cc.
 #include "server/coordinator.h"
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <utility>
@@ -42,7 +45,11 @@ absl::StatusOr<std::unique_ptr<JobCoordinator>> JobCoordinator::Create(Coordinat
     };
   }
   if (!options.log) {
-    options.log = [](const std::string& line) { std::fprintf(stderr, "[coordinator] %s\n", line.c_str()); };
+    options.log = [](const std::string& line) {
+      // Timestamped: an operator lines these up with the workers' logs after a failure.
+      std::fprintf(stderr, "[coordinator %s] %s\n",
+                   absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::LocalTimeZone()).c_str(), line.c_str());
+    };
   }
   absl::StatusOr<std::optional<CoordinatorState>> saved = LoadCoordinatorState(options.run_dir);
   if (!saved.ok()) return saved.status();
@@ -96,7 +103,9 @@ void JobCoordinator::RestoreLocked(const CoordinatorState& state) {
                            " forms anew"));
     return;
   }
-  const absl::Time now = absl::Now();  // every member gets a full failure timeout
+  // Every member gets two failure timeouts: one to notice the coordinator is back (gRPC's
+  // reconnect backoff), one as usual.
+  const absl::Time now = absl::Now() + failure_timeout_;
   for (const CoordinatorState::Member& saved : state.members()) {
     Member& member = members_[saved.member_id()];
     member.id = saved.member_id();

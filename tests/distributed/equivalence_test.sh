@@ -4,7 +4,7 @@
 #   - 2 workers × batch 4 equal 1 worker × batch 8: losses within 1e-6 relative, 20 steps;
 #   - 2 workers with 2 synchronous parameter servers equal 2 workers all-reducing.
 set -uo pipefail
-cloze=cli/cloze
+cloze=${CLOZE:-cli/cloze}
 work=$TEST_TMPDIR
 source tests/distributed/common.sh
 prepare_data "$work/data"

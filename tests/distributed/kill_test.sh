@@ -4,11 +4,11 @@
 # committed checkpoint each time, and its losses equal an uninterrupted run's bit for bit;
 # every checkpoint in the run directory is whole.
 set -uo pipefail
-cloze=cli/cloze
+cloze=${CLOZE:-cli/cloze}
 work=$TEST_TMPDIR
 source tests/distributed/common.sh
 prepare_data "$work/data"
-write_config "$work/job.textproto" "$work/data" 4 60
+write_config "$work/job.textproto" "$work/data" 4 100
 
 $cloze launch --config="$work/job.textproto" --run_dir="$work/clean" --workers=2 >"$work/clean.log" 2>&1 ||
   { tail -n 30 "$work/clean.log"; fail "the uninterrupted run"; }
@@ -33,7 +33,7 @@ while kill -0 "$launcher" 2>/dev/null && [ "$kills" -lt 6 ]; do
   step=$(step_of "$work/killed/metrics.jsonl")
   if [ "$step" -ge "$target" ]; then
     if [ "$kills" -eq 3 ]; then
-      victim=$(pgrep -f -- "cloze coordinator --config=$work/killed" | head -n 1)
+      victim=$(pgrep -f -- "coordinator --config=$work/killed/" | head -n 1)
       what="the coordinator"
     else
       victim=$(worker_pids | shuf -n 1 --random-source=<(yes))
@@ -41,7 +41,7 @@ while kill -0 "$launcher" 2>/dev/null && [ "$kills" -lt 6 ]; do
     fi
     if [ -n "$victim" ]; then
       kill -9 "$victim" && kills=$((kills + 1)) && echo "killed $what at step $step"
-      target=$((step + 4 + RANDOM % 6))
+      target=$((step + 4 + RANDOM % 5))
     fi
   fi
   sleep 0.2
