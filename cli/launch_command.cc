@@ -98,6 +98,7 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
   options.config = *config;
   options.run_dir = std::filesystem::absolute(run_dir).string();
   options.max_restarts = absl::GetFlag(FLAGS_max_restarts);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.threads_per_worker = absl::GetFlag(FLAGS_threads);
   options.stop_requested = &g_stop;
   options.on_event = EventPrinter(terminal, "launch: ");

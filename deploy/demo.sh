@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The README's main job: set up, build, prepare the shipped demo corpus into a sharded
 # dataset (with its own SentencePiece model), then pretrain ALBERT-tiny on it for a few
-# minutes (configs/train-demo.textproto) and print a summary. Running it again resumes
-# the run from its newest checkpoint (and finishes at once if it is complete); delete
-# runs/demo to start over.
+# minutes as a distributed job of 2 workers (configs/train-demo.textproto, cloze launch)
+# and print a summary. Running it again resumes the job from its last committed checkpoint
+# (and finishes at once if it is complete); delete runs/demo to start over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN_DIR=${RUN_DIR:-runs/demo}
@@ -20,6 +20,7 @@ if [ ! -d "$RUN_DIR/data" ]; then
   $cloze inspect "$RUN_DIR/data" --examples=1 --verify
 fi
 
-echo "== pretraining ALBERT-tiny (configs/train-demo.textproto) in $RUN_DIR/train"
-echo "   metrics: $RUN_DIR/train/metrics.jsonl and Prometheus on 127.0.0.1:9400 (deploy/README.md)"
-$cloze train --config=configs/train-demo.textproto --run_dir="$RUN_DIR/train" --metrics_address=127.0.0.1:9400
+echo "== pretraining ALBERT-tiny with 2 workers (configs/train-demo.textproto) in $RUN_DIR/train"
+echo "   metrics: $RUN_DIR/train/metrics.jsonl; Prometheus: the coordinator on 127.0.0.1:9400,"
+echo "   the workers on 9401 and 9402 (deploy/README.md); logs: $RUN_DIR/train/logs/"
+$cloze launch --config=configs/train-demo.textproto --run_dir="$RUN_DIR/train" --metrics_address=127.0.0.1:9400

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/text_format.h"
 #include "server/child_process.h"
+#include "server/host_port.h"
 #include "server/job_auth.h"
 #include "worker/coordinator_client.h"
 
@@ -84,6 +85,9 @@ class Supervisor {
     if (options_.on_event) options_.on_event(message);
   }
   std::string Log(const std::string& name) const { return absl::StrCat(options_.run_dir, "/logs/", name, ".log"); }
+  int Workers() const { return std::max(1, options_.config.distributed().workers()); }
+  // The workers add their rank to theirs themselves.
+  std::string MetricsAddress(int offset) const { return AddressWithPortOffset(options_.metrics_address, offset); }
   std::vector<std::string> Security() const { return {absl::StrCat("--job_token_file=", token_file_)}; }
   absl::Status StartCoordinator();
   absl::Status StartServer(int s);
@@ -109,7 +113,7 @@ absl::Status Supervisor::StartCoordinator() {
                                    absl::StrCat("--run_dir=", options_.run_dir),
                                    absl::StrCat("--listen=127.0.0.1:", coordinator_port_),
                                    absl::StrCat("--port_file=", port_file),
-                                   "--metrics_address=127.0.0.1:0",
+                                   absl::StrCat("--metrics_address=", MetricsAddress(0)),
                                    absl::StrCat("--metrics_port_file=", options_.run_dir, "/coordinator.metrics_port")};
   for (const std::string& flag : Security()) argv.push_back(flag);
   absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, Log("coordinator"));
@@ -123,7 +127,8 @@ absl::Status Supervisor::StartCoordinator() {
 
 absl::Status Supervisor::StartServer(int s) {
   std::vector<std::string> argv = {options_.cloze_binary, "ps", absl::StrCat("--coordinator=127.0.0.1:", coordinator_port_),
-                                   "--listen=127.0.0.1:0", "--metrics_address=127.0.0.1:0"};
+                                   "--listen=127.0.0.1:0",
+                                   absl::StrCat("--metrics_address=", MetricsAddress(1 + Workers() + s))};
   for (const std::string& flag : Security()) argv.push_back(flag);
   absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, Log(absl::StrCat("ps-", s)));
   if (!child.ok()) return child.status();
@@ -145,7 +150,7 @@ absl::Status Supervisor::StartWorkers() {
   }
   for (const std::string& a : {options_.cloze_binary, std::string("worker"),
                                absl::StrCat("--coordinator=127.0.0.1:", coordinator_port_),
-                               std::string("--metrics_address=127.0.0.1:0")}) {
+                               absl::StrCat("--metrics_address=", MetricsAddress(1))}) {
     argv.push_back(a);
   }
   for (const std::string& flag : Security()) argv.push_back(flag);

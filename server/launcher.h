@@ -29,6 +29,10 @@ struct LaunchOptions {
   TrainConfig config;        // validated; distributed.workers/parameter_servers say how many
   std::string run_dir;
   int max_restarts = 20;
+  // Prometheus endpoints: the coordinator on HOST:PORT, worker r on PORT + 1 + r, parameter
+  // server s on PORT + 1 + workers + s (deploy/prometheus/prometheus.yml lists them for the
+  // default 9400 and 2 workers). Port 0: any free ports. Empty: none.
+  std::string metrics_address = "127.0.0.1:9400";
   // Under mpirun, each worker gets this many OpenMP threads (0: cores / workers, at least 1).
   int threads_per_worker = 0;
   const std::atomic<bool>* stop_requested = nullptr;  // SIGTERM/SIGINT: stop the job cleanly

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "server/host_port.h"
 #include "trainer/parameter_layout.h"
 #include "trainer/train_config.h"
 #include "worker/all_reduce_exchange.h"
@@ -91,7 +92,7 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   TrainOptions train;
   train.config = config;
   train.run_dir = job->run_dir();
-  train.metrics_address = options.metrics_address;
+  train.metrics_address = AddressWithPortOffset(options.metrics_address, job->rank());
   train.run_name = std::filesystem::path(job->run_dir()).filename().string();
   train.stop_requested = options.stop_requested;
   train.on_event = options.on_event;

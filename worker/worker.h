@@ -31,7 +31,9 @@ inline constexpr int kExitRestart = 75;  // EX_TEMPFAIL
 struct WorkerOptions {
   std::string coordinator;  // HOST:PORT
   GrpcSecurity security;
-  std::string metrics_address;  // this worker's Prometheus endpoint; empty: none
+  // The workers' Prometheus endpoints: rank r serves on PORT + r (port 0: any free port;
+  // empty: none), so one scrape configuration covers a job.
+  std::string metrics_address;
   absl::Duration register_timeout = absl::Minutes(10);
   const std::atomic<bool>* stop_requested = nullptr;  // SIGTERM: checkpoint and exit 0
   std::function<void(const std::string&)> on_event;

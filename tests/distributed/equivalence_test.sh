@@ -14,7 +14,7 @@ write_config "$work/two.textproto" "$work/data" 4 20
 launch() {  # launch CONFIG RUN_DIR FLAGS...
   local config=$1 run=$2
   shift 2
-  $cloze launch --config="$config" --run_dir="$run" "$@" >"$run.log" 2>&1 ||
+  $cloze launch --config="$config" --run_dir="$run" --metrics_address=127.0.0.1:0 "$@" >"$run.log" 2>&1 ||
     { fail "cloze launch $* ($run)"; tail -n 30 "$run.log"; for f in "$run"/logs/*.log; do echo "== $f"; tail -n 20 "$f"; done; }
 }
 launch "$work/one.textproto" "$work/one" --workers=1

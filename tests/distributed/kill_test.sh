@@ -10,7 +10,7 @@ source tests/distributed/common.sh
 prepare_data "$work/data"
 write_config "$work/job.textproto" "$work/data" 4 100
 
-$cloze launch --config="$work/job.textproto" --run_dir="$work/clean" --workers=2 >"$work/clean.log" 2>&1 ||
+$cloze launch --config="$work/job.textproto" --run_dir="$work/clean" --workers=2 --metrics_address=127.0.0.1:0 >"$work/clean.log" 2>&1 ||
   { tail -n 30 "$work/clean.log"; fail "the uninterrupted run"; }
 
 step_of() { python3 -c 'import json,sys
@@ -24,7 +24,7 @@ worker_pids() {  # the worker processes themselves, not mpirun
   done
 }
 
-$cloze launch --config="$work/job.textproto" --run_dir="$work/killed" --workers=2 >"$work/killed.log" 2>&1 &
+$cloze launch --config="$work/job.textproto" --run_dir="$work/killed" --workers=2 --metrics_address=127.0.0.1:0 >"$work/killed.log" 2>&1 &
 launcher=$!
 RANDOM=7  # the kill steps vary from kill to kill but not from run to run
 kills=0
