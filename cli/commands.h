@@ -23,6 +23,20 @@ int RunInspectCommand(const std::vector<std::string>& args);
 // checkpoint; SIGTERM/SIGINT stop it after a checkpoint with status 0.
 int RunTrainCommand(const std::vector<std::string>& args);
 
+// cloze coordinator --config=FILE --run_dir=DIR --listen=HOST:PORT --job_token_file=F: the
+// job's coordinator (server/coordinator.h); exits 0 once the job is finished.
+int RunCoordinatorCommand(const std::vector<std::string>& args);
+
+// cloze ps --coordinator=HOST:PORT --job_token_file=F: a parameter server.
+int RunPsCommand(const std::vector<std::string>& args);
+
+// cloze worker --coordinator=HOST:PORT --job_token_file=F: one worker (under mpirun for N).
+// Exit status 75 when the job's generation ended: start it again.
+int RunWorkerCommand(const std::vector<std::string>& args);
+
+// cloze launch --config=FILE --run_dir=DIR [--workers=N --ps=M]: the whole job here.
+int RunLaunchCommand(const std::vector<std::string>& args);
+
 // cloze step CONFIG: forward and backward passes on a synthetic batch, with timings.
 int RunStepCommand(const std::vector<std::string>& args);
 

@@ -25,6 +25,16 @@ commands available now:
   train              pretrain on a prepared dataset: --config=TRAIN_CONFIG --run_dir=DIR
                      [--stop_after_step=N --metrics_address=HOST:PORT]; resumes from the
                      newest valid checkpoint in DIR; SIGTERM/SIGINT checkpoint and exit 0
+  launch             the whole distributed job on this machine: --config=TRAIN_CONFIG
+                     --run_dir=DIR [--workers=N --ps=M --max_restarts=K]; starts a
+                     coordinator, M parameter servers and N workers (mpirun), restarts
+                     what fails, shows one progress line; SIGTERM checkpoints and exits 0
+  coordinator        the job's coordinator: --config --run_dir --listen=HOST:PORT
+                     --job_token_file [--port_file --tls_cert --tls_key --metrics_address]
+  worker             one worker: --coordinator=HOST:PORT --job_token_file [--tls_ca];
+                     N workers: mpirun -np N cloze worker ...; exit 75: restart me
+  ps                 a parameter server: --coordinator=HOST:PORT --job_token_file
+                     [--listen --tls_cert --tls_key --tls_ca]
   config CONFIG...   validate model configs (.textproto or Hugging Face config.json)
                      and print their sizes and parameter counts
   step CONFIG        run forward and backward passes of CONFIG on a synthetic batch
@@ -32,8 +42,6 @@ commands available now:
                      (--batch_size, --seq_len, --steps, --seed, --training)
   help               this text
 
-planned (see the README's status section):
-  coordinator, ps, worker, launch
 )";
 
 }  // namespace
@@ -52,6 +60,10 @@ int main(int argc, char** argv) {
   if (command == "prepare") return cloze::cli::RunPrepareCommand(args);
   if (command == "inspect") return cloze::cli::RunInspectCommand(args);
   if (command == "train") return cloze::cli::RunTrainCommand(args);
+  if (command == "coordinator") return cloze::cli::RunCoordinatorCommand(args);
+  if (command == "ps") return cloze::cli::RunPsCommand(args);
+  if (command == "worker") return cloze::cli::RunWorkerCommand(args);
+  if (command == "launch") return cloze::cli::RunLaunchCommand(args);
   if (command == "help" || command == "--help") {
     std::fputs(kUsage, stdout);
     return 0;

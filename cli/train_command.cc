@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/progress.h"
 #include "trainer/train_config.h"
 #include "trainer/trainer.h"
 
@@ -29,11 +30,6 @@ void OnSignal(int) {
   if (g_stop.exchange(true)) _exit(130);
 }
 
-std::string Duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const long s = std::lround(seconds);
-  return s >= 3600 ? absl::StrFormat("%ldh%02ldm", s / 3600, s / 60 % 60) : absl::StrFormat("%ldm%02lds", s / 60, s % 60);
-}
 
 }  // namespace
 
@@ -73,29 +69,9 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     options.nonfinite_loss_steps.push_back(value);
   }
   const int64_t log_every = config->log_every_steps();
-  options.on_event = [terminal](const std::string& message) {
-    std::fprintf(stderr, "%s[cloze] %s\n", terminal ? "\r\033[K" : "", message.c_str());
-  };
-  options.on_step = [terminal, log_every](const StepRecord& r, int64_t total, double elapsed) {
-    static int64_t first_step = -1;
-    if (first_step < 0) first_step = r.step - 1;
-    const double per_step = elapsed / std::max<int64_t>(1, r.step - first_step);
-    const std::string eta = Duration(per_step * static_cast<double>(total - r.step));
-    if (terminal) {
-      const int width = 30, done = static_cast<int>(width * r.step / std::max<int64_t>(1, total));
-      std::fprintf(stderr, "\r\033[K[%s%s] step %lld/%lld loss %.4f mlm acc %.3f lr %.2e %.0f tok/s ETA %s",
-                   std::string(done, '#').c_str(), std::string(width - done, '.').c_str(),
-                   static_cast<long long>(r.step), static_cast<long long>(total), r.loss, r.mlm_accuracy,
-                   r.learning_rate, r.tokens_per_second, eta.c_str());
-      std::fflush(stderr);
-    } else if (r.step % log_every == 0 || r.step == total) {
-      std::fprintf(stderr, "step %lld/%lld loss %.4f mlm_loss %.4f sop_loss %.4f mlm_acc %.4f sop_acc %.4f lr %.3e "
-                           "grad_norm %.3f tokens/s %.0f%s ETA %s\n",
-                   static_cast<long long>(r.step), static_cast<long long>(total), r.loss, r.mlm_loss, r.sentence_loss,
-                   r.mlm_accuracy, r.sentence_accuracy, r.learning_rate, r.grad_norm, r.tokens_per_second,
-                   r.skipped ? " SKIPPED" : "", eta.c_str());
-    }
-  };
+  options.on_event = EventPrinter(terminal);
+  options.on_step = StepPrinter(terminal, log_every);
+
 
   absl::StatusOr<TrainSummary> summary = Train(options);
   if (terminal) std::fprintf(stderr, "\n");

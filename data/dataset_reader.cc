@@ -205,7 +205,7 @@ absl::StatusOr<std::vector<DatasetExample>> DatasetReader::Next(int rank, int wo
   std::vector<DatasetExample> out;
   out.reserve(count);
   for (int64_t j = 0; j < count; ++j) {
-    const int64_t ahead = position_ + rank + j * world_size;  // stream positions past the epoch start
+    const int64_t ahead = position_ + int64_t{rank} * count + j;  // stream positions past the epoch start
     DatasetExample item;
     item.epoch = epoch_ + ahead / n;
     item.position = ahead % n;

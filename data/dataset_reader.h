@@ -8,10 +8,11 @@
 // that epoch consumed by all ranks together.
 //
 // Partitioning: in a step every rank calls Next(rank, world_size, count) from the same
-// cursor; rank r takes stream positions p + r, p + r + W, ..., p + r + (count - 1) W, and
-// every rank's cursor advances by W * count. The ranks together therefore consume exactly
-// the stream positions [p, p + W * count): disjoint, and the union is a prefix of what is
-// left. A step that reaches the end of an epoch continues into the next epoch's order.
+// cursor; rank r takes the contiguous stream positions [p + r·count, p + (r + 1)·count),
+// and every rank's cursor advances by W * count. The ranks together therefore consume
+// exactly the stream positions [p, p + W * count), in rank order: W ranks × count examples
+// read the same examples, in the same order, as 1 rank × W·count (data-parallel training
+// relies on that to compute the same step). A step that reaches the end of an epoch continues into the next epoch's order.
 //
 // World-size changes: the cursor counts global positions and does not depend on W, so a
 // run resumed from a checkpointed cursor with another world size continues at the same

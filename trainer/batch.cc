@@ -52,4 +52,11 @@ absl::Status ValidateBatch(const Batch& b, const ModelConfig& config) {
   return absl::OkStatus();
 }
 
+PredictionCounts CountPredictions(const Batch& batch) {
+  PredictionCounts counts;
+  for (int32_t label : batch.masked_labels) counts.mlm += label >= 0;
+  for (int32_t label : batch.sentence_labels) counts.sentence += label >= 0;
+  return counts;
+}
+
 }  // namespace cloze

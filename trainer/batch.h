@@ -29,6 +29,13 @@ struct Batch {
 // "Batch.input_ids[37]: 30001 is outside [0, 30000)".
 absl::Status ValidateBatch(const Batch& batch, const ModelConfig& config);
 
+// The predictions a batch's loss counts: masked labels and sentence labels >= 0. Known
+// before the forward pass, so a data-parallel step can agree on its loss normalizer first.
+struct PredictionCounts {
+  int64_t mlm = 0, sentence = 0;
+};
+PredictionCounts CountPredictions(const Batch& batch);
+
 }  // namespace cloze
 
 #endif  // CLOZE_TRAINER_BATCH_H_

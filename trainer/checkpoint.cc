@@ -13,43 +13,13 @@
 #include "data/sha256.h"
 #include "google/protobuf/text_format.h"
 #include "trainer/checkpoint_internal.h"
+#include "trainer/checkpoint_parts.h"
 #include "trainer/safetensors.h"
 
 namespace cloze {
 namespace {
 
-// model.safetensors: the parameters under their Hugging Face names. transformers refuses
-// safetensors files without {"format": "pt"}.
-std::string SerializeModel(const CheckpointContents& contents, const ParameterLayout& layout) {
-  SafetensorsWriter writer;
-  writer.SetMetadata("format", "pt");
-  for (const NamedTensor& t : layout.tensors) {
-    writer.AddFloat32(t.name, t.shape, std::span<const float>(contents.parameters).subspan(t.offset, t.size));
-  }
-  return writer.Serialize();
-}
-
-std::string SerializeOptimizer(const CheckpointContents& contents, const ParameterLayout& layout) {
-  SafetensorsWriter writer;
-  writer.SetMetadata("format", "pt");
-  for (const NamedTensor& t : layout.tensors) {
-    writer.AddFloat32(absl::StrCat(kExpAvgPrefix, t.name), t.shape,
-                      std::span<const float>(contents.exp_avg).subspan(t.offset, t.size));
-  }
-  for (const NamedTensor& t : layout.tensors) {
-    writer.AddFloat32(absl::StrCat(kExpAvgSqPrefix, t.name), t.shape,
-                      std::span<const float>(contents.exp_avg_sq).subspan(t.offset, t.size));
-  }
-  const double step = static_cast<double>(contents.optimizer_step);
-  writer.AddFloat64(kOptimizerStepTensor, {}, std::span<const double>(&step, 1));
-  return writer.Serialize();
-}
-
 absl::Status CheckContents(const CheckpointContents& contents, const ParameterLayout& layout) {
-  if (contents.step < 0 || contents.optimizer_step < 0 || contents.optimizer_step > (int64_t{1} << 53)) {
-    return absl::InvalidArgumentError(absl::StrCat("checkpoint: step ", contents.step, " and optimizer step ",
-                                                   contents.optimizer_step, " must be natural numbers (below 2^53)"));
-  }
   const std::pair<const char*, const std::vector<float>*> buffers[] = {
       {"parameters", &contents.parameters}, {"exp_avg", &contents.exp_avg}, {"exp_avg_sq", &contents.exp_avg_sq}};
   for (const auto& [name, buffer] : buffers) {
@@ -59,47 +29,6 @@ absl::Status CheckContents(const CheckpointContents& contents, const ParameterLa
     }
   }
   return absl::OkStatus();
-}
-
-// Writes one file of the partial directory, syncs it and records it in the manifest.
-absl::Status WriteListedFile(CheckpointFileSystem& fs, const std::string& dir, const std::string& name,
-                             const std::string& bytes, CheckpointManifest& manifest) {
-  const std::string path = JoinPath(dir, name);
-  if (absl::Status s = fs.WriteFile(path, bytes); !s.ok()) return s;
-  if (absl::Status s = fs.SyncFile(path); !s.ok()) return s;
-  CheckpointFile* file = manifest.add_files();
-  file->set_name(name);
-  file->set_bytes(static_cast<int64_t>(bytes.size()));
-  file->set_sha256(data::Sha256Hex(bytes));
-  return absl::OkStatus();
-}
-
-// Fills the partial directory `partial` (which exists and is empty) and syncs it.
-absl::Status WritePartial(CheckpointFileSystem& fs, const std::string& partial, const CheckpointContents& contents,
-                          const ParameterLayout& layout) {
-  CheckpointManifest manifest = contents.manifest;
-  manifest.set_format_version(kCheckpointFormatVersion);
-  manifest.set_step(contents.step);
-  manifest.clear_files();
-  manifest.set_created_at(absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
-  // Each serialized file is dropped once written, so at most one is in memory at a time.
-  if (absl::Status s = WriteListedFile(fs, partial, kModelFileName, SerializeModel(contents, layout), manifest);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s =
-          WriteListedFile(fs, partial, kOptimizerFileName, SerializeOptimizer(contents, layout), manifest);
-      !s.ok()) {
-    return s;
-  }
-  std::string text;
-  if (!google::protobuf::TextFormat::PrintToString(manifest, &text)) {
-    return absl::InternalError(absl::StrCat(partial, ": cannot print the manifest"));
-  }
-  const std::string manifest_path = JoinPath(partial, kManifestFileName);
-  if (absl::Status s = fs.WriteFile(manifest_path, text); !s.ok()) return s;
-  if (absl::Status s = fs.SyncFile(manifest_path); !s.ok()) return s;
-  return fs.SyncDir(partial);
 }
 
 }  // namespace
@@ -145,9 +74,6 @@ absl::StatusOr<std::string> WriteCheckpoint(const std::string& run_dir, const Ch
   const std::string final_dir = JoinPath(checkpoints, CheckpointDirName(contents.step));
   const std::string partial = JoinPath(checkpoints, PartialCheckpointDirName(contents.step));
 
-  if (absl::Status s = fs.CreateDir(checkpoints); !s.ok()) return s;
-  // checkpoints/ itself must survive a power loss before anything inside it can.
-  if (absl::Status s = fs.SyncDir(run_dir); !s.ok()) return s;
   absl::StatusOr<std::vector<int64_t>> existing = ListCheckpointSteps(run_dir, options);
   if (!existing.ok()) return existing.status();
   if (std::find(existing->begin(), existing->end(), contents.step) != existing->end()) {
@@ -155,18 +81,27 @@ absl::StatusOr<std::string> WriteCheckpoint(const std::string& run_dir, const Ch
                                                  " exists already and is never replaced"));
   }
   if (absl::Status s = fs.RemoveAll(partial); !s.ok()) return s;
-  if (absl::Status s = fs.CreateDir(partial); !s.ok()) return s;
-  if (absl::Status s = WritePartial(fs, partial, contents, layout); !s.ok()) {
-    (void)fs.RemoveAll(partial);  // best effort: PruneCheckpoints deletes what is left
-    return s;
+  const CheckpointPart part{.step = contents.step,
+                            .optimizer_step = contents.optimizer_step,
+                            .first_tensor = 0,
+                            .end_tensor = static_cast<int>(layout.tensors.size()),
+                            .parameters = contents.parameters,
+                            .exp_avg = contents.exp_avg,
+                            .exp_avg_sq = contents.exp_avg_sq};
+  absl::StatusOr<std::vector<CheckpointFile>> files = WriteCheckpointPart(run_dir, part, layout, options);
+  CheckpointManifest manifest = contents.manifest;
+  manifest.set_step(contents.step);
+  manifest.clear_files();
+  absl::StatusOr<std::string> published = absl::UnknownError("unset");
+  if (files.ok()) {
+    for (CheckpointFile& file : *files) *manifest.add_files() = std::move(file);
+    published = PublishPartialCheckpoint(run_dir, std::move(manifest), /*verify_files=*/false, options);
+  } else {
+    published = files.status();
   }
-  if (absl::Status s = fs.RenameDir(partial, final_dir); !s.ok()) {
-    (void)fs.RemoveAll(partial);
-    return s;
-  }
-  // The rename is durable only once the directory holding both names is synced.
-  if (absl::Status s = fs.SyncDir(checkpoints); !s.ok()) return s;
-  return final_dir;
+  // On failure, best effort: PruneCheckpoints deletes what is left.
+  if (!published.ok()) (void)fs.RemoveAll(partial);
+  return published;
 }
 
 }  // namespace cloze

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "absl/status/statusor.h"
 #include "trainer/checkpoint.h"
 
 namespace cloze {
@@ -35,6 +36,11 @@ inline void Warn(const CheckpointOptions& options, const std::string& message) {
 inline bool IsTemporaryCheckpointDir(std::string_view name) {
   return name.starts_with(".step-") && (name.ends_with(".partial") || name.ends_with(".deleting"));
 }
+
+// CommitCheckpoint, optionally without re-reading the listed files (when the caller wrote
+// them itself, as WriteCheckpoint does).
+absl::StatusOr<std::string> PublishPartialCheckpoint(const std::string& run_dir, CheckpointManifest manifest,
+                                                     bool verify_files, const CheckpointOptions& options);
 
 }  // namespace cloze
 

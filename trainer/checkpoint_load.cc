@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,15 @@ struct VerifiedFiles {
   CheckpointManifest manifest;
   std::map<std::string, std::string> bytes;  // listed file name -> contents
 };
+
+// "model" for model.safetensors and model-PART.safetensors, "optimizer" likewise, else "".
+std::string FileKindOf(const std::string& name) {
+  for (const char* kind : {"model", "optimizer"}) {
+    const std::string k = kind;
+    if (name == k + ".safetensors" || (name.starts_with(k + "-") && name.ends_with(".safetensors"))) return k;
+  }
+  return "";
+}
 
 absl::Status Damaged(const std::string& dir, const std::string& reason) {
   return absl::DataLossError(absl::StrCat("checkpoint ", dir, ": ", reason));
@@ -78,9 +88,10 @@ absl::StatusOr<VerifiedFiles> ReadVerified(CheckpointFileSystem& fs, const std::
     }
     verified.bytes[name] = *std::move(bytes);
   }
-  for (const char* required : {kModelFileName, kOptimizerFileName}) {
-    if (verified.bytes.count(required) == 0) {
-      return Damaged(dir, absl::StrCat("the manifest does not list ", required));
+  for (const char* kind : {"model", "optimizer"}) {
+    if (std::none_of(m.files().begin(), m.files().end(),
+                     [&](const CheckpointFile& f) { return FileKindOf(f.name()) == kind; })) {
+      return Damaged(dir, absl::StrCat("the manifest lists no ", kind, "*.safetensors file"));
     }
   }
   return verified;
@@ -93,40 +104,57 @@ absl::Status OtherModel(const std::string& path, const std::string& what) {
       path, ": ", what, ": the checkpoint is intact but was written for another model config"));
 }
 
-// Copies the tensors `prefix` + layout name into `buffer`; every tensor of the file must be
-// one of `expected` (the names this file should hold, prefixes included).
-absl::Status ReadTensors(const SafetensorsFile& file, const std::string& path, const ParameterLayout& layout,
-                         const std::string& prefix, std::vector<float>& buffer) {
-  buffer.assign(layout.total_size, 0.0f);
-  for (const NamedTensor& t : layout.tensors) {
-    const std::string name = prefix + t.name;
-    auto it = file.entries().find(name);
-    if (it == file.entries().end()) return OtherModel(path, absl::StrCat("tensor ", name, " is missing"));
-    if (it->second.dtype != "F32") {
-      return OtherModel(path, absl::StrCat("tensor ", name, " is ", it->second.dtype, ", not F32"));
+// Reads the tensors of several files (the parts of a checkpoint) into `buffers`: each
+// tensor named prefix + a layout name goes to the buffer of that prefix, at the layout's
+// offset. Every layout tensor must come exactly once per prefix, and every tensor of the
+// files must be one of them (or, with `extra_allowed`, that name).
+absl::Status ReadUnionOfTensors(const std::vector<std::pair<std::string, const SafetensorsFile*>>& files,
+                                const ParameterLayout& layout,
+                                const std::vector<std::pair<std::string, std::vector<float>*>>& buffers,
+                                const std::string& extra_allowed) {
+  // In layout order, so the first mismatch reported is the first tensor of the model.
+  std::vector<std::tuple<std::string, const NamedTensor*, std::vector<float>*>> wanted;
+  std::set<std::string> wanted_names = {extra_allowed};
+  for (const auto& [prefix, buffer] : buffers) {
+    buffer->assign(layout.total_size, 0.0f);
+    for (const NamedTensor& t : layout.tensors) {
+      wanted.emplace_back(prefix + t.name, &t, buffer);
+      wanted_names.insert(prefix + t.name);
     }
-    if (it->second.shape != t.shape) {
-      return OtherModel(path, absl::StrCat("tensor ", name, " has shape ", ShapeText(it->second.shape),
-                                           ", the current model ", ShapeText(t.shape)));
+  }
+  std::map<std::string, std::string> found_in;  // tensor -> file
+  for (const auto& [path, file] : files) {
+    for (const auto& [name, tensor, buffer] : wanted) {
+      auto it = file->entries().find(name);
+      if (it == file->entries().end()) continue;
+      if (!found_in.emplace(name, path).second) {
+        return OtherModel(path, absl::StrCat("tensor ", name, " is in ", found_in[name], " too"));
+      }
+      const auto& entry = it->second;
+      if (entry.dtype != "F32") return OtherModel(path, absl::StrCat("tensor ", name, " is ", entry.dtype, ", not F32"));
+      if (entry.shape != tensor->shape) {
+        return OtherModel(path, absl::StrCat("tensor ", name, " has shape ", ShapeText(entry.shape),
+                                             ", the current model ", ShapeText(tensor->shape)));
+      }
+      absl::StatusOr<std::vector<float>> values = file->Float32(name);
+      if (!values.ok()) return values.status();
+      std::copy(values->begin(), values->end(), buffer->begin() + tensor->offset);
     }
-    absl::StatusOr<std::vector<float>> values = file.Float32(name);
-    if (!values.ok()) return values.status();
-    std::copy(values->begin(), values->end(), buffer.begin() + t.offset);
+    for (const auto& [name, entry] : file->entries()) {
+      if (wanted_names.count(name) == 0) {
+        return OtherModel(path, absl::StrCat("tensor ", name, " is not in the current model"));
+      }
+    }
+  }
+  for (const auto& [name, tensor, buffer] : wanted) {
+    if (found_in.count(name) == 0) {
+      return OtherModel(files.front().first, absl::StrCat("tensor ", name, " is missing"));
+    }
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckNoExtraTensors(const SafetensorsFile& file, const std::string& path,
-                                 const std::set<std::string>& expected) {
-  for (const auto& [name, entry] : file.entries()) {
-    if (expected.count(name) == 0) {
-      return OtherModel(path, absl::StrCat("tensor ", name, " is not in the current model"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<SafetensorsFile> ParseListed(VerifiedFiles& verified, const std::string& dir, const char* name) {
+absl::StatusOr<SafetensorsFile> ParseListed(VerifiedFiles& verified, const std::string& dir, const std::string& name) {
   absl::StatusOr<SafetensorsFile> file =
       SafetensorsFile::Parse(std::move(verified.bytes[name]), JoinPath(dir, name));
   verified.bytes.erase(name);
@@ -148,36 +176,45 @@ absl::StatusOr<CheckpointContents> LoadCheckpoint(const std::string& checkpoint_
   CheckpointContents contents;
   contents.step = verified->manifest.step();
 
-  std::set<std::string> model_names;
-  for (const NamedTensor& t : layout.tensors) model_names.insert(t.name);
-  {
-    absl::StatusOr<SafetensorsFile> model = ParseListed(*verified, checkpoint_dir, kModelFileName);
-    if (!model.ok()) return model.status();
-    const std::string path = JoinPath(checkpoint_dir, kModelFileName);
-    if (absl::Status s = ReadTensors(*model, path, layout, "", contents.parameters); !s.ok()) return s;
-    if (absl::Status s = CheckNoExtraTensors(*model, path, model_names); !s.ok()) return s;
+  // Every model*/optimizer* file the manifest lists: one of each for a single-process
+  // checkpoint, one per part for a distributed one (checkpoint_parts.h).
+  std::vector<SafetensorsFile> model_files, optimizer_files;
+  std::vector<std::pair<std::string, const SafetensorsFile*>> models, optimizers;
+  std::vector<std::string> names;
+  for (const CheckpointFile& f : verified->manifest.files()) names.push_back(f.name());
+  for (const std::string& name : names) {
+    const std::string kind = FileKindOf(name);
+    if (kind.empty()) continue;
+    absl::StatusOr<SafetensorsFile> file = ParseListed(*verified, checkpoint_dir, name);
+    if (!file.ok()) return file.status();
+    (kind == "model" ? model_files : optimizer_files).push_back(*std::move(file));
   }
-  {
-    absl::StatusOr<SafetensorsFile> optimizer = ParseListed(*verified, checkpoint_dir, kOptimizerFileName);
-    if (!optimizer.ok()) return optimizer.status();
-    const std::string path = JoinPath(checkpoint_dir, kOptimizerFileName);
-    if (absl::Status s = ReadTensors(*optimizer, path, layout, kExpAvgPrefix, contents.exp_avg); !s.ok()) return s;
-    if (absl::Status s = ReadTensors(*optimizer, path, layout, kExpAvgSqPrefix, contents.exp_avg_sq); !s.ok()) {
-      return s;
-    }
-    std::set<std::string> expected = {kOptimizerStepTensor};
-    for (const std::string& name : model_names) {
-      expected.insert(kExpAvgPrefix + name);
-      expected.insert(kExpAvgSqPrefix + name);
-    }
-    if (absl::Status s = CheckNoExtraTensors(*optimizer, path, expected); !s.ok()) return s;
+  size_t next_model = 0, next_optimizer = 0;
+  for (const std::string& name : names) {
+    const std::string kind = FileKindOf(name);
+    if (kind == "model") models.emplace_back(JoinPath(checkpoint_dir, name), &model_files[next_model++]);
+    if (kind == "optimizer") optimizers.emplace_back(JoinPath(checkpoint_dir, name), &optimizer_files[next_optimizer++]);
+  }
+  if (absl::Status s = ReadUnionOfTensors(models, layout, {{"", &contents.parameters}}, ""); !s.ok()) return s;
+  if (absl::Status s = ReadUnionOfTensors(
+          optimizers, layout, {{kExpAvgPrefix, &contents.exp_avg}, {kExpAvgSqPrefix, &contents.exp_avg_sq}},
+          kOptimizerStepTensor);
+      !s.ok()) {
+    return s;
+  }
+  // Every part records the optimizer's step; they must agree.
+  for (const auto& [path, optimizer] : optimizers) {
     absl::StatusOr<std::vector<double>> step = optimizer->Float64(kOptimizerStepTensor);
     if (!step.ok() || step->size() != 1 || !((*step)[0] >= 0) || (*step)[0] > double(int64_t{1} << 53) ||
         (*step)[0] != static_cast<double>(static_cast<int64_t>((*step)[0]))) {
-      return Damaged(checkpoint_dir, absl::StrCat(kOptimizerFileName, ": \"", kOptimizerStepTensor,
-                                                  "\" is not one F64 natural number"));
+      return Damaged(checkpoint_dir, absl::StrCat(path, ": \"", kOptimizerStepTensor, "\" is not one F64 natural number"));
     }
-    contents.optimizer_step = static_cast<int64_t>((*step)[0]);
+    const int64_t value = static_cast<int64_t>((*step)[0]);
+    if (path != optimizers.front().first && value != contents.optimizer_step) {
+      return Damaged(checkpoint_dir, absl::StrCat(path, ": optimizer step ", value, ", another part says ",
+                                                  contents.optimizer_step));
+    }
+    contents.optimizer_step = value;
   }
   contents.manifest = std::move(verified->manifest);
   return contents;

@@ -35,15 +35,22 @@ absl::Status PruneCheckpoints(const std::string& run_dir, int keep_last, int64_t
   if (absl::IsNotFound(names.status())) return absl::OkStatus();
   if (!names.ok()) return names.status();
 
-  // Temporary directories first, so that the ".deleting" names below are free.
-  for (const std::string& name : *names) {
-    if (IsTemporaryCheckpointDir(name)) {
-      if (absl::Status s = fs.RemoveAll(JoinPath(checkpoints, name)); !s.ok()) return s;
-    }
-  }
   std::vector<int64_t> steps;
   for (const std::string& name : *names) {
     if (std::optional<int64_t> step = ParseCheckpointDirName(name)) steps.push_back(*step);
+  }
+  const int64_t newest = steps.empty() ? -1 : *std::max_element(steps.begin(), steps.end());
+  // Temporary directories first, so that the ".deleting" names below are free. A partial
+  // directory of a step after the newest checkpoint may be a write in progress by another
+  // process of a distributed job (checkpoint_parts.h): left alone.
+  for (const std::string& name : *names) {
+    if (!IsTemporaryCheckpointDir(name)) continue;
+    if (name.ends_with(".partial")) {
+      const std::optional<int64_t> step =
+          ParseCheckpointDirName(name.substr(1, name.size() - 1 - std::string_view(".partial").size()));
+      if (step.has_value() && *step > newest) continue;
+    }
+    if (absl::Status s = fs.RemoveAll(JoinPath(checkpoints, name)); !s.ok()) return s;
   }
   std::sort(steps.rbegin(), steps.rend());
   std::optional<int64_t> newest_valid;

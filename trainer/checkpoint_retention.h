@@ -25,7 +25,9 @@ std::vector<int64_t> CheckpointsToDelete(const std::vector<int64_t>& steps, std:
 // Applies the rule to <run_dir>/checkpoints: verifies checkpoints newest first until one
 // passes (reading its files: usually just the newest, still in the page cache after a
 // write), warns about each damaged one met, deletes the checkpoints CheckpointsToDelete
-// names, and deletes every temporary directory (".step-*.partial", ".step-*.deleting").
+// names, and deletes the temporary directories (".step-*.deleting", and ".step-*.partial"
+// of steps up to the newest complete checkpoint: a later one may be a part being written by
+// another process of a distributed job).
 // A checkpoint is renamed to ".step-NNNNNNNNN.deleting" before its files are removed, so an
 // interrupted deletion never leaves a half-deleted directory under a checkpoint's name.
 //

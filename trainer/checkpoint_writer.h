@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "proto/train_config.pb.h"
 #include "trainer/checkpoint.h"
+#include "trainer/checkpoint_sink.h"
 #include "trainer/parameter_layout.h"
 
 namespace cloze {
@@ -28,14 +29,14 @@ namespace cloze {
 // never affected by a failure (see WriteCheckpoint).
 //
 // Not thread-safe: one owner thread (the training loop) calls every method.
-class AsyncCheckpointWriter {
+class AsyncCheckpointWriter final : public CheckpointSink {
  public:
   // `run_dir` must exist when the first write runs. `layout` is copied; `options`' file
   // system must outlive the writer.
   AsyncCheckpointWriter(std::string run_dir, ParameterLayout layout, CheckpointConfig config,
                         CheckpointOptions options = {});
   // Waits for the write in flight. Its error is then lost: call Wait() first to see it.
-  ~AsyncCheckpointWriter();
+  ~AsyncCheckpointWriter() override;
 
   AsyncCheckpointWriter(const AsyncCheckpointWriter&) = delete;
   AsyncCheckpointWriter& operator=(const AsyncCheckpointWriter&) = delete;
@@ -44,18 +45,18 @@ class AsyncCheckpointWriter {
   // buffers are free to change as soon as Schedule returns) and starts writing it. Blocks
   // only while a previous write is still running. Returns the sticky error, if any, instead
   // of scheduling.
-  absl::Status Schedule(CheckpointContents snapshot);
+  absl::Status Schedule(CheckpointContents snapshot) override;
 
   // Blocks until no write is in flight; returns the sticky error or OK. Call before exiting,
   // on SIGTERM too, so the last checkpoint is complete.
-  absl::Status Wait();
+  absl::Status Wait() override;
 
   // Whether a write (or its pruning) is still running. Never blocks.
-  bool WriteInFlight() const { return in_flight_.load(std::memory_order_acquire); }
+  bool WriteInFlight() const override { return in_flight_.load(std::memory_order_acquire); }
 
   // The directory of the last checkpoint this writer published ("" before the first); as of
   // the last Schedule or Wait.
-  const std::string& last_written() const { return last_written_; }
+  const std::string& last_written() const override { return last_written_; }
 
  private:
   // Joins the worker, if any, and folds its result into error_.

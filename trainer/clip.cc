@@ -31,16 +31,25 @@ double GlobalNorm(std::span<const float> values) {
   return std::sqrt(total);
 }
 
+float ClipScale(double norm, double max_norm) {
+  if (!std::isfinite(norm) || max_norm <= 0 || !(norm > max_norm)) return 1.0f;
+  return static_cast<float>(max_norm / norm);
+}
+
+void ScaleGradients(std::span<float> grads, float scale) {
+  if (scale == 1.0f) return;
+  float* g = grads.data();
+  const int64_t n = static_cast<int64_t>(grads.size());
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) g[i] *= scale;
+}
+
 ClipResult ClipGradientsByGlobalNorm(std::span<float> grads, double max_norm) {
   ClipResult result;
   result.norm = GlobalNorm(grads);
   result.finite = std::isfinite(result.norm);
   if (!result.finite || max_norm <= 0 || !(result.norm > max_norm)) return result;
-  const float scale = static_cast<float>(max_norm / result.norm);
-  float* g = grads.data();
-  const int64_t n = static_cast<int64_t>(grads.size());
-#pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; ++i) g[i] *= scale;
+  ScaleGradients(grads, ClipScale(result.norm, max_norm));
   result.clipped = true;
   return result;
 }

@@ -38,6 +38,12 @@ double GlobalNorm(std::span<const float> values);
 // same buffer.
 [[nodiscard]] ClipResult ClipGradientsByGlobalNorm(std::span<float> grads, double max_norm);
 
+// The same in two halves, for gradients reduced elsewhere (a data-parallel step, parameter
+// servers): the factor ClipGradientsByGlobalNorm multiplies by for a buffer of global norm
+// `norm` (exactly 1 when it leaves the buffer untouched), and the multiplication.
+float ClipScale(double norm, double max_norm);
+void ScaleGradients(std::span<float> grads, float scale);
+
 }  // namespace cloze
 
 #endif  // CLOZE_TRAINER_CLIP_H_

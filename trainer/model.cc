@@ -78,7 +78,7 @@ uint64_t ClassifierStream(int layers) { return 1 + 3 * static_cast<uint64_t>(lay
 
 // Mean loss over counted rows, and how many rows' argmax equals the label.
 void Summarize(const std::vector<float>& losses, const std::vector<float>& logits,
-               const std::vector<int32_t>& labels, int64_t classes, double* mean, int64_t* count,
+               const std::vector<int32_t>& labels, int64_t classes, double* mean, double* total, int64_t* count,
                int64_t* correct) {
   double sum = 0;
   *count = 0;
@@ -91,6 +91,7 @@ void Summarize(const std::vector<float>& losses, const std::vector<float>& logit
     if (std::max_element(row, row + classes) - row == labels[r]) ++*correct;
   }
   *mean = *count > 0 ? sum / *count : 0.0;
+  *total = sum;
 }
 
 }  // namespace
@@ -173,12 +174,12 @@ void Model::ForwardLayer(int layer, const float* input, LayerActivations& l) {
 
   matmul_forward(l.qkv.data(), input, w + p.qkv_weight.offset, w + p.qkv_bias.offset, n, h, 3 * h);
   attention_forward(l.context.data(), l.probs.data(), l.qkv.data(), batch_.attention_mask.data(), shape,
-                    {attention_p, options_.dropout_seed, AttentionProbsStream(layer)});
+                    DropoutAt(attention_p, AttentionProbsStream(layer), int64_t{config_.num_attention_heads()} * seq_len_ * seq_len_));
   // attention_sum = input + dropout(context · Woᵀ + bo)
   matmul_forward(l.attention_sum.data(), l.context.data(), w + p.attention_output_weight.offset,
                  w + p.attention_output_bias.offset, n, h, h);
   dropout_forward(l.attention_sum.data(), l.attention_sum.data(), n * h,
-                  {hidden_p, options_.dropout_seed, AttentionOutputStream(layer)});
+                  DropoutAt(hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
   residual_forward(l.attention_sum.data(), l.attention_sum.data(), input, n * h);
   layernorm_forward(l.attention_out.data(), l.attention_mean.data(), l.attention_rstd.data(),
                     l.attention_sum.data(), w + p.attention_norm_weight.offset,
@@ -192,7 +193,7 @@ void Model::ForwardLayer(int layer, const float* input, LayerActivations& l) {
   // Original ALBERT and BERT drop out the feed-forward output; Hugging Face's ALBERT omits
   // it. Released ALBERT configs use hidden_dropout_prob = 0, where the two agree.
   dropout_forward(l.ffn_sum.data(), l.ffn_sum.data(), n * h,
-                  {hidden_p, options_.dropout_seed, FfnOutputStream(layer)});
+                  DropoutAt(hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
   residual_forward(l.ffn_sum.data(), l.ffn_sum.data(), l.attention_out.data(), n * h);
   layernorm_forward(l.output.data(), l.ffn_mean.data(), l.ffn_rstd.data(), l.ffn_sum.data(),
                     w + p.ffn_norm_weight.offset, w + p.ffn_norm_bias.offset, n, h, eps);
@@ -220,7 +221,7 @@ absl::StatusOr<Losses> Model::Forward(const Batch& batch, const StepOptions& opt
                     a.embedding_sum.data(), w + layout_.embedding_norm_weight.offset,
                     w + layout_.embedding_norm_bias.offset, n, e, eps);
   dropout_forward(a.embedding_out.data(), a.embedding_norm.data(), n * e,
-                  {hidden_p, options.dropout_seed, kEmbeddingStream});
+                  DropoutAt(hidden_p, kEmbeddingStream, t * e));
   const float* x = a.embedding_out.data();
   if (IsAlbert(config_)) {
     matmul_forward(a.projection.data(), x, w + layout_.embedding_projection_weight.offset,
@@ -250,17 +251,18 @@ absl::StatusOr<Losses> Model::Forward(const Batch& batch, const StepOptions& opt
                  w + layout_.pooler_bias.offset, b, h, h);
   tanh_forward(a.pooled.data(), a.pooled_pre.data(), b * h);
   dropout_forward(a.pooled_dropped.data(), a.pooled.data(), b * h,
-                  {classifier_p, options.dropout_seed, ClassifierStream(config_.num_hidden_layers())});
+                  DropoutAt(classifier_p, ClassifierStream(config_.num_hidden_layers()), h));
   matmul_forward(a.sentence_logits.data(), a.pooled_dropped.data(), w + layout_.sentence_weight.offset,
                  w + layout_.sentence_bias.offset, b, h, 2);
   softmax_cross_entropy_forward(a.sentence_losses.data(), a.sentence_probs.data(),
                                 a.sentence_logits.data(), batch_.sentence_labels.data(), b, 2);
 
   Losses losses;
-  Summarize(a.mlm_losses, a.mlm_logits, batch_.masked_labels, v, &losses.mlm_loss, &losses.mlm_count,
+  Summarize(a.mlm_losses, a.mlm_logits, batch_.masked_labels, v, &losses.mlm_loss, &losses.mlm_loss_sum,
+            &losses.mlm_count,
             &losses.mlm_correct);
   Summarize(a.sentence_losses, a.sentence_logits, batch_.sentence_labels, 2, &losses.sentence_loss,
-            &losses.sentence_count, &losses.sentence_correct);
+            &losses.sentence_loss_sum, &losses.sentence_count, &losses.sentence_correct);
   losses.total_loss = losses.mlm_loss + losses.sentence_loss;
   losses_ = losses;
   return losses;
@@ -287,7 +289,7 @@ void Model::BackwardLayer(int layer, const float* input, const LayerActivations&
                      l.ffn_rstd.data(), n, h);
   accumulate(a.d_attention_out.data(), a.d_ffn_sum.data(), n * h);  // residual branch
   dropout_backward(a.d_ffn_dense.data(), a.d_ffn_sum.data(), n * h,
-                   {hidden_p, options_.dropout_seed, FfnOutputStream(layer)});
+                   DropoutAt(hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
   matmul_backward(a.d_ffn_act.data(), g + p.ffn_output_weight.offset, g + p.ffn_output_bias.offset,
                   a.d_ffn_dense.data(), l.ffn_act.data(), w + p.ffn_output_weight.offset, n, inner, h);
   activation_backward(ActivationOf(config_), a.d_ffn_pre.data(), l.ffn_pre.data(), a.d_ffn_act.data(),
@@ -301,18 +303,37 @@ void Model::BackwardLayer(int layer, const float* input, const LayerActivations&
                      l.attention_rstd.data(), n, h);
   accumulate(dinput, a.d_attention_sum.data(), n * h);  // residual branch
   dropout_backward(a.d_attention_dense.data(), a.d_attention_sum.data(), n * h,
-                   {hidden_p, options_.dropout_seed, AttentionOutputStream(layer)});
+                   DropoutAt(hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
   matmul_backward(a.d_context.data(), g + p.attention_output_weight.offset,
                   g + p.attention_output_bias.offset, a.d_attention_dense.data(), l.context.data(),
                   w + p.attention_output_weight.offset, n, h, h);
   attention_backward(a.d_qkv.data(), a.d_context.data(), l.qkv.data(), l.probs.data(), shape,
-                     {attention_p, options_.dropout_seed, AttentionProbsStream(layer)});
+                     DropoutAt(attention_p, AttentionProbsStream(layer), int64_t{config_.num_attention_heads()} * seq_len_ * seq_len_));
   matmul_backward(dinput, g + p.qkv_weight.offset, g + p.qkv_bias.offset, a.d_qkv.data(), input,
                   w + p.qkv_weight.offset, n, h, 3 * h);
 }
 
+cpu::DropoutSpec Model::DropoutAt(float p, uint64_t stream, int64_t elements_per_example) const {
+  return {.p = p,
+          .seed = options_.dropout_seed,
+          .stream = stream,
+          .first_index = static_cast<uint64_t>(options_.first_example * elements_per_example)};
+}
+
 void Model::Backward(float loss_scale) {
   if (!has_forward_) return;
+  BackwardScaled(losses_.mlm_count > 0 ? loss_scale / losses_.mlm_count : 0.0f,
+                 losses_.sentence_count > 0 ? loss_scale / losses_.sentence_count : 0.0f);
+}
+
+void Model::Backward(const LossNormalizer& normalizer) {
+  if (!has_forward_) return;
+  BackwardScaled(normalizer.mlm_predictions > 0 ? static_cast<float>(1.0 / normalizer.mlm_predictions) : 0.0f,
+                 normalizer.sentence_predictions > 0 ? static_cast<float>(1.0 / normalizer.sentence_predictions)
+                                                     : 0.0f);
+}
+
+void Model::BackwardScaled(float mlm_scale, float sentence_scale) {
   Activations& a = *acts_;
   const float* w = parameters_.data();
   float* g = gradients_.data();
@@ -334,12 +355,12 @@ void Model::Backward(float loss_scale) {
   if (counts.sentence_count > 0) {
     softmax_cross_entropy_backward(a.d_sentence_logits.data(), a.sentence_probs.data(),
                                    batch_.sentence_labels.data(), b, 2,
-                                   loss_scale / counts.sentence_count);
+                                   sentence_scale);
     matmul_backward(a.d_pooled_dropped.data(), g + layout_.sentence_weight.offset,
                     g + layout_.sentence_bias.offset, a.d_sentence_logits.data(),
                     a.pooled_dropped.data(), w + layout_.sentence_weight.offset, b, h, 2);
     dropout_backward(a.d_pooled.data(), a.d_pooled_dropped.data(), b * h,
-                     {classifier_p, options_.dropout_seed, ClassifierStream(layers)});
+                     DropoutAt(classifier_p, ClassifierStream(layers), h));
     tanh_backward(a.d_pooled_pre.data(), a.pooled.data(), a.d_pooled.data(), b * h);
     matmul_backward(a.d_cls.data(), g + layout_.pooler_weight.offset, g + layout_.pooler_bias.offset,
                     a.d_pooled_pre.data(), a.cls_hidden.data(), w + layout_.pooler_weight.offset, b,
@@ -350,7 +371,7 @@ void Model::Backward(float loss_scale) {
   // MLM head: tied decoder, layer norm, activation, dense, back to the masked rows.
   if (counts.mlm_count > 0) {
     softmax_cross_entropy_backward(a.d_mlm_logits.data(), a.mlm_probs.data(),
-                                   batch_.masked_labels.data(), m, v, loss_scale / counts.mlm_count);
+                                   batch_.masked_labels.data(), m, v, mlm_scale);
     matmul_backward(a.d_mlm_norm.data(), g + layout_.word_embeddings.offset,
                     g + layout_.mlm_output_bias.offset, a.d_mlm_logits.data(), a.mlm_norm.data(),
                     w + layout_.word_embeddings.offset, m, e, v);
@@ -384,7 +405,7 @@ void Model::Backward(float loss_scale) {
     d_embedding_out = a.d_embedding_out.data();
   }
   dropout_backward(a.d_embedding_norm.data(), d_embedding_out, n * e,
-                   {hidden_p, options_.dropout_seed, kEmbeddingStream});
+                   DropoutAt(hidden_p, kEmbeddingStream, t * e));
   layernorm_backward(a.d_embedding_sum.data(), g + layout_.embedding_norm_weight.offset,
                      g + layout_.embedding_norm_bias.offset, a.d_embedding_norm.data(),
                      a.embedding_sum.data(), w + layout_.embedding_norm_weight.offset,

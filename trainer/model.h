@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "kernels/cpu/dropout.h"
 #include "proto/model_config.pb.h"
 #include "trainer/batch.h"
 #include "trainer/parameter_layout.h"
@@ -29,13 +30,26 @@ namespace cloze {
 
 struct StepOptions {
   bool training = false;      // dropout on
-  uint64_t dropout_seed = 0;  // distinct per step (and micro-batch)
+  uint64_t dropout_seed = 0;  // distinct per step
+  // Index of the batch's first example among the step's examples (all micro-batches, all
+  // workers). Dropout masks are keyed by it, so a step draws the same masks however its
+  // examples are split over micro-batches and workers.
+  int64_t first_example = 0;
+};
+
+// What a step's loss is normalised by: its counted predictions over every micro-batch and
+// every worker (CountPredictions of each batch, summed). The step's loss is then the mean
+// over all its predictions, and its gradient the same however the examples are split.
+struct LossNormalizer {
+  int64_t mlm_predictions = 0;
+  int64_t sentence_predictions = 0;
 };
 
 struct Losses {
   double mlm_loss = 0;       // mean over counted masked positions (0 if none)
   double sentence_loss = 0;  // mean over counted sentence labels (0 if none)
   double total_loss = 0;     // mlm_loss + sentence_loss
+  double mlm_loss_sum = 0, sentence_loss_sum = 0;  // the sums behind the means
   int64_t mlm_count = 0, mlm_correct = 0;            // argmax == label
   int64_t sentence_count = 0, sentence_correct = 0;
 };
@@ -68,6 +82,9 @@ class Model {
   // Adds loss_scale · d(total_loss)/d(parameters) for the last successful Forward into
   // gradients() (use 1/k to average k accumulated micro-batches). Must follow Forward.
   void Backward(float loss_scale = 1.0f);
+  // Adds d(Σ losses / normalizer)/d(parameters): this batch's share of a step whose loss is
+  // the mean over the normalizer's predictions (a data-parallel or accumulated step).
+  void Backward(const LossNormalizer& normalizer);
 
   // After Forward: MLM logits at the masked positions (M, V), sentence logits (B, 2).
   std::span<const float> mlm_logits() const;
@@ -78,6 +95,8 @@ class Model {
   struct LayerActivations;
 
   void ResizeActivations(int batch_size, int seq_len, int predictions);
+  void BackwardScaled(float mlm_scale, float sentence_scale);
+  cpu::DropoutSpec DropoutAt(float p, uint64_t stream, int64_t elements_per_example) const;
   void ForwardLayer(int layer, const float* input, LayerActivations& out);
   void BackwardLayer(int layer, const float* input, const LayerActivations& acts, float* dinput,
                      float* doutput);

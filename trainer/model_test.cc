@@ -119,6 +119,64 @@ TEST(Model, BackwardAccumulatesScaledGradients) {
   }
 }
 
+// The rows [first, first + count) of a batch, as one worker of a data-parallel step sees
+// its share.
+Batch Rows(const Batch& batch, int first, int count) {
+  const int t = batch.seq_len;
+  Batch part;
+  part.batch_size = count;
+  part.seq_len = t;
+  for (auto [from, to] : {std::pair{&batch.input_ids, &part.input_ids}, {&batch.token_type_ids, &part.token_type_ids},
+                          {&batch.attention_mask, &part.attention_mask}}) {
+    to->assign(from->begin() + first * t, from->begin() + (first + count) * t);
+  }
+  for (size_t i = 0; i < batch.masked_positions.size(); ++i) {
+    const int row = batch.masked_positions[i] / t;
+    if (row < first || row >= first + count) continue;
+    part.masked_positions.push_back(batch.masked_positions[i] - first * t);
+    part.masked_labels.push_back(batch.masked_labels[i]);
+  }
+  part.sentence_labels.assign(batch.sentence_labels.begin() + first, batch.sentence_labels.begin() + first + count);
+  return part;
+}
+
+// What a data-parallel step relies on: a batch split in two halves, each normalised by the
+// whole step's prediction counts and keyed by its first example for dropout, sums to the
+// gradient of the whole batch, with the same losses, up to float summation order (the
+// matrix products see other shapes). Different dropout masks would differ by ~1e-2.
+TEST(Model, SplitBatchesSumToTheWholeBatchsGradient) {
+  const ModelConfig config = TinyConfig("tests/golden/albert_golden.textproto", 0.1f);
+  Batch whole = RandomBatch(config, 4, 10, 9);
+  whole.masked_labels[1] = -1;  // uneven prediction counts between the halves
+  const PredictionCounts counts = CountPredictions(whole);
+  const LossNormalizer normalizer{.mlm_predictions = counts.mlm, .sentence_predictions = counts.sentence};
+  Model one(config);
+  one.InitializeParameters(4);
+  absl::StatusOr<Losses> all = one.Forward(whole, {.training = true, .dropout_seed = 5});
+  ASSERT_TRUE(all.ok());
+  one.Backward(normalizer);
+
+  Model split(config);
+  split.InitializeParameters(4);
+  double mlm_sum = 0, sentence_sum = 0;
+  for (int first : {0, 2}) {
+    absl::StatusOr<Losses> half =
+        split.Forward(Rows(whole, first, 2), {.training = true, .dropout_seed = 5, .first_example = first});
+    ASSERT_TRUE(half.ok());
+    split.Backward(normalizer);
+    mlm_sum += half->mlm_loss_sum;
+    sentence_sum += half->sentence_loss_sum;
+  }
+  EXPECT_NEAR(mlm_sum / counts.mlm, all->mlm_loss, 1e-6 * std::abs(all->mlm_loss));
+  EXPECT_NEAR(sentence_sum / counts.sentence, all->sentence_loss, 1e-6 * std::abs(all->sentence_loss));
+  double norm = 0, worst = 0;
+  for (float g : one.gradients()) norm = std::max(norm, double{std::abs(g)});
+  for (size_t i = 0; i < one.gradients().size(); ++i) {
+    worst = std::max(worst, double{std::abs(one.gradients()[i] - split.gradients()[i])});
+  }
+  EXPECT_LT(worst, 1e-5 * norm);
+}
+
 TEST(Model, IgnoredLabelsDoNotCount) {
   const ModelConfig config = TinyConfig("tests/golden/bert_golden.textproto", 0.0f);
   Model model(config);

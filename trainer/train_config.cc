@@ -99,6 +99,24 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   if (c.eval_every_steps() > 0 && c.eval_dataset().empty()) return FieldError("eval_dataset", "missing while eval_every_steps > 0");
   if (c.eval_every_steps() > 0 && c.eval_batches() < 1) return FieldError("eval_batches", "must be positive");
   if (c.log_every_steps() < 1) return FieldError("log_every_steps", absl::StrCat("must be positive, got ", c.log_every_steps()));
+  const DistributedConfig& d = c.distributed();
+  if (d.workers() < 0 || d.workers() > 4096) {
+    return FieldError("distributed.workers", absl::StrCat("must be in [0, 4096], got ", d.workers()));
+  }
+  if (d.parameter_servers() < 0 || d.parameter_servers() > 1024) {
+    return FieldError("distributed.parameter_servers", absl::StrCat("must be in [0, 1024], got ", d.parameter_servers()));
+  }
+  if (d.max_staleness() < 0) return FieldError("distributed.max_staleness", "must not be negative");
+  if (d.consistency() == DistributedConfig::BOUNDED_STALENESS && d.parameter_servers() == 0) {
+    return FieldError("distributed.consistency", "BOUNDED_STALENESS needs parameter_servers > 0");
+  }
+  if (d.bucket_bytes() < 0) return FieldError("distributed.bucket_bytes", "must not be negative");
+  if (!(d.heartbeat_interval_seconds() >= 0) || !(d.failure_timeout_seconds() >= 0)) {
+    return FieldError("distributed", "heartbeat_interval_seconds and failure_timeout_seconds must not be negative");
+  }
+  if (d.failure_timeout_seconds() > 0 && d.failure_timeout_seconds() <= d.heartbeat_interval_seconds()) {
+    return FieldError("distributed.failure_timeout_seconds", "must exceed heartbeat_interval_seconds");
+  }
   return absl::OkStatus();
 }
 

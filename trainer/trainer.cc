@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -18,6 +19,7 @@
 #include "trainer/checkpoint.h"
 #include "trainer/checkpoint_writer.h"
 #include "trainer/clip.h"
+#include "trainer/batch.h"
 #include "trainer/loss_guard.h"
 #include "trainer/metrics_log.h"
 #include "trainer/model.h"
@@ -31,10 +33,14 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// Dropout masks of micro-batch `micro` of step `step`: a function of the run's seed only.
-uint64_t DropoutSeed(uint64_t seed, int64_t step, int micro) {
-  return data::MixKey(seed, 0x64726F706F7574ull /* "dropout" */, static_cast<uint64_t>(step), static_cast<uint64_t>(micro));
+// Dropout masks of step `step`: a function of the run's seed only (examples within the step
+// are told apart by StepOptions.first_example).
+uint64_t DropoutSeed(uint64_t seed, int64_t step) {
+  return data::MixKey(seed, 0x64726F706F7574ull /* "dropout" */, static_cast<uint64_t>(step));
 }
+
+// What the workers sum after their backward passes.
+enum Statistic { kMlmLossSum, kSentenceLossSum, kMlmCorrect, kSentenceCorrect, kTokens, kStopRequested, kStatistics };
 
 int64_t TokensIn(const Batch& batch) {
   return std::accumulate(batch.attention_mask.begin(), batch.attention_mask.end(), int64_t{0});
@@ -92,21 +98,37 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
   fs::create_directories(options.run_dir, error);
   if (error) return absl::PermissionDeniedError(absl::StrCat(options.run_dir, ": ", error.message()));
 
+  SingleProcessExchange single_process;
+  StepExchange& exchange = options.exchange != nullptr ? *options.exchange : single_process;
+  const bool chief = exchange.rank() == 0;
+  const bool local_optimizer = !exchange.applies_remotely();
   Model model(config.model());
   const ParameterLayout& layout = model.layout();
-  Optimizer optimizer(config.optimizer(), layout);
+  // With parameter servers the optimizer and its moments live on the servers.
+  std::optional<Optimizer> optimizer;
+  if (local_optimizer) optimizer.emplace(config.optimizer(), layout);
   const CheckpointOptions checkpoint_options{.warn = event};
+  auto restore = [&](const CheckpointContents& c) -> absl::Status {
+    std::copy(c.parameters.begin(), c.parameters.end(), model.parameters().begin());
+    return optimizer ? optimizer->Restore(c.exp_avg, c.exp_avg_sq, c.optimizer_step) : absl::OkStatus();
+  };
 
   TrainSummary summary;
   TrainerState state = DefaultTrainerState();
   int64_t step = 0;
   DataCursor cursor;
   std::string expected_fingerprint;
-  absl::StatusOr<LoadedCheckpoint> loaded = LoadLatestValidCheckpoint(options.run_dir, layout, checkpoint_options);
+  absl::StatusOr<LoadedCheckpoint> loaded = absl::NotFoundError("start fresh");
+  if (!options.resume_from.has_value()) {
+    loaded = LoadLatestValidCheckpoint(options.run_dir, layout, checkpoint_options);
+  } else if (!options.resume_from->empty()) {
+    absl::StatusOr<CheckpointContents> contents = LoadCheckpoint(*options.resume_from, layout, checkpoint_options);
+    if (!contents.ok()) return contents.status();  // the coordinator's choice: never skipped
+    loaded = LoadedCheckpoint{*options.resume_from, *std::move(contents)};
+  }
   if (loaded.ok()) {
     CheckpointContents& c = loaded->contents;
-    std::copy(c.parameters.begin(), c.parameters.end(), model.parameters().begin());
-    if (absl::Status s = optimizer.Restore(c.exp_avg, c.exp_avg_sq, c.optimizer_step); !s.ok()) return s;
+    if (absl::Status s = restore(c); !s.ok()) return s;
     step = c.step;
     state = c.manifest.trainer_state();
     cursor = c.manifest.data_cursor();
@@ -124,6 +146,7 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
   // (not deleting: an operator may want them) lets this run write those steps again.
   absl::StatusOr<std::vector<int64_t>> steps = ListCheckpointSteps(options.run_dir, checkpoint_options);
   if (!steps.ok()) return steps.status();
+  if (options.resume_from.has_value()) steps->clear();  // the coordinator's business
   for (int64_t damaged : *steps) {
     if (summary.resumed && damaged <= step) continue;
     const std::string from = absl::StrCat(options.run_dir, "/checkpoints/", CheckpointDirName(damaged));
@@ -134,7 +157,7 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
   }
 
   absl::StatusOr<std::unique_ptr<BatchSource>> source =
-      BatchSource::Open(config.dataset(), config, /*rank=*/0, /*world_size=*/1, expected_fingerprint);
+      BatchSource::Open(config.dataset(), config, exchange.rank(), exchange.world_size(), expected_fingerprint);
   if (!source.ok()) return source.status();
   if (summary.resumed) {
     if (absl::Status s = (*source)->Seek(cursor); !s.ok()) {
@@ -143,17 +166,24 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     }
   }
   std::unique_ptr<BatchSource> eval_source;
-  if (config.eval_every_steps() > 0) {
+  if (chief && config.eval_every_steps() > 0) {
     absl::StatusOr<std::unique_ptr<BatchSource>> opened = BatchSource::Open(config.eval_dataset(), config, 0, 1);
     if (!opened.ok()) return opened.status();
     eval_source = *std::move(opened);
   }
 
-  std::string config_text;
-  google::protobuf::TextFormat::PrintToString(config, &config_text);
-  if (absl::Status s = WriteTextFileAtomically(options.run_dir + "/train_config.pb.txt", config_text); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<MetricsLog>> log = MetricsLog::Open(options.run_dir, step);
-  if (!log.ok()) return log.status();
+  // The run's files are the chief's to write (the run directory is shared by the job).
+  std::unique_ptr<MetricsLog> log;
+  if (chief) {
+    std::string config_text;
+    google::protobuf::TextFormat::PrintToString(config, &config_text);
+    if (absl::Status s = WriteTextFileAtomically(options.run_dir + "/train_config.pb.txt", config_text); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<std::unique_ptr<MetricsLog>> opened = MetricsLog::Open(options.run_dir, step);
+    if (!opened.ok()) return opened.status();
+    log = *std::move(opened);
+  }
   std::unique_ptr<TrainingMetrics> metrics;
   if (!options.metrics_address.empty()) {
     absl::StatusOr<std::unique_ptr<TrainingMetrics>> started =
@@ -171,16 +201,21 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
   }
 
   LossGuard guard(config.guard(), state);
-  AsyncCheckpointWriter writer(options.run_dir, layout, config.checkpoint(), checkpoint_options);
+  std::optional<AsyncCheckpointWriter> local_writer;
+  if (options.checkpoint_sink == nullptr) local_writer.emplace(options.run_dir, layout, config.checkpoint(), checkpoint_options);
+  CheckpointSink& writer = options.checkpoint_sink != nullptr ? *options.checkpoint_sink : *local_writer;
+  if (absl::Status s = exchange.Begin(step, model.parameters()); !s.ok()) return s;
   int64_t pending_checkpoint = -1;  // step of a scheduled write not yet seen finished
   int64_t last_checkpoint_step = summary.resumed ? step : -1;
   auto snapshot = [&]() {
     CheckpointContents c;
     c.step = step;
-    c.optimizer_step = optimizer.step_count();
-    c.parameters.assign(model.parameters().begin(), model.parameters().end());
-    c.exp_avg.assign(optimizer.exp_avg().begin(), optimizer.exp_avg().end());
-    c.exp_avg_sq.assign(optimizer.exp_avg_sq().begin(), optimizer.exp_avg_sq().end());
+    if (optimizer) {  // else the parameter servers save parameters and moments
+      c.optimizer_step = optimizer->step_count();
+      c.parameters.assign(model.parameters().begin(), model.parameters().end());
+      c.exp_avg.assign(optimizer->exp_avg().begin(), optimizer->exp_avg().end());
+      c.exp_avg_sq.assign(optimizer->exp_avg_sq().begin(), optimizer->exp_avg_sq().end());
+    }
     *c.manifest.mutable_train_config() = config;
     *c.manifest.mutable_data_cursor() = (*source)->cursor();
     guard.Save(&state);
@@ -213,47 +248,80 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     const auto step_start = Clock::now();
     model.ZeroGradients();
     StepRecord record;
-    double loss = 0, mlm_loss = 0, sentence_loss = 0;
-    int64_t mlm_correct = 0, mlm_count = 0, sentence_correct = 0, sentence_count = 0;
+    // This worker's micro-batches, read first: the step's loss normaliser counts the
+    // predictions of every micro-batch of every worker before any backward pass.
+    std::vector<Batch> batches;
+    double counts[2] = {0, 0};
     for (int micro = 0; micro < micro_batches; ++micro) {
       absl::StatusOr<Batch> batch = (*source)->Next();
       if (!batch.ok()) return batch.status();
-      record.tokens += TokensIn(*batch);
-      absl::StatusOr<Losses> losses =
-          model.Forward(*batch, {.training = true, .dropout_seed = DropoutSeed(config.seed(), step, micro)});
-      if (!losses.ok()) return losses.status();
-      model.Backward(1.0f / micro_batches);
-      loss += losses->total_loss;
-      mlm_loss += losses->mlm_loss;
-      sentence_loss += losses->sentence_loss;
-      mlm_correct += losses->mlm_correct;
-      mlm_count += losses->mlm_count;
-      sentence_correct += losses->sentence_correct;
-      sentence_count += losses->sentence_count;
+      const PredictionCounts c = CountPredictions(*batch);
+      counts[0] += static_cast<double>(c.mlm);
+      counts[1] += static_cast<double>(c.sentence);
+      batches.push_back(*std::move(batch));
     }
-    record.loss = loss / micro_batches;
-    record.mlm_loss = mlm_loss / micro_batches;
-    record.sentence_loss = sentence_loss / micro_batches;
-    record.mlm_accuracy = mlm_count > 0 ? static_cast<double>(mlm_correct) / mlm_count : 0;
-    record.sentence_accuracy = sentence_count > 0 ? static_cast<double>(sentence_correct) / sentence_count : 0;
+    if (absl::Status s = exchange.SumStatistics(counts); !s.ok()) return s;
+    const LossNormalizer normalizer{.mlm_predictions = static_cast<int64_t>(counts[0]),
+                                    .sentence_predictions = static_cast<int64_t>(counts[1])};
+    double stats[kStatistics] = {};
+    for (int micro = 0; micro < micro_batches; ++micro) {
+      const Batch& batch = batches[micro];
+      stats[kTokens] += static_cast<double>(TokensIn(batch));
+      // Examples of a step are numbered micro-batch-major, then by rank: the order the
+      // dataset reader hands them out (data/dataset_reader.h).
+      const int64_t first_example =
+          (int64_t{micro} * exchange.world_size() + exchange.rank()) * int64_t{config.batch_size()};
+      absl::StatusOr<Losses> losses = model.Forward(
+          batch, {.training = true, .dropout_seed = DropoutSeed(config.seed(), step), .first_example = first_example});
+      if (!losses.ok()) return losses.status();
+      model.Backward(normalizer);
+      stats[kMlmLossSum] += losses->mlm_loss_sum;
+      stats[kSentenceLossSum] += losses->sentence_loss_sum;
+      stats[kMlmCorrect] += static_cast<double>(losses->mlm_correct);
+      stats[kSentenceCorrect] += static_cast<double>(losses->sentence_correct);
+    }
+    stats[kStopRequested] = options.stop_requested != nullptr && options.stop_requested->load() ? 1 : 0;
+    if (absl::Status s = exchange.SumStatistics(stats); !s.ok()) return s;
+    record.tokens = static_cast<int64_t>(stats[kTokens]);
+    record.mlm_loss = normalizer.mlm_predictions > 0 ? stats[kMlmLossSum] / normalizer.mlm_predictions : 0;
+    record.sentence_loss =
+        normalizer.sentence_predictions > 0 ? stats[kSentenceLossSum] / normalizer.sentence_predictions : 0;
+    record.loss = record.mlm_loss + record.sentence_loss;
+    record.mlm_accuracy = normalizer.mlm_predictions > 0 ? stats[kMlmCorrect] / normalizer.mlm_predictions : 0;
+    record.sentence_accuracy =
+        normalizer.sentence_predictions > 0 ? stats[kSentenceCorrect] / normalizer.sentence_predictions : 0;
     if (std::find(options.nonfinite_loss_steps.begin(), options.nonfinite_loss_steps.end(), step + 1) !=
         options.nonfinite_loss_steps.end()) {
       record.loss = std::numeric_limits<double>::quiet_NaN();
     }
 
     // max_grad_norm 0 disables the scaling; the norm is still computed (clip.h).
-    const ClipResult clip = ClipGradientsByGlobalNorm(model.gradients(), config.optimizer().max_grad_norm());
-    record.grad_norm = clip.norm;
-    const GuardDecision decision = guard.Check(record.loss, clip.norm);
+    absl::StatusOr<double> norm = exchange.ReduceGradients(step, model.gradients());
+    if (!norm.ok()) return norm.status();
+    record.grad_norm = *norm;
+    const float clip_scale = ClipScale(*norm, config.optimizer().max_grad_norm());
+    GuardDecision decision = guard.Check(record.loss, *norm);
     const float learning_rate =
         LearningRateAt(config.schedule(), config.optimizer().learning_rate(), config.total_steps(), step) *
         guard.learning_rate_scale();
     record.learning_rate = learning_rate;
-    if (decision == GuardDecision::kAccept) {
-      optimizer.Step(model.parameters(), model.gradients(), learning_rate);
-    } else {
+    if (!local_optimizer) {
+      if (absl::Status s = exchange.ApplyRemotely(step, learning_rate, clip_scale,
+                                                  decision == GuardDecision::kAccept, model.parameters());
+          !s.ok()) {
+        return s;
+      }
+    } else if (decision == GuardDecision::kAccept) {
+      ScaleGradients(model.gradients(), clip_scale);
+      optimizer->Step(model.parameters(), model.gradients(), learning_rate);
+    }
+    if (decision != GuardDecision::kAccept) {
       record.skipped = true;
       event(absl::StrCat("step ", step + 1, " skipped: ", guard.reason()));
+    }
+    if (decision == GuardDecision::kRollback && !local_optimizer) {
+      event("a rollback is not supported with parameter servers: the step is skipped instead");
+      decision = GuardDecision::kSkip;
     }
     ++step;
     record.step = step;
@@ -265,12 +333,7 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
       if (absl::Status s = note_finished_checkpoint(/*wait=*/true); !s.ok()) return s;
       absl::StatusOr<LoadedCheckpoint> back = LoadLatestValidCheckpoint(options.run_dir, layout, checkpoint_options);
       if (back.ok()) {
-        std::copy(back->contents.parameters.begin(), back->contents.parameters.end(), model.parameters().begin());
-        if (absl::Status s = optimizer.Restore(back->contents.exp_avg, back->contents.exp_avg_sq,
-                                               back->contents.optimizer_step);
-            !s.ok()) {
-          return s;
-        }
+        if (absl::Status s = restore(back->contents); !s.ok()) return s;
         event(absl::StrFormat("rolled back to %s after repeated skips; learning rate scale now %g", back->path,
                               guard.learning_rate_scale()));
       } else {
@@ -291,7 +354,9 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
     record.tokens_per_second = record.tokens / std::max(seconds, 1e-9);
-    if (absl::Status s = (*log)->Append(record, seconds, eval); !s.ok()) return s;
+    if (log) {
+      if (absl::Status s = log->Append(record, seconds, eval); !s.ok()) return s;
+    }
     if (metrics) metrics->RecordStep(record);
     if (options.on_step) {
       options.on_step(record, end, std::chrono::duration<double>(Clock::now() - run_start).count());
@@ -306,7 +371,7 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
       if (absl::Status s = schedule_checkpoint(); !s.ok()) return s;
     }
     if (absl::Status s = note_finished_checkpoint(/*wait=*/false); !s.ok()) return s;
-    if (options.stop_requested != nullptr && options.stop_requested->load()) {
+    if (stats[kStopRequested] > 0) {  // any worker asked: all stop after the same step
       summary.interrupted = true;
       event(absl::StrCat("stopping at step ", step, " as asked"));
       break;

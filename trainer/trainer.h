@@ -8,17 +8,25 @@
 // uninterrupted run would have: parameters, moments and guard state are restored exactly,
 // data order and dropout masks are functions of (seed, step), and every op sums in a fixed
 // order.
+//
+// In a data-parallel job (TrainOptions.exchange) every worker runs this loop on its share
+// of each step; the step's loss is the mean over all its predictions and its dropout masks
+// are keyed by global example index, so W workers × batch b compute the step 1 worker ×
+// batch W·b computes. Rank 0 alone writes metrics.jsonl and runs evaluations.
 #ifndef CLOZE_TRAINER_TRAINER_H_
 #define CLOZE_TRAINER_TRAINER_H_
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/train_config.pb.h"
+#include "trainer/checkpoint_sink.h"
+#include "trainer/step_exchange.h"
 #include "trainer/step_record.h"
 
 namespace cloze {
@@ -41,6 +49,15 @@ struct TrainOptions {
   std::function<void(const StepRecord&, int64_t total_steps, double elapsed_seconds)> on_step;
   // Receives human-readable events (resumed, checkpoint written, rollback, evaluation).
   std::function<void(const std::string&)> on_event;
+
+  // A distributed job's worker (worker/worker.h) sets these three; otherwise one process.
+  // The exchange combines each step with the other workers (step_exchange.h); not owned.
+  StepExchange* exchange = nullptr;
+  // Where checkpoints go; null: an AsyncCheckpointWriter on run_dir. Not owned.
+  CheckpointSink* checkpoint_sink = nullptr;
+  // Set: resume from this checkpoint directory ("": start fresh), as the job's coordinator
+  // decided, instead of from the run's newest valid checkpoint; nothing is moved aside.
+  std::optional<std::string> resume_from;
 };
 
 struct TrainSummary {

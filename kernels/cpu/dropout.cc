@@ -7,7 +7,7 @@
 namespace cloze::cpu {
 
 bool dropout_keeps(const DropoutSpec& spec, uint64_t index) {
-  return uniform_from_word(philox_word(spec.seed, spec.stream, index)) >= spec.p;
+  return uniform_from_word(philox_word(spec.seed, spec.stream, spec.first_index + index)) >= spec.p;
 }
 
 float dropout_scale(const DropoutSpec& spec) { return 1.0f / (1.0f - spec.p); }
@@ -17,8 +17,9 @@ namespace {
 // Calls body(i, keep) for every i in [0, n), where element i of the slice is element
 // first + i of the tensor; one Philox block serves four consecutive elements.
 template <typename Body>
-void for_each_mask_element(int64_t n, uint64_t first, const DropoutSpec& spec, Body body) {
+void for_each_mask_element(int64_t n, uint64_t first_in_tensor, const DropoutSpec& spec, Body body) {
   if (n <= 0) return;
+  const uint64_t first = spec.first_index + first_in_tensor;
   const int64_t begin_block = static_cast<int64_t>(first / 4);
   const int64_t end_block = static_cast<int64_t>((first + n + 3) / 4);
 #pragma omp parallel for schedule(static)

@@ -1,6 +1,6 @@
 // Inverted dropout with masks from the counter-based Philox generator.
 //
-// Element i of a tensor is kept iff uniform(seed, stream, i) >= p, and kept values are
+// Element i of a tensor is kept iff uniform(seed, stream, first_index + i) >= p, and kept values are
 // scaled by 1 / (1 - p). The mask is a pure function of (seed, stream, i): backward
 // regenerates it instead of storing it, and the CUDA twin draws the same mask.
 // Callers give every dropout site of a step its own stream.
@@ -15,6 +15,10 @@ struct DropoutSpec {
   float p = 0.0f;       // probability of zeroing an element, in [0, 1)
   uint64_t seed = 0;    // per step (and per micro-batch)
   uint64_t stream = 0;  // per dropout site within the step
+  // Element i of this tensor draws the mask of element first_index + i of the site's mask.
+  // A data-parallel step offsets each worker's (and micro-batch's) tensors by its first
+  // example, so a step's masks do not depend on how its examples are split.
+  uint64_t first_index = 0;
 
   bool active() const { return p > 0.0f; }
 };

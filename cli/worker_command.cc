@@ -1,0 +1,72 @@
+// cloze worker: one worker of a distributed job (worker/worker.h).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "cli/common_flags.h"
+#include "cli/progress.h"
+#include "worker/worker.h"
+
+namespace cloze::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+// First SIGTERM/SIGINT: finish the step (every worker stops after the same one), commit a
+// checkpoint, exit 0. A second one kills.
+void OnSignal(int) {
+  if (g_stop.exchange(true)) _exit(130);
+}
+
+}  // namespace
+
+int RunWorkerCommand(const std::vector<std::string>& args) {
+  if (!args.empty() || absl::GetFlag(FLAGS_coordinator).empty()) {
+    std::fprintf(stderr, "usage: cloze worker --coordinator=HOST:PORT --job_token_file=FILE [--tls_ca=PEM "
+                         "--metrics_address=HOST:PORT]\n"
+                         "  (N workers: mpirun -np N cloze worker ...; or let cloze launch start them)\n");
+    return 2;
+  }
+  absl::StatusOr<GrpcSecurity> security =
+      LoadGrpcSecurity(absl::GetFlag(FLAGS_job_token_file), "", "", absl::GetFlag(FLAGS_tls_ca));
+  if (!security.ok()) {
+    std::fprintf(stderr, "cloze worker: %s\n", std::string(security.status().message()).c_str());
+    return 2;
+  }
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+
+  // Under mpirun, every rank's lines go to one terminal: each says whose it is.
+  const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  const std::string prefix = rank != nullptr ? absl::StrCat("worker ", rank, ": ") : "";
+  const bool terminal = isatty(STDERR_FILENO) && rank == nullptr;
+  WorkerOptions options;
+  options.coordinator = absl::GetFlag(FLAGS_coordinator);
+  options.security = *security;
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.stop_requested = &g_stop;
+  options.on_event = EventPrinter(terminal, prefix);
+  // Rank 0 speaks for the job; the others' steps are the same steps.
+  if (rank == nullptr || std::string(rank) == "0") options.on_step = StepPrinter(terminal, 10, prefix);
+
+  absl::StatusOr<WorkerResult> result = RunWorker(options);
+  if (terminal) std::fprintf(stderr, "\n");
+  if (!result.ok()) {
+    std::fprintf(stderr, "cloze worker: %s%s\n", prefix.c_str(), std::string(result.status().message()).c_str());
+    return absl::IsAborted(result.status()) ? kExitRestart : 1;
+  }
+  const TrainSummary& s = result->summary;
+  std::fprintf(stderr, "%sworker %d of %d %s at step %lld (started at %lld); last checkpoint %s\n", prefix.c_str(),
+               result->rank, result->world_size, s.interrupted ? "stopped" : "finished",
+               static_cast<long long>(s.end_step), static_cast<long long>(s.start_step), s.last_checkpoint.c_str());
+  return 0;
+}
+
+}  // namespace cloze::cli

@@ -1,0 +1,54 @@
+// A child process the launcher supervises: started with its output appended to a log file,
+// polled without blocking, signalled, and reaped.
+#ifndef CLOZE_SERVER_CHILD_PROCESS_H_
+#define CLOZE_SERVER_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cloze {
+
+class ChildProcess {
+ public:
+  // Starts argv[0] (a path, or a name looked up on PATH) with `argv`, the parent's
+  // environment plus `extra_env` ("NAME=value"), stdin from /dev/null and stdout and stderr
+  // appended to `log_file`. Errors name the program and the log file.
+  static absl::StatusOr<ChildProcess> Start(const std::vector<std::string>& argv, const std::string& log_file,
+                                            const std::vector<std::string>& extra_env = {});
+
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  // Kills (SIGKILL) and reaps a child still running: nothing outlives its supervisor.
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  const std::string& name() const { return name_; }
+  bool running() const { return pid_ > 0 && !status_.has_value(); }
+
+  // The exit status once it has exited: its code, or 128 + the signal that killed it.
+  // Never blocks.
+  std::optional<int> Poll();
+  void Signal(int signal);
+  // Signals, then waits up to `grace` for it to exit, then SIGKILLs it. Returns its status.
+  int Stop(int signal, absl::Duration grace);
+
+ private:
+  ChildProcess(pid_t pid, std::string name) : pid_(pid), name_(std::move(name)) {}
+
+  pid_t pid_ = -1;
+  std::string name_;
+  std::optional<int> status_;
+};
+
+// The last `lines` lines of a log file ("" when unreadable), for error messages.
+std::string LogTail(const std::string& log_file, int lines = 15);
+
+}  // namespace cloze
+
+#endif  // CLOZE_SERVER_CHILD_PROCESS_H_

@@ -1,0 +1,278 @@
+#include "server/launcher.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/text_format.h"
+#include "server/child_process.h"
+#include "server/job_auth.h"
+#include "worker/coordinator_client.h"
+
+namespace cloze {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status WriteFile(const std::string& path, const std::string& text, fs::perms perms) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    if (!out) return absl::PermissionDeniedError(absl::StrCat(temporary, ": cannot create"));
+    fs::permissions(temporary, perms);
+    out << text;
+    if (!out.flush()) return absl::DataLossError(absl::StrCat(temporary, ": write failed"));
+  }
+  std::error_code error;
+  fs::rename(temporary, path, error);
+  if (error) return absl::DataLossError(absl::StrCat(path, ": ", error.message()));
+  return absl::OkStatus();
+}
+
+// The job's token: kept across launches of the same run, so that processes of an earlier
+// launch still running (they should not be) cannot join by accident with another.
+absl::StatusOr<std::string> EnsureJobToken(const std::string& path) {
+  if (!fs::exists(path)) {
+    absl::StatusOr<std::string> token = NewJobToken();
+    if (!token.ok()) return token.status();
+    if (absl::Status s = WriteFile(path, *token + "\n", fs::perms::owner_read | fs::perms::owner_write); !s.ok()) {
+      return s;
+    }
+  }
+  return path;
+}
+
+// Waits for a port file written by a child, while watching that the child is alive.
+absl::StatusOr<int> WaitForPortFile(const std::string& path, ChildProcess& child, const std::string& log,
+                                    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    std::ifstream in(path);
+    std::string text;
+    int port = 0;
+    if (in && std::getline(in, text) && absl::SimpleAtoi(text, &port) && port > 0) return port;
+    if (std::optional<int> status = child.Poll()) {
+      return absl::UnavailableError(absl::StrCat(child.name(), " exited with status ", *status,
+                                                 " before serving; the end of ", log, ":\n", LogTail(log)));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(child.name(), " did not write ", path, " within ",
+                                                  absl::FormatDuration(timeout), "; see ", log));
+}
+
+class Supervisor {
+ public:
+  explicit Supervisor(const LaunchOptions& options) : options_(options) {}
+
+  absl::StatusOr<LaunchSummary> Run();
+
+ private:
+  void Event(const std::string& message) {
+    if (options_.on_event) options_.on_event(message);
+  }
+  std::string Log(const std::string& name) const { return absl::StrCat(options_.run_dir, "/logs/", name, ".log"); }
+  std::vector<std::string> Security() const { return {absl::StrCat("--job_token_file=", token_file_)}; }
+  absl::Status StartCoordinator();
+  absl::Status StartServer(int s);
+  absl::Status StartWorkers();
+  // Counts a restart; an error once there were too many.
+  absl::Status Restart(const std::string& what, int status, const std::string& log);
+  void Shutdown();
+
+  const LaunchOptions& options_;
+  std::string token_file_, config_file_;
+  int coordinator_port_ = 0;
+  std::optional<ChildProcess> coordinator_, workers_;
+  std::vector<std::optional<ChildProcess>> servers_;
+  std::unique_ptr<CoordinatorClient> status_client_;
+  LaunchSummary summary_;
+};
+
+absl::Status Supervisor::StartCoordinator() {
+  const std::string port_file = absl::StrCat(options_.run_dir, "/coordinator.port");
+  fs::remove(port_file);
+  std::vector<std::string> argv = {options_.cloze_binary, "coordinator",
+                                   absl::StrCat("--config=", config_file_),
+                                   absl::StrCat("--run_dir=", options_.run_dir),
+                                   absl::StrCat("--listen=127.0.0.1:", coordinator_port_),
+                                   absl::StrCat("--port_file=", port_file),
+                                   "--metrics_address=127.0.0.1:0",
+                                   absl::StrCat("--metrics_port_file=", options_.run_dir, "/coordinator.metrics_port")};
+  for (const std::string& flag : Security()) argv.push_back(flag);
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, Log("coordinator"));
+  if (!child.ok()) return child.status();
+  coordinator_ = *std::move(child);
+  absl::StatusOr<int> port = WaitForPortFile(port_file, *coordinator_, Log("coordinator"), absl::Seconds(60));
+  if (!port.ok()) return port.status();
+  coordinator_port_ = *port;
+  return absl::OkStatus();
+}
+
+absl::Status Supervisor::StartServer(int s) {
+  std::vector<std::string> argv = {options_.cloze_binary, "ps", absl::StrCat("--coordinator=127.0.0.1:", coordinator_port_),
+                                   "--listen=127.0.0.1:0", "--metrics_address=127.0.0.1:0"};
+  for (const std::string& flag : Security()) argv.push_back(flag);
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, Log(absl::StrCat("ps-", s)));
+  if (!child.ok()) return child.status();
+  servers_[s] = *std::move(child);
+  return absl::OkStatus();
+}
+
+absl::Status Supervisor::StartWorkers() {
+  const int n = std::max(1, options_.config.distributed().workers());
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  if (n > 1) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = options_.threads_per_worker > 0 ? options_.threads_per_worker : std::max(1, cores / n);
+    // --bind-to none: OpenMPI would pin each rank to one core, starving its OpenMP threads.
+    argv = {"mpirun", "--oversubscribe", "--bind-to", "none", "-np", absl::StrCat(n),
+            "-x", absl::StrCat("OMP_NUM_THREADS=", threads)};
+    if (geteuid() == 0) argv.push_back("--allow-run-as-root");
+  }
+  for (const std::string& a : {options_.cloze_binary, std::string("worker"),
+                               absl::StrCat("--coordinator=127.0.0.1:", coordinator_port_),
+                               std::string("--metrics_address=127.0.0.1:0")}) {
+    argv.push_back(a);
+  }
+  for (const std::string& flag : Security()) argv.push_back(flag);
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, Log("workers"), env);
+  if (!child.ok()) return child.status();
+  workers_ = *std::move(child);
+  return absl::OkStatus();
+}
+
+absl::Status Supervisor::Restart(const std::string& what, int status, const std::string& log) {
+  ++summary_.restarts;
+  Event(absl::StrCat(what, " exited with status ", status, "; restarting (", summary_.restarts, " of at most ",
+                     options_.max_restarts, ")"));
+  if (summary_.restarts > options_.max_restarts) {
+    return absl::AbortedError(absl::StrCat(what, " keeps failing: ", summary_.restarts - 1,
+                                           " restarts; the end of ", log, ":\n", LogTail(log)));
+  }
+  return absl::OkStatus();
+}
+
+void Supervisor::Shutdown() {
+  // Workers first, so that they commit a checkpoint while the coordinator still listens.
+  if (workers_ && workers_->running()) workers_->Stop(SIGTERM, absl::Seconds(120));
+  for (auto& server : servers_) {
+    if (server && server->running()) server->Stop(SIGTERM, absl::Seconds(10));
+  }
+  if (coordinator_ && coordinator_->running()) coordinator_->Stop(SIGTERM, absl::Seconds(10));
+}
+
+absl::StatusOr<LaunchSummary> Supervisor::Run() {
+  std::error_code error;
+  fs::create_directories(options_.run_dir + "/logs", error);
+  if (error) return absl::PermissionDeniedError(absl::StrCat(options_.run_dir, "/logs: ", error.message()));
+  absl::StatusOr<std::string> token = EnsureJobToken(options_.run_dir + "/job_token");
+  if (!token.ok()) return token.status();
+  token_file_ = *token;
+  config_file_ = options_.run_dir + "/job_config.pb.txt";
+  std::string config_text;
+  google::protobuf::TextFormat::PrintToString(options_.config, &config_text);
+  if (absl::Status s = WriteFile(config_file_, config_text, fs::perms::owner_read | fs::perms::owner_write |
+                                                                fs::perms::group_read | fs::perms::others_read);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<GrpcSecurity> security = LoadGrpcSecurity(token_file_);
+  if (!security.ok()) return security.status();
+
+  if (absl::Status s = StartCoordinator(); !s.ok()) return s;
+  Event(absl::StrCat("coordinator on 127.0.0.1:", coordinator_port_, " (log ", Log("coordinator"), ")"));
+  absl::StatusOr<std::unique_ptr<CoordinatorClient>> client = CoordinatorClient::Connect(
+      {.address = absl::StrCat("127.0.0.1:", coordinator_port_),
+       .security = *security,
+       .reconnect_window = absl::Seconds(1)});  // a status view, not a member: never wait long
+  if (!client.ok()) return client.status();
+  status_client_ = *std::move(client);
+  servers_.resize(options_.config.distributed().parameter_servers());
+  for (int s = 0; s < static_cast<int>(servers_.size()); ++s) {
+    if (absl::Status status = StartServer(s); !status.ok()) return status;
+  }
+  if (!servers_.empty()) Event(absl::StrCat(servers_.size(), " parameter servers (logs ", Log("ps-*"), ")"));
+  if (absl::Status s = StartWorkers(); !s.ok()) return s;
+  Event(absl::StrCat(std::max(1, options_.config.distributed().workers()), " workers (log ", Log("workers"), ")"));
+
+  bool workers_done = false, stopping = false;
+  absl::Time next_status = absl::Now();
+  while (true) {
+    if (options_.stop_requested != nullptr && options_.stop_requested->load() && !stopping) {
+      stopping = true;
+      Event("stopping: the workers commit a checkpoint, then everything exits");
+      Shutdown();
+      break;
+    }
+    if (std::optional<int> status = coordinator_->Poll()) {
+      if (*status == 0) {  // the job finished
+        summary_.finished = true;
+        break;
+      }
+      if (absl::Status s = Restart("the coordinator", *status, Log("coordinator")); !s.ok()) return s;
+      if (absl::Status s = StartCoordinator(); !s.ok()) return s;
+    }
+    for (int s = 0; s < static_cast<int>(servers_.size()); ++s) {
+      std::optional<int> status = servers_[s]->Poll();
+      if (!status.has_value() || (*status == 0 && workers_done)) continue;
+      if (absl::Status r = Restart(absl::StrCat("parameter server ", s), *status, Log(absl::StrCat("ps-", s))); !r.ok()) {
+        return r;
+      }
+      if (absl::Status r = StartServer(s); !r.ok()) return r;
+    }
+    if (!workers_done) {
+      if (std::optional<int> status = workers_->Poll()) {
+        if (*status == 0) {
+          workers_done = true;  // the coordinator exits once it has committed the last step
+        } else {
+          if (absl::Status s = Restart("the worker group", *status, Log("workers")); !s.ok()) return s;
+          if (absl::Status s = StartWorkers(); !s.ok()) return s;
+        }
+      }
+    }
+    if (absl::Now() >= next_status) {
+      next_status = absl::Now() + absl::Seconds(1);
+      absl::StatusOr<JobStatus> status = status_client_->GetJobStatus();
+      if (status.ok()) {
+        summary_.last_status = *status;
+        if (options_.on_status) options_.on_status(*status);
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  if (summary_.finished) {
+    // Everything else exits by itself once the job is finished; give it a moment.
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    auto all_exited = [&] {
+      bool exited = !workers_->running() || workers_->Poll().has_value();
+      for (auto& server : servers_) exited = exited && (!server->running() || server->Poll().has_value());
+      return exited;
+    };
+    while (!all_exited() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+  }
+  Shutdown();
+  return summary_;
+}
+
+}  // namespace
+
+absl::StatusOr<LaunchSummary> Launch(const LaunchOptions& options) {
+  Supervisor supervisor(options);
+  return supervisor.Run();
+}
+
+}  // namespace cloze

@@ -1,0 +1,49 @@
+// `cloze launch`: a whole job on this machine. Starts a coordinator, M parameter servers and
+// N workers (under mpirun when N > 1), supervises them, restarts what fails, and reports
+// one combined progress view from the coordinator's job status.
+//
+// Restarts: a worker group that exits non-zero (a worker killed, or told by the coordinator
+// that its generation ended) is started again, and resumes from the last committed
+// checkpoint; so is a parameter server. A coordinator that dies is started again on the
+// same port with the same run directory and carries on from its saved state, while the
+// workers keep training. After max_restarts restarts in total the launch gives up.
+//
+// Files in the run directory: job_token (created 0600 when missing), job_config.pb.txt (the
+// config with --workers/--ps applied: what the coordinator serves), logs/coordinator.log,
+// logs/ps-<s>.log, logs/workers.log (every process's output, appended across restarts).
+#ifndef CLOZE_SERVER_LAUNCHER_H_
+#define CLOZE_SERVER_LAUNCHER_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/coordinator.pb.h"
+#include "proto/train_config.pb.h"
+
+namespace cloze {
+
+struct LaunchOptions {
+  std::string cloze_binary;  // the program to start for every process (this one)
+  TrainConfig config;        // validated; distributed.workers/parameter_servers say how many
+  std::string run_dir;
+  int max_restarts = 20;
+  // Under mpirun, each worker gets this many OpenMP threads (0: cores / workers, at least 1).
+  int threads_per_worker = 0;
+  const std::atomic<bool>* stop_requested = nullptr;  // SIGTERM/SIGINT: stop the job cleanly
+  std::function<void(const std::string&)> on_event;
+  std::function<void(const JobStatus&)> on_status;  // about once a second
+};
+
+struct LaunchSummary {
+  bool finished = false;  // the job ran to total_steps (else it was stopped)
+  int restarts = 0;       // processes started again after failing
+  JobStatus last_status;
+};
+
+absl::StatusOr<LaunchSummary> Launch(const LaunchOptions& options);
+
+}  // namespace cloze
+
+#endif  // CLOZE_SERVER_LAUNCHER_H_

@@ -1,0 +1,53 @@
+// The worker process of a distributed job (`cloze worker`): registers with the coordinator,
+// learns its rank, the job's config and where to resume, joins its peers' gradient sync and
+// runs the training loop (trainer/trainer.h) on its share of every step.
+//
+// Started by `mpirun -np N cloze worker ...` (the MPI rank is the worker's rank; gradients
+// are all-reduced over MPI) or by `cloze launch`, which does exactly that. A job with one
+// worker needs no MPI.
+//
+// Failures: when any member of the job fails, the coordinator ends the generation and this
+// worker exits at once with kExitRestart; its peers do the same, and the launcher (or the
+// cluster's restart policy) starts the group again, which resumes from the last committed
+// checkpoint. While the coordinator itself is away (restarting), training goes on and
+// heartbeats and checkpoint reports are retried.
+#ifndef CLOZE_WORKER_WORKER_H_
+#define CLOZE_WORKER_WORKER_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/job_auth.h"
+#include "trainer/trainer.h"
+
+namespace cloze {
+
+// Exit status of a worker whose job generation ended: start it again.
+inline constexpr int kExitRestart = 75;  // EX_TEMPFAIL
+
+struct WorkerOptions {
+  std::string coordinator;  // HOST:PORT
+  GrpcSecurity security;
+  std::string metrics_address;  // this worker's Prometheus endpoint; empty: none
+  absl::Duration register_timeout = absl::Minutes(10);
+  const std::atomic<bool>* stop_requested = nullptr;  // SIGTERM: checkpoint and exit 0
+  std::function<void(const std::string&)> on_event;
+  std::function<void(const StepRecord&, int64_t total_steps, double elapsed_seconds)> on_step;
+};
+
+struct WorkerResult {
+  int rank = 0, world_size = 1;
+  TrainSummary summary;
+};
+
+// Runs the worker until the job's last step (or a stop request). Errors name the peer or
+// the part that failed. Aborted when the coordinator ended this worker's generation
+// (the caller exits with kExitRestart).
+absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options);
+
+}  // namespace cloze
+
+#endif  // CLOZE_WORKER_WORKER_H_
