@@ -4,8 +4,9 @@
 // must point to DEVICE memory of the GPU that was current when MakeNcclSync was called;
 // host pointers are refused by NCCL (an Internal error). Each call enqueues its buckets
 // with ncclAllReduce / ncclBroadcast on the sync's own stream and returns when they are
-// done, so callers need not synchronise themselves; work the caller queued on other streams
-// must be finished first (synchronise it before the call).
+// done, so callers need not synchronise afterwards. Kernels the caller queued on the legacy
+// default stream run first (the sync's stream is a blocking one); work on other streams of
+// the caller's (or with --default-stream per-thread) must be synchronised before the call.
 //
 // Determinism: NCCL's ring and tree all-reduce compute each element once and copy it, so
 // all ranks hold the same bits; the algorithm depends on world size, topology, bucket size

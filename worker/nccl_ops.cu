@@ -80,9 +80,9 @@ NcclStatus CreateCommunicator(int rank, int world_size, const std::string& uniqu
     return s;
   };
   if (NcclStatus s = Check(cudaGetDevice(&c->device), "cudaGetDevice"); !s.ok()) return fail(s);
-  if (NcclStatus s = Check(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking),
-                           "cudaStreamCreate");
-      !s.ok()) {
+  // A blocking stream: collectives start only after the kernels the caller queued on the
+  // legacy default stream (the backward pass) have finished, without a device-wide sync.
+  if (NcclStatus s = Check(cudaStreamCreate(&c->stream), "cudaStreamCreate"); !s.ok()) {
     return fail(s);
   }
   if (NcclStatus s = Check(cudaMalloc(&c->scratch, sizeof(float)), "cudaMalloc"); !s.ok()) {

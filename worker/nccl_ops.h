@@ -34,8 +34,9 @@ NcclStatus SetCurrentDevice(int device);
 
 enum class ElementType { kFloat32, kFloat64, kBytes };
 
-// One rank's NCCL communicator with the CUDA stream its collectives run on, tied to the
-// device that was current when it was created. Not thread-safe.
+// One rank's NCCL communicator with the CUDA stream its collectives run on (a blocking
+// stream, so ordered after the legacy default stream's work), tied to the device that was
+// current when it was created. Not thread-safe.
 class Communicator;
 
 // Joins the communicator of `world_size` ranks named by `unique_id` (kUniqueIdBytes) as
