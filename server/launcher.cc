@@ -130,7 +130,10 @@ absl::Status Supervisor::StartServer(int s) {
                                    "--listen=127.0.0.1:0",
                                    absl::StrCat("--metrics_address=", MetricsAddress(1 + Workers() + s))};
   for (const std::string& flag : Security()) argv.push_back(flag);
-  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, Log(absl::StrCat("ps-", s)));
+  // Passive OpenMP waits: a server's gRPC threads need the cores between optimizer steps,
+  // and spinning idle OpenMP threads take them (bench/RESULTS.md, parameter servers).
+  absl::StatusOr<ChildProcess> child =
+      ChildProcess::Start(argv, Log(absl::StrCat("ps-", s)), {"OMP_WAIT_POLICY=passive"});
   if (!child.ok()) return child.status();
   servers_[s] = *std::move(child);
   return absl::OkStatus();

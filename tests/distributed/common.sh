@@ -9,7 +9,7 @@ prepare_data() {  # prepare_data OUTPUT
     { cat "$work/prepare.log"; echo "FAIL: prepare"; exit 1; }
 }
 
-write_config() {  # write_config FILE DATASET BATCH_SIZE TOTAL_STEPS [EXTRA]
+write_config() {  # write_config FILE DATASET BATCH_SIZE TOTAL_STEPS [EXTRA [DISTRIBUTED_EXTRA]]
   cat >"$1" <<CONFIG
 model {
   model_type: "albert" vocab_size: 1000 embedding_size: 32 hidden_size: 64 num_hidden_layers: 2
@@ -27,7 +27,7 @@ optimizer { kind: LAMB learning_rate: 0.005 max_grad_norm: 1.0 }
 schedule { warmup_steps: 5 }
 checkpoint { every_steps: 5 keep_last: 50 }
 log_every_steps: 5
-distributed { heartbeat_interval_seconds: 0.2 failure_timeout_seconds: 3 }
+distributed { heartbeat_interval_seconds: 0.2 failure_timeout_seconds: 3 ${6:-} }
 ${5:-}
 CONFIG
 }

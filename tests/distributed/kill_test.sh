@@ -8,16 +8,16 @@ cloze=${CLOZE:-cli/cloze}
 work=$TEST_TMPDIR
 source tests/distributed/common.sh
 prepare_data "$work/data"
-write_config "$work/job.textproto" "$work/data" 4 100
+write_config "$work/job.textproto" "$work/data" 4 200
 
 $cloze launch --config="$work/job.textproto" --run_dir="$work/clean" --workers=2 --metrics_address=127.0.0.1:0 >"$work/clean.log" 2>&1 ||
   { tail -n 30 "$work/clean.log"; fail "the uninterrupted run"; }
 
-step_of() { python3 -c 'import json,sys
-last = 0
-for line in open(sys.argv[1]):
-    last = json.loads(line).get("step", last)
-print(last)' "$1" 2>/dev/null || echo 0; }
+step_of() {  # the last step in a metrics.jsonl (cheap: polled 20 times a second)
+  local step
+  step=$(tail -n 1 "$1" 2>/dev/null | sed -n 's/^{"step": *\([0-9]*\).*/\1/p')
+  echo "${step:-0}"
+}
 worker_pids() {  # the worker processes themselves, not mpirun
   for pid in $(pgrep -f -- "worker --coordinator=127.0.0.1"); do
     [ "$(cat /proc/$pid/comm 2>/dev/null)" = cloze ] && echo "$pid"
@@ -44,7 +44,7 @@ while kill -0 "$launcher" 2>/dev/null && [ "$kills" -lt 6 ]; do
       target=$((step + 4 + RANDOM % 5))
     fi
   fi
-  sleep 0.2
+  sleep 0.05
 done
 wait "$launcher" || { fail "the launch with failures exited non-zero"; tail -n 30 "$work/killed.log"; }
 [ "$kills" -ge 6 ] || fail "only $kills kills happened (the job finished first)"
@@ -52,6 +52,6 @@ grep -c "restarting" "$work/killed.log" || true
 
 compare_losses "$work/clean/metrics.jsonl" "$work/killed/metrics.jsonl" 0 || fail "losses differ from the uninterrupted run"
 verify_checkpoints "$work/killed" || fail "a checkpoint is not whole"
-for f in "$work"/killed/logs/*.log; do echo "== $f"; grep -E "generation|restart|resum" "$f" | tail -n 8; done
+for f in "$work"/killed/logs/*.log; do echo "== $f"; tail -n 6 "$f"; done
 
 [ "$failures" -eq 0 ] && echo PASS || { echo "$failures failures"; exit 1; }
