@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "cli/progress.h"
+#include "cli/stop_signal.h"
 #include "server/launcher.h"
 #include "trainer/train_config.h"
 
@@ -22,12 +23,6 @@ ABSL_FLAG(int, max_restarts, 20, "cloze launch: give up after this many process 
 
 namespace cloze::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-void OnSignal(int) {
-  if (g_stop.exchange(true)) _exit(130);
-}
 
 // "step 120/600 loss 7.1234 | workers 2/2 | generation 1, 0 restarts | checkpoint 100 (12s ago)"
 std::string StatusLine(const JobStatus& status, int64_t total_steps) {
@@ -86,10 +81,7 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cloze launch: %s\n", std::string(s.message()).c_str());
     return 2;
   }
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
+  const std::atomic<bool>* stop = StopOnSignals();
 
   const bool terminal = isatty(STDERR_FILENO);
   const int64_t total = config->total_steps(), log_every = std::max<int64_t>(1, config->log_every_steps());
@@ -100,7 +92,7 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
   options.max_restarts = absl::GetFlag(FLAGS_max_restarts);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.threads_per_worker = absl::GetFlag(FLAGS_threads);
-  options.stop_requested = &g_stop;
+  options.stop_requested = stop;
   options.on_event = EventPrinter(terminal, "launch: ");
   int64_t last_logged = -1;
   options.on_status = [&](const JobStatus& status) {
@@ -132,7 +124,7 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
               summary->restarts, static_cast<long long>(last.restarts()));
   std::printf("  last checkpoint: %s\n", last.last_committed_path().c_str());
   std::printf("  metrics: %s/metrics.jsonl; logs: %s/logs/\n", run_dir.c_str(), run_dir.c_str());
-  return summary->finished || g_stop.load() ? 0 : 1;
+  return summary->finished || stop->load() ? 0 : 1;
 }
 
 }  // namespace cloze::cli

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "cli/progress.h"
+#include "cli/stop_signal.h"
 #include "trainer/train_config.h"
 #include "trainer/trainer.h"
 
@@ -21,17 +22,6 @@ ABSL_FLAG(std::vector<std::string>, testing_nonfinite_loss_steps, {},
           "cloze train: fault injection for tests: these steps report a NaN loss");
 
 namespace cloze::cli {
-namespace {
-
-std::atomic<bool> g_stop{false};
-
-// First SIGTERM/SIGINT: finish the step, write a checkpoint, exit 0. A second one kills.
-void OnSignal(int) {
-  if (g_stop.exchange(true)) _exit(130);
-}
-
-
-}  // namespace
 
 int RunTrainCommand(const std::vector<std::string>& args) {
   const std::string config_path = absl::GetFlag(FLAGS_config), run_dir = absl::GetFlag(FLAGS_run_dir);
@@ -45,10 +35,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
+  const std::atomic<bool>* stop = StopOnSignals();
 
   const bool terminal = isatty(STDERR_FILENO);
   TrainOptions options;
@@ -58,7 +45,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.run_name = absl::GetFlag(FLAGS_run_name).empty() ? std::filesystem::path(run_dir).filename().string()
                                                             : absl::GetFlag(FLAGS_run_name);
-  options.stop_requested = &g_stop;
+  options.stop_requested = stop;
   options.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   for (const std::string& step : absl::GetFlag(FLAGS_testing_nonfinite_loss_steps)) {
     int64_t value = 0;
@@ -71,7 +58,6 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   const int64_t log_every = config->log_every_steps();
   options.on_event = EventPrinter(terminal);
   options.on_step = StepPrinter(terminal, log_every);
-
 
   absl::StatusOr<TrainSummary> summary = Train(options);
   if (terminal) std::fprintf(stderr, "\n");

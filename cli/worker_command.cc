@@ -10,20 +10,10 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "cli/progress.h"
+#include "cli/stop_signal.h"
 #include "worker/worker.h"
 
 namespace cloze::cli {
-namespace {
-
-std::atomic<bool> g_stop{false};
-
-// First SIGTERM/SIGINT: finish the step (every worker stops after the same one), commit a
-// checkpoint, exit 0. A second one kills.
-void OnSignal(int) {
-  if (g_stop.exchange(true)) _exit(130);
-}
-
-}  // namespace
 
 int RunWorkerCommand(const std::vector<std::string>& args) {
   if (!args.empty() || absl::GetFlag(FLAGS_coordinator).empty()) {
@@ -38,10 +28,7 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cloze worker: %s\n", std::string(security.status().message()).c_str());
     return 2;
   }
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
+  const std::atomic<bool>* stop = StopOnSignals();
 
   // Under mpirun, every rank's lines go to one terminal: each says whose it is.
   const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
@@ -51,7 +38,7 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
   options.coordinator = absl::GetFlag(FLAGS_coordinator);
   options.security = *security;
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
-  options.stop_requested = &g_stop;
+  options.stop_requested = stop;
   options.on_event = EventPrinter(terminal, prefix);
   // Rank 0 speaks for the job; the others' steps are the same steps.
   if (rank == nullptr || std::string(rank) == "0") options.on_step = StepPrinter(terminal, 10, prefix);

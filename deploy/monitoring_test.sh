@@ -2,8 +2,9 @@
 # The monitoring files against Debian's Prometheus (deploy/README.md):
 #   1. promtool accepts deploy/prometheus/prometheus.yml and alerts.yml, and the alert unit
 #      tests (alerts_test.yml) pass;
-#   2. a metrics source serves a short training run on a free 127.0.0.1 port; a Prometheus
-#      on another free 127.0.0.1 port scrapes it every second and evaluates alerts.yml;
+#   2. a metrics source serves a short training run on a free 127.0.0.1 port, and a
+#      distributed job (`cloze launch`, 1 worker) serves its coordinator's metrics on
+#      another; a Prometheus on a third scrapes both every second and evaluates alerts.yml;
 #   3. every query of every panel of deploy/grafana/dashboards/cloze.json returns data, the
 #      `run` variable lists the run, every alert rule evaluates without error, and the
 #      EXPECTATIONS below hold (deploy/check_dashboard.py polls until all do, or fails).
@@ -30,6 +31,8 @@ EXPECTATIONS=(
   "cloze_train_checkpoints_total{run=\"$RUN\"} >= 1"
   "cloze_eval_loss{run=\"$RUN\"}"
   "ALERTS{alertname=\"ClozeNonFiniteLoss\", alertstate=\"firing\", run=\"$RUN\"}"
+  "cloze_coordinator_workers_alive{run=\"$RUN\"} >= 1"
+  "cloze_coordinator_last_checkpoint_step{run=\"$RUN\"} >= 10"
 )
 TIMEOUT_S=${TIMEOUT_S:-30}  # for all queries to pass, from Prometheus' start
 # -------------------------------------------------------------------------------------------
@@ -113,6 +116,22 @@ fi
 metrics_port=$(cat "$PORT_FILE")
 echo "metrics source (run \"$RUN\") on 127.0.0.1:$metrics_port"
 
+# The distributed job: its run directory's name is the coordinator's `run` label. Small
+# batches and one thread, so that it takes little from the training run beside it.
+JOB_DIR=$tmp/job/$RUN
+rm -rf "$tmp/job"
+sed -e 's/^batch_size: .*/batch_size: 2/' -e 's/every_steps: 50 keep_last/every_steps: 10 keep_last/' \
+  -e '/^eval_/d' "$tmp/train.textproto" >"$tmp/job.textproto"
+cli/cloze launch --config="$tmp/job.textproto" --run_dir="$JOB_DIR" --workers=1 --threads=1 --metrics_address=127.0.0.1:0 \
+  >"$tmp/job.log" 2>&1 &
+pids+=($!)
+if ! wait_for 30 "${pids[1]}" "cloze launch writes its coordinator's metrics port" test -s "$JOB_DIR/coordinator.metrics_port"; then
+  cat "$tmp/job.log"
+  exit 1
+fi
+job_port=$(cat "$JOB_DIR/coordinator.metrics_port")
+echo "job coordinator (run \"$RUN\") on 127.0.0.1:$job_port"
+
 cp deploy/prometheus/alerts.yml "$tmp/alerts.yml"
 cat >"$tmp/prometheus.yml" <<EOF
 global:
@@ -122,14 +141,14 @@ rule_files: [alerts.yml]
 scrape_configs:
   - job_name: cloze
     static_configs:
-      - targets: ["127.0.0.1:$metrics_port"]
+      - targets: ["127.0.0.1:$metrics_port", "127.0.0.1:$job_port"]
 EOF
 prometheus_port=$(free_port)
 "$PROMETHEUS" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prometheus-data" \
   --web.listen-address="127.0.0.1:$prometheus_port" >"$tmp/prometheus.log" 2>&1 &
 pids+=($!)
 url=http://127.0.0.1:$prometheus_port
-if ! wait_for 20 "${pids[1]}" "prometheus ready on $url" \
+if ! wait_for 20 "${pids[2]}" "prometheus ready on $url" \
   python3 -c "import urllib.request; urllib.request.urlopen('$url/-/ready', timeout=1)" 2>/dev/null; then
   tail -20 "$tmp/prometheus.log"
   exit 1
@@ -145,7 +164,7 @@ except OSError:
     sys.exit(1)
 PY
 }
-if ! wait_for 20 "${pids[1]}" "prometheus scrapes the metrics source" query_has_data 'up{job="cloze"} == 1'; then
+if ! wait_for 20 "${pids[2]}" "prometheus scrapes the metrics sources" query_has_data 'count(up{job="cloze"} == 1) == 2'; then
   tail -20 "$tmp/prometheus.log"
   exit 1
 fi
@@ -158,8 +177,9 @@ start=$SECONDS
 if ! python3 deploy/check_dashboard.py --prometheus="$url" --dashboard=deploy/grafana/dashboards/cloze.json \
   --datasources=deploy/grafana/provisioning/datasources/prometheus.yml --var="run=$RUN" \
   "${expect_flags[@]}" --rules --timeout="$TIMEOUT_S"; then
-  fail "dashboard queries (metrics source log and prometheus log follow)"
+  fail "dashboard queries (metrics source log, job log and prometheus log follow)"
   tail -5 "$tmp/metrics_source.log"
+  tail -n 5 "$tmp/job.log" "$JOB_DIR"/logs/*.log
   tail -20 "$tmp/prometheus.log"
 fi
 echo "queries checked after $((SECONDS - start)) s"

@@ -141,14 +141,14 @@ absl::Status Supervisor::StartServer(int s) {
 
 absl::Status Supervisor::StartWorkers() {
   const int n = std::max(1, options_.config.distributed().workers());
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = options_.threads_per_worker > 0 ? options_.threads_per_worker : std::max(1, cores / n);
   std::vector<std::string> argv;
-  std::vector<std::string> env;
+  const std::vector<std::string> env = {absl::StrCat("OMP_NUM_THREADS=", threads)};
   if (n > 1) {
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int threads = options_.threads_per_worker > 0 ? options_.threads_per_worker : std::max(1, cores / n);
     // --bind-to none: OpenMPI would pin each rank to one core, starving its OpenMP threads.
     argv = {"mpirun", "--oversubscribe", "--bind-to", "none", "-np", absl::StrCat(n),
-            "-x", absl::StrCat("OMP_NUM_THREADS=", threads)};
+            "-x", env[0]};
     if (geteuid() == 0) argv.push_back("--allow-run-as-root");
   }
   for (const std::string& a : {options_.cloze_binary, std::string("worker"),

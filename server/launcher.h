@@ -33,7 +33,7 @@ struct LaunchOptions {
   // server s on PORT + 1 + workers + s (deploy/prometheus/prometheus.yml lists them for the
   // default 9400 and 2 workers). Port 0: any free ports. Empty: none.
   std::string metrics_address = "127.0.0.1:9400";
-  // Under mpirun, each worker gets this many OpenMP threads (0: cores / workers, at least 1).
+  // OpenMP threads of each worker (0: cores / workers, at least 1).
   int threads_per_worker = 0;
   const std::atomic<bool>* stop_requested = nullptr;  // SIGTERM/SIGINT: stop the job cleanly
   std::function<void(const std::string&)> on_event;
