@@ -66,7 +66,7 @@ DeviceStatus attention_forward(BlasContext& context, float* out, float* probs, c
   // scores (T, T) = scale · Q (T, D) · Kᵀ per head, written straight into probs.
   for (int64_t b = 0; b < shape.batch; ++b) {
     const float* q = qkv + v.qkv_offset(b);
-    CLOZE_RETURN_IF_ERROR(gemm(context, false, true, v.t, v.t, v.d, scale, q, v.c3, v.d,
+    CLOZE_RETURN_IF_DEVICE_ERROR(gemm(context, false, true, v.t, v.t, v.d, scale, q, v.c3, v.d,
                                q + v.c, v.c3, v.d, 0.0f, probs + v.probs_offset(b), v.t, v.tt,
                                v.heads));
   }
@@ -79,7 +79,7 @@ DeviceStatus attention_forward(BlasContext& context, float* out, float* probs, c
   }
   // out (T, D) = dropped probs (T, T) · V (T, D) per head.
   for (int64_t b = 0; b < shape.batch; ++b) {
-    CLOZE_RETURN_IF_ERROR(gemm(context, false, false, v.t, v.d, v.t, 1.0f,
+    CLOZE_RETURN_IF_DEVICE_ERROR(gemm(context, false, false, v.t, v.d, v.t, 1.0f,
                                dropped + v.probs_offset(b), v.t, v.tt,
                                qkv + v.qkv_offset(b) + 2 * v.c, v.c3, v.d, 0.0f,
                                out + v.out_offset(b), v.c, v.d, v.heads));
@@ -107,10 +107,10 @@ DeviceStatus attention_backward(BlasContext& context, float* dqkv, const float* 
     const float* g = dout + v.out_offset(b);
     const float* value = qkv + v.qkv_offset(b) + 2 * v.c;
     // d(dropped) (T, T) = dout (T, D) · Vᵀ
-    CLOZE_RETURN_IF_ERROR(gemm(context, false, true, v.t, v.t, v.d, 1.0f, g, v.c, v.d, value,
+    CLOZE_RETURN_IF_DEVICE_ERROR(gemm(context, false, true, v.t, v.t, v.d, 1.0f, g, v.c, v.d, value,
                                v.c3, v.d, 0.0f, first + v.probs_offset(b), v.t, v.tt, v.heads));
     // dV (T, D) += droppedᵀ · dout
-    CLOZE_RETURN_IF_ERROR(gemm(context, true, false, v.t, v.d, v.t, 1.0f,
+    CLOZE_RETURN_IF_DEVICE_ERROR(gemm(context, true, false, v.t, v.d, v.t, 1.0f,
                                dropped + v.probs_offset(b), v.t, v.tt, g, v.c, v.d, 1.0f,
                                dqkv + v.qkv_offset(b) + 2 * v.c, v.c3, v.d, v.heads));
   }
@@ -119,21 +119,21 @@ DeviceStatus attention_backward(BlasContext& context, float* dqkv, const float* 
   const float* dprobs = first;
   float* dscores = second;
   if (dropout.active()) {
-    CLOZE_RETURN_IF_ERROR(zero(second, all_probs));
+    CLOZE_RETURN_IF_DEVICE_ERROR(zero(second, all_probs));
     dropout_backward(second, first, all_probs, dropout);
     dprobs = second;
     dscores = first;
   }
-  CLOZE_RETURN_IF_ERROR(zero(dscores, all_probs));
+  CLOZE_RETURN_IF_DEVICE_ERROR(zero(dscores, all_probs));
   masked_softmax_backward(dscores, dprobs, probs, shape.batch * v.heads * v.t, v.t);
   for (int64_t b = 0; b < shape.batch; ++b) {
     const float* q = qkv + v.qkv_offset(b);
     const float* ds = dscores + v.probs_offset(b);
     float* dq = dqkv + v.qkv_offset(b);
     // dQ (T, D) += scale · dS · K;  dK (T, D) += scale · dSᵀ · Q
-    CLOZE_RETURN_IF_ERROR(gemm(context, false, false, v.t, v.d, v.t, scale, ds, v.t, v.tt,
+    CLOZE_RETURN_IF_DEVICE_ERROR(gemm(context, false, false, v.t, v.d, v.t, scale, ds, v.t, v.tt,
                                q + v.c, v.c3, v.d, 1.0f, dq, v.c3, v.d, v.heads));
-    CLOZE_RETURN_IF_ERROR(gemm(context, true, false, v.t, v.d, v.t, scale, ds, v.t, v.tt, q,
+    CLOZE_RETURN_IF_DEVICE_ERROR(gemm(context, true, false, v.t, v.d, v.t, scale, ds, v.t, v.tt, q,
                                v.c3, v.d, 1.0f, dq + v.c, v.c3, v.d, v.heads));
   }
   return {};

@@ -17,13 +17,13 @@ void release(BlasContext::Handles* h) {
 }
 
 DeviceStatus initialise(BlasContext::Handles* h) {
-  CLOZE_RETURN_IF_ERROR(check_cublas(cublasCreate(&h->blas), "cublasCreate"));
-  CLOZE_RETURN_IF_ERROR(check_cublas(cublasLtCreate(&h->lt), "cublasLtCreate"));
+  CLOZE_RETURN_IF_DEVICE_ERROR(check_cublas(cublasCreate(&h->blas), "cublasCreate"));
+  CLOZE_RETURN_IF_DEVICE_ERROR(check_cublas(cublasLtCreate(&h->lt), "cublasLtCreate"));
   // Strict fp32 (no TF32, even under NVIDIA_TF32_OVERRIDE): the fp32 ops are held to the
   // CPU's results within float rounding.
-  CLOZE_RETURN_IF_ERROR(
+  CLOZE_RETURN_IF_DEVICE_ERROR(
       check_cublas(cublasSetMathMode(h->blas, CUBLAS_PEDANTIC_MATH), "cublasSetMathMode"));
-  CLOZE_RETURN_IF_ERROR(device_alloc(&h->workspace, kWorkspaceBytes));
+  CLOZE_RETURN_IF_DEVICE_ERROR(device_alloc(&h->workspace, kWorkspaceBytes));
   h->workspace_bytes = kWorkspaceBytes;
   return {};
 }

@@ -26,12 +26,6 @@ inline DeviceStatus check_cublas(cublasStatus_t code, const char* call) {
           cublasGetStatusString(code) + ")"};
 }
 
-#define CLOZE_RETURN_IF_ERROR(expr)                  \
-  do {                                               \
-    ::cloze::cuda::DeviceStatus status_ = (expr);    \
-    if (!status_.ok()) return status_;               \
-  } while (0)
-
 }  // namespace cloze::cuda
 
 #endif  // CLOZE_KERNELS_CUDA_BLAS_HANDLES_CUH_

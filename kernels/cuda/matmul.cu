@@ -69,57 +69,57 @@ DeviceStatus set_preference(cublasLtMatmulPreference_t pref,
 
 DeviceStatus run(BlasContext::Handles& h, const LtProduct& p) {
   LtDescriptors desc;
-  CLOZE_RETURN_IF_ERROR(check_cublas(
+  CLOZE_RETURN_IF_DEVICE_ERROR(check_cublas(
       cublasLtMatmulDescCreate(&desc.operation, CUBLAS_COMPUTE_32F, CUDA_R_32F),
       "cublasLtMatmulDescCreate"));
   const cublasOperation_t trans_a = p.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t trans_b = p.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
-  CLOZE_RETURN_IF_ERROR(
+  CLOZE_RETURN_IF_DEVICE_ERROR(
       set_attribute(desc.operation, CUBLASLT_MATMUL_DESC_TRANSA, trans_a, "TRANSA"));
-  CLOZE_RETURN_IF_ERROR(
+  CLOZE_RETURN_IF_DEVICE_ERROR(
       set_attribute(desc.operation, CUBLASLT_MATMUL_DESC_TRANSB, trans_b, "TRANSB"));
   if (p.bias != nullptr) {
-    CLOZE_RETURN_IF_ERROR(set_attribute(desc.operation, CUBLASLT_MATMUL_DESC_EPILOGUE,
+    CLOZE_RETURN_IF_DEVICE_ERROR(set_attribute(desc.operation, CUBLASLT_MATMUL_DESC_EPILOGUE,
                                         CUBLASLT_EPILOGUE_BIAS, "EPILOGUE"));
-    CLOZE_RETURN_IF_ERROR(
+    CLOZE_RETURN_IF_DEVICE_ERROR(
         set_attribute(desc.operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER, p.bias, "BIAS_POINTER"));
     const cudaDataType_t bias_type = CUDA_R_32F;
-    CLOZE_RETURN_IF_ERROR(set_attribute(desc.operation, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE,
+    CLOZE_RETURN_IF_DEVICE_ERROR(set_attribute(desc.operation, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE,
                                         bias_type, "BIAS_DATA_TYPE"));
   }
   // Stored shapes: rows × columns of the matrix as it sits in memory (column-major).
-  CLOZE_RETURN_IF_ERROR(check_cublas(
+  CLOZE_RETURN_IF_DEVICE_ERROR(check_cublas(
       cublasLtMatrixLayoutCreate(&desc.a_layout, p.input_type, p.trans_a ? p.k : p.m,
                                  p.trans_a ? p.m : p.k, p.lda),
       "cublasLtMatrixLayoutCreate(A)"));
-  CLOZE_RETURN_IF_ERROR(check_cublas(
+  CLOZE_RETURN_IF_DEVICE_ERROR(check_cublas(
       cublasLtMatrixLayoutCreate(&desc.b_layout, p.input_type, p.trans_b ? p.n : p.k,
                                  p.trans_b ? p.k : p.n, p.ldb),
       "cublasLtMatrixLayoutCreate(B)"));
-  CLOZE_RETURN_IF_ERROR(
+  CLOZE_RETURN_IF_DEVICE_ERROR(
       check_cublas(cublasLtMatrixLayoutCreate(&desc.d_layout, CUDA_R_32F, p.m, p.n, p.ldd),
                    "cublasLtMatrixLayoutCreate(D)"));
 
-  CLOZE_RETURN_IF_ERROR(
+  CLOZE_RETURN_IF_DEVICE_ERROR(
       check_cublas(cublasLtMatmulPreferenceCreate(&desc.preference), "PreferenceCreate"));
-  CLOZE_RETURN_IF_ERROR(set_preference(desc.preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+  CLOZE_RETURN_IF_DEVICE_ERROR(set_preference(desc.preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                        h.workspace_bytes, "MAX_WORKSPACE_BYTES"));
-  CLOZE_RETURN_IF_ERROR(set_preference(desc.preference,
+  CLOZE_RETURN_IF_DEVICE_ERROR(set_preference(desc.preference,
                                        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
                                        alignment_of(p.a), "MIN_ALIGNMENT_A_BYTES"));
-  CLOZE_RETURN_IF_ERROR(set_preference(desc.preference,
+  CLOZE_RETURN_IF_DEVICE_ERROR(set_preference(desc.preference,
                                        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
                                        alignment_of(p.b), "MIN_ALIGNMENT_B_BYTES"));
-  CLOZE_RETURN_IF_ERROR(set_preference(desc.preference,
+  CLOZE_RETURN_IF_DEVICE_ERROR(set_preference(desc.preference,
                                        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
                                        alignment_of(p.d), "MIN_ALIGNMENT_C_BYTES"));
-  CLOZE_RETURN_IF_ERROR(set_preference(desc.preference,
+  CLOZE_RETURN_IF_DEVICE_ERROR(set_preference(desc.preference,
                                        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
                                        alignment_of(p.d), "MIN_ALIGNMENT_D_BYTES"));
 
   cublasLtMatmulHeuristicResult_t heuristic = {};
   int found = 0;
-  CLOZE_RETURN_IF_ERROR(check_cublas(
+  CLOZE_RETURN_IF_DEVICE_ERROR(check_cublas(
       cublasLtMatmulAlgoGetHeuristic(h.lt, desc.operation, desc.a_layout, desc.b_layout,
                                      desc.d_layout, desc.d_layout, desc.preference, 1, &heuristic,
                                      &found),
@@ -171,13 +171,13 @@ DeviceStatus backward(BlasContext& context, cudaDataType_t type, float* dinp, fl
   // dinp (n, c) += dout (n, oc) · weight (oc, c): column-major dinpᵀ (c × n) =
   // W (stored c × oc) · doutᵀ (stored oc × n).
   if (dinp != nullptr) {
-    CLOZE_RETURN_IF_ERROR(
+    CLOZE_RETURN_IF_DEVICE_ERROR(
         run(context.handles(), {type, false, false, c, n, oc, weight, c, dout, oc, 1.0f, dinp, c}));
   }
   // dweight (oc, c) += doutᵀ (oc, n) · inp (n, c): column-major dweightᵀ (c × oc) =
   // inpᵀ (stored c × n) · dout (n × oc, stored oc × n: transposed).
   if (dweight != nullptr) {
-    CLOZE_RETURN_IF_ERROR(run(context.handles(),
+    CLOZE_RETURN_IF_DEVICE_ERROR(run(context.handles(),
                               {type, false, true, c, oc, n, inp, c, dout, oc, 1.0f, dweight, c}));
   }
   if (dbias != nullptr) bias_backward_kernel<<<grid_for(oc), kThreads>>>(dbias, dout, n, oc);
