@@ -52,10 +52,6 @@ bool empty(const AttentionShape& s) {
 
 }  // namespace
 
-int64_t attention_scratch_floats(const AttentionShape& shape) {
-  return 2 * shape.batch * shape.heads * shape.seq * shape.seq;
-}
-
 DeviceStatus attention_forward(BlasContext& context, float* out, float* probs, const float* qkv,
                                const int32_t* key_mask, const AttentionShape& shape,
                                const DropoutSpec& dropout, float* scratch) {

@@ -52,7 +52,9 @@ void masked_softmax_forward_grouped(float* probs, const float* scores, const int
                                     int64_t rows, int64_t t, int64_t rows_per_mask);
 
 // Floats of scratch the attention ops need: 2·B·NH·T·T.
-int64_t attention_scratch_floats(const AttentionShape& shape);
+inline int64_t attention_scratch_floats(const AttentionShape& shape) {
+  return 2 * shape.batch * shape.heads * shape.seq * shape.seq;
+}
 
 DeviceStatus attention_forward(BlasContext& context, float* out, float* probs, const float* qkv,
                                const int32_t* key_mask, const AttentionShape& shape,

@@ -8,6 +8,7 @@ namespace cloze::cuda {
 namespace {
 
 // The CPU's block (trainer/clip.cc kBlock): the reduction order depends on it alone.
+// global_norm_scratch_doubles (clip.h) assumes it.
 constexpr int64_t kBlock = 1 << 15;
 constexpr int kNormThreads = 512;
 
@@ -37,8 +38,6 @@ __global__ void scale_kernel(float* g, int64_t n, float scale) {
 }
 
 }  // namespace
-
-int64_t global_norm_scratch_doubles(int64_t n) { return blocks_of(n) + 1; }
 
 DeviceStatus global_norm(double* norm, const float* values, int64_t n, double* scratch) {
   *norm = 0;

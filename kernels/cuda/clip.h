@@ -29,7 +29,8 @@ struct ClipOutcome {
   bool clipped = false;  // true when the gradients were scaled
 };
 
-int64_t global_norm_scratch_doubles(int64_t n);
+// One partial per 32768-element block, plus the total.
+inline int64_t global_norm_scratch_doubles(int64_t n) { return (n + 32767) / 32768 + 1; }
 
 // *norm = L2 norm of values (n), in the fixed order above.
 DeviceStatus global_norm(double* norm, const float* values, int64_t n, double* scratch);

@@ -1,5 +1,6 @@
 // The CUDA layer norm against its CPU twin (kernels/cpu, the oracle) on fresh random data.
 // Skips, with the reason, where CUDA code is not built or no usable GPU is present.
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -26,6 +27,20 @@ using testing::Gaussian;
 // held to 1e-5 of their RMS.
 constexpr double kForwardLimit = 1e-5;
 constexpr double kBackwardLimit = 1e-5;
+
+// The comparison every CUDA op test relies on, checked where no GPU is present too, so a
+// broken checker cannot hide behind skips.
+TEST(CompareTest, CatchesDriftAndPoison) {
+  const std::vector<float> want = {0.f, 1.f, -2.f};
+  EXPECT_EQ(Compare(want, want, 0.0, 1.0), "");
+  EXPECT_NE(Compare({0.f, 1.0001f, -2.f}, want, 1e-5, 1.0), "");
+  EXPECT_NE(Compare({0.f, NAN, -2.f}, want, 1e-5, 1.0), "");
+  EXPECT_NE(Compare({NAN, NAN, NAN}, {NAN, NAN, NAN}, 1e-5, 1.0), "");
+  EXPECT_NE(Compare({0.f, 1.f}, want, 1e-5, 1.0), "");
+  // Scaled: an absolute error of 1e-3 on an element near zero of a tensor of RMS ~1.3.
+  EXPECT_EQ(CompareScaled({1e-3f, 1.f, -2.f}, want, 1e-3), "");
+  EXPECT_NE(CompareScaled({1e-2f, 1.f, -2.f}, want, 1e-3), "");
+}
 
 struct Shape {
   int64_t n, c;

@@ -52,7 +52,7 @@ ParameterLayout TestLayout() {
   return layout;
 }
 
-std::vector<OptimizerTensor> TensorsOf(const ParameterLayout& layout) {
+[[maybe_unused]] std::vector<OptimizerTensor> TensorsOf(const ParameterLayout& layout) {
   std::vector<OptimizerTensor> tensors;
   for (const NamedTensor& t : layout.tensors) tensors.push_back({t.offset, t.size, t.weight_decay});
   return tensors;
@@ -75,7 +75,7 @@ TEST_P(OptimizerCudaTest, StepsMatchTheCpuOptimizer) {
   const ParameterLayout layout = TestLayout();
   const int64_t n = layout.total_size;
   Optimizer cpu(config, layout);
-  const OptimizerHyperparameters h{config.beta1(), config.beta2(), config.epsilon(),
+  [[maybe_unused]] const OptimizerHyperparameters h{config.beta1(), config.beta2(), config.epsilon(),
                                    config.weight_decay()};
 
   std::mt19937_64 rng(2200 + GetParam());
@@ -92,7 +92,7 @@ TEST_P(OptimizerCudaTest, StepsMatchTheCpuOptimizer) {
     SCOPED_TRACE("step " + std::to_string(step));
     const std::vector<float> grads = Gaussian(rng, n, 0.01f);
     d_grads.Upload(grads);
-    const int64_t completed = cpu.step_count();
+    [[maybe_unused]] const int64_t completed = cpu.step_count();
     cpu.Step(params, grads, learning_rates[step]);
     CLOZE_IF_CUDA_BUILT({
       if (GetParam() == OptimizerConfig::LAMB) {
