@@ -38,6 +38,13 @@ DeviceStatus device_free(void* ptr);
 DeviceStatus copy_to_device(void* device_dst, const void* host_src, size_t bytes);
 DeviceStatus copy_to_host(void* host_dst, const void* device_src, size_t bytes);
 
+// Returns the DeviceStatus `expr` from the calling function unless it is ok.
+#define CLOZE_RETURN_IF_DEVICE_ERROR(expr)          \
+  do {                                              \
+    ::cloze::cuda::DeviceStatus status_ = (expr);   \
+    if (!status_.ok()) return status_;              \
+  } while (0)
+
 // Waits for all launched work; reports a failed launch or a fault inside a kernel.
 DeviceStatus device_synchronize();
 

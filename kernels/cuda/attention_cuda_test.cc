@@ -1,0 +1,166 @@
+// The CUDA attention and masked softmax against their CPU twins on fresh random data, with
+// padding and with and without dropout on the probabilities. Skips, with the reason, where
+// CUDA code is not built or no usable GPU is present.
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "kernels/cpu/attention.h"
+#include "kernels/cuda/attention.h"
+#include "kernels/cuda/blas_context.h"
+#include "kernels/cuda/testing/cuda_test_support.h"
+
+namespace cloze::cuda {
+namespace {
+
+using testing::Compare;
+using testing::CompareScaled;
+using testing::DeviceBuffer;
+using testing::Gaussian;
+using testing::UniformInts;
+
+// fp32 limits. probs: a score's GEMM rounding (a few ulp of |s| ≲ 8) moves exp(s − max) by
+// that much relatively; 2e-5 relative, floor 1e-6 (probabilities below that may differ in
+// absolute terms only). out: a sum of T products of those, 3e-5 of the RMS (as matmul).
+// dqkv: two GEMM chains through the softmax backward, whose p·(dp − Σ dp·p) cancels;
+// 1e-4 of the RMS, still 100x below what a transposed operand or wrong scale gives.
+constexpr double kProbsLimit = 2e-5;
+constexpr double kOutLimit = 3e-5;
+constexpr double kGradLimit = 1e-4;
+
+struct Case {
+  AttentionShape shape;
+  float dropout;
+};
+
+// Odd sequence lengths and head counts; BERT-base's heads at seq 128; a case where the
+// last sequence is all padding (its rows must be all-zero probabilities).
+const Case kCases[] = {{{1, 1, 4, 2}, 0.0f},    {{2, 7, 12, 3}, 0.0f},  {{2, 7, 12, 3}, 0.1f},
+                       {{2, 128, 768, 12}, 0.1f}, {{3, 33, 64, 4}, 0.0f}, {{3, 33, 64, 4}, 0.5f}};
+
+class AttentionCudaTest : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    CLOZE_SKIP_WITHOUT_GPU();
+    DeviceStatus s = BlasContext::Create(&context_);
+    ASSERT_TRUE(s.ok()) << s.error;
+  }
+  std::unique_ptr<BlasContext> context_;
+};
+
+// Sequence 0 is all real tokens, sequence 1 has a padded tail (its last T/3 keys), and
+// sequence 2 is all padding.
+std::vector<int32_t> PaddingMask(const AttentionShape& s) {
+  std::vector<int32_t> mask(s.batch * s.seq, 1);
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const int64_t real = b == 2 ? 0 : s.seq - b * s.seq / 3;
+    for (int64_t t = real; t < s.seq; ++t) mask[b * s.seq + t] = 0;
+  }
+  return mask;
+}
+
+DropoutSpec SpecFor(float p) {
+  DropoutSpec spec;
+  spec.p = p;
+  spec.seed = 77;
+  spec.stream = 5;
+  spec.first_index = 3;  // not a Philox block boundary
+  return spec;
+}
+
+TEST_P(AttentionCudaTest, ForwardMatchesCpu) {
+  const auto [s, p] = GetParam();
+  const DropoutSpec dropout = SpecFor(p);
+  std::mt19937_64 rng(1900 + s.batch * s.seq * s.hidden);
+  const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
+  const std::vector<int32_t> mask = PaddingMask(s);
+  const int64_t n_probs = s.batch * s.heads * s.seq * s.seq;
+  std::vector<float> want_out(s.batch * s.seq * s.hidden), want_probs(n_probs);
+  cpu::attention_forward(want_out.data(), want_probs.data(), qkv.data(), mask.data(), s, dropout);
+
+  DeviceBuffer<float> d_qkv(qkv), d_out(want_out.size()), d_probs(n_probs),
+      d_scratch(attention_scratch_floats(s));
+  DeviceBuffer<int32_t> d_mask(mask);
+  d_out.Poison();
+  d_probs.Poison();
+  d_scratch.Poison();
+  CLOZE_IF_CUDA_BUILT({
+    DeviceStatus st = attention_forward(*context_, d_out.get(), d_probs.get(), d_qkv.get(),
+                                        d_mask.get(), s, dropout, d_scratch.get());
+    ASSERT_TRUE(st.ok()) << st.error;
+  });
+  EXPECT_EQ(Compare(d_probs.Download(), want_probs, kProbsLimit, 1e-6), "") << "probs";
+  EXPECT_EQ(CompareScaled(d_out.Download(), want_out, kOutLimit), "") << "out";
+}
+
+// Backward ADDS into dqkv: it starts from the same random values on both sides, and the
+// scratch starts poisoned (the op must not read what it did not write).
+TEST_P(AttentionCudaTest, BackwardAccumulatesLikeCpu) {
+  const auto [s, p] = GetParam();
+  const DropoutSpec dropout = SpecFor(p);
+  std::mt19937_64 rng(2000 + s.batch * s.seq * s.hidden);
+  const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
+  const std::vector<float> dout = Gaussian(rng, s.batch * s.seq * s.hidden);
+  const std::vector<int32_t> mask = PaddingMask(s);
+  const int64_t n_probs = s.batch * s.heads * s.seq * s.seq;
+  std::vector<float> out(dout.size()), probs(n_probs);
+  cpu::attention_forward(out.data(), probs.data(), qkv.data(), mask.data(), s, dropout);
+  std::vector<float> want = Gaussian(rng, qkv.size());
+  DeviceBuffer<float> d_qkv(qkv), d_dout(dout), d_probs(probs), d_dqkv(want),
+      d_scratch(attention_scratch_floats(s));
+  d_scratch.Poison();
+  cpu::attention_backward(want.data(), dout.data(), qkv.data(), probs.data(), s, dropout);
+
+  CLOZE_IF_CUDA_BUILT({
+    DeviceStatus st = attention_backward(*context_, d_dqkv.get(), d_dout.get(), d_qkv.get(),
+                                         d_probs.get(), s, dropout, d_scratch.get());
+    ASSERT_TRUE(st.ok()) << st.error;
+  });
+  EXPECT_EQ(CompareScaled(d_dqkv.Download(), want, kGradLimit), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, AttentionCudaTest, ::testing::ValuesIn(kCases),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           const AttentionShape& s = info.param.shape;
+                           return "b" + std::to_string(s.batch) + "_t" + std::to_string(s.seq) +
+                                  "_c" + std::to_string(s.hidden) + "_h" +
+                                  std::to_string(s.heads) + "_p" +
+                                  std::to_string(int(info.param.dropout * 100));
+                         });
+
+class MaskedSoftmaxCudaTest : public ::testing::TestWithParam<int64_t> {
+ protected:
+  void SetUp() override { CLOZE_SKIP_WITHOUT_GPU(); }
+};
+
+// The standalone twins (one mask for all rows, as the CPU's signature has it).
+TEST_P(MaskedSoftmaxCudaTest, ForwardAndBackwardMatchCpu) {
+  const int64_t t = GetParam(), rows = 37;
+  std::mt19937_64 rng(2100 + t);
+  const std::vector<float> scores = Gaussian(rng, rows * t, 3.0f), dprobs = Gaussian(rng, rows * t);
+  std::vector<int32_t> mask = UniformInts(rng, t, 0, 1);
+  mask[0] = 1;
+  std::vector<float> want_probs(rows * t), want_dscores = Gaussian(rng, rows * t);
+  const std::vector<float> prior = want_dscores;
+  cpu::masked_softmax_forward(want_probs.data(), scores.data(), mask.data(), rows, t);
+  cpu::masked_softmax_backward(want_dscores.data(), dprobs.data(), want_probs.data(), rows, t);
+
+  DeviceBuffer<float> d_scores(scores), d_probs(rows * t), d_dprobs(dprobs), d_dscores(prior),
+      d_cpu_probs(want_probs);
+  DeviceBuffer<int32_t> d_mask(mask);
+  d_probs.Poison();
+  CLOZE_IF_CUDA_BUILT(masked_softmax_forward(d_probs.get(), d_scores.get(), d_mask.get(), rows, t));
+  // Backward from the CPU's probabilities, so it is checked on its own.
+  CLOZE_IF_CUDA_BUILT(
+      masked_softmax_backward(d_dscores.get(), d_dprobs.get(), d_cpu_probs.get(), rows, t));
+  EXPECT_EQ(Compare(d_probs.Download(), want_probs, kProbsLimit, 1e-6), "") << "probs";
+  EXPECT_EQ(Compare(d_dscores.Download(), want_dscores, 1e-5, 1.0), "") << "dscores";
+}
+
+INSTANTIATE_TEST_SUITE_P(Widths, MaskedSoftmaxCudaTest, ::testing::Values(1, 7, 128, 513));
+
+}  // namespace
+}  // namespace cloze::cuda
