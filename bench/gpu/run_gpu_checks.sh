@@ -12,6 +12,10 @@
 # Not packed: glibc's parts and libcuda (the GPU machine's driver must be used), and
 # libstdc++/libgcc_s, because Debian 12's copies need glibc 2.36 and would not load on
 # Ubuntu 22.04, whose own are new enough (GLIBCXX_3.4.29); cudart is linked statically.
+# Nor the CUDA 13 math and communication libraries (cuBLAS, cuBLASLt, cuDNN, NCCL): cuBLASLt
+# alone is 540 MB, far over what travels to the GPU machine, whose image has the CUDA 13
+# toolkit and PyTorch's cu13 wheels; --run looks for them there (binaries also carry an
+# rpath to /usr/local/cuda/lib64).
 # --run unpacks it, runs each test then each benchmark with LD_LIBRARY_PATH pointing at
 # the packed libraries, keeps logs in $GPU_LOG_DIR (default .device/logs), and prints a
 # summary table last. It exits non-zero if anything failed or SKIPPED: on the GPU
@@ -23,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUNDLE=.device/bundle.tar.gz
-SYSTEM_LIBS='/(libc|libm|libpthread|libdl|librt|libcuda|libstdc\+\+|libgcc_s)\.so|/ld-linux'
+SYSTEM_LIBS='/(libc|libm|libpthread|libdl|librt|libcuda|libstdc\+\+|libgcc_s|libcublas|libcublasLt|libcudnn[a-z_]*|libnccl)\.so|/ld-linux'
 
 build() {
   local tests benches stage
@@ -38,7 +42,8 @@ build() {
     local bin="bazel-bin/${label#//}"
     bin="${bin/://}"
     local kind=bench
-    [[ " $tests " == *" $label "* ]] && kind=tests
+    # bazel query prints one label per line: match whole lines.
+    grep -qxF "$label" <<<"$tests" && kind=tests
     cp "$bin" "$stage/$kind/"
     # ldd's "name => /path" lines, minus what every GPU machine has (see the header).
     ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | { grep -Ev "$SYSTEM_LIBS" || true; } |
@@ -60,7 +65,12 @@ run() {
   tar -C "$work" -xzf "$BUNDLE"
   logs=${GPU_LOG_DIR:-.device/logs}
   mkdir -p "$logs"
-  export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # The GPU machine's own CUDA 13 libraries (not packed, see the header): the toolkit's,
+  # then those of the nvidia-* wheels beside PyTorch, where either exists.
+  local cuda_dirs=/usr/local/cuda/lib64 wheel_dirs
+  wheel_dirs=$(python3 -c 'import glob, os, nvidia; print(":".join(sorted({os.path.dirname(p) for d in nvidia.__path__ for p in glob.glob(d + "/**/lib*.so*", recursive=True)})))' 2>/dev/null || true)
+  [[ -n $wheel_dirs ]] && cuda_dirs+=":$wheel_dirs"
+  export LD_LIBRARY_PATH="$work/lib:$cuda_dirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
     echo "nvidia-smi failed or is missing"
   # Tests first, then the benchmark hook: every binary packed under bench/ runs the same way.
