@@ -76,7 +76,36 @@ __global__ void RowArgmaxKernel(int32_t* argmax, const float* logits, int64_t m,
   }
 }
 
+// Pass 1: partial[chunk][col] = Σ rows of the chunk, in order. Pass 2: dbias[col] += Σ
+// partials, chunks in order.
+__global__ void BiasPartialKernel(float* partial, const float* dout, int64_t n, int64_t c) {
+  const int64_t col = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  const int64_t chunk = blockIdx.y;
+  if (col >= c) return;
+  const int64_t begin = chunk * kBiasGradientRows;
+  const int64_t end = begin + kBiasGradientRows < n ? begin + kBiasGradientRows : n;
+  float sum = 0.0f;
+  for (int64_t r = begin; r < end; ++r) sum += dout[r * c + col];
+  partial[chunk * c + col] = sum;
+}
+
+__global__ void BiasSumKernel(float* dbias, const float* partial, int64_t chunks, int64_t c) {
+  GRID_STRIDE_LOOP(col, c) {
+    float sum = 0.0f;
+    for (int64_t k = 0; k < chunks; ++k) sum += partial[k * c + col];
+    dbias[col] += sum;
+  }
+}
+
 }  // namespace
+
+void bias_gradient(float* dbias, const float* dout, int64_t n, int64_t c, float* scratch) {
+  if (n <= 0 || c <= 0) return;
+  const int64_t chunks = (n + kBiasGradientRows - 1) / kBiasGradientRows;
+  const dim3 grid(static_cast<unsigned>((c + kThreads - 1) / kThreads), static_cast<unsigned>(chunks));
+  BiasPartialKernel<<<grid, kThreads>>>(scratch, dout, n, c);
+  BiasSumKernel<<<GridFor(c), kThreads>>>(dbias, scratch, chunks, c);
+}
 
 void tanh_forward(float* out, const float* inp, int64_t n) {
   if (n > 0) TanhForwardKernel<<<GridFor(n), kThreads>>>(out, inp, n);

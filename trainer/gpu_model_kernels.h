@@ -23,6 +23,17 @@ void tanh_backward(float* dinp, const float* out, const float* dout, int64_t n);
 void relu_forward(float* out, const float* inp, int64_t n);
 void relu_backward(float* dinp, const float* inp, const float* dout, int64_t n);
 
+// dbias (c) += column sums of dout (n, c), in a fixed order (rows in chunks of
+// kBiasGradientRows summed in order, then the chunk sums in order), so deterministic run to
+// run. kernels/cuda's bias_backward (one thread per column over all n rows) leaves most of
+// the GPU idle at c = 768 and costs about as much as the step's matmuls; this one spreads
+// the rows over blocks (n < 2^24). `scratch` holds bias_gradient_scratch_floats(n, c) floats.
+constexpr int64_t kBiasGradientRows = 256;
+inline int64_t bias_gradient_scratch_floats(int64_t n, int64_t c) {
+  return (n + kBiasGradientRows - 1) / kBiasGradientRows * c;
+}
+void bias_gradient(float* dbias, const float* dout, int64_t n, int64_t c, float* scratch);
+
 // Sets `bytes` bytes at the device pointer to zero (all-zero bits: 0.0f, 0).
 void zero_bytes(void* ptr, size_t bytes);
 
