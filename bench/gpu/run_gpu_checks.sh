@@ -17,9 +17,13 @@
 # toolkit and PyTorch's cu13 wheels; --run looks for them there (binaries also carry an
 # rpath to /usr/local/cuda/lib64).
 # --run unpacks it, runs each test then each benchmark with LD_LIBRARY_PATH pointing at
-# the packed libraries, keeps logs in $GPU_LOG_DIR (default .device/logs), and prints a
-# summary table last. It exits non-zero if anything failed or SKIPPED: on the GPU
-# machine a skip means the GPU was not usable, so nothing was checked.
+# the packed libraries (bench/gpu_step_bench: cloze's GPU training step, tokens/s and MFU),
+# then bench/gpu/torch_step.py where python3 has torch and transformers (the same step in
+# Hugging Face PyTorch, eager and torch.compile), keeps logs in $GPU_LOG_DIR (default
+# .device/logs), and prints a summary table, then LAST the benchmark table (cloze tok/s,
+# MFU, torch eager and torch.compile tok/s, ratios). It exits non-zero if anything of
+# cloze failed or SKIPPED: on the GPU machine a skip means the GPU was not usable, so
+# nothing was checked.
 #
 # On a GPU machine that gets a copy of the working tree, copy .device/ along too (it is
 # git-ignored) and run, for instance, with logs kept where they come back:
@@ -97,11 +101,56 @@ run() {
     esac
     rows+=$(printf '%-36s %-5s %7ss' "$name" "$result" "$secs")$'\n'
   done
+  # The PyTorch comparison (bench/gpu/torch_step.py), where python3 has torch with CUDA and
+  # transformers. Its failures show in the table but do not decide the exit status: they say
+  # nothing about cloze.
+  log="$logs/torch_step.log"
+  if python3 -c 'import sys, torch, transformers; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    start=$(date +%s.%N)
+    if python3 bench/gpu/torch_step.py >"$log" 2>&1; then result=PASS; else result=FAIL; fi
+    secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    [[ $result == FAIL ]] && { echo "---- torch_step.py failed; end of $log:"; tail -n 25 "$log"; }
+    rows+=$(printf '%-36s %-5s %7ss' "torch_step.py" "$result" "$secs")$'\n'
+  else
+    echo "no python3 with torch (CUDA) and transformers here: no PyTorch comparison" | tee "$log"
+  fi
   echo
   printf '%-36s %-5s %8s\n' "binary" "result" "time"
   printf '%s' "$rows"
   [[ -n $rows ]] || { echo "nothing to run in $BUNDLE"; failed=1; }
+  comparison_table "$logs/gpu_step_bench.log" "$log"
   return "$failed"
+}
+
+# The benchmark table, printed last: per case, cloze's tokens/s and MFU (gpu_step_bench),
+# PyTorch's eager and torch.compile tokens/s (torch_step.py), and cloze's ratio to each.
+# Reads the "case key=value ..." lines of both logs; a missing number prints as "-".
+comparison_table() {
+  echo
+  cat "$@" 2>/dev/null | grep -E '^(gemm|torch) device=' || true
+  cat "$@" 2>/dev/null | awk '
+    $1 == "case" {
+      delete kv
+      for (i = 2; i <= NF; i++) if (split($i, part, "=") == 2) kv[part[1]] = part[2]
+      name = kv["name"]
+      if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+      if (kv["impl"] == "cloze") { cloze[name] = kv["tokens_per_s"]; mfu[name] = kv["mfu"] }
+      if (kv["impl"] == "torch_eager") eager[name] = kv["tokens_per_s"]
+      if (kv["impl"] == "torch_compile") compiled[name] = kv["tokens_per_s"]
+    }
+    function show(x) { return x == "" ? "-" : x }
+    function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
+    function percent(x) { return x == "" ? "-" : sprintf("%.1f%%", 100 * x) }
+    END {
+      printf "%-22s %12s %7s %16s %18s %12s %14s\n", "case", "cloze tok/s", "MFU", "torch eager tok/s",
+             "torch.compile tok/s", "cloze/eager", "cloze/compile"
+      if (n == 0) print "(no benchmark results)"
+      for (i = 1; i <= n; i++) {
+        c = order[i]
+        printf "%-22s %12s %7s %16s %18s %12s %14s\n", c, show(cloze[c]), percent(mfu[c]), show(eager[c]),
+               show(compiled[c]), ratio(cloze[c], eager[c]), ratio(cloze[c], compiled[c])
+      }
+    }'
 }
 
 case "${1:-}" in
