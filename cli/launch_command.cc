@@ -2,12 +2,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "absl/flags/flag.h"
+#include "nlohmann/json.hpp"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
@@ -47,10 +51,33 @@ std::string StatusLine(const JobStatus& status, int64_t total_steps) {
   absl::StrAppendFormat(&line, " | generation %d, %d restarts", status.generation(), status.restarts());
   if (status.last_committed_step() > 0) {
     absl::StrAppendFormat(&line, " | checkpoint %d (%s ago)", status.last_committed_step(),
-                          Duration(absl::ToUnixSeconds(absl::Now()) - status.last_committed_unix_seconds()));
+                          Duration(std::max(0.0, absl::ToUnixMillis(absl::Now()) / 1000.0 -
+                                                     status.last_committed_unix_seconds())));
   }
   if (status.state() == FORMING) line += " | forming";
   return line;
+}
+
+// The job's first and last steps and the mean MLM accuracy of its first and last 20, from
+// metrics.jsonl (the chief worker's log): what `cloze train` prints at its end.
+void PrintLearningSummary(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/metrics.jsonl");
+  std::vector<nlohmann::json> steps;
+  for (std::string line; std::getline(in, line);) {
+    nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (record.is_object() && record.contains("step") && record.contains("loss")) steps.push_back(std::move(record));
+  }
+  if (steps.empty()) return;
+  auto mean_accuracy = [&](size_t first, size_t end) {
+    double sum = 0;
+    for (size_t i = first; i < end; ++i) sum += steps[i].value("mlm_acc", 0.0);
+    return sum / static_cast<double>(end - first);
+  };
+  const size_t window = std::min<size_t>(20, steps.size());
+  std::printf("  loss: %.4f at step %lld -> %.4f at step %lld\n", steps.front().value("loss", 0.0),
+              steps.front().value("step", 0LL), steps.back().value("loss", 0.0), steps.back().value("step", 0LL));
+  std::printf("  MLM accuracy (mean of up to 20 steps): %.4f at the start -> %.4f at the end\n",
+              mean_accuracy(0, window), mean_accuracy(steps.size() - window, steps.size()));
 }
 
 std::string SelfPath() {
@@ -106,7 +133,7 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
     for (const MemberStatus& m : status.members()) {
       if (m.role() == WORKER && m.rank() == 0) step = m.step();
     }
-    if (step / log_every != last_logged / log_every || step == total) {
+    if (step != last_logged && (step / log_every != last_logged / log_every || step == total)) {
       last_logged = step;
       std::fprintf(stderr, "%s\n", line.c_str());
     }
@@ -122,6 +149,7 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
               summary->finished ? "finished" : "stopped", run_dir.c_str(), distributed.workers(),
               distributed.parameter_servers() > 0 ? absl::StrFormat(", %d parameter servers", distributed.parameter_servers()).c_str() : "",
               summary->restarts, static_cast<long long>(last.restarts()));
+  PrintLearningSummary(options.run_dir);
   std::printf("  last checkpoint: %s\n", last.last_committed_path().c_str());
   std::printf("  metrics: %s/metrics.jsonl; logs: %s/logs/\n", run_dir.c_str(), run_dir.c_str());
   return summary->finished || stop->load() ? 0 : 1;

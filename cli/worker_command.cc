@@ -45,6 +45,10 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
 
   absl::StatusOr<WorkerResult> result = RunWorker(options);
   if (terminal) std::fprintf(stderr, "\n");
+  if (absl::IsOutOfRange(result.status())) {
+    std::fprintf(stderr, "%sthe job had finished already; nothing to do\n", prefix.c_str());
+    return 0;
+  }
   if (!result.ok()) {
     std::fprintf(stderr, "cloze worker: %s%s\n", prefix.c_str(), std::string(result.status().message()).c_str());
     return absl::IsAborted(result.status()) ? kExitRestart : 1;

@@ -268,7 +268,8 @@ absl::StatusOr<RegisterResponse> JobCoordinator::Register(const RegisterRequest&
   absl::MutexLock lock(&mu_);
   const std::string& id = request.member_id();
   while (true) {
-    if (state_ == FINISHED) return absl::FailedPreconditionError("the job has finished");
+    // OutOfRange: no steps left, a normal end for a member started late (not an error).
+    if (state_ == FINISHED) return absl::OutOfRangeError("the job has finished");
     if (stopped_) return absl::UnavailableError("the coordinator is stopping");
     auto found = members_.find(id);
     if (found != members_.end()) {

@@ -77,7 +77,7 @@ class JobCoordinator {
   // (role, member_id, requested_rank, address); AlreadyExists when another live member holds
   // the requested rank; ResourceExhausted when every rank of the role is held by a forming
   // member; DeadlineExceeded when the deadline passes first (the member stays registered:
-  // call again); FailedPrecondition once the job has finished.
+  // call again); OutOfRange once the job has finished (nothing left to do).
   absl::StatusOr<RegisterResponse> Register(const RegisterRequest& request, absl::Time deadline,
                                             const CancelledFn& cancelled = {});
   // CONTINUE (recording the progress figures), ABORT when the member is not in the current

@@ -47,7 +47,8 @@ struct WorkerResult {
 
 // Runs the worker until the job's last step (or a stop request). Errors name the peer or
 // the part that failed. Aborted when the coordinator ended this worker's generation
-// (the caller exits with kExitRestart).
+// (the caller exits with kExitRestart); OutOfRange when the job had finished already (a
+// worker started again after the end: nothing to do, not a failure).
 absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options);
 
 }  // namespace cloze
