@@ -84,9 +84,14 @@ class TrainingBackend {
   virtual absl::Status RestoreState(const CheckpointContents& contents) = 0;
 };
 
+// For kCuda: makes device.gpu current for the calling thread and checks that kernels run
+// there; FailedPrecondition "--device=cuda: no usable GPU: <why>" otherwise (CUDA not
+// built, no driver or device, an index past the visible devices). OK for kCpu.
+absl::Status SelectTrainingDevice(const TrainingDevice& device);
+
 // The backend for `device`, with an optimizer for `config.optimizer()` when
-// with_optimizer. For kCuda: selects device.gpu, then FailedPrecondition
-// "--device=cuda: no usable GPU: ..." where CUDA is not built or the GPU is unusable.
+// with_optimizer. For kCuda: SelectTrainingDevice first (its errors), then GpuModel's and
+// GpuOptimizer's (device memory, cuBLAS).
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const TrainingDevice& device,
                                                                      const TrainConfig& config,
                                                                      bool with_optimizer);
