@@ -9,8 +9,9 @@
 // checkpoint) repeats the uninterrupted run's losses, and an exchange that sums host
 // memory only (the gradients staged through the host) gives the device exchange's losses.
 //
-// Tagged "gpu": the parity tests skip where no GPU is usable; the test that runs
-// everywhere checks that Train on --device=cuda then fails at once, saying why.
+// Tagged "gpu": the parity tests skip where no GPU is usable; the tests that run
+// everywhere check that Train on --device=cuda then fails at once, saying why, and run
+// the resume and exchange checks on the CPU, where they must hold bit for bit.
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -50,8 +51,8 @@ std::string TestDir(const std::string& name) {
 TrainConfig TinyTrainConfig(const std::string& dataset) {
   absl::StatusOr<ModelConfig> model = LoadModelConfig("configs/albert-tiny.textproto");
   EXPECT_TRUE(model.ok()) << model.status();
-  TrainConfig config;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+  TrainConfig config = DefaultTrainConfig();  // the text below overrides its fields
+  EXPECT_TRUE(google::protobuf::TextFormat::MergeFromString(R"pb(
     batch_size: 4 accumulation_steps: 2 seq_len: 64 max_predictions_per_seq: 10 total_steps: 4
     optimizer { kind: LAMB learning_rate: 0.005 weight_decay: 0.01 max_grad_norm: 1.0 }
     schedule { warmup_steps: 2 power: 1.0 }
@@ -88,15 +89,15 @@ const std::string& Dataset() {
   return *dataset;
 }
 
-struct Run {
+struct TrainedRun {
   std::vector<StepRecord> steps;
   std::vector<double> eval_losses;
   std::vector<float> parameters;  // of the last checkpoint
 };
 
-Run TrainOn(TrainingDevice device, const std::string& run_dir, const TrainConfig& config,
+TrainedRun TrainOn(TrainingDevice device, const std::string& run_dir, const TrainConfig& config,
             StepExchange* exchange = nullptr, int64_t stop_after_step = 0) {
-  Run run;
+  TrainedRun run;
   TrainOptions options;
   options.config = config;
   options.run_dir = run_dir;
@@ -127,7 +128,7 @@ double RelativeDifference(const std::vector<float>& a, const std::vector<float>&
   return a.size() == b.size() && norm > 0 ? std::sqrt(diff / norm) : INFINITY;
 }
 
-void ExpectSameLosses(const Run& got, const Run& want, double limit) {
+void ExpectSameLosses(const TrainedRun& got, const TrainedRun& want, double limit) {
   ASSERT_EQ(got.steps.size(), want.steps.size());
   for (size_t i = 0; i < got.steps.size(); ++i) {
     EXPECT_EQ(got.steps[i].step, want.steps[i].step);
@@ -160,8 +161,8 @@ TEST(GpuTrainWithoutGpuTest, FailsAtOnceSayingWhy) {
 TEST(GpuTrainTest, Fp32LossesFollowTheCpu) {
   SKIP_WITHOUT_GPU();
   const TrainConfig config = TinyTrainConfig(Dataset());
-  const Run cpu = TrainOn(TrainingDevice{}, TestDir("cpu"), config);
-  const Run gpu = TrainOn(Gpu(), TestDir("gpu"), config);
+  const TrainedRun cpu = TrainOn(TrainingDevice{}, TestDir("cpu"), config);
+  const TrainedRun gpu = TrainOn(Gpu(), TestDir("gpu"), config);
   ASSERT_EQ(cpu.steps.size(), 4u);
   ExpectSameLosses(gpu, cpu, 1e-4);
   ASSERT_EQ(gpu.eval_losses.size(), cpu.eval_losses.size());
@@ -173,16 +174,25 @@ TEST(GpuTrainTest, Fp32LossesFollowTheCpu) {
   EXPECT_LE(RelativeDifference(gpu.parameters, cpu.parameters), 1e-3);
 }
 
+// A run stopped after step 2 and resumed repeats the uninterrupted run's losses.
+void ExpectResumeRepeats(TrainingDevice device, double limit) {
+  const TrainConfig config = TinyTrainConfig(Dataset());
+  const TrainedRun whole = TrainOn(device, TestDir("whole"), config);
+  const std::string run_dir = TestDir("resumed");
+  const TrainedRun first = TrainOn(device, run_dir, config, nullptr, /*stop_after_step=*/2);
+  const TrainedRun second = TrainOn(device, run_dir, config);
+  ASSERT_EQ(whole.steps.size(), 4u);
+  ASSERT_EQ(first.steps.size(), 2u);
+  ASSERT_FALSE(whole.parameters.empty());
+  EXPECT_EQ(RelativeDifference(second.parameters, whole.parameters) <= 10 * limit, true);
+  TrainedRun resumed = first;
+  resumed.steps.insert(resumed.steps.end(), second.steps.begin(), second.steps.end());
+  ExpectSameLosses(resumed, whole, limit);
+}
+
 TEST(GpuTrainTest, ResumesFromItsOwnCheckpoint) {
   SKIP_WITHOUT_GPU();
-  const TrainConfig config = TinyTrainConfig(Dataset());
-  const Run whole = TrainOn(Gpu(), TestDir("gpu_whole"), config);
-  const std::string run_dir = TestDir("gpu_resumed");
-  const Run first = TrainOn(Gpu(), run_dir, config, nullptr, /*stop_after_step=*/2);
-  const Run second = TrainOn(Gpu(), run_dir, config);
-  Run resumed = first;
-  resumed.steps.insert(resumed.steps.end(), second.steps.begin(), second.steps.end());
-  ExpectSameLosses(resumed, whole, 1e-5);  // not bitwise: the GPU's backward uses atomics
+  ExpectResumeRepeats(Gpu(), 1e-5);  // not bitwise: the GPU's backward uses atomics
 }
 
 // One process, but summing host memory only: the trainer stages the device gradients
@@ -197,13 +207,27 @@ class HostMemoryExchange final : public StepExchange {
   }
 };
 
-TEST(GpuTrainTest, HostMemoryExchangeGetsHostCopies) {
-  SKIP_WITHOUT_GPU();
+// The host-staged exchange gives the device exchange's losses.
+void ExpectHostExchangeAgrees(TrainingDevice device, double limit) {
   const TrainConfig config = TinyTrainConfig(Dataset());
   HostMemoryExchange host_exchange;
-  const Run staged = TrainOn(Gpu(), TestDir("gpu_staged"), config, &host_exchange);
-  const Run direct = TrainOn(Gpu(), TestDir("gpu_direct"), config);
-  ExpectSameLosses(staged, direct, 1e-5);
+  const TrainedRun staged = TrainOn(device, TestDir("staged"), config, &host_exchange);
+  const TrainedRun direct = TrainOn(device, TestDir("direct"), config);
+  ASSERT_EQ(direct.steps.size(), 4u);
+  ASSERT_EQ(direct.eval_losses.size(), 2u);
+  ExpectSameLosses(staged, direct, limit);
+}
+
+TEST(GpuTrainTest, HostMemoryExchangeGetsHostCopies) {
+  SKIP_WITHOUT_GPU();
+  ExpectHostExchangeAgrees(Gpu(), 1e-5);
+}
+
+// The same checks on the CPU, bit for bit: they run everywhere, so the harness itself
+// (dataset, event parsing, checkpoint loading) is tested where no GPU is.
+TEST(CpuTrainHarnessTest, ResumeAndHostExchangeAreExact) {
+  ExpectResumeRepeats(TrainingDevice{}, 0);
+  ExpectHostExchangeAgrees(TrainingDevice{}, 0);
 }
 
 }  // namespace

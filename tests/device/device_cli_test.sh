@@ -25,6 +25,7 @@ seq_len: 64
 max_predictions_per_seq: 10
 total_steps: 10
 optimizer { kind: LAMB learning_rate: 0.005 }
+schedule { warmup_steps: 2 }
 CONFIG
 
 expect() {  # expect NAME WANTED_STATUS MESSAGE_PART -- COMMAND...
