@@ -54,11 +54,11 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   const auto event = [&](const std::string& message) {
     if (options.on_event) options.on_event(message);
   };
-  // Under mpirun the MPI rank is the worker's rank, so that the coordinator's ranks and
-  // MPI's agree.
   const bool on_gpu = options.device.kind == TrainingDevice::Kind::kCuda;
   // Before registering: a worker without its GPU must not hold up the job's generation.
   if (absl::Status s = SelectTrainingDevice(options.device); !s.ok()) return s;
+  // Under mpirun the MPI rank is the worker's rank, so that the coordinator's ranks and
+  // MPI's agree.
   const std::optional<std::pair<int, int>> mpi = MpiRankFromEnvironment();
   CoordinatorClientOptions client_options{.address = options.coordinator,
                                           .security = options.security,
