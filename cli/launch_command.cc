@@ -87,6 +87,12 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cloze launch: %s\n", std::string(device.status().message()).c_str());
     return 2;
   }
+  if (device->kind == TrainingDevice::Kind::kCuda && distributed.workers() > 1 && distributed.parameter_servers() > 0) {
+    // The workers would refuse it (worker/worker.h) and be restarted until max_restarts.
+    std::fprintf(stderr, "cloze launch: --device=cuda with %d workers and parameter servers: not supported; use "
+                         "all-reduce (--ps=0) or --device=cpu\n", distributed.workers());
+    return 2;
+  }
   const std::atomic<bool>* stop = StopOnSignals();
 
   const bool terminal = isatty(STDERR_FILENO);

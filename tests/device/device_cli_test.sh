@@ -2,7 +2,8 @@
 # --device on the command line: a bad value is a usage error; --device=cuda where the GPU
 # asked for is not usable (no GPU, no driver, a CPU-only build, an index past the GPUs)
 # makes cloze train fail at once, naming the reason, before it touches the run directory;
-# and cloze launch --device=cuda gives up with the worker's reason in its message.
+# cloze launch --device=cuda refuses parameter servers with several GPU workers (NCCL
+# all-reduce only); and cloze launch --device=cuda gives up with the worker's reason in its message.
 # GPU index 999 is unusable everywhere, so that check holds on a GPU machine too; the
 # default GPU (train and launch) is checked only where nvidia-smi finds none.
 set -uo pipefail
@@ -49,6 +50,10 @@ expect bad_precision 2 "--gpu_precision=fp8: want bf16 or fp32" -- \
 expect gpu_999 1 "--device=cuda: no usable GPU: " -- \
   $cloze train --config="$work/config.textproto" --run_dir="$work/run_999" --device=cuda --gpu=999 --metrics_address=
 [[ ! -e $work/run_999 ]] || fail "gpu_999: the run directory was created"
+
+expect gpu_with_ps 2 "--device=cuda with 2 workers and parameter servers: not supported" -- \
+  $cloze launch --config="$work/config.textproto" --run_dir="$work/launch_ps" --device=cuda --workers=2 --ps=1 \
+  --metrics_address=
 
 if ! nvidia-smi -L >/dev/null 2>&1; then
   expect no_gpu 1 "--device=cuda: no usable GPU: " -- \
