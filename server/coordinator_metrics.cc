@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
@@ -25,15 +24,11 @@ absl::StatusOr<std::unique_ptr<CoordinatorMetrics>> CoordinatorMetrics::Start(co
   if (run.empty()) return absl::InvalidArgumentError("CoordinatorMetrics: the run label must not be empty");
   std::unique_ptr<CoordinatorMetrics> metrics(new CoordinatorMetrics(run));
   if (listen_address.empty()) return metrics;
-  try {
-    // civetweb reports a failed bind by throwing from CivetServer's constructor.
-    metrics->exposer_ = std::make_unique<prometheus::Exposer>(listen_address, /*num_threads=*/2);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("metrics: cannot listen on \"", listen_address, "\": ", e.what()));
-  }
-  metrics->exposer_->RegisterCollectable(metrics->registry_);
-  const std::vector<int> ports = metrics->exposer_->GetListeningPorts();
-  if (!ports.empty()) metrics->port_ = ports.front();
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint = MetricsEndpoint::Start("metrics", listen_address);
+  if (!endpoint.ok()) return endpoint.status();
+  metrics->endpoint_ = *std::move(endpoint);
+  metrics->endpoint_->RegisterCollectable(metrics->registry_);
+  metrics->port_ = metrics->endpoint_->port();
   return metrics;
 }
 
@@ -56,7 +51,7 @@ CoordinatorMetrics::CoordinatorMetrics(const std::string& run) : registry_(std::
   last_checkpoint_timestamp_->Set(start_seconds_);
 }
 
-CoordinatorMetrics::~CoordinatorMetrics() { exposer_.reset(); }
+CoordinatorMetrics::~CoordinatorMetrics() { endpoint_.reset(); }
 
 void CoordinatorMetrics::Update(const JobStatus& status) {
   int workers = 0, servers = 0;

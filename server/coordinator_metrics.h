@@ -14,10 +14,10 @@
 
 #include "absl/status/statusor.h"
 #include "proto/coordinator.pb.h"
+#include "trainer/metrics_endpoint.h"
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Registry;
 }  // namespace prometheus
@@ -42,7 +42,7 @@ class CoordinatorMetrics {
   CoordinatorMetrics(const std::string& run);
 
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsEndpoint> endpoint_;
   int port_ = 0;
   double start_seconds_ = 0;
   prometheus::Gauge *workers_alive_, *servers_alive_, *generation_, *last_checkpoint_step_,

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "prometheus/collectable.h"
-#include "prometheus/exposer.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/text_serializer.h"
 
@@ -58,20 +57,16 @@ absl::StatusOr<std::unique_ptr<ParameterServerMetrics>> ParameterServerMetrics::
   std::unique_ptr<ParameterServerMetrics> metrics(new ParameterServerMetrics());
   metrics->collector_ = std::make_shared<Collector>(shard, metrics.get(), run);
   if (listen_address.empty()) return metrics;
-  try {
-    // civetweb reports a failed bind by throwing from CivetServer's constructor.
-    metrics->exposer_ = std::make_unique<prometheus::Exposer>(listen_address, /*num_threads=*/1);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("parameter server metrics: cannot listen on \"", listen_address, "\": ", e.what()));
-  }
-  metrics->exposer_->RegisterCollectable(metrics->collector_);
-  const std::vector<int> ports = metrics->exposer_->GetListeningPorts();
-  if (!ports.empty()) metrics->port_ = ports.front();
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+      MetricsEndpoint::Start("parameter server metrics", listen_address);
+  if (!endpoint.ok()) return endpoint.status();
+  metrics->endpoint_ = *std::move(endpoint);
+  metrics->endpoint_->RegisterCollectable(metrics->collector_);
+  metrics->port_ = metrics->endpoint_->port();
   return metrics;
 }
 
-ParameterServerMetrics::~ParameterServerMetrics() { exposer_.reset(); }
+ParameterServerMetrics::~ParameterServerMetrics() { endpoint_.reset(); }
 
 std::string ParameterServerMetrics::ExpositionText() const {
   return prometheus::TextSerializer().Serialize(collector_->Collect());

@@ -16,10 +16,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "trainer/metrics_endpoint.h"
 #include "server/parameter_shard.h"
 
 namespace prometheus {
-class Exposer;
 }  // namespace prometheus
 
 namespace cloze {
@@ -49,7 +49,7 @@ class ParameterServerMetrics {
 
   std::atomic<int64_t> pushed_bytes_{0}, pulled_bytes_{0}, initialized_bytes_{0};
   std::shared_ptr<Collector> collector_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsEndpoint> endpoint_;
   int port_ = 0;
 };
 

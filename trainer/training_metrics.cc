@@ -1,5 +1,7 @@
 #include "trainer/training_metrics.h"
 
+#include "trainer/metrics_endpoint.h"
+
 #include <cmath>
 #include <exception>
 #include <utility>
@@ -8,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
@@ -79,15 +80,11 @@ absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Start(Training
   std::unique_ptr<TrainingMetrics> metrics(new TrainingMetrics(std::move(options)));
   const std::string& address = metrics->options_.listen_address;
   if (address.empty()) return metrics;
-  try {
-    // civetweb reports a failed bind by throwing from CivetServer's constructor.
-    metrics->exposer_ = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("TrainingMetrics: cannot listen on \"", address, "\": ", e.what()));
-  }
-  metrics->exposer_->RegisterCollectable(metrics->collectable_);
-  const std::vector<int> ports = metrics->exposer_->GetListeningPorts();
-  if (!ports.empty()) metrics->port_ = ports.front();
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint = MetricsEndpoint::Start("TrainingMetrics", address);
+  if (!endpoint.ok()) return endpoint.status();
+  metrics->endpoint_ = *std::move(endpoint);
+  metrics->endpoint_->RegisterCollectable(metrics->collectable_);
+  metrics->port_ = metrics->endpoint_->port();
   return metrics;
 }
 
@@ -112,7 +109,7 @@ TrainingMetrics::TrainingMetrics(TrainingMetricsOptions options)
 }
 
 TrainingMetrics::~TrainingMetrics() {
-  exposer_.reset();  // no scrape may run while the rest is torn down
+  endpoint_.reset();  // no scrape may run while the rest is torn down
 }
 
 double TrainingMetrics::NowSeconds() const { return absl::ToDoubleSeconds(options_.now() - absl::UnixEpoch()); }

@@ -35,11 +35,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "trainer/metrics_endpoint.h"
 #include "trainer/step_record.h"
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Registry;
 }  // namespace prometheus
@@ -104,7 +104,7 @@ class TrainingMetrics {
   mutable absl::Mutex mu_;
   std::shared_ptr<prometheus::Registry> registry_;  // families are created in the constructor
   std::shared_ptr<LockedRegistry> collectable_;     // what the endpoint scrapes
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsEndpoint> endpoint_;
   int port_ = 0;
 
   // Created on first use (see the header comment), then never removed.

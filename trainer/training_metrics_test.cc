@@ -91,7 +91,7 @@ TEST(TrainingMetricsTest, ServesOnAPortTheSystemPicked) {
   const std::string text = Scrape(metrics->port());
   EXPECT_EQ(Sample(text, "cloze_train_step"), 3.0) << text;
   EXPECT_EQ(Sample(text, "cloze_train_loss"), 7.0) << text;
-  // The endpoint adds prometheus-cpp's own exposer_* metrics to ours.
+  // The endpoint serves exactly what ExpositionText renders.
   EXPECT_NE(text.find(metrics->ExpositionText()), std::string::npos) << text;
 }
 
