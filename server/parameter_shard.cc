@@ -14,6 +14,11 @@ namespace {
 
 constexpr int64_t kNormBlock = 1 << 15;  // as trainer/clip.cc
 
+// The overlapped update publishes its progress after groups of whole tensors of at least
+// this many floats: coarse enough that the per-group costs (two OpenMP regions, a lock)
+// vanish, fine against a pull chunk (kMaxChunkFloats, 1M floats).
+constexpr int64_t kUpdateGroupFloats = int64_t{1} << 18;
+
 absl::Status ValidateShardConfig(const ShardConfig& config) {
   if (config.workers < 1) {
     return absl::InvalidArgumentError(absl::StrCat("DistributedConfig.workers: ", config.workers, " is not >= 1"));
@@ -76,11 +81,18 @@ ParameterShard::ParameterShard(ShardConfig config)
       pushed_(config_.workers, 0),
       statistics_(config_.workers),
       clock_(config_.workers, 0),
-      worker_last_update_(config_.workers) {}
+      worker_last_update_(config_.workers) {
+  if (synchronous()) updater_ = std::thread([this] { RunUpdater(); });
+}
+
+ParameterShard::~ParameterShard() {
+  Shutdown();
+  if (updater_.joinable()) updater_.join();
+}
 
 int64_t ParameterShard::completed_steps() const {
   absl::MutexLock lock(&mu_);
-  return synchronous() ? completed_ : MinClockLocked();
+  return synchronous() ? completed_ - (applying_ ? 1 : 0) : MinClockLocked();
 }
 
 bool ParameterShard::initialized() const {
@@ -122,7 +134,6 @@ absl::Status ParameterShard::InitializeFrom(std::span<const float> full_paramete
     return absl::FailedPreconditionError(
         absl::StrCat("parameter server ", config_.server_rank, " already holds parameters"));
   }
-  std::unique_lock<std::shared_mutex> write(parameters_mu_);
   std::copy_n(full_parameters.begin() + range_.begin, range_.size, parameters_.begin());
   initialized_ = true;
   completed_ = 0;
@@ -170,7 +181,12 @@ absl::Status ParameterShard::RestoreFrom(const CheckpointContents& contents) {
   if (init_receiving_ || std::any_of(receiving_.begin(), receiving_.end(), [](char r) { return r != 0; })) {
     return absl::FailedPreconditionError("cannot restore while parameters or gradients are being received");
   }
-  std::unique_lock<std::shared_mutex> write(parameters_mu_);
+  // Nobody may be reading or updating the parameters while they are replaced.
+  if (applying_ || !open_views_.empty()) {
+    if (absl::Status status = AwaitLocked([&] { return !applying_ && open_views_.empty(); }, nullptr); !status.ok()) {
+      return status;
+    }
+  }
   if (absl::Status status =
           optimizer_.Restore(slice(contents.exp_avg), slice(contents.exp_avg_sq), contents.optimizer_step);
       !status.ok()) {
@@ -204,6 +220,10 @@ absl::StatusOr<float*> ParameterShard::BeginPush(int worker_rank, int64_t step, 
   }
   if (pushed_[worker_rank]) {
     return absl::FailedPreconditionError(absl::StrCat("worker ", worker_rank, " already pushed step ", step));
+  }
+  if (applying_) {  // the summed gradient is still being read; no worker has the parameters yet
+    return absl::FailedPreconditionError(absl::StrCat("worker ", worker_rank, " pushed step ", step,
+                                                      " before pulling step ", step - 1, ", which is being applied"));
   }
   if (receiving_[worker_rank]) {
     return absl::FailedPreconditionError(absl::StrCat("worker ", worker_rank, " is already pushing step ", step));
@@ -276,21 +296,112 @@ void ParameterShard::ApplyLocked(std::span<float> gradient, const StepUpdateArgs
     return;
   }
   updates_applied_.fetch_add(1, std::memory_order_relaxed);
-  std::unique_lock<std::shared_mutex> write(parameters_mu_);
-  if (update.clip_coefficient != 1.0f) MultiplyInPlace(gradient, update.clip_coefficient);
-  optimizer_.Step(parameters_, gradient, update.learning_rate);
+  optimizer_.StepTensors(parameters_, gradient, update.clip_coefficient, update.learning_rate, 0,
+                         optimizer_.tensor_count());
+  optimizer_.FinishStep();
+}
+
+void ParameterShard::RunUpdater() {
+  while (true) {
+    StepUpdateArgs update;
+    {
+      absl::MutexLock lock(&mu_);
+      const auto has_job = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pending_update_.has_value(); };
+      if (!AwaitLocked(has_job, nullptr).ok()) return;  // shut down
+      update = *pending_update_;
+      pending_update_.reset();
+    }
+    ApplyOverlapped(update);
+  }
+}
+
+bool ParameterShard::OlderViewsOpenLocked() const {
+  return !open_views_.empty() && open_views_.begin()->first < completed_;
+}
+
+void ParameterShard::ApplyOverlapped(const StepUpdateArgs& update) {
+  {
+    absl::MutexLock lock(&mu_);
+    // A view of the previous parameters (a pull still streaming them) must end first.
+    if (!AwaitLocked([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !OlderViewsOpenLocked(); }, nullptr)
+             .ok()) {
+      applying_ = false;
+      changed_.SignalAll();
+      return;
+    }
+  }
+  // applying_ gives this thread the parameters, the optimizer and gradients_[0]; the
+  // pulls read parameters_[0, updated_floats_) meanwhile, which it no longer writes.
+  const int tensors = optimizer_.tensor_count();
+  for (int first = 0; first < tensors;) {
+    int end = first;
+    int64_t floats = 0;
+    while (end < tensors && floats < kUpdateGroupFloats) floats += sub_layout_.tensors[end++].size;
+    optimizer_.StepTensors(parameters_, gradients_[0], update.clip_coefficient, update.learning_rate, first, end);
+    first = end;
+    if (first < tensors) {
+      absl::MutexLock lock(&mu_);
+      updated_floats_ = sub_layout_.tensors[first].offset;
+      changed_.SignalAll();
+    }
+  }
+  optimizer_.FinishStep();
+  absl::MutexLock lock(&mu_);
+  updated_floats_ = range_.size;
+  applying_ = false;
+  changed_.SignalAll();
+  MaybeCheckpointLocked(completed_);
+}
+
+absl::Status ParameterShard::AwaitValues(int64_t completed_steps, int64_t end, const CancelledFn& cancelled) {
+  absl::MutexLock lock(&mu_);
+  return AwaitLocked(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !applying_ || completed_ != completed_steps || updated_floats_ >= end;
+      },
+      cancelled);
+}
+
+void ParameterShard::ReleaseView(int64_t completed_steps) {
+  absl::MutexLock lock(&mu_);
+  auto it = open_views_.find(completed_steps);
+  if (it != open_views_.end() && --it->second == 0) {
+    open_views_.erase(it);
+    changed_.SignalAll();
+  }
+}
+
+PullView& PullView::operator=(PullView&& other) noexcept {
+  if (this != &other) {
+    Release();
+    shard_ = std::exchange(other.shard_, nullptr);
+    completed_steps_ = other.completed_steps_;
+    snapshot_ = std::move(other.snapshot_);  // the buffer moves with it: values_ stays valid
+    values_ = std::exchange(other.values_, {});
+  }
+  return *this;
+}
+
+void PullView::Release() {
+  if (shard_ != nullptr) std::exchange(shard_, nullptr)->ReleaseView(completed_steps_);
+}
+
+absl::Status PullView::AwaitValues(int64_t end, const CancelledFn& cancelled) const {
+  if (shard_ == nullptr) return absl::OkStatus();
+  return shard_->AwaitValues(completed_steps_, end, cancelled);
 }
 
 absl::StatusOr<PullView> ParameterShard::ViewLocked() {
   PullView view;
   if (synchronous()) {
-    view.completed_steps = completed_;
-    view.lock = std::shared_lock<std::shared_mutex>(parameters_mu_);
-    view.values = parameters_;
+    view.shard_ = this;
+    view.completed_steps_ = completed_;
+    view.values_ = parameters_;
+    ++open_views_[completed_];
   } else {
-    view.completed_steps = MinClockLocked();
-    view.snapshot = parameters_;  // applies hold mu_, so this copy is consistent
-    view.values = view.snapshot;
+    view.completed_steps_ = MinClockLocked();
+    view.snapshot_ = parameters_;  // applies hold mu_, so this copy is consistent
+    view.values_ = view.snapshot_;
   }
   return view;
 }
@@ -340,12 +451,20 @@ absl::StatusOr<PullView> ParameterShard::PullSynchronousLocked(int worker_rank, 
     if (last_update_.has_value() && !(*last_update_ == update)) return mismatch(*last_update_);
     return ViewLocked();
   }
-  ApplyLocked(gradients_[0], update);
   completed_ = step + 1;
   last_update_ = update;
   std::fill(pushed_.begin(), pushed_.end(), 0);
+  if (update.accept) {
+    // The updater thread applies it while this and the other workers' pulls stream.
+    updates_applied_.fetch_add(1, std::memory_order_relaxed);
+    applying_ = true;
+    updated_floats_ = 0;
+    pending_update_ = update;
+  } else {
+    updates_skipped_.fetch_add(1, std::memory_order_relaxed);
+    MaybeCheckpointLocked(completed_);
+  }
   changed_.SignalAll();
-  MaybeCheckpointLocked(completed_);
   return ViewLocked();
 }
 
@@ -393,6 +512,9 @@ void ParameterShard::MaybeCheckpointLocked(int64_t step) {
 absl::StatusOr<std::vector<CheckpointFile>> ParameterShard::WriteCheckpointPart(const std::string& run_dir,
                                                                                  int64_t step) {
   absl::MutexLock lock(&mu_);
+  if (applying_) {  // the step's part is due when its update is complete
+    if (absl::Status status = AwaitLocked([&] { return !applying_; }, nullptr); !status.ok()) return status;
+  }
   const int64_t current = synchronous() ? completed_ : MinClockLocked();
   if (!initialized_ || step != current) {
     return absl::FailedPreconditionError(absl::StrCat("parameter server ", config_.server_rank,
@@ -403,7 +525,6 @@ absl::StatusOr<std::vector<CheckpointFile>> ParameterShard::WriteCheckpointPart(
 }
 
 absl::StatusOr<std::vector<CheckpointFile>> ParameterShard::WritePartLocked(const std::string& run_dir, int64_t step) {
-  std::shared_lock<std::shared_mutex> read(parameters_mu_);
   CheckpointPart part;
   part.step = step;
   part.optimizer_step = optimizer_.step_count();

@@ -87,39 +87,50 @@ Optimizer::Optimizer(const OptimizerConfig& config, const ParameterLayout& layou
 }
 
 void Optimizer::Step(std::span<float> params, std::span<const float> grads, float learning_rate) {
+  StepTensors(params, grads, 1.0f, learning_rate, 0, tensor_count());
+  FinishStep();
+}
+
+void Optimizer::StepTensors(std::span<float> params, std::span<const float> grads, float gradient_scale,
+                            float learning_rate, int first_tensor, int end_tensor) {
   const auto size = static_cast<long long>(total_size_);
   if (static_cast<long long>(params.size()) != size) Die("params size", params.size(), size);
   if (static_cast<long long>(grads.size()) != size) Die("grads size", grads.size(), size);
+  if (first_tensor < 0 || first_tensor > end_tensor) Die("first tensor", first_tensor, end_tensor);
+  if (end_tensor > tensor_count()) Die("end tensor", end_tensor, tensor_count());
+  // First blocks are non-decreasing (an empty tensor has none), so this is the tensors' blocks.
+  const int64_t first_block = first_tensor < tensor_count() ? tensors_[first_tensor].first_block
+                                                            : static_cast<int64_t>(blocks_.size());
+  const int64_t end_block = end_tensor < tensor_count() ? tensors_[end_tensor].first_block
+                                                        : static_cast<int64_t>(blocks_.size());
   if (config_.kind() == OptimizerConfig::LAMB) {
-    LambStep(params, grads, learning_rate);
+    LambStep(params.data(), grads.data(), gradient_scale, learning_rate, first_tensor, end_tensor, first_block,
+             end_block);
   } else {
-    AdamWStep(params, grads, learning_rate);
+    AdamWStep(params.data(), grads.data(), gradient_scale, learning_rate, first_block, end_block);
   }
-  ++step_count_;
 }
 
-void Optimizer::LambStep(std::span<float> params, std::span<const float> grads,
-                         float learning_rate) {
+void Optimizer::LambStep(float* p, const float* g, float gradient_scale, float learning_rate,
+                         int first_tensor, int end_tensor, int64_t first_block, int64_t end_block) {
   const float beta1 = config_.beta1(), beta2 = config_.beta2();
   // As TF: 1 − β is formed in double (Python) and used as a float32 constant.
   const float one_minus_beta1 = static_cast<float>(1.0 - beta1);
   const float one_minus_beta2 = static_cast<float>(1.0 - beta2);
   const float epsilon = config_.epsilon(), weight_decay = config_.weight_decay();
-  float* p = params.data();
-  const float* g = grads.data();
   float* m = exp_avg_.data();
   float* v = exp_avg_sq_.data();
-  const int64_t blocks = static_cast<int64_t>(blocks_.size());
 
   // Pass 1: the moments, and per block Σp² and Σu² (u: the direction before the ratio).
 #pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
+  for (int64_t b = first_block; b < end_block; ++b) {
     const Block block = blocks_[b];
     const bool decayed = tensors_[block.tensor].decayed;
     double param_sum = 0, update_sum = 0;
     for (int64_t i = block.begin; i < block.end; ++i) {
-      m[i] = beta1 * m[i] + one_minus_beta1 * g[i];
-      v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i]);
+      const float gi = g[i] * gradient_scale;
+      m[i] = beta1 * m[i] + one_minus_beta1 * gi;
+      v[i] = beta2 * v[i] + one_minus_beta2 * (gi * gi);
       const float u = LambDirection(m[i], v[i], p[i], epsilon, weight_decay, decayed);
       param_sum += static_cast<double>(p[i]) * p[i];
       update_sum += static_cast<double>(u) * u;
@@ -130,7 +141,7 @@ void Optimizer::LambStep(std::span<float> params, std::span<const float> grads,
 
   // Per tensor, the step ratio·lr, the trust ratio from block sums taken in block order.
   std::vector<float> step_size(tensors_.size());
-  for (size_t t = 0; t < tensors_.size(); ++t) {
+  for (int t = first_tensor; t < end_tensor; ++t) {
     const Tensor& tensor = tensors_[t];
     double ratio = 1.0;
     if (tensor.decayed) {
@@ -147,7 +158,7 @@ void Optimizer::LambStep(std::span<float> params, std::span<const float> grads,
 
   // Pass 2: apply (the parameters are still the ones pass 1 read).
 #pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
+  for (int64_t b = first_block; b < end_block; ++b) {
     const Block block = blocks_[b];
     const bool decayed = tensors_[block.tensor].decayed;
     const float scale = step_size[block.tensor];
@@ -157,8 +168,8 @@ void Optimizer::LambStep(std::span<float> params, std::span<const float> grads,
   }
 }
 
-void Optimizer::AdamWStep(std::span<float> params, std::span<const float> grads,
-                          float learning_rate) {
+void Optimizer::AdamWStep(float* p, const float* g, float gradient_scale, float learning_rate,
+                          int64_t first_block, int64_t end_block) {
   const float beta1 = config_.beta1(), beta2 = config_.beta2();
   const float one_minus_beta1 = static_cast<float>(1.0 - beta1);
   const float one_minus_beta2 = static_cast<float>(1.0 - beta2);
@@ -169,19 +180,17 @@ void Optimizer::AdamWStep(std::span<float> params, std::span<const float> grads,
   const float step_size = static_cast<float>(lr / (1.0 - std::pow(double{beta1}, t)));
   const float correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(double{beta2}, t)));
   const float decay = static_cast<float>(1.0 - lr * config_.weight_decay());
-  float* p = params.data();
-  const float* g = grads.data();
   float* m = exp_avg_.data();
   float* v = exp_avg_sq_.data();
-  const int64_t blocks = static_cast<int64_t>(blocks_.size());
 
 #pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
+  for (int64_t b = first_block; b < end_block; ++b) {
     const Block block = blocks_[b];
     const float block_decay = tensors_[block.tensor].decayed ? decay : 1.0f;
     for (int64_t i = block.begin; i < block.end; ++i) {
-      m[i] = beta1 * m[i] + one_minus_beta1 * g[i];
-      v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i]);
+      const float gi = g[i] * gradient_scale;
+      m[i] = beta1 * m[i] + one_minus_beta1 * gi;
+      v[i] = beta2 * v[i] + one_minus_beta2 * (gi * gi);
       const float denom = std::sqrt(v[i]) / correction2_sqrt + epsilon;
       p[i] = p[i] * block_decay - step_size * m[i] / denom;
     }
