@@ -14,11 +14,6 @@ namespace {
 
 constexpr int64_t kNormBlock = 1 << 15;  // as trainer/clip.cc
 
-// The overlapped update publishes its progress after groups of whole tensors of at least
-// this many floats: coarse enough that the per-group costs (two OpenMP regions, a lock)
-// vanish, fine against a pull chunk (kMaxChunkFloats, 1M floats).
-constexpr int64_t kUpdateGroupFloats = int64_t{1} << 18;
-
 absl::Status ValidateShardConfig(const ShardConfig& config) {
   if (config.workers < 1) {
     return absl::InvalidArgumentError(absl::StrCat("DistributedConfig.workers: ", config.workers, " is not >= 1"));
@@ -27,6 +22,10 @@ absl::Status ValidateShardConfig(const ShardConfig& config) {
   if (config.server_rank < 0 || config.server_rank >= config.num_servers) {
     return absl::InvalidArgumentError(
         absl::StrCat("server rank ", config.server_rank, " is not in [0, ", config.num_servers, ")"));
+  }
+  if (config.update_group_floats < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("update_group_floats: ", config.update_group_floats, " is not >= 1"));
   }
   if (config.max_staleness < 0) {
     return absl::InvalidArgumentError(
@@ -336,7 +335,7 @@ void ParameterShard::ApplyOverlapped(const StepUpdateArgs& update) {
   for (int first = 0; first < tensors;) {
     int end = first;
     int64_t floats = 0;
-    while (end < tensors && floats < kUpdateGroupFloats) floats += sub_layout_.tensors[end++].size;
+    while (end < tensors && floats < config_.update_group_floats) floats += sub_layout_.tensors[end++].size;
     optimizer_.StepTensors(parameters_, gradients_[0], update.clip_coefficient, update.learning_rate, first, end);
     first = end;
     if (first < tensors) {

@@ -89,6 +89,10 @@ struct ShardConfig {
   int workers = 1;             // W >= 1
   DistributedConfig::Consistency consistency = DistributedConfig::SYNCHRONOUS;
   int max_staleness = 0;       // k >= 0, bounded staleness only
+  // Synchronous: the updater publishes progress after groups of whole tensors of at least
+  // this many floats (>= 1): coarse enough that per-group costs (two OpenMP regions, a
+  // lock) vanish, fine against a pull chunk of 1M floats. Tests make it 1 (every tensor).
+  int64_t update_group_floats = int64_t{1} << 18;
 
   // Checkpoint parts written by the shard itself after applying a step N that is due
   // (N % every_steps == 0, or N == total_steps); empty run_dir: never. In bounded
