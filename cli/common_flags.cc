@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 
 ABSL_FLAG(uint64_t, seed, 12345, "seed of everything random (parameters, data, dropout)");
 ABSL_FLAG(int, threads, 0, "worker threads (0: one per hardware thread)");
@@ -24,7 +25,32 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of this service (wit
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA certificate to verify the job's servers by (client-side TLS)");
 
+ABSL_FLAG(std::string, device, "cpu",
+          "cpu, or cuda: train on a GPU (cloze launch --device=cuda starts one worker per GPU, the i-th with "
+          "--gpu=i, and they all-reduce with NCCL)");
+ABSL_FLAG(int, gpu, 0, "with --device=cuda: the CUDA device index to train on (cudaSetDevice)");
+ABSL_FLAG(std::string, gpu_precision, "bf16",
+          "with --device=cuda: bf16 (bf16 matmul inputs, fp32 accumulation and master weights) or fp32");
+
 namespace cloze::cli {
+
+absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags() {
+  TrainingDevice device;
+  const std::string kind = absl::GetFlag(FLAGS_device), precision = absl::GetFlag(FLAGS_gpu_precision);
+  if (kind == "cuda") {
+    device.kind = TrainingDevice::Kind::kCuda;
+  } else if (kind != "cpu") {
+    return absl::InvalidArgumentError(absl::StrCat("--device=", kind, ": want cpu or cuda"));
+  }
+  device.gpu = absl::GetFlag(FLAGS_gpu);
+  if (device.gpu < 0) return absl::InvalidArgumentError(absl::StrCat("--gpu=", device.gpu, ": want 0 or more"));
+  if (precision == "fp32") {
+    device.precision = GpuPrecision::kFp32;
+  } else if (precision != "bf16") {
+    return absl::InvalidArgumentError(absl::StrCat("--gpu_precision=", precision, ": want bf16 or fp32"));
+  }
+  return device;
+}
 
 int CommandThreads() {
   const int threads = absl::GetFlag(FLAGS_threads);

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
+#include "trainer/training_backend.h"
 
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(int, threads);
@@ -26,7 +28,15 @@ ABSL_DECLARE_FLAG(std::string, tls_cert);
 ABSL_DECLARE_FLAG(std::string, tls_key);
 ABSL_DECLARE_FLAG(std::string, tls_ca);
 
+// Where training runs (train, worker, launch).
+ABSL_DECLARE_FLAG(std::string, device);
+ABSL_DECLARE_FLAG(int, gpu);
+ABSL_DECLARE_FLAG(std::string, gpu_precision);
+
 namespace cloze::cli {
+
+// --device, --gpu and --gpu_precision; InvalidArgument naming the flag for a bad value.
+absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags();
 
 // --threads, or every hardware thread when it is 0.
 int CommandThreads();

@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "nlohmann/json.hpp"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "cli/progress.h"
 #include "cli/stop_signal.h"
+#include "nlohmann/json.hpp"
 #include "server/launcher.h"
 #include "trainer/train_config.h"
 
@@ -92,7 +93,7 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
   const std::string config_path = absl::GetFlag(FLAGS_config), run_dir = absl::GetFlag(FLAGS_run_dir);
   if (!args.empty() || config_path.empty() || run_dir.empty()) {
     std::fprintf(stderr, "usage: cloze launch --config=TRAIN_CONFIG --run_dir=DIR [--workers=N --ps=M "
-                         "--max_restarts=K]\n");
+                         "--max_restarts=K --device=cpu|cuda]\n");
     return 2;
   }
   absl::StatusOr<TrainConfig> config = LoadTrainConfig(config_path);
@@ -108,6 +109,17 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cloze launch: %s\n", std::string(s.message()).c_str());
     return 2;
   }
+  absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
+  if (!device.ok()) {
+    std::fprintf(stderr, "cloze launch: %s\n", std::string(device.status().message()).c_str());
+    return 2;
+  }
+  if (device->kind == TrainingDevice::Kind::kCuda && distributed.workers() > 1 && distributed.parameter_servers() > 0) {
+    // The workers would refuse it (worker/worker.h) and be restarted until max_restarts.
+    std::fprintf(stderr, "cloze launch: --device=cuda with %d workers and parameter servers: not supported; use "
+                         "all-reduce (--ps=0) or --device=cpu\n", distributed.workers());
+    return 2;
+  }
   const std::atomic<bool>* stop = StopOnSignals();
 
   const bool terminal = isatty(STDERR_FILENO);
@@ -119,6 +131,9 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
   options.max_restarts = absl::GetFlag(FLAGS_max_restarts);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.threads_per_worker = absl::GetFlag(FLAGS_threads);
+  // --gpu is per worker: the launcher gives the i-th worker GPU i.
+  options.gpu_workers = device->kind == TrainingDevice::Kind::kCuda;
+  options.worker_flags = {absl::StrCat("--gpu_precision=", absl::GetFlag(FLAGS_gpu_precision))};
   options.stop_requested = stop;
   options.on_event = EventPrinter(terminal, "launch: ");
   int64_t last_logged = -1;

@@ -27,12 +27,17 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   const std::string config_path = absl::GetFlag(FLAGS_config), run_dir = absl::GetFlag(FLAGS_run_dir);
   if (!args.empty() || config_path.empty() || run_dir.empty()) {
     std::fprintf(stderr, "usage: cloze train --config=TRAIN_CONFIG --run_dir=DIR [--stop_after_step=N "
-                         "--metrics_address=HOST:PORT]\n");
+                         "--metrics_address=HOST:PORT --device=cpu|cuda --gpu=N]\n");
     return 2;
   }
   absl::StatusOr<TrainConfig> config = LoadTrainConfig(config_path);
   if (!config.ok()) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(config.status().message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
+  if (!device.ok()) {
+    std::fprintf(stderr, "cloze train: %s\n", std::string(device.status().message()).c_str());
     return 2;
   }
   const std::atomic<bool>* stop = StopOnSignals();
@@ -41,6 +46,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   TrainOptions options;
   options.config = *config;
   options.run_dir = run_dir;
+  options.device = *device;
   options.stop_after_step = absl::GetFlag(FLAGS_stop_after_step);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.run_name = absl::GetFlag(FLAGS_run_name).empty() ? std::filesystem::path(run_dir).filename().string()

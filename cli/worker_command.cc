@@ -18,7 +18,7 @@ namespace cloze::cli {
 int RunWorkerCommand(const std::vector<std::string>& args) {
   if (!args.empty() || absl::GetFlag(FLAGS_coordinator).empty()) {
     std::fprintf(stderr, "usage: cloze worker --coordinator=HOST:PORT --job_token_file=FILE [--tls_ca=PEM "
-                         "--metrics_address=HOST:PORT]\n"
+                         "--metrics_address=HOST:PORT --device=cpu|cuda --gpu=N]\n"
                          "  (N workers: mpirun -np N cloze worker ...; or let cloze launch start them)\n");
     return 2;
   }
@@ -28,20 +28,30 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cloze worker: %s\n", std::string(security.status().message()).c_str());
     return 2;
   }
+  absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
+  if (!device.ok()) {
+    std::fprintf(stderr, "cloze worker: %s\n", std::string(device.status().message()).c_str());
+    return 2;
+  }
   const std::atomic<bool>* stop = StopOnSignals();
 
-  // Under mpirun, every rank's lines go to one terminal: each says whose it is.
+  // Under mpirun, every rank's lines go to one terminal: each says whose it is. GPU workers
+  // (cloze launch --device=cuda: one process per GPU, one log) say which GPU.
   const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
-  const std::string prefix = rank != nullptr ? absl::StrCat("worker ", rank, ": ") : "";
-  const bool terminal = isatty(STDERR_FILENO) && rank == nullptr;
+  const bool on_gpu = device->kind == TrainingDevice::Kind::kCuda;
+  const std::string prefix = rank != nullptr ? absl::StrCat("worker ", rank, ": ")
+                             : on_gpu        ? absl::StrCat("gpu ", device->gpu, ": ")
+                                             : "";
+  const bool terminal = isatty(STDERR_FILENO) && prefix.empty();
   WorkerOptions options;
   options.coordinator = absl::GetFlag(FLAGS_coordinator);
   options.security = *security;
+  options.device = *device;
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.stop_requested = stop;
   options.on_event = EventPrinter(terminal, prefix);
   // Rank 0 speaks for the job; the others' steps are the same steps.
-  if (rank == nullptr || std::string(rank) == "0") options.on_step = StepPrinter(terminal, 10, prefix);
+  if (rank == nullptr ? !on_gpu || device->gpu == 0 : std::string(rank) == "0") options.on_step = StepPrinter(terminal, 10, prefix);
 
   absl::StatusOr<WorkerResult> result = RunWorker(options);
   if (terminal) std::fprintf(stderr, "\n");

@@ -92,6 +92,11 @@ class Supervisor {
   absl::Status StartCoordinator();
   absl::Status StartServer(int s);
   absl::Status StartWorkers();
+  // The worker group's exit status once it has ended: 0 when every process exited 0, else
+  // the first failure's status, after stopping the rest (one failed rank fails the group,
+  // as under mpirun). nullopt while it runs.
+  std::optional<int> PollWorkers();
+  bool WorkersRunning();
   // Counts a restart; an error once there were too many.
   absl::Status Restart(const std::string& what, int status, const std::string& log);
   void Shutdown();
@@ -99,7 +104,8 @@ class Supervisor {
   const LaunchOptions& options_;
   std::string token_file_, config_file_;
   int coordinator_port_ = 0;
-  std::optional<ChildProcess> coordinator_, workers_;
+  std::optional<ChildProcess> coordinator_;
+  std::vector<ChildProcess> workers_;  // one mpirun (CPU), or one process per GPU
   std::vector<std::optional<ChildProcess>> servers_;
   std::unique_ptr<CoordinatorClient> status_client_;
   LaunchSummary summary_;
@@ -143,24 +149,60 @@ absl::Status Supervisor::StartWorkers() {
   const int n = std::max(1, options_.config.distributed().workers());
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = options_.threads_per_worker > 0 ? options_.threads_per_worker : std::max(1, cores / n);
-  std::vector<std::string> argv;
   const std::vector<std::string> env = {absl::StrCat("OMP_NUM_THREADS=", threads)};
+  std::vector<std::string> worker = {options_.cloze_binary, std::string("worker"),
+                                     absl::StrCat("--coordinator=127.0.0.1:", coordinator_port_),
+                                     absl::StrCat("--metrics_address=", MetricsAddress(1))};
+  for (const std::string& flag : Security()) worker.push_back(flag);
+  for (const std::string& flag : options_.worker_flags) worker.push_back(flag);
+  workers_.clear();
+  if (options_.gpu_workers) {
+    // One process per GPU, every GPU visible to each (so NCCL can use P2P/NVLink between
+    // them); --gpu picks its own. NCCL needs no mpirun.
+    for (int i = 0; i < n; ++i) {
+      std::vector<std::string> argv = worker;
+      argv.push_back("--device=cuda");
+      argv.push_back(absl::StrCat("--gpu=", i));
+      absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, Log("workers"), env);
+      if (!child.ok()) return child.status();
+      workers_.push_back(*std::move(child));
+    }
+    return absl::OkStatus();
+  }
+  std::vector<std::string> argv;
   if (n > 1) {
     // --bind-to none: OpenMPI would pin each rank to one core, starving its OpenMP threads.
     argv = {"mpirun", "--oversubscribe", "--bind-to", "none", "-np", absl::StrCat(n),
             "-x", env[0]};
     if (geteuid() == 0) argv.push_back("--allow-run-as-root");
   }
-  for (const std::string& a : {options_.cloze_binary, std::string("worker"),
-                               absl::StrCat("--coordinator=127.0.0.1:", coordinator_port_),
-                               absl::StrCat("--metrics_address=", MetricsAddress(1))}) {
-    argv.push_back(a);
-  }
-  for (const std::string& flag : Security()) argv.push_back(flag);
+  for (const std::string& a : worker) argv.push_back(a);
   absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, Log("workers"), env);
   if (!child.ok()) return child.status();
-  workers_ = *std::move(child);
+  workers_.push_back(*std::move(child));
   return absl::OkStatus();
+}
+
+std::optional<int> Supervisor::PollWorkers() {
+  bool all_exited = true;
+  for (ChildProcess& worker : workers_) {
+    std::optional<int> status = worker.Poll();
+    if (status.has_value() && *status != 0) {
+      for (ChildProcess& other : workers_) {
+        if (other.running()) other.Stop(SIGTERM, absl::Seconds(30));
+      }
+      return status;
+    }
+    all_exited = all_exited && status.has_value();
+  }
+  return all_exited ? std::optional<int>(0) : std::nullopt;
+}
+
+bool Supervisor::WorkersRunning() {
+  for (ChildProcess& worker : workers_) {
+    if (worker.running() && !worker.Poll().has_value()) return true;
+  }
+  return false;
 }
 
 absl::Status Supervisor::Restart(const std::string& what, int status, const std::string& log) {
@@ -176,7 +218,12 @@ absl::Status Supervisor::Restart(const std::string& what, int status, const std:
 
 void Supervisor::Shutdown() {
   // Workers first, so that they commit a checkpoint while the coordinator still listens.
-  if (workers_ && workers_->running()) workers_->Stop(SIGTERM, absl::Seconds(120));
+  for (ChildProcess& worker : workers_) {  // signal all first: they stop at the same step
+    if (worker.running()) worker.Signal(SIGTERM);
+  }
+  for (ChildProcess& worker : workers_) {  // signal 0: wait, not a second SIGTERM (exit at once)
+    if (worker.running()) worker.Stop(0, absl::Seconds(120));
+  }
   for (auto& server : servers_) {
     if (server && server->running()) server->Stop(SIGTERM, absl::Seconds(10));
   }
@@ -243,7 +290,7 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
       if (absl::Status r = StartServer(s); !r.ok()) return r;
     }
     if (!workers_done) {
-      if (std::optional<int> status = workers_->Poll()) {
+      if (std::optional<int> status = PollWorkers()) {
         if (*status == 0) {
           workers_done = true;  // the coordinator exits once it has committed the last step
         } else {
@@ -266,7 +313,7 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
     // Everything else exits by itself once the job is finished; give it a moment.
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     auto all_exited = [&] {
-      bool exited = !workers_->running() || workers_->Poll().has_value();
+      bool exited = !WorkersRunning();
       for (auto& server : servers_) exited = exited && (!server->running() || server->Poll().has_value());
       return exited;
     };

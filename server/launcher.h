@@ -1,8 +1,10 @@
 // `cloze launch`: a whole job on this machine. Starts a coordinator, M parameter servers and
-// N workers (under mpirun when N > 1), supervises them, restarts what fails, and reports
+// N workers (under mpirun when N > 1 on CPUs; on GPUs N plain processes, the i-th on GPU i,
+// which all-reduce with NCCL bootstrapped through the coordinator), supervises them, restarts what fails, and reports
 // one combined progress view from the coordinator's job status.
 //
-// Restarts: a worker group that exits non-zero (a worker killed, or told by the coordinator
+// Restarts: a worker group that exits non-zero (on GPUs: any of its processes, and the
+// others are then stopped) (a worker killed, or told by the coordinator
 // that its generation ended) is started again, and resumes from the last committed
 // checkpoint; so is a parameter server. A coordinator that dies is started again on the
 // same port with the same run directory and carries on from its saved state, while the
@@ -17,6 +19,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/coordinator.pb.h"
@@ -35,6 +38,10 @@ struct LaunchOptions {
   std::string metrics_address = "127.0.0.1:9400";
   // OpenMP threads of each worker (0: cores / workers, at least 1).
   int threads_per_worker = 0;
+  // Workers on GPUs: N processes without mpirun, the i-th with --device=cuda --gpu=i.
+  bool gpu_workers = false;
+  // Passed to every worker (e.g. --gpu_precision=fp32).
+  std::vector<std::string> worker_flags;
   const std::atomic<bool>* stop_requested = nullptr;  // SIGTERM/SIGINT: stop the job cleanly
   std::function<void(const std::string&)> on_event;
   std::function<void(const JobStatus&)> on_status;  // about once a second

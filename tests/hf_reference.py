@@ -30,9 +30,11 @@ def read_textproto(path):
     return config
 
 
-def build_model(config, training):
+def build_model(config, training, attn_implementation="eager"):
     """The Hugging Face model of `config`, with its dropout probabilities when training
-    (cloze applies the same ones with StepOptions.training)."""
+    (cloze applies the same ones with StepOptions.training). attn_implementation: "eager"
+    (the reference's: the golden fixtures use it), "sdpa", ..., or "default" for what
+    transformers picks."""
     keep = lambda key: config.get(key, 0.0) if training else 0.0
     common = dict(
         vocab_size=config["vocab_size"],
@@ -47,8 +49,9 @@ def build_model(config, training):
         type_vocab_size=config["type_vocab_size"],
         layer_norm_eps=config["layer_norm_eps"],
         initializer_range=config["initializer_range"],
-        attn_implementation="eager",
     )
+    if attn_implementation != "default":
+        common["attn_implementation"] = attn_implementation
     if config["model_type"] == "albert":
         hf_config = transformers.AlbertConfig(
             embedding_size=config["embedding_size"],

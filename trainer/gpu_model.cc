@@ -23,6 +23,7 @@
 #include "kernels/cuda/residual.h"
 #include "trainer/device_array.h"
 #include "trainer/gpu_model_kernels.h"
+#include "trainer/head_summary.h"
 #include "trainer/initialize.h"
 #include "trainer/model_config.h"
 
@@ -76,23 +77,6 @@ struct DeviceBatch {
 };
 
 void Zero(DeviceArray<float>& a) { gpu::zero_bytes(a.get(), a.size() * sizeof(float)); }
-
-// model.cc's Summarize, with the row argmax computed on the device.
-void Summarize(const std::vector<float>& losses, const std::vector<int32_t>& argmax,
-               const std::vector<int32_t>& labels, double* mean, double* total, int64_t* count,
-               int64_t* correct) {
-  double sum = 0;
-  *count = 0;
-  *correct = 0;
-  for (size_t r = 0; r < labels.size(); ++r) {
-    if (labels[r] < 0) continue;
-    sum += losses[r];
-    ++*count;
-    if (argmax[r] == labels[r]) ++*correct;
-  }
-  *mean = *count > 0 ? sum / *count : 0.0;
-  *total = sum;
-}
 
 class CudaGpuModel final : public GpuModel {
  public:
@@ -480,10 +464,11 @@ absl::StatusOr<Losses> CudaGpuModel::Forward(const Batch& batch, const StepOptio
     if (!s.ok()) return s;
   }
   Losses losses;
-  Summarize(mlm_losses, mlm_argmax, batch_.masked_labels, &losses.mlm_loss, &losses.mlm_loss_sum,
-            &losses.mlm_count, &losses.mlm_correct);
-  Summarize(sentence_losses, sentence_argmax, batch_.sentence_labels, &losses.sentence_loss,
-            &losses.sentence_loss_sum, &losses.sentence_count, &losses.sentence_correct);
+  // The CPU model's sums, with the row argmax computed on the device.
+  SummarizeHead(mlm_losses, mlm_argmax, batch_.masked_labels, &losses.mlm_loss, &losses.mlm_loss_sum,
+                &losses.mlm_count, &losses.mlm_correct);
+  SummarizeHead(sentence_losses, sentence_argmax, batch_.sentence_labels, &losses.sentence_loss,
+                &losses.sentence_loss_sum, &losses.sentence_count, &losses.sentence_correct);
   losses.total_loss = losses.mlm_loss + losses.sentence_loss;
   losses_ = losses;
   has_forward_ = true;

@@ -1,5 +1,6 @@
 #include "trainer/model.h"
 
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/residual.h"
+#include "trainer/head_summary.h"
 #include "trainer/initialize.h"
 #include "trainer/model_config.h"
 
@@ -77,23 +79,6 @@ uint64_t FfnOutputStream(int layer) { return 3 + 3 * static_cast<uint64_t>(layer
 uint64_t ClassifierStream(int layers) { return 1 + 3 * static_cast<uint64_t>(layers); }
 
 // Mean loss over counted rows, and how many rows' argmax equals the label.
-void Summarize(const std::vector<float>& losses, const std::vector<float>& logits,
-               const std::vector<int32_t>& labels, int64_t classes, double* mean, double* total, int64_t* count,
-               int64_t* correct) {
-  double sum = 0;
-  *count = 0;
-  *correct = 0;
-  for (size_t r = 0; r < labels.size(); ++r) {
-    if (labels[r] < 0) continue;
-    sum += losses[r];
-    ++*count;
-    const float* row = logits.data() + r * classes;
-    if (std::max_element(row, row + classes) - row == labels[r]) ++*correct;
-  }
-  *mean = *count > 0 ? sum / *count : 0.0;
-  *total = sum;
-}
-
 }  // namespace
 
 Model::Model(const ModelConfig& config)
@@ -258,11 +243,10 @@ absl::StatusOr<Losses> Model::Forward(const Batch& batch, const StepOptions& opt
                                 a.sentence_logits.data(), batch_.sentence_labels.data(), b, 2);
 
   Losses losses;
-  Summarize(a.mlm_losses, a.mlm_logits, batch_.masked_labels, v, &losses.mlm_loss, &losses.mlm_loss_sum,
-            &losses.mlm_count,
-            &losses.mlm_correct);
-  Summarize(a.sentence_losses, a.sentence_logits, batch_.sentence_labels, 2, &losses.sentence_loss,
-            &losses.sentence_loss_sum, &losses.sentence_count, &losses.sentence_correct);
+  SummarizeHead(a.mlm_losses, RowArgmax(a.mlm_logits, v), batch_.masked_labels, &losses.mlm_loss,
+                &losses.mlm_loss_sum, &losses.mlm_count, &losses.mlm_correct);
+  SummarizeHead(a.sentence_losses, RowArgmax(a.sentence_logits, 2), batch_.sentence_labels, &losses.sentence_loss,
+                &losses.sentence_loss_sum, &losses.sentence_count, &losses.sentence_correct);
   losses.total_loss = losses.mlm_loss + losses.sentence_loss;
   losses_ = losses;
   return losses;

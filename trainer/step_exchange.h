@@ -10,6 +10,12 @@
 //   4. ReduceGradients: the global norm of the summed gradient (every worker the same).
 //   5. clip factor, guard decision and learning rate: deterministic, so every worker agrees.
 //   6. applies_remotely() ? ApplyRemotely(...) : the trainer's own optimizer step.
+//
+// On a GPU (trainer/training_backend.h) the gradients live in device memory. An exchange
+// that can sum DEVICE buffers (reduces_device_gradients(): NCCL, or one process) is given
+// them in place by SumDeviceGradients, and the trainer computes the norm on the device;
+// any other exchange gets host copies through ReduceGradients and, for ApplyRemotely,
+// host parameters, which the trainer copies back to the device.
 #ifndef CLOZE_TRAINER_STEP_EXCHANGE_H_
 #define CLOZE_TRAINER_STEP_EXCHANGE_H_
 
@@ -41,6 +47,14 @@ class StepExchange {
   // of the sum (inf/NaN when it is not finite).
   virtual absl::StatusOr<double> ReduceGradients(int64_t step, std::span<float> gradients) = 0;
 
+  // True when SumDeviceGradients takes DEVICE memory of the current GPU.
+  virtual bool reduces_device_gradients() const { return false; }
+  // In place: `gradients` (DEVICE memory) := their sum over the workers. The norm is the
+  // caller's to compute (every worker holds the same bits afterwards).
+  virtual absl::Status SumDeviceGradients(int64_t step, std::span<float> gradients) {
+    return absl::UnimplementedError("this exchange sums host-memory gradients only");
+  }
+
   // True when the optimizer runs elsewhere (parameter servers): the trainer then calls
   // ApplyRemotely instead of its own optimizer, and holds no optimizer state.
   virtual bool applies_remotely() const { return false; }
@@ -59,6 +73,8 @@ class SingleProcessExchange final : public StepExchange {
   int world_size() const override { return 1; }
   absl::Status SumStatistics(std::span<double>) override { return absl::OkStatus(); }
   absl::StatusOr<double> ReduceGradients(int64_t step, std::span<float> gradients) override;
+  bool reduces_device_gradients() const override { return true; }
+  absl::Status SumDeviceGradients(int64_t, std::span<float>) override { return absl::OkStatus(); }
 };
 
 }  // namespace cloze

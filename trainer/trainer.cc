@@ -23,8 +23,8 @@
 #include "trainer/loss_guard.h"
 #include "trainer/metrics_log.h"
 #include "trainer/model.h"
-#include "trainer/optimizer.h"
 #include "trainer/schedule.h"
+#include "trainer/training_backend.h"
 #include "trainer/training_metrics.h"
 
 namespace cloze {
@@ -60,7 +60,7 @@ absl::Status WriteTextFileAtomically(const std::string& path, const std::string&
 
 // The held-out evaluation: the first eval_batches batches of the eval dataset's epoch-0
 // order, no dropout; the same batches every time, so evaluations are comparable.
-absl::StatusOr<EvalRecord> Evaluate(Model& model, BatchSource& source, const TrainConfig& config, int64_t step) {
+absl::StatusOr<EvalRecord> Evaluate(TrainingBackend& model, BatchSource& source, const TrainConfig& config, int64_t step) {
   if (absl::Status s = source.Seek(DataCursor()); !s.ok()) return s;
   EvalRecord record;
   record.step = step;
@@ -94,23 +94,29 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
   const auto event = [&](const std::string& message) {
     if (options.on_event) options.on_event(message);
   };
-  std::error_code error;
-  fs::create_directories(options.run_dir, error);
-  if (error) return absl::PermissionDeniedError(absl::StrCat(options.run_dir, ": ", error.message()));
 
   SingleProcessExchange single_process;
   StepExchange& exchange = options.exchange != nullptr ? *options.exchange : single_process;
   const bool chief = exchange.rank() == 0;
   const bool local_optimizer = !exchange.applies_remotely();
-  Model model(config.model());
-  const ParameterLayout& layout = model.layout();
   // With parameter servers the optimizer and its moments live on the servers.
-  std::optional<Optimizer> optimizer;
-  if (local_optimizer) optimizer.emplace(config.optimizer(), layout);
+  absl::StatusOr<std::unique_ptr<TrainingBackend>> made = MakeTrainingBackend(options.device, config, local_optimizer);
+  if (!made.ok()) return made.status();
+  TrainingBackend& model = **made;
+  const ParameterLayout& layout = model.layout();
+  std::error_code error;
+  fs::create_directories(options.run_dir, error);
+  if (error) return absl::PermissionDeniedError(absl::StrCat(options.run_dir, ": ", error.message()));
   const CheckpointOptions checkpoint_options{.warn = event};
-  auto restore = [&](const CheckpointContents& c) -> absl::Status {
-    std::copy(c.parameters.begin(), c.parameters.end(), model.parameters().begin());
-    return optimizer ? optimizer->Restore(c.exp_avg, c.exp_avg_sq, c.optimizer_step) : absl::OkStatus();
+  auto restore = [&](const CheckpointContents& c) -> absl::Status { return model.RestoreState(c); };
+  // Host copies of device buffers, for exchanges that take host memory (gradients) and
+  // parameter servers (parameters); empty on the CPU, whose buffers are host memory.
+  std::vector<float> host_gradients, host_parameters;
+  if (model.on_device()) host_parameters.resize(layout.total_size);
+  auto parameters_on_host = [&]() -> absl::StatusOr<std::span<float>> {
+    if (!model.on_device()) return model.parameters();
+    if (absl::Status s = model.DownloadParameters(host_parameters); !s.ok()) return s;
+    return std::span<float>(host_parameters);
   };
 
   TrainSummary summary;
@@ -137,7 +143,7 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     summary.last_checkpoint = loaded->path;
     event(absl::StrCat("resuming from ", loaded->path, " (step ", step, ")"));
   } else if (absl::IsNotFound(loaded.status())) {
-    model.InitializeParameters(config.seed());
+    if (absl::Status s = model.InitializeParameters(config.seed()); !s.ok()) return s;
   } else {
     return loaded.status();
   }
@@ -204,17 +210,18 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
   std::optional<AsyncCheckpointWriter> local_writer;
   if (options.checkpoint_sink == nullptr) local_writer.emplace(options.run_dir, layout, config.checkpoint(), checkpoint_options);
   CheckpointSink& writer = options.checkpoint_sink != nullptr ? *options.checkpoint_sink : *local_writer;
-  if (absl::Status s = exchange.Begin(step, model.parameters()); !s.ok()) return s;
+  {
+    absl::StatusOr<std::span<float>> parameters = parameters_on_host();
+    if (!parameters.ok()) return parameters.status();
+    if (absl::Status s = exchange.Begin(step, *parameters); !s.ok()) return s;
+  }
   int64_t pending_checkpoint = -1;  // step of a scheduled write not yet seen finished
   int64_t last_checkpoint_step = summary.resumed ? step : -1;
-  auto snapshot = [&]() {
+  auto snapshot = [&]() -> absl::StatusOr<CheckpointContents> {
     CheckpointContents c;
     c.step = step;
-    if (optimizer) {  // else the parameter servers save parameters and moments
-      c.optimizer_step = optimizer->step_count();
-      c.parameters.assign(model.parameters().begin(), model.parameters().end());
-      c.exp_avg.assign(optimizer->exp_avg().begin(), optimizer->exp_avg().end());
-      c.exp_avg_sq.assign(optimizer->exp_avg_sq().begin(), optimizer->exp_avg_sq().end());
+    if (local_optimizer) {  // else the parameter servers save parameters and moments
+      if (absl::Status s = model.SaveState(c); !s.ok()) return s;
     }
     *c.manifest.mutable_train_config() = config;
     *c.manifest.mutable_data_cursor() = (*source)->cursor();
@@ -224,7 +231,9 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     return c;
   };
   auto schedule_checkpoint = [&]() -> absl::Status {
-    if (absl::Status s = writer.Schedule(snapshot()); !s.ok()) return s;
+    absl::StatusOr<CheckpointContents> contents = snapshot();
+    if (!contents.ok()) return contents.status();
+    if (absl::Status s = writer.Schedule(*std::move(contents)); !s.ok()) return s;
     pending_checkpoint = step;
     last_checkpoint_step = step;
     return absl::OkStatus();
@@ -239,6 +248,21 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     return absl::OkStatus();
   };
 
+  // The step's gradients summed over the workers, and the norm of the sum (step_exchange.h).
+  auto reduce_gradients = [&](int64_t step) -> absl::StatusOr<double> {
+    if (!model.on_device()) return exchange.ReduceGradients(step, model.gradients());
+    if (exchange.reduces_device_gradients()) {
+      if (absl::Status s = exchange.SumDeviceGradients(step, model.gradients()); !s.ok()) return s;
+      return model.GradientNorm();
+    }
+    host_gradients.resize(layout.total_size);
+    if (absl::Status s = model.DownloadGradients(host_gradients); !s.ok()) return s;
+    absl::StatusOr<double> norm = exchange.ReduceGradients(step, host_gradients);
+    if (!norm.ok() || !local_optimizer) return norm;  // parameter servers hold the sum
+    if (absl::Status s = model.UploadGradients(host_gradients); !s.ok()) return s;
+    return norm;
+  };
+
   const int64_t end = options.stop_after_step > 0 ? std::min(config.total_steps(), options.stop_after_step)
                                                   : config.total_steps();
   const int micro_batches = config.accumulation_steps();
@@ -246,7 +270,7 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
   std::deque<double> first_accuracies, last_accuracies;
   while (step < end) {
     const auto step_start = Clock::now();
-    model.ZeroGradients();
+    if (absl::Status s = model.ZeroGradients(); !s.ok()) return s;
     StepRecord record;
     // This worker's micro-batches, read first: the step's loss normaliser counts the
     // predictions of every micro-batch of every worker before any backward pass.
@@ -274,7 +298,7 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
       absl::StatusOr<Losses> losses = model.Forward(
           batch, {.training = true, .dropout_seed = DropoutSeed(config.seed(), step), .first_example = first_example});
       if (!losses.ok()) return losses.status();
-      model.Backward(normalizer);
+      if (absl::Status s = model.Backward(normalizer); !s.ok()) return s;
       stats[kMlmLossSum] += losses->mlm_loss_sum;
       stats[kSentenceLossSum] += losses->sentence_loss_sum;
       stats[kMlmCorrect] += static_cast<double>(losses->mlm_correct);
@@ -296,7 +320,7 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     }
 
     // max_grad_norm 0 disables the scaling; the norm is still computed (clip.h).
-    absl::StatusOr<double> norm = exchange.ReduceGradients(step, model.gradients());
+    absl::StatusOr<double> norm = reduce_gradients(step);
     if (!norm.ok()) return norm.status();
     record.grad_norm = *norm;
     const float clip_scale = ClipScale(*norm, config.optimizer().max_grad_norm());
@@ -306,14 +330,17 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
         guard.learning_rate_scale();
     record.learning_rate = learning_rate;
     if (!local_optimizer) {
+      std::span<float> parameters = model.on_device() ? std::span<float>(host_parameters) : model.parameters();
       if (absl::Status s = exchange.ApplyRemotely(step, learning_rate, clip_scale,
-                                                  decision == GuardDecision::kAccept, model.parameters());
+                                                  decision == GuardDecision::kAccept, parameters);
           !s.ok()) {
         return s;
       }
+      if (model.on_device()) {
+        if (absl::Status s = model.UploadParameters(host_parameters); !s.ok()) return s;
+      }
     } else if (decision == GuardDecision::kAccept) {
-      ScaleGradients(model.gradients(), clip_scale);
-      optimizer->Step(model.parameters(), model.gradients(), learning_rate);
+      if (absl::Status s = model.ApplyUpdate(clip_scale, learning_rate); !s.ok()) return s;
     }
     if (decision != GuardDecision::kAccept) {
       record.skipped = true;

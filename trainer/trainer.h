@@ -1,5 +1,5 @@
-// The pretraining loop of `cloze train` on one process (CPU): data, model, optimizer,
-// guard, checkpoints, metrics.
+// The pretraining loop of `cloze train` on one process (CPU or one GPU, TrainOptions.device):
+// data, model, optimizer, guard, checkpoints, metrics.
 //
 // A run lives in its run directory: checkpoints/ (trainer/checkpoint.h), metrics.jsonl
 // (one line per step), train_config.pb.txt (what was asked). Starting a run whose
@@ -13,6 +13,10 @@
 // of each step; the step's loss is the mean over all its predictions and its dropout masks
 // are keyed by global example index, so W workers × batch b compute the step 1 worker ×
 // batch W·b computes. Rank 0 alone writes metrics.jsonl and runs evaluations.
+//
+// On a GPU (trainer/training_backend.h) the same loop runs on GpuModel + GpuOptimizer; its
+// losses follow the CPU's within float rounding (fp32), but atomics in two backward ops make
+// it inexact run to run, so the bit-for-bit resume above is the CPU's guarantee only.
 #ifndef CLOZE_TRAINER_TRAINER_H_
 #define CLOZE_TRAINER_TRAINER_H_
 
@@ -28,12 +32,16 @@
 #include "trainer/checkpoint_sink.h"
 #include "trainer/step_exchange.h"
 #include "trainer/step_record.h"
+#include "trainer/training_backend.h"
 
 namespace cloze {
 
 struct TrainOptions {
   TrainConfig config;       // validated (ValidateTrainConfig)
   std::string run_dir;      // created when missing
+  // CPU, or which GPU at which precision. kCuda without a usable GPU: Train fails
+  // (FailedPrecondition "--device=cuda: no usable GPU: ...") before touching the run.
+  TrainingDevice device;
   int64_t stop_after_step = 0;  // > 0: stop (with a checkpoint) once this step is done
   std::string metrics_address;  // Prometheus endpoint "HOST:PORT"; empty: none
   std::string run_name = "cloze";  // the metrics' `run` label

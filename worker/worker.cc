@@ -11,10 +11,12 @@
 #include "trainer/parameter_layout.h"
 #include "trainer/train_config.h"
 #include "worker/all_reduce_exchange.h"
+#include "worker/device_all_reduce_exchange.h"
 #include "worker/coordinated_checkpoint.h"
 #include "worker/coordinator_client.h"
 #include "worker/gradient_sync.h"
 #include "worker/mpi_gradient_sync.h"
+#include "worker/nccl_gradient_sync.h"
 #include "worker/ps_exchange.h"
 
 namespace cloze {
@@ -25,12 +27,36 @@ int64_t BucketBytes(const TrainConfig& config) {
   return configured > 0 ? configured : kDefaultBucketBytes;
 }
 
+// NCCL among the job's GPUs, bootstrapped through the coordinator: rank 0 makes the unique
+// id (and hosts NCCL's bootstrap) and publishes it for this generation; the others fetch it.
+absl::StatusOr<std::unique_ptr<GradientSync>> JoinNccl(CoordinatorClient& coordinator, const RegisterResponse& job,
+                                                       absl::Duration timeout) {
+  std::string id;
+  if (job.rank() == 0) {
+    id = NewNcclUniqueId();
+    if (id.empty()) {
+      return absl::FailedPreconditionError(
+          "--device=cuda: NCCL could not make a unique id (built without CUDA, or no network interface "
+          "for its bootstrap)");
+    }
+  }
+  absl::StatusOr<std::string> published = coordinator.Rendezvous("nccl-id", id, /*publish=*/job.rank() == 0, timeout);
+  if (!published.ok()) {
+    return absl::Status(published.status().code(),
+                        absl::StrCat("rank ", job.rank(), ": the NCCL id rendezvous: ", published.status().message()));
+  }
+  return MakeNcclSync(job.rank(), job.world_size(), *published, BucketBytes(job.config()));
+}
+
 }  // namespace
 
 absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   const auto event = [&](const std::string& message) {
     if (options.on_event) options.on_event(message);
   };
+  const bool on_gpu = options.device.kind == TrainingDevice::Kind::kCuda;
+  // Before registering: a worker without its GPU must not hold up the job's generation.
+  if (absl::Status s = SelectTrainingDevice(options.device); !s.ok()) return s;
   // Under mpirun the MPI rank is the worker's rank, so that the coordinator's ranks and
   // MPI's agree.
   const std::optional<std::pair<int, int>> mpi = MpiRankFromEnvironment();
@@ -62,9 +88,22 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
     std::_Exit(kExitRestart);
   });
 
+  const bool parameter_servers = job->config().distributed().parameter_servers() > 0;
   std::unique_ptr<GradientSync> sync;
   if (job->world_size() == 1) {
     sync = MakeSingleProcessSync();
+  } else if (on_gpu && parameter_servers) {
+    // The parameter-server exchange sums its statistics through the sync in host memory,
+    // which NCCL cannot reduce.
+    return absl::UnimplementedError(absl::StrCat("--device=cuda with ", job->world_size(),
+                                                 " workers and parameter servers: not supported; use all-reduce "
+                                                 "(distributed.parameter_servers: 0) or --device=cpu"));
+  } else if (on_gpu) {
+    absl::StatusOr<std::unique_ptr<GradientSync>> made = JoinNccl(coordinator, *job, options.register_timeout);
+    if (!made.ok()) return made.status();
+    sync = *std::move(made);
+    event(absl::StrCat("worker ", job->rank(), ": NCCL among ", job->world_size(), " GPUs (this one: GPU ",
+                       options.device.gpu, ")"));
   } else if (mpi) {
     absl::StatusOr<std::unique_ptr<GradientSync>> made = MakeMpiSync(BucketBytes(job->config()));
     if (!made.ok()) return made.status();
@@ -78,12 +117,14 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   const TrainConfig& config = job->config();
   const ParameterLayout layout = BuildParameterLayout(config.model());
   std::unique_ptr<StepExchange> exchange;
-  if (config.distributed().parameter_servers() > 0) {
+  if (parameter_servers) {
     absl::StatusOr<std::unique_ptr<StepExchange>> made = MakeParameterServerExchange(
         {job->server_addresses().begin(), job->server_addresses().end()}, options.security, layout, *sync,
         config.distributed());
     if (!made.ok()) return made.status();
     exchange = *std::move(made);
+  } else if (on_gpu) {  // also for one worker: its gradients then stay on the device
+    exchange = std::make_unique<DeviceAllReduceExchange>(*sync);
   } else {
     exchange = std::make_unique<AllReduceExchange>(*sync);
   }
@@ -92,6 +133,7 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   TrainOptions train;
   train.config = config;
   train.run_dir = job->run_dir();
+  train.device = options.device;
   train.metrics_address = AddressWithPortOffset(options.metrics_address, job->rank());
   train.run_name = std::filesystem::path(job->run_dir()).filename().string();
   train.stop_requested = options.stop_requested;

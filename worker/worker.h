@@ -6,6 +6,12 @@
 // are all-reduced over MPI) or by `cloze launch`, which does exactly that. A job with one
 // worker needs no MPI.
 //
+// On GPUs (WorkerOptions.device kCuda) no MPI is needed either: `cloze launch --device=cuda`
+// starts N plain processes, the i-th with --gpu=i (cudaSetDevice; every process sees every
+// GPU, so NCCL can use NVLink/P2P between them). Rank 0 makes NCCL's unique id and
+// publishes it through the coordinator's rendezvous ("nccl-id", per generation), the
+// others fetch it, and gradients and statistics are all-reduced by NCCL on the devices.
+//
 // Failures: when any member of the job fails, the coordinator ends the generation and this
 // worker exits at once with kExitRestart; its peers do the same, and the launcher (or the
 // cluster's restart policy) starts the group again, which resumes from the last committed
@@ -34,6 +40,8 @@ struct WorkerOptions {
   // The workers' Prometheus endpoints: rank r serves on PORT + r (port 0: any free port;
   // empty: none), so one scrape configuration covers a job.
   std::string metrics_address;
+  // CPU, or which GPU (and precision) this worker trains on.
+  TrainingDevice device;
   absl::Duration register_timeout = absl::Minutes(10);
   const std::atomic<bool>* stop_requested = nullptr;  // SIGTERM: checkpoint and exit 0
   std::function<void(const std::string&)> on_event;

@@ -28,7 +28,7 @@ import transformers
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, ROOT)
-from tests.hf_reference import read_textproto  # noqa: E402
+from tests.hf_reference import build_model, read_textproto  # noqa: E402
 
 # bench/torch_step.py (the CPU comparison) holds the batch recipe and the loss; loaded by
 # path, since this file has the same module name.
@@ -39,34 +39,6 @@ batch_checksum, make_batch = _cpu_torch_step.batch_checksum, _cpu_torch_step.mak
 step_loss, to_tensors = _cpu_torch_step.step_loss, _cpu_torch_step.to_tensors
 
 DEFAULT_CASES = "albert-base:128:128,albert-base:512:32,bert-base:128:128,bert-base:512:32"
-
-
-def build_model(config, attn_implementation):
-    """tests/hf_reference.build_model with dropout on and a choice of attention."""
-    common = dict(
-        vocab_size=config["vocab_size"],
-        hidden_size=config["hidden_size"],
-        num_hidden_layers=config["num_hidden_layers"],
-        num_attention_heads=config["num_attention_heads"],
-        intermediate_size=config["intermediate_size"],
-        hidden_act=config["hidden_act"],
-        hidden_dropout_prob=config.get("hidden_dropout_prob", 0.0),
-        attention_probs_dropout_prob=config.get("attention_probs_dropout_prob", 0.0),
-        max_position_embeddings=config["max_position_embeddings"],
-        type_vocab_size=config["type_vocab_size"],
-        layer_norm_eps=config["layer_norm_eps"],
-        initializer_range=config["initializer_range"],
-    )
-    if attn_implementation != "default":
-        common["attn_implementation"] = attn_implementation
-    if config["model_type"] == "albert":
-        return transformers.AlbertForPreTraining(transformers.AlbertConfig(
-            embedding_size=config["embedding_size"],
-            num_hidden_groups=config["num_hidden_groups"],
-            inner_group_num=config["inner_group_num"],
-            classifier_dropout_prob=config.get("classifier_dropout_prob", 0.0),
-            **common))
-    return transformers.BertForPreTraining(transformers.BertConfig(**common))
 
 
 def make_optimizer(model):
@@ -90,7 +62,7 @@ def run_case(args, name, seq_len, batch_size, mode):
     albert = config["model_type"] == "albert"
     predictions = args.predictions_per_seq or seq_len * 5 // 32
     torch.manual_seed(args.seed)
-    model = build_model(config, args.attn_implementation).cuda().train()
+    model = build_model(config, training=True, attn_implementation=args.attn_implementation).cuda().train()
     batch = make_batch(config["vocab_size"], batch_size, seq_len, predictions, args.seed)
     inputs = {k: v.cuda() for k, v in to_tensors(batch, batch_size, seq_len).items()}
     optimizer, optimizer_kind = make_optimizer(model)

@@ -1,0 +1,29 @@
+#include "trainer/training_backend.h"
+
+#include "absl/strings/str_cat.h"
+#include "kernels/cuda/device.h"
+#include "trainer/gpu_select.h"
+
+namespace cloze {
+
+absl::Status SelectTrainingDevice(const TrainingDevice& device) {
+  if (device.kind == TrainingDevice::Kind::kCpu) return absl::OkStatus();
+  // Select first: gpu_usable() probes the current device.
+  if (const std::string error = SelectGpu(device.gpu); !error.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("--device=cuda: no usable GPU: ", error));
+  }
+  if (const cuda::DeviceStatus usable = cuda::gpu_usable(); !usable.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("--device=cuda: no usable GPU: ", usable.error));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const TrainingDevice& device,
+                                                                     const TrainConfig& config,
+                                                                     bool with_optimizer) {
+  if (device.kind == TrainingDevice::Kind::kCpu) return MakeCpuBackend(config, with_optimizer);
+  if (absl::Status s = SelectTrainingDevice(device); !s.ok()) return s;
+  return MakeGpuBackend(config, device.precision, with_optimizer);
+}
+
+}  // namespace cloze
