@@ -242,9 +242,10 @@ class ParameterShard {
   bool init_receiving_ ABSL_GUARDED_BY(mu_) = false;
   int64_t completed_ ABSL_GUARDED_BY(mu_) = 0;  // synchronous: steps applied or being applied
 
-  // Written under mu_ with no synchronous view open (open_views_ counts them by step),
-  // or by the updater thread while applying_ (outside mu_; the first updated_floats_
-  // are final). optimizer_ likewise: under mu_ while !applying_, else the updater's.
+  // Written under mu_ while no synchronous view is open (open_views_ counts them by the
+  // step they show; bounded-staleness views are copies), or by the updater thread while
+  // applying_ (outside mu_; the first updated_floats_ are final and no longer written).
+  // optimizer_ likewise: used under mu_ while !applying_, else by the updater alone.
   std::vector<float> parameters_;
   Optimizer optimizer_;
   std::map<int64_t, int> open_views_ ABSL_GUARDED_BY(mu_);
