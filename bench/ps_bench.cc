@@ -4,14 +4,20 @@
 //
 // One worker and M in-process servers on 127.0.0.1 move the whole model's floats once
 // each way per step: Push (client stream of 4 MiB chunks) then Pull (server stream).
-// Three figures per M, each the median of --steps timed steps after --warmup:
+// Three figures per M, each the median of --steps timed steps after --warmup; the three
+// configurations run side by side and are stepped in rotation, so a change of load on a
+// shared machine hits them alike:
 //   bare  the same client (worker/ps_client.h) against a service that only reads the
 //         pushed chunks and streams a fixed buffer back: gRPC, serialisation and the
 //         client's copies, nothing else;
 //   ps    the parameter server, guard skipping the step (accept = false): the protocol's
 //         own work (copying chunks into place, the rank-order sum, Σg², bookkeeping);
 //   ps+lamb  the parameter server applying clip + LAMB to its range each step, i.e. the
-//         real step, whose optimizer arithmetic the all-reduce trainer does as well.
+//         real step, whose optimizer arithmetic the all-reduce trainer does as well; the
+//         servers apply it while the pull streams (parameter_shard.h), so the step is
+//         bounded below by push + the update;
+//   LAMB ms  Optimizer::Step over the whole model alone, in this process (median), for
+//         that bound.
 // Throughput = 2 × model bytes / step time. Prints a markdown table; exits non-zero when a
 // call fails.
 #include <algorithm>
@@ -29,6 +35,7 @@
 #include "server/parameter_chunks.h"
 #include "server/parameter_server.h"
 #include "trainer/model_config.h"
+#include "trainer/optimizer.h"
 #include "worker/ps_client.h"
 
 ABSL_FLAG(std::string, config, "configs/albert-base.textproto", "Model config whose parameters are moved.");
@@ -91,6 +98,18 @@ absl::StatusOr<Running> StartBare(const ParameterLayout& layout, int m) {
   return running;
 }
 
+OptimizerConfig LambConfig() {
+  OptimizerConfig optimizer;
+  optimizer.set_kind(OptimizerConfig::LAMB);
+  optimizer.set_learning_rate(1e-4f);
+  optimizer.set_beta1(0.9f);
+  optimizer.set_beta2(0.999f);
+  optimizer.set_epsilon(1e-6f);
+  optimizer.set_weight_decay(0.01f);
+  optimizer.set_max_grad_norm(1.0f);
+  return optimizer;
+}
+
 absl::StatusOr<Running> StartServers(const ParameterLayout& layout, int m) {
   Running running;
   for (int s = 0; s < m; ++s) {
@@ -99,14 +118,7 @@ absl::StatusOr<Running> StartServers(const ParameterLayout& layout, int m) {
     options.shard.server_rank = s;
     options.shard.num_servers = m;
     options.shard.workers = 1;
-    OptimizerConfig& optimizer = options.shard.optimizer;
-    optimizer.set_kind(OptimizerConfig::LAMB);
-    optimizer.set_learning_rate(1e-4f);
-    optimizer.set_beta1(0.9f);
-    optimizer.set_beta2(0.999f);
-    optimizer.set_epsilon(1e-6f);
-    optimizer.set_weight_decay(0.01f);
-    optimizer.set_max_grad_norm(1.0f);
+    options.shard.optimizer = LambConfig();
     options.security.job_token = kToken;
     absl::StatusOr<std::unique_ptr<ParameterServer>> server = ParameterServer::Start(std::move(options));
     if (!server.ok()) return server.status();
@@ -116,29 +128,43 @@ absl::StatusOr<Running> StartServers(const ParameterLayout& layout, int m) {
   return running;
 }
 
-// Median seconds of push + pull steps; `accept` decides whether the servers apply LAMB.
-absl::StatusOr<double> TimeSteps(const Running& running, const ParameterLayout& layout, bool initialize,
-                                 bool accept, int warmup, int steps) {
+// One configuration being measured: its servers and a connected worker.
+struct Subject {
+  Running running;
+  std::unique_ptr<ParameterServerClient> client;
+  bool accept = true;  // whether the servers apply LAMB
+  std::vector<float> parameters, gradients;
+  std::vector<double> seconds;
+};
+
+absl::Status Connect(Subject& subject, const ParameterLayout& layout, bool initialize, bool accept) {
   GrpcSecurity security;
   security.job_token = kToken;
   absl::StatusOr<std::unique_ptr<ParameterServerClient>> client =
-      ParameterServerClient::Connect(running.addresses, security, layout, 0, 1);
+      ParameterServerClient::Connect(subject.running.addresses, security, layout, 0, 1);
   if (!client.ok()) return client.status();
-  std::vector<float> parameters(layout.total_size, 0.01f), gradients(layout.total_size, 1e-4f);
-  if (initialize) {
-    if (absl::Status s = (*client)->InitializeParameters(parameters); !s.ok()) return s;
+  subject.client = std::move(*client);
+  subject.accept = accept;
+  subject.parameters.assign(layout.total_size, 0.01f);
+  subject.gradients.assign(layout.total_size, 1e-4f);
+  if (initialize) return subject.client->InitializeParameters(subject.parameters);
+  return absl::OkStatus();
+}
+
+// Seconds of push + pull step `step`.
+absl::StatusOr<double> TimeStep(Subject& subject, int step) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<ParameterServerClient::PushResult> pushed = subject.client->Push(step, subject.gradients, {});
+  if (!pushed.ok()) return pushed.status();
+  if (absl::Status s = subject.client->ApplyAndPull(step, 1e-4f, 1.0f, subject.accept, subject.parameters); !s.ok()) {
+    return s;
   }
-  std::vector<double> seconds;
-  for (int i = 0; i < warmup + steps; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<ParameterServerClient::PushResult> pushed = (*client)->Push(i, gradients, {});
-    if (!pushed.ok()) return pushed.status();
-    if (absl::Status s = (*client)->ApplyAndPull(i, 1e-4f, 1.0f, accept, parameters); !s.ok()) return s;
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    if (i >= warmup) seconds.push_back(elapsed.count());
-  }
-  std::sort(seconds.begin(), seconds.end());
-  return seconds[seconds.size() / 2];
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
 }
 
 int Main() {
@@ -154,8 +180,8 @@ int Main() {
               "median of %d steps after %d warmup\n\n",
               absl::GetFlag(FLAGS_config).c_str(), static_cast<long long>(layout.total_size), bytes / 1e6,
               static_cast<long long>(kMaxChunkFloats), steps, warmup);
-  std::printf("| servers | bare gRPC MB/s | ps (skip) MB/s | ps / bare | ps+LAMB MB/s | ps+LAMB / bare |\n");
-  std::printf("|---|---|---|---|---|---|\n");
+  std::printf("| servers | bare gRPC MB/s | ps (skip) MB/s | ps / bare | ps+LAMB MB/s | ps+LAMB / bare | LAMB ms |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
   const std::vector<std::string> items = absl::StrSplit(absl::GetFlag(FLAGS_servers), ',');
   for (const std::string& item : items) {
     int m = 0;
@@ -163,29 +189,46 @@ int Main() {
       std::fprintf(stderr, "ps_bench: --servers: \"%s\" is not a server count\n", item.c_str());
       return 2;
     }
-    absl::StatusOr<double> bare, ps, lamb;
-    {
-      absl::StatusOr<Running> running = StartBare(layout, m);
-      if (!running.ok()) return std::fprintf(stderr, "ps_bench: %s\n", running.status().ToString().c_str()), 1;
-      bare = TimeSteps(*running, layout, false, true, warmup, steps);
-      for (auto& server : running->bare_servers) server->Shutdown();
+    // bare, ps (skip), ps+LAMB: all running at once, measured in rotation one step at a
+    // time (with LAMB alone as a fourth), so that every figure sees the same load.
+    std::vector<Subject> subjects(3);
+    absl::StatusOr<Running> bare = StartBare(layout, m);
+    absl::StatusOr<Running> skip = StartServers(layout, m);
+    absl::StatusOr<Running> lamb = StartServers(layout, m);
+    for (const auto* running : {&bare, &skip, &lamb}) {
+      if (!running->ok()) return std::fprintf(stderr, "ps_bench: %s\n", running->status().ToString().c_str()), 1;
     }
-    {
-      absl::StatusOr<Running> running = StartServers(layout, m);
-      if (!running.ok()) return std::fprintf(stderr, "ps_bench: %s\n", running.status().ToString().c_str()), 1;
-      ps = TimeSteps(*running, layout, true, false, warmup, steps);
+    subjects[0].running = std::move(*bare);
+    subjects[1].running = std::move(*skip);
+    subjects[2].running = std::move(*lamb);
+    for (int k = 0; k < 3; ++k) {
+      if (absl::Status s = Connect(subjects[k], layout, /*initialize=*/k > 0, /*accept=*/k != 1); !s.ok()) {
+        return std::fprintf(stderr, "ps_bench: %s\n", s.ToString().c_str()), 1;
+      }
     }
-    {
-      absl::StatusOr<Running> running = StartServers(layout, m);
-      if (!running.ok()) return std::fprintf(stderr, "ps_bench: %s\n", running.status().ToString().c_str()), 1;
-      lamb = TimeSteps(*running, layout, true, true, warmup, steps);
+    Optimizer optimizer(LambConfig(), layout);
+    std::vector<float> alone_parameters(layout.total_size, 0.01f), alone_gradients(layout.total_size, 1e-4f);
+    std::vector<double> lamb_alone;
+    for (int i = 0; i < warmup + steps; ++i) {
+      for (int turn = 0; turn < 4; ++turn) {
+        const int k = (i + turn) % 4;
+        if (k == 3) {
+          const auto start = std::chrono::steady_clock::now();
+          optimizer.Step(alone_parameters, alone_gradients, 1e-4f);
+          if (i >= warmup) lamb_alone.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+          continue;
+        }
+        absl::StatusOr<double> seconds = TimeStep(subjects[k], i);
+        if (!seconds.ok()) return std::fprintf(stderr, "ps_bench: %s\n", seconds.status().ToString().c_str()), 1;
+        if (i >= warmup) subjects[k].seconds.push_back(*seconds);
+      }
     }
-    for (const auto* result : {&bare, &ps, &lamb}) {
-      if (!result->ok()) return std::fprintf(stderr, "ps_bench: %s\n", result->status().ToString().c_str()), 1;
-    }
-    const double bare_rate = bytes / *bare / 1e6, ps_rate = bytes / *ps / 1e6, lamb_rate = bytes / *lamb / 1e6;
-    std::printf("| %d | %.0f | %.0f | %.1f%% | %.0f | %.1f%% |\n", m, bare_rate, ps_rate, 100 * ps_rate / bare_rate,
-                lamb_rate, 100 * lamb_rate / bare_rate);
+    for (auto& server : subjects[0].running.bare_servers) server->Shutdown();
+    const double bare_rate = bytes / Median(subjects[0].seconds) / 1e6;
+    const double ps_rate = bytes / Median(subjects[1].seconds) / 1e6;
+    const double lamb_rate = bytes / Median(subjects[2].seconds) / 1e6;
+    std::printf("| %d | %.0f | %.0f | %.1f%% | %.0f | %.1f%% | %.1f |\n", m, bare_rate, ps_rate,
+                100 * ps_rate / bare_rate, lamb_rate, 100 * lamb_rate / bare_rate, 1e3 * Median(lamb_alone));
     std::fflush(stdout);
   }
   return 0;

@@ -141,13 +141,17 @@ class ParameterServer::Service final : public ParameterService::Service {
     if (!view.ok()) return ToGrpc(view.status());
     ParameterChunk chunk;
     chunk.set_worker_rank(request->worker_rank());
-    chunk.set_step(view->completed_steps);
-    const int64_t size = static_cast<int64_t>(view->values.size());
+    chunk.set_step(view->completed_steps());
+    const int64_t size = static_cast<int64_t>(view->values().size());
     int64_t offset = 0;
     do {  // at least one chunk, so that the worker learns completed_steps even for no floats
       const int64_t count = std::min(kMaxChunkFloats, size - offset);
+      // Each chunk goes as soon as the update of the step has reached its end.
+      if (absl::Status s = view->AwaitValues(offset + count, [context] { return context->IsCancelled(); }); !s.ok()) {
+        return ToGrpc(s);
+      }
       chunk.set_offset(offset);
-      SetFloatBytes(view->values.subspan(offset, count), chunk.mutable_values());
+      SetFloatBytes(view->values().subspan(offset, count), chunk.mutable_values());
       if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "the worker stopped reading");
       metrics_->AddPulledBytes(count * static_cast<int64_t>(sizeof(float)));
       offset += count;

@@ -106,6 +106,7 @@ TEST_P(SynchronousTest, MatchesAllReduceArithmetic) {
   config.layout = layout;
   config.optimizer = TestOptimizer(kind, max_grad_norm);
   config.workers = kWorkers;
+  config.update_group_floats = 1;  // the pulls stream while every tensor is updated in turn
   TestServers servers = StartTestServers(config, kServers);
   ASSERT_EQ(servers.servers.size(), kServers);
 

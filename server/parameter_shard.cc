@@ -23,6 +23,10 @@ absl::Status ValidateShardConfig(const ShardConfig& config) {
     return absl::InvalidArgumentError(
         absl::StrCat("server rank ", config.server_rank, " is not in [0, ", config.num_servers, ")"));
   }
+  if (config.update_group_floats < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("update_group_floats: ", config.update_group_floats, " is not >= 1"));
+  }
   if (config.max_staleness < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("DistributedConfig.max_staleness: ", config.max_staleness, " is not >= 0"));
@@ -76,11 +80,18 @@ ParameterShard::ParameterShard(ShardConfig config)
       pushed_(config_.workers, 0),
       statistics_(config_.workers),
       clock_(config_.workers, 0),
-      worker_last_update_(config_.workers) {}
+      worker_last_update_(config_.workers) {
+  if (synchronous()) updater_ = std::thread([this] { RunUpdater(); });
+}
+
+ParameterShard::~ParameterShard() {
+  Shutdown();
+  if (updater_.joinable()) updater_.join();
+}
 
 int64_t ParameterShard::completed_steps() const {
   absl::MutexLock lock(&mu_);
-  return synchronous() ? completed_ : MinClockLocked();
+  return synchronous() ? completed_ - (applying_ ? 1 : 0) : MinClockLocked();
 }
 
 bool ParameterShard::initialized() const {
@@ -122,7 +133,6 @@ absl::Status ParameterShard::InitializeFrom(std::span<const float> full_paramete
     return absl::FailedPreconditionError(
         absl::StrCat("parameter server ", config_.server_rank, " already holds parameters"));
   }
-  std::unique_lock<std::shared_mutex> write(parameters_mu_);
   std::copy_n(full_parameters.begin() + range_.begin, range_.size, parameters_.begin());
   initialized_ = true;
   completed_ = 0;
@@ -170,7 +180,12 @@ absl::Status ParameterShard::RestoreFrom(const CheckpointContents& contents) {
   if (init_receiving_ || std::any_of(receiving_.begin(), receiving_.end(), [](char r) { return r != 0; })) {
     return absl::FailedPreconditionError("cannot restore while parameters or gradients are being received");
   }
-  std::unique_lock<std::shared_mutex> write(parameters_mu_);
+  // Nobody may be reading or updating the parameters while they are replaced.
+  if (applying_ || !open_views_.empty()) {
+    if (absl::Status status = AwaitLocked([&] { return !applying_ && open_views_.empty(); }, nullptr); !status.ok()) {
+      return status;
+    }
+  }
   if (absl::Status status =
           optimizer_.Restore(slice(contents.exp_avg), slice(contents.exp_avg_sq), contents.optimizer_step);
       !status.ok()) {
@@ -204,6 +219,10 @@ absl::StatusOr<float*> ParameterShard::BeginPush(int worker_rank, int64_t step, 
   }
   if (pushed_[worker_rank]) {
     return absl::FailedPreconditionError(absl::StrCat("worker ", worker_rank, " already pushed step ", step));
+  }
+  if (applying_) {  // the summed gradient is still being read; no worker has the parameters yet
+    return absl::FailedPreconditionError(absl::StrCat("worker ", worker_rank, " pushed step ", step,
+                                                      " before pulling step ", step - 1, ", which is being applied"));
   }
   if (receiving_[worker_rank]) {
     return absl::FailedPreconditionError(absl::StrCat("worker ", worker_rank, " is already pushing step ", step));
@@ -276,23 +295,9 @@ void ParameterShard::ApplyLocked(std::span<float> gradient, const StepUpdateArgs
     return;
   }
   updates_applied_.fetch_add(1, std::memory_order_relaxed);
-  std::unique_lock<std::shared_mutex> write(parameters_mu_);
-  if (update.clip_coefficient != 1.0f) MultiplyInPlace(gradient, update.clip_coefficient);
-  optimizer_.Step(parameters_, gradient, update.learning_rate);
-}
-
-absl::StatusOr<PullView> ParameterShard::ViewLocked() {
-  PullView view;
-  if (synchronous()) {
-    view.completed_steps = completed_;
-    view.lock = std::shared_lock<std::shared_mutex>(parameters_mu_);
-    view.values = parameters_;
-  } else {
-    view.completed_steps = MinClockLocked();
-    view.snapshot = parameters_;  // applies hold mu_, so this copy is consistent
-    view.values = view.snapshot;
-  }
-  return view;
+  optimizer_.StepTensors(parameters_, gradient, update.clip_coefficient, update.learning_rate, 0,
+                         optimizer_.tensor_count());
+  optimizer_.FinishStep();
 }
 
 absl::StatusOr<PullView> ParameterShard::Pull(int worker_rank, int64_t step,
@@ -340,12 +345,20 @@ absl::StatusOr<PullView> ParameterShard::PullSynchronousLocked(int worker_rank, 
     if (last_update_.has_value() && !(*last_update_ == update)) return mismatch(*last_update_);
     return ViewLocked();
   }
-  ApplyLocked(gradients_[0], update);
   completed_ = step + 1;
   last_update_ = update;
   std::fill(pushed_.begin(), pushed_.end(), 0);
+  if (update.accept) {
+    // The updater thread applies it while this and the other workers' pulls stream.
+    updates_applied_.fetch_add(1, std::memory_order_relaxed);
+    applying_ = true;
+    updated_floats_ = 0;
+    pending_update_ = update;
+  } else {
+    updates_skipped_.fetch_add(1, std::memory_order_relaxed);
+    MaybeCheckpointLocked(completed_);
+  }
   changed_.SignalAll();
-  MaybeCheckpointLocked(completed_);
   return ViewLocked();
 }
 
@@ -393,6 +406,9 @@ void ParameterShard::MaybeCheckpointLocked(int64_t step) {
 absl::StatusOr<std::vector<CheckpointFile>> ParameterShard::WriteCheckpointPart(const std::string& run_dir,
                                                                                  int64_t step) {
   absl::MutexLock lock(&mu_);
+  if (applying_) {  // the step's part is due when its update is complete
+    if (absl::Status status = AwaitLocked([&] { return !applying_; }, nullptr); !status.ok()) return status;
+  }
   const int64_t current = synchronous() ? completed_ : MinClockLocked();
   if (!initialized_ || step != current) {
     return absl::FailedPreconditionError(absl::StrCat("parameter server ", config_.server_rank,
@@ -403,7 +419,6 @@ absl::StatusOr<std::vector<CheckpointFile>> ParameterShard::WriteCheckpointPart(
 }
 
 absl::StatusOr<std::vector<CheckpointFile>> ParameterShard::WritePartLocked(const std::string& run_dir, int64_t step) {
-  std::shared_lock<std::shared_mutex> read(parameters_mu_);
   CheckpointPart part;
   part.step = step;
   part.optimizer_step = optimizer_.step_count();

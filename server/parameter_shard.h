@@ -14,7 +14,10 @@
 //   first caller): gradient × clip_coefficient (float, as trainer/clip.h scales), then
 //   Optimizer::Step with the learning rate, or nothing when update.accept is false; every
 //   later Pull(t) must carry the same update (FailedPrecondition naming the worker
-//   otherwise) and gets the same parameters. Optimizer::Step over a sub-layout of whole
+//   otherwise) and gets the same parameters. The update runs on the shard's updater
+//   thread, a group of whole tensors at a time (Optimizer::StepTensors), while the pulls
+//   stream: Pull returns at once and its PullView's AwaitValues waits for the tensors a
+//   chunk covers. Optimizer::Step over a sub-layout of whole
 //   tensors is bitwise the full-buffer Step on those tensors (LAMB's norms are per
 //   tensor, blocks start at each tensor), so the servers together compute exactly what
 //   the all-reduce trainer computes; only the clip coefficient may differ in the last bit,
@@ -47,17 +50,22 @@
 // up while waiting; Unavailable after Shutdown.
 //
 // Thread safety: every method may be called from any thread. Waits poll the caller's
-// `cancelled` every 100 ms.
+// `cancelled` every 100 ms. Synchronous shards own one updater thread (joined by the
+// destructor); while it applies step t, a push of step t + 1 is FailedPrecondition (a
+// worker cannot have received step t's parameters yet), and WriteCheckpointPart and
+// RestoreFrom wait for it to finish.
 #ifndef CLOZE_SERVER_PARAMETER_SHARD_H_
 #define CLOZE_SERVER_PARAMETER_SHARD_H_
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -81,6 +89,10 @@ struct ShardConfig {
   int workers = 1;             // W >= 1
   DistributedConfig::Consistency consistency = DistributedConfig::SYNCHRONOUS;
   int max_staleness = 0;       // k >= 0, bounded staleness only
+  // Synchronous: the updater publishes progress after groups of whole tensors of at least
+  // this many floats (>= 1): coarse enough that per-group costs (two OpenMP regions, a
+  // lock) vanish, fine against a pull chunk of 1M floats. Tests make it 1 (every tensor).
+  int64_t update_group_floats = int64_t{1} << 18;
 
   // Checkpoint parts written by the shard itself after applying a step N that is due
   // (N % every_steps == 0, or N == total_steps); empty run_dir: never. In bounded
@@ -106,21 +118,44 @@ struct PushOutcome {
   std::vector<double> statistics;
 };
 
-// The parameters a Pull returns. Synchronous: a view of the shard's buffer, read-locked
-// while the PullView lives (no step can be applied meanwhile); bounded staleness: a copy.
-struct PullView {
-  int64_t completed_steps = 0;
-  std::span<const float> values;
-  std::shared_lock<std::shared_mutex> lock;
-  std::vector<float> snapshot;
-};
-
 using CancelledFn = std::function<bool()>;
+
+class ParameterShard;
+
+// The parameters a Pull returns. Synchronous: a view of the shard's buffer, registered
+// with the shard: no later step is written while it lives, and while the step it names
+// is still being applied its values become final front to back (AwaitValues). Bounded
+// staleness: a copy, final at once. Move-only; the shard must outlive it.
+class PullView {
+ public:
+  PullView() = default;
+  PullView(PullView&& other) noexcept { *this = std::move(other); }
+  PullView& operator=(PullView&& other) noexcept;
+  ~PullView() { Release(); }
+
+  int64_t completed_steps() const { return completed_steps_; }
+  // The range's parameters after completed_steps() steps; only the prefix that
+  // AwaitValues has returned for is final.
+  std::span<const float> values() const { return values_; }
+  // Waits until values()[0, end) are final. Cancelled when `cancelled` says so,
+  // Unavailable after the shard's Shutdown (waits poll `cancelled` every 100 ms).
+  absl::Status AwaitValues(int64_t end, const CancelledFn& cancelled) const;
+
+ private:
+  friend class ParameterShard;
+  void Release();
+
+  ParameterShard* shard_ = nullptr;  // registered with it (synchronous views)
+  int64_t completed_steps_ = 0;
+  std::span<const float> values_;
+  std::vector<float> snapshot_;
+};
 
 class ParameterShard {
  public:
   // InvalidArgument naming the field for an invalid config.
   static absl::StatusOr<std::unique_ptr<ParameterShard>> Create(ShardConfig config);
+  ~ParameterShard();  // Shutdown(), then joins the updater thread
 
   int server_rank() const { return config_.server_rank; }
   std::pair<int, int> tensors() const { return tensors_; }
@@ -168,6 +203,7 @@ class ParameterShard {
   int64_t updates_skipped() const { return updates_skipped_.load(std::memory_order_relaxed); }
 
  private:
+  friend class PullView;
   explicit ParameterShard(ShardConfig config);
 
   absl::Status ValidateRank(int worker_rank) const;
@@ -177,6 +213,13 @@ class ParameterShard {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SumPushesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyLocked(std::span<float> gradient, const StepUpdateArgs& update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Synchronous: the updater thread's loop, and one overlapped update of the summed
+  // gradient (step completed_ − 1, already counted as completed).
+  void RunUpdater();
+  void ApplyOverlapped(const StepUpdateArgs& update) ABSL_LOCKS_EXCLUDED(mu_);
+  bool OlderViewsOpenLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AwaitValues(int64_t completed_steps, int64_t end, const CancelledFn& cancelled) ABSL_LOCKS_EXCLUDED(mu_);
+  void ReleaseView(int64_t completed_steps) ABSL_LOCKS_EXCLUDED(mu_);
   void MaybeCheckpointLocked(int64_t step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<CheckpointFile>> WritePartLocked(const std::string& run_dir, int64_t step)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -197,13 +240,22 @@ class ParameterShard {
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   bool initialized_ ABSL_GUARDED_BY(mu_) = false;
   bool init_receiving_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t completed_ ABSL_GUARDED_BY(mu_) = 0;  // synchronous: steps applied
+  int64_t completed_ ABSL_GUARDED_BY(mu_) = 0;  // synchronous: steps applied or being applied
 
-  // Written under mu_ AND an exclusive parameters_mu_; synchronous pulls stream from
-  // `parameters_` under a shared parameters_mu_ (taken while holding mu_).
-  std::shared_mutex parameters_mu_;
+  // Written under mu_ while no synchronous view is open (open_views_ counts them by the
+  // step they show; bounded-staleness views are copies), or by the updater thread while
+  // applying_ (outside mu_; the first updated_floats_ are final and no longer written).
+  // optimizer_ likewise: used under mu_ while !applying_, else by the updater alone.
   std::vector<float> parameters_;
-  Optimizer optimizer_ ABSL_GUARDED_BY(mu_);
+  Optimizer optimizer_;
+  std::map<int64_t, int> open_views_ ABSL_GUARDED_BY(mu_);
+
+  // Synchronous overlapped update: step completed_ − 1 is being applied (pulls of it
+  // stream as updated_floats_ grows); pending_update_ is the updater thread's next job.
+  bool applying_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t updated_floats_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<StepUpdateArgs> pending_update_ ABSL_GUARDED_BY(mu_);
+  std::thread updater_;
 
   // Per worker. Gradient buffers are written outside mu_ by the one pusher that owns
   // them (receiving_); synchronous: the sum lands in gradients_[0].

@@ -27,12 +27,41 @@ bool InUnitInterval(float x) { return std::isfinite(x) && x >= 0 && x < 1; }
 }
 
 // ALBERT's per-element LAMB direction, m / (√v + ε) (+ weight_decay·p). Pass 1 (norms)
-// and pass 2 (apply) both call it, so they see the same value.
-inline float LambDirection(float m, float v, float p, float epsilon, float weight_decay,
-                           bool decayed) {
+// and pass 2 (apply) both call it, so they see the same value. kDecayed is a template
+// argument so that the loops below have no branch and vectorise (each lane does the
+// same IEEE operations as scalar code: the bits do not change).
+template <bool kDecayed>
+inline float LambDirection(float m, float v, float p, float epsilon, float weight_decay) {
   float u = m / (std::sqrt(v) + epsilon);
-  if (decayed) u += weight_decay * p;
+  if (kDecayed) u += weight_decay * p;
   return u;
+}
+
+struct LambConstants {
+  float beta1, beta2, one_minus_beta1, one_minus_beta2, epsilon, weight_decay;
+};
+
+// Pass 1's element-wise part over one block of n elements: the moments from g × scale,
+// and the direction into u (the block's norms are then summed from p and u in order).
+template <bool kDecayed>
+void LambMomentsAndDirection(int64_t n, const float* __restrict g, float gradient_scale, float* __restrict m,
+                             float* __restrict v, const float* __restrict p, float* __restrict u,
+                             const LambConstants& c) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i] * gradient_scale;
+    const float mi = c.beta1 * m[i] + c.one_minus_beta1 * gi;
+    const float vi = c.beta2 * v[i] + c.one_minus_beta2 * (gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    u[i] = LambDirection<kDecayed>(mi, vi, p[i], c.epsilon, c.weight_decay);
+  }
+}
+
+// Pass 2 over one block: p ← p − step_size·u, u recomputed from the new moments.
+template <bool kDecayed>
+void LambApply(int64_t n, float* __restrict p, const float* __restrict m, const float* __restrict v,
+               float step_size, const LambConstants& c) {
+  for (int64_t i = 0; i < n; ++i) p[i] -= step_size * LambDirection<kDecayed>(m[i], v[i], p[i], c.epsilon, c.weight_decay);
 }
 
 }  // namespace
@@ -87,50 +116,70 @@ Optimizer::Optimizer(const OptimizerConfig& config, const ParameterLayout& layou
 }
 
 void Optimizer::Step(std::span<float> params, std::span<const float> grads, float learning_rate) {
+  StepTensors(params, grads, 1.0f, learning_rate, 0, tensor_count());
+  FinishStep();
+}
+
+void Optimizer::StepTensors(std::span<float> params, std::span<const float> grads, float gradient_scale,
+                            float learning_rate, int first_tensor, int end_tensor) {
   const auto size = static_cast<long long>(total_size_);
   if (static_cast<long long>(params.size()) != size) Die("params size", params.size(), size);
   if (static_cast<long long>(grads.size()) != size) Die("grads size", grads.size(), size);
+  if (first_tensor < 0 || first_tensor > end_tensor) Die("first tensor", first_tensor, end_tensor);
+  if (end_tensor > tensor_count()) Die("end tensor", end_tensor, tensor_count());
+  // First blocks are non-decreasing (an empty tensor has none), so this is the tensors' blocks.
+  const int64_t first_block = first_tensor < tensor_count() ? tensors_[first_tensor].first_block
+                                                            : static_cast<int64_t>(blocks_.size());
+  const int64_t end_block = end_tensor < tensor_count() ? tensors_[end_tensor].first_block
+                                                        : static_cast<int64_t>(blocks_.size());
   if (config_.kind() == OptimizerConfig::LAMB) {
-    LambStep(params, grads, learning_rate);
+    LambStep(params.data(), grads.data(), gradient_scale, learning_rate, first_tensor, end_tensor, first_block,
+             end_block);
   } else {
-    AdamWStep(params, grads, learning_rate);
+    AdamWStep(params.data(), grads.data(), gradient_scale, learning_rate, first_block, end_block);
   }
-  ++step_count_;
 }
 
-void Optimizer::LambStep(std::span<float> params, std::span<const float> grads,
-                         float learning_rate) {
-  const float beta1 = config_.beta1(), beta2 = config_.beta2();
+void Optimizer::LambStep(float* p, const float* g, float gradient_scale, float learning_rate,
+                         int first_tensor, int end_tensor, int64_t first_block, int64_t end_block) {
   // As TF: 1 − β is formed in double (Python) and used as a float32 constant.
-  const float one_minus_beta1 = static_cast<float>(1.0 - beta1);
-  const float one_minus_beta2 = static_cast<float>(1.0 - beta2);
-  const float epsilon = config_.epsilon(), weight_decay = config_.weight_decay();
-  float* p = params.data();
-  const float* g = grads.data();
+  const LambConstants c{config_.beta1(),
+                        config_.beta2(),
+                        static_cast<float>(1.0 - config_.beta1()),
+                        static_cast<float>(1.0 - config_.beta2()),
+                        config_.epsilon(),
+                        config_.weight_decay()};
   float* m = exp_avg_.data();
   float* v = exp_avg_sq_.data();
-  const int64_t blocks = static_cast<int64_t>(blocks_.size());
 
-  // Pass 1: the moments, and per block Σp² and Σu² (u: the direction before the ratio).
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const Block block = blocks_[b];
-    const bool decayed = tensors_[block.tensor].decayed;
-    double param_sum = 0, update_sum = 0;
-    for (int64_t i = block.begin; i < block.end; ++i) {
-      m[i] = beta1 * m[i] + one_minus_beta1 * g[i];
-      v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i]);
-      const float u = LambDirection(m[i], v[i], p[i], epsilon, weight_decay, decayed);
-      param_sum += static_cast<double>(p[i]) * p[i];
-      update_sum += static_cast<double>(u) * u;
+  // Pass 1: the moments, and per block Σp² and Σu² (u: the direction before the ratio),
+  // each summed in double in element order.
+#pragma omp parallel
+  {
+    std::vector<float> u(kBlock);
+#pragma omp for schedule(static)
+    for (int64_t b = first_block; b < end_block; ++b) {
+      const Block block = blocks_[b];
+      const int64_t n = block.end - block.begin;
+      const int64_t at = block.begin;
+      if (tensors_[block.tensor].decayed) {
+        LambMomentsAndDirection<true>(n, g + at, gradient_scale, m + at, v + at, p + at, u.data(), c);
+      } else {
+        LambMomentsAndDirection<false>(n, g + at, gradient_scale, m + at, v + at, p + at, u.data(), c);
+      }
+      double param_sum = 0, update_sum = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        param_sum += static_cast<double>(p[at + i]) * p[at + i];
+        update_sum += static_cast<double>(u[i]) * u[i];
+      }
+      param_squares_[b] = param_sum;
+      update_squares_[b] = update_sum;
     }
-    param_squares_[b] = param_sum;
-    update_squares_[b] = update_sum;
   }
 
   // Per tensor, the step ratio·lr, the trust ratio from block sums taken in block order.
   std::vector<float> step_size(tensors_.size());
-  for (size_t t = 0; t < tensors_.size(); ++t) {
+  for (int t = first_tensor; t < end_tensor; ++t) {
     const Tensor& tensor = tensors_[t];
     double ratio = 1.0;
     if (tensor.decayed) {
@@ -147,18 +196,21 @@ void Optimizer::LambStep(std::span<float> params, std::span<const float> grads,
 
   // Pass 2: apply (the parameters are still the ones pass 1 read).
 #pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
+  for (int64_t b = first_block; b < end_block; ++b) {
     const Block block = blocks_[b];
-    const bool decayed = tensors_[block.tensor].decayed;
+    const int64_t n = block.end - block.begin;
+    const int64_t at = block.begin;
     const float scale = step_size[block.tensor];
-    for (int64_t i = block.begin; i < block.end; ++i) {
-      p[i] -= scale * LambDirection(m[i], v[i], p[i], epsilon, weight_decay, decayed);
+    if (tensors_[block.tensor].decayed) {
+      LambApply<true>(n, p + at, m + at, v + at, scale, c);
+    } else {
+      LambApply<false>(n, p + at, m + at, v + at, scale, c);
     }
   }
 }
 
-void Optimizer::AdamWStep(std::span<float> params, std::span<const float> grads,
-                          float learning_rate) {
+void Optimizer::AdamWStep(float* p, const float* g, float gradient_scale, float learning_rate,
+                          int64_t first_block, int64_t end_block) {
   const float beta1 = config_.beta1(), beta2 = config_.beta2();
   const float one_minus_beta1 = static_cast<float>(1.0 - beta1);
   const float one_minus_beta2 = static_cast<float>(1.0 - beta2);
@@ -169,19 +221,17 @@ void Optimizer::AdamWStep(std::span<float> params, std::span<const float> grads,
   const float step_size = static_cast<float>(lr / (1.0 - std::pow(double{beta1}, t)));
   const float correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(double{beta2}, t)));
   const float decay = static_cast<float>(1.0 - lr * config_.weight_decay());
-  float* p = params.data();
-  const float* g = grads.data();
   float* m = exp_avg_.data();
   float* v = exp_avg_sq_.data();
-  const int64_t blocks = static_cast<int64_t>(blocks_.size());
 
 #pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
+  for (int64_t b = first_block; b < end_block; ++b) {
     const Block block = blocks_[b];
     const float block_decay = tensors_[block.tensor].decayed ? decay : 1.0f;
     for (int64_t i = block.begin; i < block.end; ++i) {
-      m[i] = beta1 * m[i] + one_minus_beta1 * g[i];
-      v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i]);
+      const float gi = g[i] * gradient_scale;
+      m[i] = beta1 * m[i] + one_minus_beta1 * gi;
+      v[i] = beta2 * v[i] + one_minus_beta2 * (gi * gi);
       const float denom = std::sqrt(v[i]) / correction2_sqrt + epsilon;
       p[i] = p[i] * block_decay - step_size * m[i] / denom;
     }

@@ -63,6 +63,24 @@ class Optimizer {
   // must have the layout's total_size elements (else aborts). Increments step_count().
   void Step(std::span<float> params, std::span<const float> grads, float learning_rate);
 
+  // Step in pieces, so that a caller can use the first tensors' new values while later
+  // ones are still being updated (server/parameter_shard.h streams them to workers):
+  // StepTensors updates tensors [first_tensor, end_tensor) of the layout from
+  // grads × gradient_scale (one float product per element, as clip.h's
+  // ClipGradientsByGlobalNorm scales; `grads` is not written). Calls whose ranges cover
+  // every tensor once, in any order, followed by one FinishStep(), leave the parameters
+  // and the state bitwise as Step(params, grads × gradient_scale, learning_rate) does:
+  // Step is StepTensors over all tensors with scale 1 (x × 1 = x exactly) and
+  // FinishStep; every tensor's arithmetic depends on that tensor alone (LAMB's norms and
+  // trust ratio are per tensor, from fixed blocks that start at the tensor; AdamW is per
+  // element and uses step t = step_count() + 1 until FinishStep). Spans as Step's; aborts
+  // unless 0 <= first_tensor <= end_tensor <= tensor_count().
+  void StepTensors(std::span<float> params, std::span<const float> grads, float gradient_scale,
+                   float learning_rate, int first_tensor, int end_tensor);
+  // Ends a step done with StepTensors: increments step_count().
+  void FinishStep() { ++step_count_; }
+  int tensor_count() const { return static_cast<int>(tensors_.size()); }
+
   // The state a checkpoint must hold for an exact resume: both moments (the parameter
   // layout, float32) and the number of completed steps. Writable so that a checkpoint
   // can be read straight into them; Restore is the checked alternative.
@@ -90,8 +108,11 @@ class Optimizer {
     int first_block = 0, blocks = 0;
   };
 
-  void LambStep(std::span<float> params, std::span<const float> grads, float learning_rate);
-  void AdamWStep(std::span<float> params, std::span<const float> grads, float learning_rate);
+  // Blocks [first_block, end_block) of tensors [first_tensor, end_tensor).
+  void LambStep(float* params, const float* grads, float gradient_scale, float learning_rate,
+                int first_tensor, int end_tensor, int64_t first_block, int64_t end_block);
+  void AdamWStep(float* params, const float* grads, float gradient_scale, float learning_rate,
+                 int64_t first_block, int64_t end_block);
 
   OptimizerConfig config_;
   int64_t total_size_ = 0;
