@@ -1,10 +1,12 @@
 #include "cli/common_flags.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 ABSL_FLAG(uint64_t, seed, 12345, "seed of everything random (parameters, data, dropout)");
@@ -28,7 +30,9 @@ ABSL_FLAG(std::string, tls_ca, "", "PEM CA certificate to verify the job's serve
 ABSL_FLAG(std::string, device, "cpu",
           "cpu, or cuda: train on a GPU (cloze launch --device=cuda starts one worker per GPU, the i-th with "
           "--gpu=i, and they all-reduce with NCCL)");
-ABSL_FLAG(int, gpu, 0, "with --device=cuda: the CUDA device index to train on (cudaSetDevice)");
+ABSL_FLAG(int, gpu, -1,
+          "with --device=cuda: the CUDA device index to train on (cudaSetDevice); -1: the process's local "
+          "rank under mpirun or Slurm (OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID), else 0");
 ABSL_FLAG(std::string, gpu_precision, "bf16",
           "with --device=cuda: bf16 (bf16 matmul inputs, fp32 accumulation and master weights) or fp32");
 
@@ -43,7 +47,15 @@ absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags() {
     return absl::InvalidArgumentError(absl::StrCat("--device=", kind, ": want cpu or cuda"));
   }
   device.gpu = absl::GetFlag(FLAGS_gpu);
-  if (device.gpu < 0) return absl::InvalidArgumentError(absl::StrCat("--gpu=", device.gpu, ": want 0 or more"));
+  if (device.gpu == -1) {
+    // One process per GPU on a node: its local rank picks the GPU.
+    device.gpu = 0;
+    for (const char* variable : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"}) {
+      const char* value = std::getenv(variable);
+      if (value != nullptr && absl::SimpleAtoi(value, &device.gpu)) break;
+    }
+  }
+  if (device.gpu < 0) return absl::InvalidArgumentError(absl::StrCat("--gpu=", device.gpu, ": want 0 or more, or -1"));
   if (precision == "fp32") {
     device.precision = GpuPrecision::kFp32;
   } else if (precision != "bf16") {
