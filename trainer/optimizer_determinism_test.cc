@@ -11,39 +11,13 @@
 #include "gtest/gtest.h"
 #include "trainer/clip.h"
 #include "trainer/optimizer.h"
+#include "trainer/optimizer_testing.h"
 
 namespace cloze {
 namespace {
 
-ParameterLayout Layout() {
-  struct Spec {
-    const char* name;
-    int64_t size;
-    bool decayed;
-  };
-  const Spec specs[] = {{"embeddings.weight", 100003, true}, {"LayerNorm.weight", 129, false},
-                        {"absent.weight", 0, true},          {"dense.bias", 1, false},
-                        {"dense.weight", 65536, true},       {"head.weight", 33000, true}};
-  ParameterLayout layout;
-  for (const Spec& s : specs) {
-    layout.tensors.push_back({s.name, {s.size}, layout.total_size, s.size, s.decayed});
-    layout.total_size += s.size;
-  }
-  return layout;
-}
-
-// Deterministic values with a wide spread of magnitudes, so that summation order
-// would show in the last bits.
-std::vector<float> Values(int64_t n, uint64_t seed, float scale) {
-  std::vector<float> values(n);
-  uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (int64_t i = 0; i < n; ++i) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    const double unit = static_cast<double>(state >> 11) * 0x1.0p-53;  // [0, 1)
-    values[i] = static_cast<float>(scale * (unit - 0.5) * std::exp(8 * unit - 4));
-  }
-  return values;
-}
+using testing::OptimizerTestLayout;
+using testing::WideRangeValues;
 
 struct Outcome {
   std::vector<double> norms;
@@ -52,7 +26,7 @@ struct Outcome {
 
 Outcome Train(OptimizerConfig::Kind kind, int threads) {
   omp_set_num_threads(threads);
-  const ParameterLayout layout = Layout();
+  const ParameterLayout layout = OptimizerTestLayout();
   OptimizerConfig config;
   config.set_kind(kind);
   config.set_learning_rate(1e-2f);
@@ -63,9 +37,9 @@ Outcome Train(OptimizerConfig::Kind kind, int threads) {
   config.set_max_grad_norm(1.0f);
   Optimizer optimizer(config, layout);
   Outcome outcome;
-  outcome.params = Values(layout.total_size, 1, 0.1f);
+  outcome.params = WideRangeValues(layout.total_size, 1, 0.1f);
   for (int step = 0; step < 4; ++step) {
-    std::vector<float> grads = Values(layout.total_size, 100 + step, step % 2 ? 1e-4f : 10.0f);
+    std::vector<float> grads = WideRangeValues(layout.total_size, 100 + step, step % 2 ? 1e-4f : 10.0f);
     const ClipResult clip = ClipGradientsByGlobalNorm(grads, config.max_grad_norm());
     EXPECT_TRUE(clip.finite);
     outcome.norms.push_back(clip.norm);
@@ -94,7 +68,7 @@ TEST(OptimizerDeterminism, BitwiseIdenticalForAnyThreadCount) {
 
 TEST(OptimizerDeterminism, GlobalNormIsThreadCountIndependent) {
   const int saved = omp_get_max_threads();
-  const std::vector<float> values = Values(1000003, 7, 3.0f);
+  const std::vector<float> values = WideRangeValues(1000003, 7, 3.0f);
   omp_set_num_threads(1);
   const double one = GlobalNorm(values);
   for (const int threads : {2, 3, 4}) {

@@ -11,38 +11,13 @@
 
 #include "gtest/gtest.h"
 #include "trainer/optimizer.h"
+#include "trainer/optimizer_testing.h"
 
 namespace cloze {
 namespace {
 
-ParameterLayout Layout() {
-  struct Spec {
-    const char* name;
-    int64_t size;
-    bool decayed;
-  };
-  const Spec specs[] = {{"embeddings.weight", 100003, true}, {"LayerNorm.weight", 129, false},
-                        {"absent.weight", 0, true},          {"dense.bias", 1, false},
-                        {"dense.weight", 65536, true},       {"head.weight", 33000, true}};
-  ParameterLayout layout;
-  for (const Spec& s : specs) {
-    layout.tensors.push_back({s.name, {s.size}, layout.total_size, s.size, s.decayed});
-    layout.total_size += s.size;
-  }
-  return layout;
-}
-
-// Deterministic values over many magnitudes, so that any change of arithmetic shows.
-std::vector<float> Values(int64_t n, uint64_t seed, float scale) {
-  std::vector<float> values(n);
-  uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (int64_t i = 0; i < n; ++i) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    const double unit = static_cast<double>(state >> 11) * 0x1.0p-53;
-    values[i] = static_cast<float>(scale * (unit - 0.5) * std::exp(8 * unit - 4));
-  }
-  return values;
-}
+using testing::OptimizerTestLayout;
+using testing::WideRangeValues;
 
 OptimizerConfig Config(OptimizerConfig::Kind kind) {
   OptimizerConfig config;
@@ -62,12 +37,12 @@ bool BitwiseEqual(std::span<const float> a, std::span<const float> b) {
 
 // Three steps both ways; `pieces` are the [first, end) tensor ranges of each step.
 void ExpectPiecesMatchStep(OptimizerConfig::Kind kind, const std::vector<std::pair<int, int>>& pieces) {
-  const ParameterLayout layout = Layout();
+  const ParameterLayout layout = OptimizerTestLayout();
   Optimizer whole(Config(kind), layout), pieced(Config(kind), layout);
-  std::vector<float> whole_params = Values(layout.total_size, 1, 0.1f);
+  std::vector<float> whole_params = WideRangeValues(layout.total_size, 1, 0.1f);
   std::vector<float> pieced_params = whole_params;
   for (int step = 0; step < 3; ++step) {
-    const std::vector<float> grads = Values(layout.total_size, 100 + step, step % 2 ? 1e-4f : 10.0f);
+    const std::vector<float> grads = WideRangeValues(layout.total_size, 100 + step, step % 2 ? 1e-4f : 10.0f);
     const float scale = step == 1 ? 1.0f : 0.0371f;  // 1: not clipped
     std::vector<float> scaled = grads;
     for (float& g : scaled) g *= scale;  // as ClipGradientsByGlobalNorm
