@@ -22,11 +22,6 @@
 namespace cloze {
 namespace {
 
-int64_t BucketBytes(const TrainConfig& config) {
-  const int64_t configured = config.distributed().bucket_bytes();
-  return configured > 0 ? configured : kDefaultBucketBytes;
-}
-
 // NCCL among the job's GPUs, bootstrapped through the coordinator: rank 0 makes the unique
 // id (and hosts NCCL's bootstrap) and publishes it for this generation; the others fetch it.
 absl::StatusOr<std::unique_ptr<GradientSync>> JoinNccl(CoordinatorClient& coordinator, const RegisterResponse& job,
@@ -45,7 +40,7 @@ absl::StatusOr<std::unique_ptr<GradientSync>> JoinNccl(CoordinatorClient& coordi
     return absl::Status(published.status().code(),
                         absl::StrCat("rank ", job.rank(), ": the NCCL id rendezvous: ", published.status().message()));
   }
-  return MakeNcclSync(job.rank(), job.world_size(), *published, BucketBytes(job.config()));
+  return MakeNcclSync(job.rank(), job.world_size(), *published, job.config().distributed().bucket_bytes());
 }
 
 }  // namespace
@@ -105,7 +100,7 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
     event(absl::StrCat("worker ", job->rank(), ": NCCL among ", job->world_size(), " GPUs (this one: GPU ",
                        options.device.gpu, ")"));
   } else if (mpi) {
-    absl::StatusOr<std::unique_ptr<GradientSync>> made = MakeMpiSync(BucketBytes(job->config()));
+    absl::StatusOr<std::unique_ptr<GradientSync>> made = MakeMpiSync(job->config().distributed().bucket_bytes());
     if (!made.ok()) return made.status();
     sync = *std::move(made);
   } else {
