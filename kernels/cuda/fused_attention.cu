@@ -18,6 +18,9 @@ using fused::HeadLayout;
 using fused::kRowsPerBlock;
 using fused::kTile;
 
+static_assert(kFusedAttentionMaxSeq == int64_t{kRowsPerBlock} * 65535,
+              "the header's limit is gridDim.y's 65535 blocks of kRowsPerBlock rows");
+
 // Block (x, y) serves head x = b·NH + h and its rows [y·kRowsPerBlock, (y+1)·kRowsPerBlock),
 // one per thread; threads past T only help stage tiles.
 struct Geometry {

@@ -26,16 +26,19 @@
 // Cost model. fp32 on CUDA cores, no tensor cores: a first, simple and checked version.
 // Memory beyond the inputs and outputs: lse (B·NH·T floats) and, in backward, scratch of
 // fused_attention_backward_scratch_floats(shape) floats (Δ_i = dout_i · out_i, one per row).
-// Work: forward computes each score once (2·T·T·D flops per head for Q·Kᵀ and as many for
-// P·V), backward computes each score twice (once per kernel) plus the products with dout,
-// V, Q and K: about 2.5x forward. One Philox block (10 rounds) per probability per kernel
-// when dropout is on. Each thread keeps two to four D-float rows (q, acc, ...) in registers,
-// which spill to local memory at D = 128. Each (b, h) gets ⌈T/64⌉ blocks of 64 threads;
-// each block stages 32-row tiles of K and V (forward, dQ) or Q and dout (dK, dV) in shared
-// memory, 16 KiB (D 64) or 32 KiB (D 128) per block.
+// Work: forward computes each score once: 4·T·T·D flops per head (Q·Kᵀ and P·V). Backward
+// recomputes the scores in both of its kernels and forms dout·Vᵀ in both: about 14·T·T·D,
+// 3.5x forward. With dropout on, one Philox block (10 rounds) per probability per kernel.
+// Each thread keeps two to four D-float rows (q, acc, dq, ...) in registers, which spill
+// to local memory (backward at D 64 too; ptxas reports up to ~5 KB per thread at D 128).
+// Each (b, h) gets ⌈T/64⌉ blocks of 64 threads (so T ≤ kFusedAttentionMaxSeq); each block stages
+// 32-row tiles of K and V (forward, dQ) or Q and dout (dK, dV) in shared memory, 16 KiB
+// (D 64) or 32 KiB (D 128) per block. Made to be checked, not fast: the tensor-core
+// version comes next.
 //
 // Head dims: D = 64 or 128 (compile-time specialisations; ALBERT and BERT use 64); any other
-// D, or C not divisible by NH, returns an error naming it and launches nothing. An empty
+// D, C not divisible by NH, or T over kFusedAttentionMaxSeq returns an error naming it and
+// launches nothing. An empty
 // shape does nothing.
 //
 // Plain C++, so g++-built code includes it without CUDA headers. The functions are linked
@@ -65,12 +68,19 @@ inline int64_t fused_attention_backward_scratch_floats(const AttentionShape& sha
   return shape.batch * shape.heads * shape.seq;
 }
 
+// The longest sequence the grid covers: 65535 blocks of 64 query rows.
+constexpr int64_t kFusedAttentionMaxSeq = int64_t{64} * 65535;
+
 // "" when the fused kernels support this (non-empty) shape, else a sentence saying why:
 // the error both ops return. Inline host code, so callers can choose a path without a GPU.
 inline std::string fused_attention_shape_error(const AttentionShape& shape) {
   if (shape.heads <= 0 || shape.hidden % shape.heads != 0) {
     return "fused attention: hidden " + std::to_string(shape.hidden) +
            " is not divisible by heads " + std::to_string(shape.heads);
+  }
+  if (shape.seq > kFusedAttentionMaxSeq) {
+    return "fused attention: sequence length " + std::to_string(shape.seq) + " exceeds " +
+           std::to_string(kFusedAttentionMaxSeq) + " (one grid row of blocks per 64 rows)";
   }
   const int64_t d = shape.head_dim();
   if (d == 64 || d == 128) return "";
