@@ -26,7 +26,7 @@ namespace {
 // exp(s − lse) here and exp(s − max)/sum on the CPU, a few ulp apart, summed over T keys,
 // and dqkv goes through the softmax backward's cancellation (dp − Δ); seen: 2.5e-6 (out)
 // and 1e-6 (dqkv), so 1e-5 leaves a 4x margin; planted bugs (dropout ignored in dV, one
-// tile element left unstaged) fail 20 and 49 of the 50 tests.
+// tile element left unstaged) fail 21 and 49 of the 50 tests.
 constexpr double kDoubleLimit = 1e-13;
 constexpr double kFloatOutLimit = 1e-5;
 constexpr double kFloatGradLimit = 1e-5;
