@@ -65,6 +65,15 @@ __global__ void accumulate_grad_kernel(float* dinp, const float* inp, const floa
   }
 }
 
+template <float (*Grad)(float)>
+__global__ void scale_by_grad_kernel(float* grad, const float* inp, int64_t n) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += stride) {
+    grad[i] *= Grad(inp[i]);
+  }
+}
+
 }  // namespace
 
 void gelu_erf_forward(float* out, const float* inp, int64_t n) {
@@ -85,6 +94,11 @@ void gelu_tanh_forward(float* out, const float* inp, int64_t n) {
 void gelu_tanh_backward(float* dinp, const float* inp, const float* dout, int64_t n) {
   if (n <= 0) return;
   accumulate_grad_kernel<gelu_tanh_grad><<<blocks_for(n), kThreads>>>(dinp, inp, dout, n);
+}
+
+void gelu_tanh_backward_in_place(float* grad, const float* inp, int64_t n) {
+  if (n <= 0) return;
+  scale_by_grad_kernel<gelu_tanh_grad><<<blocks_for(n), kThreads>>>(grad, inp, n);
 }
 
 }  // namespace cloze::cuda

@@ -24,6 +24,12 @@ void gelu_erf_backward(float* dinp, const float* inp, const float* dout, int64_t
 void gelu_tanh_forward(float* out, const float* inp, int64_t n);
 void gelu_tanh_backward(float* dinp, const float* inp, const float* dout, int64_t n);
 
+// grad[i] *= gelu_tanh'(inp[i]), in place: the gradient through the activation OVERWRITING
+// the incoming one, for matmul_dgelu_backward's fallback (matmul.h), which matches what
+// cuBLASLt's DGELU epilogue does. grad must not alias inp. No CPU twin of its own: it is
+// gelu_tanh_backward into a zeroed buffer.
+void gelu_tanh_backward_in_place(float* grad, const float* inp, int64_t n);
+
 }  // namespace cloze::cuda
 
 #endif  // CLOZE_KERNELS_CUDA_ACTIVATIONS_H_

@@ -187,6 +187,30 @@ TEST_P(ActivationsCudaTest, BackwardAccumulatesLikeCpu) {
   }
 }
 
+// The in-place form OVERWRITES the gradient it is given with the gradient through the
+// activation: the CPU's gelu_tanh_backward into a zeroed buffer.
+TEST(GeluTanhInPlaceCudaTest, OverwritesWithCpuBackwardIntoZeros) {
+  DeviceStatus usable = gpu_usable();
+  if (!usable.ok()) GTEST_SKIP() << "no usable GPU: " << usable.error;
+  void (*in_place)(float*, const float*, int64_t) = CUDA_OP(gelu_tanh_backward_in_place);
+  for (int64_t n : kSizes) {
+    SCOPED_TRACE("n = " + std::to_string(n));
+    std::mt19937_64 rng(3000 + n);
+    const std::vector<float> x = RandomInputs(rng, n), dout = Gaussian(rng, n);
+    std::vector<float> want(n, 0.0f), got;
+    cpu::gelu_tanh_backward(want.data(), x.data(), dout.data(), n);
+
+    DeviceVector d_x(n), d_grad(n);
+    d_x.Upload(x);
+    d_grad.Upload(dout);
+    in_place(d_grad.get(), d_x.get(), n);
+    DeviceStatus s = device_synchronize();
+    ASSERT_TRUE(s.ok()) << s.error;
+    d_grad.Download(got);
+    EXPECT_EQ(Compare(got, want, x, 2e-5), "");  // GeluTanh's backward limit above
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Gelu, ActivationsCudaTest, ::testing::ValuesIn(kOps),
                          [](const ::testing::TestParamInfo<OpPair>& info) {
                            return std::string(info.param.name);

@@ -10,6 +10,7 @@ namespace {
 constexpr size_t kWorkspaceBytes = size_t{32} << 20;
 
 void release(BlasContext::Handles* h) {
+  h->plans.clear();  // descriptors before the handle they were used with
   if (h->blas != nullptr) cublasDestroy(h->blas);
   if (h->lt != nullptr) cublasLtDestroy(h->lt);
   if (h->workspace != nullptr) cudaFree(h->workspace);
@@ -43,5 +44,7 @@ DeviceStatus BlasContext::Create(std::unique_ptr<BlasContext>* context) {
 }
 
 BlasContext::~BlasContext() { release(handles_); }
+
+size_t BlasContext::cached_plan_count() const { return handles_->plans.size(); }
 
 }  // namespace cloze::cuda

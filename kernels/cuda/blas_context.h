@@ -9,6 +9,7 @@
 #ifndef CLOZE_KERNELS_CUDA_BLAS_CONTEXT_H_
 #define CLOZE_KERNELS_CUDA_BLAS_CONTEXT_H_
 
+#include <cstddef>
 #include <memory>
 
 #include "kernels/cuda/device.h"
@@ -30,6 +31,10 @@ class BlasContext {
   BlasContext& operator=(const BlasContext&) = delete;
 
   Handles& handles() { return *handles_; }
+
+  // How many cuBLASLt plans (matmul.h) this context holds: one per distinct product key
+  // (lt_plan_key.h) it has run, kept until the context is destroyed. For tests.
+  size_t cached_plan_count() const;
 
  private:
   explicit BlasContext(Handles* handles) : handles_(handles) {}

@@ -14,4 +14,6 @@ DeviceStatus BlasContext::Create(std::unique_ptr<BlasContext>* context) {
 // Never constructed here (Create always fails), so there is nothing to release.
 BlasContext::~BlasContext() = default;
 
+size_t BlasContext::cached_plan_count() const { return 0; }
+
 }  // namespace cloze::cuda

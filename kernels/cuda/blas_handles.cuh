@@ -1,5 +1,4 @@
-// BlasContext's CUDA objects, and turning cuBLAS status codes into DeviceStatus.
-// Device-side code only: include from .cu files.
+// BlasContext's CUDA objects. Device-side code only: include from .cu files.
 #ifndef CLOZE_KERNELS_CUDA_BLAS_HANDLES_CUH_
 #define CLOZE_KERNELS_CUDA_BLAS_HANDLES_CUH_
 
@@ -7,9 +6,10 @@
 #include <cublas_v2.h>
 
 #include <cstddef>
-#include <string>
 
 #include "kernels/cuda/blas_context.h"
+#include "kernels/cuda/cublas_status.cuh"
+#include "kernels/cuda/lt_plan_cache.cuh"
 
 namespace cloze::cuda {
 
@@ -18,13 +18,9 @@ struct BlasContext::Handles {
   cublasLtHandle_t lt = nullptr;
   void* workspace = nullptr;
   size_t workspace_bytes = 0;
+  // The cuBLASLt plans of the products run with this context (matmul.h's ops).
+  LtPlanCache plans;
 };
-
-inline DeviceStatus check_cublas(cublasStatus_t code, const char* call) {
-  if (code == CUBLAS_STATUS_SUCCESS) return {};
-  return {std::string(call) + ": " + cublasGetStatusName(code) + " (" +
-          cublasGetStatusString(code) + ")"};
-}
 
 }  // namespace cloze::cuda
 
