@@ -2,7 +2,8 @@
 // Forward, Backward, global-norm clip at 1.0, optimizer update) for ALBERT-base and
 // BERT-base at sequence lengths 128 and 512, and reports tokens/s and MFU.
 //
-//   bazel-bin/bench/gpu_step_bench                       # the four default cases, bf16
+//   bazel-bin/bench/gpu_step_bench                       # the four default cases, bf16,
+//                                                        # each with both attentions
 //   bazel-bin/bench/gpu_step_bench --cases=albert-base:512:32 --steps=20 --precision=fp32
 //
 // Run from the repository root (configs/ is read from there); bench/gpu/run_gpu_checks.sh
@@ -58,6 +59,10 @@ ABSL_FLAG(int, predictions_per_seq, 0,
           "Masked positions per sequence; 0: seq_len·5/32 (20 at 128, 80 at 512, as BERT's README).");
 ABSL_FLAG(std::string, precision, "bf16", "bf16 (bf16 matmul inputs, fp32 master weights) or fp32.");
 ABSL_FLAG(std::string, optimizer, "adamw", "adamw (as bench/gpu/torch_step.py) or lamb.");
+ABSL_FLAG(std::string, attention, "both",
+          "unfused, fused (GpuModelOptions::attention), or both: each case once with each, "
+          "printed as impl=cloze and impl=cloze_fused.");
+ABSL_FLAG(bool, fuse_gelu, true, "GELU (tanh) in cuBLASLt's epilogues where the model uses gelu_new.");
 ABSL_FLAG(int, warmup, 3, "Untimed steps first (allocation, cuBLASLt heuristics).");
 ABSL_FLAG(int, steps, 10, "Timed steps; the median is reported.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the batch and of the parameters.");
@@ -150,7 +155,7 @@ absl::StatusOr<std::vector<Case>> ParseCases(const std::string& text) {
 }
 
 // One case: builds the model and optimizer, runs warmup + steps, prints the "case" line.
-absl::Status RunCase(const Case& c, double gemm_flops) {
+absl::Status RunCase(const Case& c, GpuAttention attention, double gemm_flops) {
   const std::string config_path = "configs/" + c.name + ".textproto";
   absl::StatusOr<ModelConfig> config = LoadModelConfig(config_path);
   if (!config.ok()) return config.status();
@@ -161,7 +166,9 @@ absl::Status RunCase(const Case& c, double gemm_flops) {
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   const Batch batch = MakeSyntheticBatch(*config, c.batch_size, c.seq_len, predictions, seed);
 
-  absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(*config, precision);
+  const bool fused = attention == GpuAttention::kFused;
+  absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(
+      *config, {.precision = precision, .attention = attention, .fuse_gelu = absl::GetFlag(FLAGS_fuse_gelu)});
   if (!model.ok()) return model.status();
   if (absl::Status s = (*model)->InitializeParameters(seed); !s.ok()) return s;
   OptimizerConfig oc;
@@ -197,11 +204,11 @@ absl::Status RunCase(const Case& c, double gemm_flops) {
   const double tokens = double(c.batch_size) * c.seq_len;
   const double flops = ModelFlopsPerStep(*config, c.batch_size, c.seq_len, predictions);
   std::printf(
-      "case name=%s_seq%d impl=cloze config=%s batch_size=%d seq_len=%d predictions_per_seq=%d "
+      "case name=%s_seq%d impl=%s config=%s batch_size=%d seq_len=%d predictions_per_seq=%d "
       "precision=%s optimizer=%s batch_checksum=%016llx steps=%d step_ms=%.3f min_ms=%.3f "
       "tokens_per_s=%.1f model_tflop_per_step=%.4f achieved_tflops=%.2f gemm_tflops=%.2f mfu=%.4f "
       "first_loss=%.4f\n",
-      c.name.c_str(), c.seq_len, config_path.c_str(), c.batch_size, c.seq_len, predictions, precision_name.c_str(),
+      c.name.c_str(), c.seq_len, fused ? "cloze_fused" : "cloze", config_path.c_str(), c.batch_size, c.seq_len, predictions, precision_name.c_str(),
       optimizer_name.c_str(), static_cast<unsigned long long>(BatchChecksum(batch)), steps, median_s * 1e3,
       *std::min_element(seconds.begin(), seconds.end()) * 1e3, tokens / median_s, flops / 1e12,
       flops / median_s / 1e12, gemm_flops / 1e12, flops / median_s / gemm_flops, first.total_loss);
@@ -211,10 +218,16 @@ absl::Status RunCase(const Case& c, double gemm_flops) {
 
 int Run() {
   const std::string precision = absl::GetFlag(FLAGS_precision), optimizer = absl::GetFlag(FLAGS_optimizer);
+  const std::string attention = absl::GetFlag(FLAGS_attention);
+  std::vector<GpuAttention> attentions;
+  if (attention == "unfused" || attention == "both") attentions.push_back(GpuAttention::kUnfused);
+  if (attention == "fused" || attention == "both") attentions.push_back(GpuAttention::kFused);
   if ((precision != "bf16" && precision != "fp32") || (optimizer != "adamw" && optimizer != "lamb") ||
+      attentions.empty() ||
       absl::GetFlag(FLAGS_warmup) < 0 || absl::GetFlag(FLAGS_steps) <= 0 || absl::GetFlag(FLAGS_gemm_size) <= 0 ||
       absl::GetFlag(FLAGS_gemm_reps) <= 0) {
-    std::fprintf(stderr, "gpu_step_bench: need --precision bf16|fp32, --optimizer adamw|lamb, --warmup >= 0, "
+    std::fprintf(stderr, "gpu_step_bench: need --precision bf16|fp32, --optimizer adamw|lamb, "
+                         "--attention unfused|fused|both, --warmup >= 0, "
                          "--steps > 0, --gemm_size > 0, --gemm_reps > 0\n");
     return 2;
   }
@@ -237,10 +250,12 @@ int Run() {
               cuda::device_description().c_str(), size, size, size, *gemm / 1e12);
   int failed = 0;
   for (const Case& c : *cases) {
-    if (absl::Status s = RunCase(c, *gemm); !s.ok()) {
-      std::printf("case name=%s_seq%d impl=cloze error=\"%s\"\n", c.name.c_str(), c.seq_len,
-                  std::string(s.message()).c_str());
-      failed = 1;
+    for (GpuAttention kind : attentions) {
+      if (absl::Status s = RunCase(c, kind, *gemm); !s.ok()) {
+        std::printf("case name=%s_seq%d impl=%s error=\"%s\"\n", c.name.c_str(), c.seq_len,
+                    kind == GpuAttention::kFused ? "cloze_fused" : "cloze", std::string(s.message()).c_str());
+        failed = 1;
+      }
     }
   }
   return failed;

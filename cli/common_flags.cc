@@ -35,12 +35,16 @@ ABSL_FLAG(int, gpu, -1,
           "rank under mpirun or Slurm (OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID), else 0");
 ABSL_FLAG(std::string, gpu_precision, "bf16",
           "with --device=cuda: bf16 (bf16 matmul inputs, fp32 accumulation and master weights) or fp32");
+ABSL_FLAG(std::string, gpu_attention, "unfused",
+          "with --device=cuda: unfused (cuBLAS GEMMs around a softmax kernel, keeping the T×T probabilities) "
+          "or fused (one flash-style kernel that recomputes them in backward; less memory)");
 
 namespace cloze::cli {
 
 absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags() {
   TrainingDevice device;
-  const std::string kind = absl::GetFlag(FLAGS_device), precision = absl::GetFlag(FLAGS_gpu_precision);
+  const std::string kind = absl::GetFlag(FLAGS_device), precision = absl::GetFlag(FLAGS_gpu_precision),
+                    attention = absl::GetFlag(FLAGS_gpu_attention);
   if (kind == "cuda") {
     device.kind = TrainingDevice::Kind::kCuda;
   } else if (kind != "cpu") {
@@ -57,9 +61,14 @@ absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags() {
   }
   if (device.gpu < 0) return absl::InvalidArgumentError(absl::StrCat("--gpu=", device.gpu, ": want 0 or more, or -1"));
   if (precision == "fp32") {
-    device.precision = GpuPrecision::kFp32;
+    device.gpu_model.precision = GpuPrecision::kFp32;
   } else if (precision != "bf16") {
     return absl::InvalidArgumentError(absl::StrCat("--gpu_precision=", precision, ": want bf16 or fp32"));
+  }
+  if (attention == "fused") {
+    device.gpu_model.attention = GpuAttention::kFused;
+  } else if (attention != "unfused") {
+    return absl::InvalidArgumentError(absl::StrCat("--gpu_attention=", attention, ": want unfused or fused"));
   }
   return device;
 }

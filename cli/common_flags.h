@@ -32,10 +32,11 @@ ABSL_DECLARE_FLAG(std::string, tls_ca);
 ABSL_DECLARE_FLAG(std::string, device);
 ABSL_DECLARE_FLAG(int, gpu);
 ABSL_DECLARE_FLAG(std::string, gpu_precision);
+ABSL_DECLARE_FLAG(std::string, gpu_attention);
 
 namespace cloze::cli {
 
-// --device, --gpu and --gpu_precision; InvalidArgument naming the flag for a bad value.
+// --device, --gpu, --gpu_precision and --gpu_attention; InvalidArgument naming the flag for a bad value.
 absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags();
 
 // --threads, or every hardware thread when it is 0.

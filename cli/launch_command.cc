@@ -133,7 +133,8 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
   options.threads_per_worker = absl::GetFlag(FLAGS_threads);
   // --gpu is per worker: the launcher gives the i-th worker GPU i.
   options.gpu_workers = device->kind == TrainingDevice::Kind::kCuda;
-  options.worker_flags = {absl::StrCat("--gpu_precision=", absl::GetFlag(FLAGS_gpu_precision))};
+  options.worker_flags = {absl::StrCat("--gpu_precision=", absl::GetFlag(FLAGS_gpu_precision)),
+                          absl::StrCat("--gpu_attention=", absl::GetFlag(FLAGS_gpu_attention))};
   options.stop_requested = stop;
   options.on_event = EventPrinter(terminal, "launch: ");
   int64_t last_logged = -1;

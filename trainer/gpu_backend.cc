@@ -79,9 +79,10 @@ class GpuBackend final : public TrainingBackend {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeGpuBackend(const TrainConfig& config, GpuPrecision precision,
+absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeGpuBackend(const TrainConfig& config,
+                                                                const GpuModelOptions& options,
                                                                 bool with_optimizer) {
-  absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(config.model(), precision);
+  absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(config.model(), options);
   if (!model.ok()) return model.status();
   std::unique_ptr<GpuOptimizer> optimizer;
   if (with_optimizer) {

@@ -17,6 +17,7 @@
 #include "kernels/cuda/device.h"
 #include "kernels/cuda/dropout.h"
 #include "kernels/cuda/embedding.h"
+#include "kernels/cuda/fused_attention.h"
 #include "kernels/cuda/gather.h"
 #include "kernels/cuda/layernorm.h"
 #include "kernels/cuda/matmul.h"
@@ -42,8 +43,9 @@ uint64_t FfnOutputStream(int layer) { return 3 + 3 * static_cast<uint64_t>(layer
 uint64_t ClassifierStream(int layers) { return 1 + 3 * static_cast<uint64_t>(layers); }
 
 // What one layer keeps from forward for backward (model.cc's LayerActivations).
+// Attention keeps `probs` (unfused) or `lse` (fused), the other stays empty.
 struct LayerActivations {
-  DeviceArray<float> qkv, probs, context, attention_sum, attention_mean, attention_rstd,
+  DeviceArray<float> qkv, probs, lse, context, attention_sum, attention_mean, attention_rstd,
       attention_out, ffn_pre, ffn_act, ffn_sum, ffn_mean, ffn_rstd, output;
 };
 
@@ -65,7 +67,7 @@ struct Activations {
   DeviceArray<float> d_sentence_logits, d_pooled_dropped, d_pooled, d_pooled_pre, d_cls;
   DeviceArray<float> d_embedding_out, d_embedding_norm, d_embedding_sum;
 
-  DeviceArray<float> attention_scratch;
+  DeviceArray<float> attention_scratch;  // the unfused attention's, or fused backward's
   DeviceArray<float> bias_scratch;  // gpu::bias_gradient's partial sums
   DeviceArray<cuda::Bf16> bf16_inp, bf16_dout;  // kBf16 only
 };
@@ -80,11 +82,13 @@ void Zero(DeviceArray<float>& a) { gpu::zero_bytes(a.get(), a.size() * sizeof(fl
 
 class CudaGpuModel final : public GpuModel {
  public:
-  CudaGpuModel(const ModelConfig& config, GpuPrecision precision,
+  CudaGpuModel(const ModelConfig& config, const GpuModelOptions& options,
                std::unique_ptr<cuda::BlasContext> blas)
       : config_(config),
         layout_(BuildParameterLayout(config)),
-        precision_(precision),
+        model_options_(options),
+        precision_(options.precision),
+        fuse_gelu_(options.fuse_gelu && ActivationOf(config) == Activation::kGeluTanh),
         blas_(std::move(blas)) {}
 
   absl::Status Allocate() {
@@ -101,7 +105,7 @@ class CudaGpuModel final : public GpuModel {
 
   const ModelConfig& config() const override { return config_; }
   const ParameterLayout& layout() const override { return layout_; }
-  GpuPrecision precision() const override { return precision_; }
+  const GpuModelOptions& options() const override { return model_options_; }
   float* parameters() override { return parameters_.get(); }
   float* gradients() override { return gradients_.get(); }
 
@@ -156,6 +160,16 @@ class CudaGpuModel final : public GpuModel {
   absl::Status LinearBackward(float* dinp, const TensorSlot& weight, const TensorSlot& bias,
                               const float* dout, const float* inp, int64_t n, int64_t c,
                               int64_t oc, const char* what);
+  // The feed-forward's first layer and activation: out = act(inp · Wᵀ + bias), keeping
+  // pre = inp · Wᵀ + bias; in one cuBLASLt call with the GELU epilogue where fuse_gelu_.
+  absl::Status LinearActivation(float* out, float* pre, const float* inp, const TensorSlot& weight,
+                                const TensorSlot& bias, int64_t n, int64_t c, int64_t oc, const char* what);
+  // The feed-forward's second layer backward through the activation: the layer's weight and
+  // bias gradients ADDED, and d_pre (n, c) OVERWRITTEN with d(inp) ⊙ act'(pre), inp being
+  // the activation's output act(pre).
+  absl::Status LinearActivationBackward(float* d_pre, float* d_act, const TensorSlot& weight,
+                                        const TensorSlot& bias, const float* dout, const float* act,
+                                        const float* pre, int64_t n, int64_t c, int64_t oc, const char* what);
   void ActivationForward(float* out, const float* inp, int64_t n);
   void ActivationBackward(float* dinp, const float* inp, const float* dout, int64_t n);
 
@@ -168,12 +182,15 @@ class CudaGpuModel final : public GpuModel {
 
   ModelConfig config_;
   ParameterLayout layout_;
-  GpuPrecision precision_;
+  GpuModelOptions model_options_;
+  GpuPrecision precision_;  // model_options_.precision
+  bool fuse_gelu_;          // the FFN's GELU (tanh) in cuBLASLt's epilogues
   std::unique_ptr<cuda::BlasContext> blas_;
   DeviceArray<float> parameters_, gradients_;
   DeviceArray<cuda::Bf16> parameters_bf16_;  // kBf16: parameters_ rounded at each Forward
 
   int batch_size_ = 0, seq_len_ = 0, predictions_ = 0;
+  bool fused_attention_ = false;  // this batch's shape runs the fused attention
   Batch batch_;  // host copy: labels for the loss summary
   DeviceBatch device_batch_;
   StepOptions options_;
@@ -190,6 +207,12 @@ absl::Status CudaGpuModel::ResizeActivations(int batch_size, int seq_len, int pr
   const int64_t e = config_.embedding_size(), h = config_.hidden_size();
   const int64_t inner = config_.intermediate_size(), v = config_.vocab_size();
   const int64_t heads = config_.num_attention_heads();
+  const AttentionShape attention_shape{b, seq_len, h, heads};
+  // The fused kernels where asked for and able; anything else runs unfused (gpu_model.h).
+  fused_attention_ = model_options_.attention == GpuAttention::kFused &&
+                     cuda::fused_attention_shape_error(attention_shape).empty();
+  const int64_t probs = fused_attention_ ? 0 : b * heads * seq_len * seq_len;
+  const int64_t lse = fused_attention_ ? cuda::fused_attention_lse_floats(attention_shape) : 0;
   Activations& a = acts_;
   std::vector<std::pair<DeviceArray<float>*, int64_t>> sizes = {
       {&a.embedding_sum, n * e}, {&a.embedding_norm, n * e}, {&a.embedding_out, n * e},
@@ -208,12 +231,13 @@ absl::Status CudaGpuModel::ResizeActivations(int batch_size, int seq_len, int pr
       {&a.d_sentence_logits, b * 2}, {&a.d_pooled_dropped, b * h}, {&a.d_pooled, b * h},
       {&a.d_pooled_pre, b * h}, {&a.d_cls, b * h}, {&a.d_embedding_out, n * e},
       {&a.d_embedding_norm, n * e}, {&a.d_embedding_sum, n * e},
-      {&a.attention_scratch, cuda::attention_scratch_floats(AttentionShape{b, seq_len, h, heads})},
+      {&a.attention_scratch, fused_attention_ ? cuda::fused_attention_backward_scratch_floats(attention_shape)
+                                              : cuda::attention_scratch_floats(attention_shape)},
   };
   a.layers.resize(config_.num_hidden_layers());
   for (LayerActivations& l : a.layers) {
     for (auto [buffer, size] : std::initializer_list<std::pair<DeviceArray<float>*, int64_t>>{
-             {&l.qkv, n * 3 * h}, {&l.probs, b * heads * seq_len * seq_len}, {&l.context, n * h},
+             {&l.qkv, n * 3 * h}, {&l.probs, probs}, {&l.lse, lse}, {&l.context, n * h},
              {&l.attention_sum, n * h}, {&l.attention_out, n * h}, {&l.ffn_sum, n * h},
              {&l.output, n * h}, {&l.attention_mean, n}, {&l.attention_rstd, n}, {&l.ffn_mean, n},
              {&l.ffn_rstd, n}, {&l.ffn_pre, n * inner}, {&l.ffn_act, n * inner}}) {
@@ -296,6 +320,46 @@ absl::Status CudaGpuModel::LinearBackward(float* dinp, const TensorSlot& weight,
       what);
 }
 
+absl::Status CudaGpuModel::LinearActivation(float* out, float* pre, const float* inp, const TensorSlot& weight,
+                                            const TensorSlot& bias, int64_t n, int64_t c, int64_t oc,
+                                            const char* what) {
+  if (!fuse_gelu_) {
+    if (absl::Status s = Linear(pre, inp, weight, bias, n, c, oc, what); !s.ok()) return s;
+    ActivationForward(out, pre, n * oc);
+    return absl::OkStatus();
+  }
+  const float* b = parameters_.get() + bias.offset;
+  if (precision_ == GpuPrecision::kFp32) {
+    return FromDeviceStatus(
+        cuda::matmul_gelu_forward(*blas_, out, pre, inp, parameters_.get() + weight.offset, b, n, c, oc), what);
+  }
+  cuda::float_to_bf16(acts_.bf16_inp.get(), inp, n * c);
+  return FromDeviceStatus(cuda::matmul_gelu_forward_bf16(*blas_, out, pre, acts_.bf16_inp.get(),
+                                                         parameters_bf16_.get() + weight.offset, b, n, c, oc),
+                          what);
+}
+
+absl::Status CudaGpuModel::LinearActivationBackward(float* d_pre, float* d_act, const TensorSlot& weight,
+                                                    const TensorSlot& bias, const float* dout, const float* act,
+                                                    const float* pre, int64_t n, int64_t c, int64_t oc,
+                                                    const char* what) {
+  if (!fuse_gelu_) {
+    // d_act and d_pre start at zero (BackwardLayer); both ops add, as on the CPU.
+    if (absl::Status s = LinearBackward(d_act, weight, bias, dout, act, n, c, oc, what); !s.ok()) return s;
+    ActivationBackward(d_pre, pre, d_act, n * c);
+    return absl::OkStatus();
+  }
+  if (absl::Status s = LinearBackward(nullptr, weight, bias, dout, act, n, c, oc, what); !s.ok()) return s;
+  if (precision_ == GpuPrecision::kFp32) {
+    return FromDeviceStatus(
+        cuda::matmul_dgelu_backward(*blas_, d_pre, dout, parameters_.get() + weight.offset, pre, n, c, oc), what);
+  }
+  cuda::float_to_bf16(acts_.bf16_dout.get(), dout, n * oc);
+  return FromDeviceStatus(cuda::matmul_dgelu_backward_bf16(*blas_, d_pre, acts_.bf16_dout.get(),
+                                                           parameters_bf16_.get() + weight.offset, pre, n, c, oc),
+                          what);
+}
+
 void CudaGpuModel::ActivationForward(float* out, const float* inp, int64_t n) {
   switch (ActivationOf(config_)) {
     case Activation::kGeluErf: return cuda::gelu_erf_forward(out, inp, n);
@@ -326,11 +390,15 @@ absl::Status CudaGpuModel::ForwardLayer(int layer, const float* input, LayerActi
       !s.ok()) {
     return s;
   }
+  const DropoutSpec probs_dropout =
+      DropoutAt(attention_p, AttentionProbsStream(layer), heads * seq_len_ * seq_len_);
   if (absl::Status s = FromDeviceStatus(
-          cuda::attention_forward(*blas_, l.context.get(), l.probs.get(), l.qkv.get(),
-                                  device_batch_.attention_mask.get(), shape,
-                                  DropoutAt(attention_p, AttentionProbsStream(layer), heads * seq_len_ * seq_len_),
-                                  acts_.attention_scratch.get()),
+          fused_attention_
+              ? cuda::fused_attention_forward(l.context.get(), l.lse.get(), l.qkv.get(),
+                                              device_batch_.attention_mask.get(), shape, probs_dropout)
+              : cuda::attention_forward(*blas_, l.context.get(), l.probs.get(), l.qkv.get(),
+                                        device_batch_.attention_mask.get(), shape, probs_dropout,
+                                        acts_.attention_scratch.get()),
           "attention forward");
       !s.ok()) {
     return s;
@@ -348,12 +416,11 @@ absl::Status CudaGpuModel::ForwardLayer(int layer, const float* input, LayerActi
                           l.attention_sum.get(), w + p.attention_norm_weight.offset,
                           w + p.attention_norm_bias.offset, n, h, eps);
   // ffn_sum = attention_out + dropout(act(attention_out · W1ᵀ + b1) · W2ᵀ + b2)
-  if (absl::Status s = Linear(l.ffn_pre.get(), l.attention_out.get(), p.ffn_weight, p.ffn_bias, n, h,
-                              inner, "ffn forward");
+  if (absl::Status s = LinearActivation(l.ffn_act.get(), l.ffn_pre.get(), l.attention_out.get(), p.ffn_weight,
+                                        p.ffn_bias, n, h, inner, "ffn forward");
       !s.ok()) {
     return s;
   }
-  ActivationForward(l.ffn_act.get(), l.ffn_pre.get(), n * inner);
   if (absl::Status s = Linear(l.ffn_sum.get(), l.ffn_act.get(), p.ffn_output_weight, p.ffn_output_bias,
                               n, inner, h, "ffn output forward");
       !s.ok()) {
@@ -498,13 +565,12 @@ absl::Status CudaGpuModel::BackwardLayer(int layer, const float* input, LayerAct
   cuda::accumulate(a.d_attention_out.get(), a.d_ffn_sum.get(), n * h);  // residual branch
   cuda::dropout_backward(a.d_ffn_dense.get(), a.d_ffn_sum.get(), n * h,
                          DropoutAt(hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
-  if (absl::Status s = LinearBackward(a.d_ffn_act.get(), p.ffn_output_weight, p.ffn_output_bias,
-                                      a.d_ffn_dense.get(), l.ffn_act.get(), n, inner, h,
-                                      "ffn output backward");
+  if (absl::Status s = LinearActivationBackward(a.d_ffn_pre.get(), a.d_ffn_act.get(), p.ffn_output_weight,
+                                                p.ffn_output_bias, a.d_ffn_dense.get(), l.ffn_act.get(),
+                                                l.ffn_pre.get(), n, inner, h, "ffn output backward");
       !s.ok()) {
     return s;
   }
-  ActivationBackward(a.d_ffn_pre.get(), l.ffn_pre.get(), a.d_ffn_act.get(), n * inner);
   if (absl::Status s = LinearBackward(a.d_attention_out.get(), p.ffn_weight, p.ffn_bias, a.d_ffn_pre.get(),
                                       l.attention_out.get(), n, h, inner, "ffn backward");
       !s.ok()) {
@@ -524,11 +590,15 @@ absl::Status CudaGpuModel::BackwardLayer(int layer, const float* input, LayerAct
       !s.ok()) {
     return s;
   }
+  const DropoutSpec probs_dropout =
+      DropoutAt(attention_p, AttentionProbsStream(layer), heads * seq_len_ * seq_len_);
   if (absl::Status s = FromDeviceStatus(
-          cuda::attention_backward(*blas_, a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.probs.get(),
-                                   shape,
-                                   DropoutAt(attention_p, AttentionProbsStream(layer), heads * seq_len_ * seq_len_),
-                                   a.attention_scratch.get()),
+          fused_attention_
+              ? cuda::fused_attention_backward(a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.context.get(),
+                                               l.lse.get(), device_batch_.attention_mask.get(), shape,
+                                               probs_dropout, a.attention_scratch.get())
+              : cuda::attention_backward(*blas_, a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.probs.get(),
+                                         shape, probs_dropout, a.attention_scratch.get()),
           "attention backward");
       !s.ok()) {
     return s;
@@ -634,7 +704,7 @@ absl::Status CudaGpuModel::BackwardScaled(float mlm_scale, float sentence_scale)
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GpuModel>> GpuModel::Create(const ModelConfig& config,
-                                                           GpuPrecision precision) {
+                                                           const GpuModelOptions& options) {
   if (const cuda::DeviceStatus usable = cuda::gpu_usable(); !usable.ok()) {
     return absl::FailedPreconditionError(absl::StrCat("GpuModel: no usable GPU: ", usable.error));
   }
@@ -643,7 +713,7 @@ absl::StatusOr<std::unique_ptr<GpuModel>> GpuModel::Create(const ModelConfig& co
       !s.ok()) {
     return s;
   }
-  auto model = std::make_unique<CudaGpuModel>(config, precision, std::move(blas));
+  auto model = std::make_unique<CudaGpuModel>(config, options, std::move(blas));
   if (absl::Status s = model->Allocate(); !s.ok()) return s;
   return std::unique_ptr<GpuModel>(std::move(model));
 }

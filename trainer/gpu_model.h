@@ -15,8 +15,18 @@
 //   kBf16: matmul inputs (activations, weights, output gradients) rounded to bf16, fp32
 //          accumulation, fp32 master weights, gradients and outputs. Activations are
 //          STORED in fp32 and rounded to bf16 in a scratch buffer before each matmul, and
-//          attention (its two batched GEMMs, softmax) runs in fp32: a first, simple
-//          mixed-precision path, not yet the bf16-activation one issue 6 asks for.
+//          attention runs in fp32: a first, simple mixed-precision path, not yet the
+//          bf16-activation one issue 6 asks for.
+//
+// Kernels (GpuModelOptions):
+//   attention  kUnfused: cuBLAS batched GEMMs around a masked-softmax kernel, keeping the
+//              (B, NH, T, T) probabilities for backward (kernels/cuda/attention.h).
+//              kFused: one flash-style kernel that keeps only each row's log-sum-exp and
+//              recomputes the probabilities in backward (kernels/cuda/fused_attention.h);
+//              head dims it does not support fall back to kUnfused. Same dropout masks.
+//   fuse_gelu  the feed-forward's bias + GELU (tanh form, ALBERT's gelu_new) in cuBLASLt's
+//              epilogue, and its derivative in the epilogue of the gradient product;
+//              other activations run as separate kernels whatever this says.
 //
 // Errors: Create fails (FailedPrecondition) where CUDA is not built or no GPU is usable,
 // and (ResourceExhausted/Internal) when device memory or cuBLAS setup fails. Forward
@@ -47,16 +57,25 @@ enum class GpuPrecision {
   kBf16,  // bf16 matmul inputs, fp32 accumulation and master weights (see above)
 };
 
+enum class GpuAttention { kUnfused, kFused };
+
+struct GpuModelOptions {
+  GpuPrecision precision = GpuPrecision::kBf16;
+  GpuAttention attention = GpuAttention::kUnfused;
+  bool fuse_gelu = true;
+};
+
 class GpuModel {
  public:
   // `config` must be valid (ValidateModelConfig). Parameters and gradients start at zero.
   static absl::StatusOr<std::unique_ptr<GpuModel>> Create(const ModelConfig& config,
-                                                          GpuPrecision precision);
+                                                          const GpuModelOptions& options);
   virtual ~GpuModel() = default;
 
   virtual const ModelConfig& config() const = 0;
   virtual const ParameterLayout& layout() const = 0;
-  virtual GpuPrecision precision() const = 0;
+  virtual const GpuModelOptions& options() const = 0;
+  GpuPrecision precision() const { return options().precision; }
 
   // DEVICE pointers to layout().total_size floats each.
   virtual float* parameters() = 0;

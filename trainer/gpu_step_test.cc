@@ -58,7 +58,7 @@ TEST(GpuStepWithoutGpuTest, CreateFailsSayingWhy) {
   if (cuda::gpu_usable().ok()) return;  // a GPU is usable here; the parity tests cover it
   absl::StatusOr<ModelConfig> config = LoadModelConfig("configs/albert-tiny.textproto");
   ASSERT_TRUE(config.ok()) << config.status();
-  absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(*config, GpuPrecision::kFp32);
+  absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(*config, {.precision = GpuPrecision::kFp32});
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), absl::StatusCode::kFailedPrecondition) << model.status();
   EXPECT_NE(model.status().message(), "");
@@ -79,6 +79,7 @@ struct StepCase {
   GpuPrecision precision;
   OptimizerConfig::Kind optimizer;
   double limit;  // losses (relative) and parameters (relative norm)
+  GpuAttention attention = GpuAttention::kUnfused;
 };
 
 std::string CaseName(const ::testing::TestParamInfo<StepCase>& info) {
@@ -89,7 +90,8 @@ std::string CaseName(const ::testing::TestParamInfo<StepCase>& info) {
     if (c == '-') c = '_';
   }
   return name + (info.param.precision == GpuPrecision::kFp32 ? "_fp32_" : "_bf16_") +
-         OptimizerConfig::Kind_Name(info.param.optimizer);
+         OptimizerConfig::Kind_Name(info.param.optimizer) +
+         (info.param.attention == GpuAttention::kFused ? "_fused_attention" : "");
 }
 
 class GpuStepParityTest : public ::testing::TestWithParam<StepCase> {
@@ -118,7 +120,7 @@ TEST_P(GpuStepParityTest, ThreeStepsMatchTheCpu) {
   Model cpu(config);
   cpu.InitializeParameters(7);
   Optimizer cpu_optimizer(optimizer_config, cpu.layout());
-  absl::StatusOr<std::unique_ptr<GpuModel>> created = GpuModel::Create(config, c.precision);
+  absl::StatusOr<std::unique_ptr<GpuModel>> created = GpuModel::Create(config, {.precision = c.precision, .attention = c.attention});
   ASSERT_TRUE(created.ok()) << created.status();
   GpuModel& gpu = **created;
   absl::StatusOr<std::unique_ptr<GpuOptimizer>> gpu_optimizer =
@@ -209,7 +211,14 @@ INSTANTIATE_TEST_SUITE_P(
                       StepCase{"configs/albert-tiny.textproto", GpuPrecision::kFp32, OptimizerConfig::ADAMW, 1e-4},
                       StepCase{"configs/bert-tiny.textproto", GpuPrecision::kFp32, OptimizerConfig::LAMB, 1e-4},
                       StepCase{"configs/albert-tiny.textproto", GpuPrecision::kBf16, OptimizerConfig::LAMB, 1e-2},
-                      StepCase{"configs/bert-tiny.textproto", GpuPrecision::kBf16, OptimizerConfig::ADAMW, 1e-2}),
+                      StepCase{"configs/bert-tiny.textproto", GpuPrecision::kBf16, OptimizerConfig::ADAMW, 1e-2},
+                      // The flash-style attention: the same step within the same limits.
+                      StepCase{"configs/albert-tiny.textproto", GpuPrecision::kFp32, OptimizerConfig::LAMB, 1e-4,
+                               GpuAttention::kFused},
+                      StepCase{"configs/bert-tiny.textproto", GpuPrecision::kFp32, OptimizerConfig::ADAMW, 1e-4,
+                               GpuAttention::kFused},
+                      StepCase{"configs/albert-tiny.textproto", GpuPrecision::kBf16, OptimizerConfig::LAMB, 1e-2,
+                               GpuAttention::kFused}),
     CaseName);
 
 }  // namespace

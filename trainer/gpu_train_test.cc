@@ -140,7 +140,7 @@ void ExpectSameLosses(const TrainedRun& got, const TrainedRun& want, double limi
 }
 
 TrainingDevice Gpu() {
-  return {.kind = TrainingDevice::Kind::kCuda, .gpu = 0, .precision = GpuPrecision::kFp32};
+  return {.kind = TrainingDevice::Kind::kCuda, .gpu = 0, .gpu_model = {.precision = GpuPrecision::kFp32}};
 }
 
 TEST(GpuTrainWithoutGpuTest, FailsAtOnceSayingWhy) {

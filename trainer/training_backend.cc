@@ -23,7 +23,7 @@ absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const Train
                                                                      bool with_optimizer) {
   if (device.kind == TrainingDevice::Kind::kCpu) return MakeCpuBackend(config, with_optimizer);
   if (absl::Status s = SelectTrainingDevice(device); !s.ok()) return s;
-  return MakeGpuBackend(config, device.precision, with_optimizer);
+  return MakeGpuBackend(config, device.gpu_model, with_optimizer);
 }
 
 }  // namespace cloze

@@ -36,12 +36,12 @@
 
 namespace cloze {
 
-// What `--device`, `--gpu` and `--gpu_precision` choose (cli/common_flags.h).
+// What `--device`, `--gpu`, `--gpu_precision` and `--gpu_attention` choose (cli/common_flags.h).
 struct TrainingDevice {
   enum class Kind { kCpu, kCuda };
   Kind kind = Kind::kCpu;
   int gpu = 0;  // CUDA device index (cudaSetDevice), for kCuda
-  GpuPrecision precision = GpuPrecision::kBf16;
+  GpuModelOptions gpu_model;  // for kCuda
 };
 
 class TrainingBackend {
@@ -98,7 +98,8 @@ absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const Train
 
 // The two implementations, for tests that want one in particular.
 std::unique_ptr<TrainingBackend> MakeCpuBackend(const TrainConfig& config, bool with_optimizer);
-absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeGpuBackend(const TrainConfig& config, GpuPrecision precision,
+absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeGpuBackend(const TrainConfig& config,
+                                                                const GpuModelOptions& options,
                                                                 bool with_optimizer);
 
 }  // namespace cloze

@@ -20,10 +20,10 @@
 # the packed libraries (bench/gpu_step_bench: cloze's GPU training step, tokens/s and MFU),
 # then bench/gpu/torch_step.py where python3 has torch and transformers (the same step in
 # Hugging Face PyTorch, eager and torch.compile), keeps logs in $GPU_LOG_DIR (default
-# .device/logs), and prints a summary table, then LAST the benchmark table (cloze tok/s,
-# MFU, torch eager and torch.compile tok/s, ratios). It exits non-zero if anything of
-# cloze failed or SKIPPED: on the GPU machine a skip means the GPU was not usable, so
-# nothing was checked.
+# .device/logs), and prints a summary table, then LAST the benchmark table (cloze tok/s and
+# MFU with the unfused and with the fused attention, torch eager and torch.compile tok/s,
+# ratios). It exits non-zero if anything of cloze failed or SKIPPED: on the GPU machine a
+# skip means the GPU was not usable, so nothing was checked.
 #
 # On a GPU machine that gets a copy of the working tree, copy .device/ along too (it is
 # git-ignored) and run, for instance, with logs kept where they come back:
@@ -122,8 +122,9 @@ run() {
   return "$failed"
 }
 
-# The benchmark table, printed last: per case, cloze's tokens/s and MFU (gpu_step_bench),
-# PyTorch's eager and torch.compile tokens/s (torch_step.py), and cloze's ratio to each.
+# The benchmark table, printed last: per case, cloze's tokens/s and MFU with each attention
+# (gpu_step_bench: impl=cloze unfused, impl=cloze_fused flash-style), PyTorch's eager and
+# torch.compile tokens/s (torch_step.py), and the ratio of cloze's faster variant to each.
 # Reads the "case key=value ..." lines of both logs; a missing number prints as "-".
 comparison_table() {
   echo
@@ -135,20 +136,24 @@ comparison_table() {
       name = kv["name"]
       if (!(name in seen)) { seen[name] = 1; order[++n] = name }
       if (kv["impl"] == "cloze") { cloze[name] = kv["tokens_per_s"]; mfu[name] = kv["mfu"] }
+      if (kv["impl"] == "cloze_fused") { fused[name] = kv["tokens_per_s"]; fused_mfu[name] = kv["mfu"] }
       if (kv["impl"] == "torch_eager") eager[name] = kv["tokens_per_s"]
       if (kv["impl"] == "torch_compile") compiled[name] = kv["tokens_per_s"]
     }
     function show(x) { return x == "" ? "-" : x }
     function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
     function percent(x) { return x == "" ? "-" : sprintf("%.1f%%", 100 * x) }
+    function best(a, b) { return a == "" ? b : (b == "" || a + 0 >= b + 0 ? a : b) }
     END {
-      printf "%-22s %12s %7s %16s %18s %12s %14s\n", "case", "cloze tok/s", "MFU", "torch eager tok/s",
-             "torch.compile tok/s", "cloze/eager", "cloze/compile"
+      printf "%-18s %11s %6s %11s %6s %11s %13s %11s %13s\n", "case", "cloze tok/s", "MFU", "fused tok/s",
+             "MFU", "eager tok/s", "compile tok/s", "best/eager", "best/compile"
       if (n == 0) print "(no benchmark results)"
       for (i = 1; i <= n; i++) {
         c = order[i]
-        printf "%-22s %12s %7s %16s %18s %12s %14s\n", c, show(cloze[c]), percent(mfu[c]), show(eager[c]),
-               show(compiled[c]), ratio(cloze[c], eager[c]), ratio(cloze[c], compiled[c])
+        b = best(cloze[c], fused[c])
+        printf "%-18s %11s %6s %11s %6s %11s %13s %11s %13s\n", c, show(cloze[c]), percent(mfu[c]),
+               show(fused[c]), percent(fused_mfu[c]), show(eager[c]), show(compiled[c]), ratio(b, eager[c]),
+               ratio(b, compiled[c])
       }
     }'
 }

@@ -47,6 +47,9 @@ expect bad_device 2 "--device=tpu: want cpu or cuda" -- \
 expect bad_precision 2 "--gpu_precision=fp8: want bf16 or fp32" -- \
   $cloze train --config="$work/config.textproto" --run_dir="$work/run_fp8" --device=cuda --gpu_precision=fp8 \
   --metrics_address=
+expect bad_attention 2 "--gpu_attention=flash: want unfused or fused" -- \
+  $cloze train --config="$work/config.textproto" --run_dir="$work/run_flash" --device=cuda --gpu_attention=flash \
+  --metrics_address=
 expect gpu_999 1 "--device=cuda: no usable GPU: " -- \
   $cloze train --config="$work/config.textproto" --run_dir="$work/run_999" --device=cuda --gpu=999 --metrics_address=
 [[ ! -e $work/run_999 ]] || fail "gpu_999: the run directory was created"
