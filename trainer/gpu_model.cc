@@ -47,12 +47,25 @@ uint64_t ClassifierStream(int layers) { return 1 + 3 * static_cast<uint64_t>(lay
 struct LayerActivations {
   DeviceArray<float> qkv, probs, lse, context, attention_sum, attention_mean, attention_rstd,
       attention_out, ffn_pre, ffn_act, ffn_sum, ffn_mean, ffn_rstd, output;
+  // kBf16: the bf16 roundings of the four matmul inputs, made once in forward and read again
+  // by the weight-gradient products in backward (empty in kFp32).
+  DeviceArray<cuda::Bf16> input_bf16, context_bf16, attention_out_bf16, ffn_act_bf16;
+};
+
+// A matmul input: its fp32 values and, in kBf16, where its bf16 rounding lives. Forward
+// (Linear) writes the rounding there; backward (LinearBackward) reads the one forward left.
+// Null: rounded into scratch at each use.
+struct MatmulInput {
+  MatmulInput(const float* values, cuda::Bf16* rounded = nullptr) : values(values), rounded(rounded) {}
+  const float* values;
+  cuda::Bf16* rounded;
 };
 
 // model.cc's Activations, plus what only the device needs: argmax rows for the accuracy
 // counts, attention scratch, and bf16 staging for matmul inputs.
 struct Activations {
   DeviceArray<float> embedding_sum, embedding_mean, embedding_rstd, embedding_norm, embedding_out;
+  DeviceArray<cuda::Bf16> embedding_out_bf16;  // kBf16, ALBERT: the projection's input, rounded
   DeviceArray<float> projection;
   std::vector<LayerActivations> layers;
   DeviceArray<float> mlm_gathered, mlm_pre, mlm_act, mlm_mean, mlm_rstd, mlm_norm;
@@ -154,21 +167,24 @@ class CudaGpuModel final : public GpuModel {
                              float* doutput);
 
   // out (n, oc) = inp (n, c) · Wᵀ + bias with W the parameter tensor at `weight`.
-  absl::Status Linear(float* out, const float* inp, const TensorSlot& weight, const TensorSlot& bias,
+  absl::Status Linear(float* out, MatmulInput inp, const TensorSlot& weight, const TensorSlot& bias,
                       int64_t n, int64_t c, int64_t oc, const char* what);
   // Adds the gradients of Linear: into dinp, and into the weight's and bias's gradients.
+  // dout_bf16, where given, already holds dout rounded to bf16 (kBf16).
   absl::Status LinearBackward(float* dinp, const TensorSlot& weight, const TensorSlot& bias,
-                              const float* dout, const float* inp, int64_t n, int64_t c,
-                              int64_t oc, const char* what);
+                              const float* dout, MatmulInput inp, int64_t n, int64_t c,
+                              int64_t oc, const char* what, const cuda::Bf16* dout_bf16 = nullptr);
+  // In kBf16, the bf16 rounding of inp: the one forward left, or made now in scratch.
+  const cuda::Bf16* Rounded(MatmulInput inp, int64_t size);
   // The feed-forward's first layer and activation: out = act(inp · Wᵀ + bias), keeping
   // pre = inp · Wᵀ + bias; in one cuBLASLt call with the GELU epilogue where fuse_gelu_.
-  absl::Status LinearActivation(float* out, float* pre, const float* inp, const TensorSlot& weight,
+  absl::Status LinearActivation(float* out, float* pre, MatmulInput inp, const TensorSlot& weight,
                                 const TensorSlot& bias, int64_t n, int64_t c, int64_t oc, const char* what);
   // The feed-forward's second layer backward through the activation: the layer's weight and
   // bias gradients ADDED, and d_pre (n, c) OVERWRITTEN with d(inp) ⊙ act'(pre), inp being
   // the activation's output act(pre).
   absl::Status LinearActivationBackward(float* d_pre, float* d_act, const TensorSlot& weight,
-                                        const TensorSlot& bias, const float* dout, const float* act,
+                                        const TensorSlot& bias, const float* dout, MatmulInput act,
                                         const float* pre, int64_t n, int64_t c, int64_t oc, const char* what);
   void ActivationForward(float* out, const float* inp, int64_t n);
   void ActivationBackward(float* dinp, const float* inp, const float* dout, int64_t n);
@@ -257,6 +273,16 @@ absl::Status CudaGpuModel::ResizeActivations(int batch_size, int seq_len, int pr
   if (absl::Status s = a.mlm_argmax.Resize(m, "GpuModel MLM argmax"); !s.ok()) return s;
   if (absl::Status s = a.sentence_argmax.Resize(b, "GpuModel sentence argmax"); !s.ok()) return s;
   if (precision_ == GpuPrecision::kBf16) {
+    if (absl::Status s = a.embedding_out_bf16.Resize(IsAlbert(config_) ? n * e : 0, "bf16 activations"); !s.ok()) {
+      return s;
+    }
+    for (LayerActivations& l : a.layers) {
+      for (auto [buffer, size] : std::initializer_list<std::pair<DeviceArray<cuda::Bf16>*, int64_t>>{
+               {&l.input_bf16, n * h}, {&l.context_bf16, n * h}, {&l.attention_out_bf16, n * h},
+               {&l.ffn_act_bf16, n * inner}}) {
+        if (absl::Status s = buffer->Resize(size, "bf16 activations"); !s.ok()) return s;
+      }
+    }
     // The largest matmul input (n, c) and output gradient (n, oc) of a step.
     const int64_t widest_input = std::max({n * e, n * h, n * inner, m * h, m * e, b * h});
     const int64_t widest_output = std::max({n * 3 * h, n * h, n * inner, m * e, m * v, b * h, b * 2});
@@ -286,41 +312,49 @@ absl::Status CudaGpuModel::UploadBatch(const Batch& batch) {
   return absl::OkStatus();
 }
 
-absl::Status CudaGpuModel::Linear(float* out, const float* inp, const TensorSlot& weight,
+absl::Status CudaGpuModel::Linear(float* out, MatmulInput inp, const TensorSlot& weight,
                                   const TensorSlot& bias, int64_t n, int64_t c, int64_t oc,
                                   const char* what) {
   const float* b = parameters_.get() + bias.offset;
   if (precision_ == GpuPrecision::kFp32) {
     return FromDeviceStatus(
-        cuda::matmul_forward(*blas_, out, inp, parameters_.get() + weight.offset, b, n, c, oc), what);
+        cuda::matmul_forward(*blas_, out, inp.values, parameters_.get() + weight.offset, b, n, c, oc), what);
   }
-  cuda::float_to_bf16(acts_.bf16_inp.get(), inp, n * c);
-  return FromDeviceStatus(cuda::matmul_forward_bf16(*blas_, out, acts_.bf16_inp.get(),
-                                                    parameters_bf16_.get() + weight.offset, b, n, c, oc),
-                          what);
+  cuda::Bf16* rounded = inp.rounded != nullptr ? inp.rounded : acts_.bf16_inp.get();
+  cuda::float_to_bf16(rounded, inp.values, n * c);
+  return FromDeviceStatus(
+      cuda::matmul_forward_bf16(*blas_, out, rounded, parameters_bf16_.get() + weight.offset, b, n, c, oc), what);
+}
+
+const cuda::Bf16* CudaGpuModel::Rounded(MatmulInput inp, int64_t size) {
+  if (inp.rounded != nullptr) return inp.rounded;
+  cuda::float_to_bf16(acts_.bf16_inp.get(), inp.values, size);
+  return acts_.bf16_inp.get();
 }
 
 absl::Status CudaGpuModel::LinearBackward(float* dinp, const TensorSlot& weight, const TensorSlot& bias,
-                                          const float* dout, const float* inp, int64_t n, int64_t c,
-                                          int64_t oc, const char* what) {
+                                          const float* dout, MatmulInput inp, int64_t n, int64_t c,
+                                          int64_t oc, const char* what, const cuda::Bf16* dout_bf16) {
   float* g = gradients_.get();
   // The bias gradient from the fp32 dout (in both precisions), by our faster column sum
   // rather than the matmul op's (gpu_model_kernels.h says why).
   if (n > 0 && c > 0 && oc > 0) gpu::bias_gradient(g + bias.offset, dout, n, oc, acts_.bias_scratch.get());
   if (precision_ == GpuPrecision::kFp32) {
-    return FromDeviceStatus(cuda::matmul_backward(*blas_, dinp, g + weight.offset, nullptr, dout, inp,
+    return FromDeviceStatus(cuda::matmul_backward(*blas_, dinp, g + weight.offset, nullptr, dout, inp.values,
                                                   parameters_.get() + weight.offset, n, c, oc),
                             what);
   }
-  cuda::float_to_bf16(acts_.bf16_dout.get(), dout, n * oc);
-  cuda::float_to_bf16(acts_.bf16_inp.get(), inp, n * c);
-  return FromDeviceStatus(
-      cuda::matmul_backward_bf16(*blas_, dinp, g + weight.offset, nullptr, acts_.bf16_dout.get(),
-                                 acts_.bf16_inp.get(), parameters_bf16_.get() + weight.offset, n, c, oc),
-      what);
+  if (dout_bf16 == nullptr) {
+    cuda::float_to_bf16(acts_.bf16_dout.get(), dout, n * oc);
+    dout_bf16 = acts_.bf16_dout.get();
+  }
+  return FromDeviceStatus(cuda::matmul_backward_bf16(*blas_, dinp, g + weight.offset, nullptr, dout_bf16,
+                                                     Rounded(inp, n * c), parameters_bf16_.get() + weight.offset,
+                                                     n, c, oc),
+                          what);
 }
 
-absl::Status CudaGpuModel::LinearActivation(float* out, float* pre, const float* inp, const TensorSlot& weight,
+absl::Status CudaGpuModel::LinearActivation(float* out, float* pre, MatmulInput inp, const TensorSlot& weight,
                                             const TensorSlot& bias, int64_t n, int64_t c, int64_t oc,
                                             const char* what) {
   if (!fuse_gelu_) {
@@ -331,16 +365,18 @@ absl::Status CudaGpuModel::LinearActivation(float* out, float* pre, const float*
   const float* b = parameters_.get() + bias.offset;
   if (precision_ == GpuPrecision::kFp32) {
     return FromDeviceStatus(
-        cuda::matmul_gelu_forward(*blas_, out, pre, inp, parameters_.get() + weight.offset, b, n, c, oc), what);
+        cuda::matmul_gelu_forward(*blas_, out, pre, inp.values, parameters_.get() + weight.offset, b, n, c, oc),
+        what);
   }
-  cuda::float_to_bf16(acts_.bf16_inp.get(), inp, n * c);
-  return FromDeviceStatus(cuda::matmul_gelu_forward_bf16(*blas_, out, pre, acts_.bf16_inp.get(),
+  cuda::Bf16* rounded = inp.rounded != nullptr ? inp.rounded : acts_.bf16_inp.get();
+  cuda::float_to_bf16(rounded, inp.values, n * c);
+  return FromDeviceStatus(cuda::matmul_gelu_forward_bf16(*blas_, out, pre, rounded,
                                                          parameters_bf16_.get() + weight.offset, b, n, c, oc),
                           what);
 }
 
 absl::Status CudaGpuModel::LinearActivationBackward(float* d_pre, float* d_act, const TensorSlot& weight,
-                                                    const TensorSlot& bias, const float* dout, const float* act,
+                                                    const TensorSlot& bias, const float* dout, MatmulInput act,
                                                     const float* pre, int64_t n, int64_t c, int64_t oc,
                                                     const char* what) {
   if (!fuse_gelu_) {
@@ -349,12 +385,17 @@ absl::Status CudaGpuModel::LinearActivationBackward(float* d_pre, float* d_act, 
     ActivationBackward(d_pre, pre, d_act, n * c);
     return absl::OkStatus();
   }
-  if (absl::Status s = LinearBackward(nullptr, weight, bias, dout, act, n, c, oc, what); !s.ok()) return s;
   if (precision_ == GpuPrecision::kFp32) {
+    if (absl::Status s = LinearBackward(nullptr, weight, bias, dout, act, n, c, oc, what); !s.ok()) return s;
     return FromDeviceStatus(
         cuda::matmul_dgelu_backward(*blas_, d_pre, dout, parameters_.get() + weight.offset, pre, n, c, oc), what);
   }
+  // dout rounded once, for the weight gradient and the input gradient alike.
   cuda::float_to_bf16(acts_.bf16_dout.get(), dout, n * oc);
+  if (absl::Status s = LinearBackward(nullptr, weight, bias, dout, act, n, c, oc, what, acts_.bf16_dout.get());
+      !s.ok()) {
+    return s;
+  }
   return FromDeviceStatus(cuda::matmul_dgelu_backward_bf16(*blas_, d_pre, acts_.bf16_dout.get(),
                                                            parameters_bf16_.get() + weight.offset, pre, n, c, oc),
                           what);
@@ -386,7 +427,8 @@ absl::Status CudaGpuModel::ForwardLayer(int layer, const float* input, LayerActi
   const float attention_p = options_.training ? config_.attention_probs_dropout_prob() : 0.0f;
   const AttentionShape shape{batch_size_, seq_len_, h, heads};
 
-  if (absl::Status s = Linear(l.qkv.get(), input, p.qkv_weight, p.qkv_bias, n, h, 3 * h, "qkv forward");
+  if (absl::Status s = Linear(l.qkv.get(), {input, l.input_bf16.get()}, p.qkv_weight, p.qkv_bias, n, h, 3 * h,
+                              "qkv forward");
       !s.ok()) {
     return s;
   }
@@ -404,7 +446,7 @@ absl::Status CudaGpuModel::ForwardLayer(int layer, const float* input, LayerActi
     return s;
   }
   // attention_sum = input + dropout(context · Woᵀ + bo)
-  if (absl::Status s = Linear(l.attention_sum.get(), l.context.get(), p.attention_output_weight,
+  if (absl::Status s = Linear(l.attention_sum.get(), {l.context.get(), l.context_bf16.get()}, p.attention_output_weight,
                               p.attention_output_bias, n, h, h, "attention output forward");
       !s.ok()) {
     return s;
@@ -416,12 +458,13 @@ absl::Status CudaGpuModel::ForwardLayer(int layer, const float* input, LayerActi
                           l.attention_sum.get(), w + p.attention_norm_weight.offset,
                           w + p.attention_norm_bias.offset, n, h, eps);
   // ffn_sum = attention_out + dropout(act(attention_out · W1ᵀ + b1) · W2ᵀ + b2)
-  if (absl::Status s = LinearActivation(l.ffn_act.get(), l.ffn_pre.get(), l.attention_out.get(), p.ffn_weight,
+  if (absl::Status s = LinearActivation(l.ffn_act.get(), l.ffn_pre.get(), {l.attention_out.get(), l.attention_out_bf16.get()},
+                                        p.ffn_weight,
                                         p.ffn_bias, n, h, inner, "ffn forward");
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = Linear(l.ffn_sum.get(), l.ffn_act.get(), p.ffn_output_weight, p.ffn_output_bias,
+  if (absl::Status s = Linear(l.ffn_sum.get(), {l.ffn_act.get(), l.ffn_act_bf16.get()}, p.ffn_output_weight, p.ffn_output_bias,
                               n, inner, h, "ffn output forward");
       !s.ok()) {
     return s;
@@ -467,7 +510,7 @@ absl::StatusOr<Losses> CudaGpuModel::Forward(const Batch& batch, const StepOptio
                         DropoutAt(hidden_p, kEmbeddingStream, t * e));
   const float* x = a.embedding_out.get();
   if (IsAlbert(config_)) {
-    if (absl::Status s = Linear(a.projection.get(), x, layout_.embedding_projection_weight,
+    if (absl::Status s = Linear(a.projection.get(), {x, a.embedding_out_bf16.get()}, layout_.embedding_projection_weight,
                                 layout_.embedding_projection_bias, n, e, h, "embedding projection forward");
         !s.ok()) {
       return s;
@@ -566,13 +609,15 @@ absl::Status CudaGpuModel::BackwardLayer(int layer, const float* input, LayerAct
   cuda::dropout_backward(a.d_ffn_dense.get(), a.d_ffn_sum.get(), n * h,
                          DropoutAt(hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
   if (absl::Status s = LinearActivationBackward(a.d_ffn_pre.get(), a.d_ffn_act.get(), p.ffn_output_weight,
-                                                p.ffn_output_bias, a.d_ffn_dense.get(), l.ffn_act.get(),
+                                                p.ffn_output_bias, a.d_ffn_dense.get(),
+                                                {l.ffn_act.get(), l.ffn_act_bf16.get()},
                                                 l.ffn_pre.get(), n, inner, h, "ffn output backward");
       !s.ok()) {
     return s;
   }
   if (absl::Status s = LinearBackward(a.d_attention_out.get(), p.ffn_weight, p.ffn_bias, a.d_ffn_pre.get(),
-                                      l.attention_out.get(), n, h, inner, "ffn backward");
+                                      {l.attention_out.get(), l.attention_out_bf16.get()}, n, h, inner,
+                                      "ffn backward");
       !s.ok()) {
     return s;
   }
@@ -585,7 +630,7 @@ absl::Status CudaGpuModel::BackwardLayer(int layer, const float* input, LayerAct
   cuda::dropout_backward(a.d_attention_dense.get(), a.d_attention_sum.get(), n * h,
                          DropoutAt(hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
   if (absl::Status s = LinearBackward(a.d_context.get(), p.attention_output_weight, p.attention_output_bias,
-                                      a.d_attention_dense.get(), l.context.get(), n, h, h,
+                                      a.d_attention_dense.get(), {l.context.get(), l.context_bf16.get()}, n, h, h,
                                       "attention output backward");
       !s.ok()) {
     return s;
@@ -603,7 +648,8 @@ absl::Status CudaGpuModel::BackwardLayer(int layer, const float* input, LayerAct
       !s.ok()) {
     return s;
   }
-  return LinearBackward(dinput, p.qkv_weight, p.qkv_bias, a.d_qkv.get(), input, n, h, 3 * h, "qkv backward");
+  return LinearBackward(dinput, p.qkv_weight, p.qkv_bias, a.d_qkv.get(), {input, l.input_bf16.get()}, n, h,
+                        3 * h, "qkv backward");
 }
 
 absl::Status CudaGpuModel::BackwardScaled(float mlm_scale, float sentence_scale) {
@@ -683,7 +729,8 @@ absl::Status CudaGpuModel::BackwardScaled(float mlm_scale, float sentence_scale)
   if (IsAlbert(config_)) {
     if (absl::Status s = LinearBackward(a.d_embedding_out.get(), layout_.embedding_projection_weight,
                                         layout_.embedding_projection_bias, a.d_output.get(),
-                                        a.embedding_out.get(), n, e, h, "embedding projection backward");
+                                        {a.embedding_out.get(), a.embedding_out_bf16.get()}, n, e, h,
+                                        "embedding projection backward");
         !s.ok()) {
       return s;
     }
