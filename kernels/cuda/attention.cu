@@ -71,18 +71,17 @@ class HeadTables {
 };
 
 // The CPU's row-major product for every head at once: C_i (m, n) = alpha · op(A_i) · op(B_i)
-// + beta · C_i, leading dimensions from the slices. cuBLAS is column-major, where a
-// row-major matrix reads as its transpose, so it computes C_iᵀ = op(B_i)ᵀ · op(A_i)ᵀ: the
-// operands swap places and keep their transpose flags. A and B have the operands' type,
-// C is fp32.
+// + beta · C_i, asked of cuBLAS as column_major_gemm says. A and B have the operands'
+// type, C is fp32.
 DeviceStatus batched_gemm(BlasContext& context, const Operands& ops, bool trans_a, bool trans_b,
                           int64_t m, int64_t n, int64_t k, float alpha, const void* const* a,
                           int64_t lda, const void* const* b, int64_t ldb, float beta,
                           const void* const* c, int64_t ldc, int64_t batch) {
+  const ColumnMajorGemm g = column_major_gemm(trans_a, trans_b, m, n, k);
   return check_cublas(
-      cublasGemmBatchedEx(context.handles().blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                          trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
-                          static_cast<int>(m), static_cast<int>(k), &alpha, b, ops.type(),
+      cublasGemmBatchedEx(context.handles().blas, g.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N,
+                          g.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(g.m),
+                          static_cast<int>(g.n), static_cast<int>(g.k), &alpha, b, ops.type(),
                           static_cast<int>(ldb), a, ops.type(), static_cast<int>(lda), &beta,
                           const_cast<void* const*>(c), CUDA_R_32F, static_cast<int>(ldc),
                           static_cast<int>(batch), ops.compute(), CUBLAS_GEMM_DEFAULT),

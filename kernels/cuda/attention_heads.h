@@ -54,6 +54,18 @@ inline HeadSlices score_slices(const cpu::AttentionShape& s) {
   return {0, s.heads * s.seq * s.seq, s.seq * s.seq, s.seq, s.heads};
 }
 
+// cuBLAS is column-major, where a row-major matrix reads as its transpose: the row-major
+// C (m, n) = op(A) · op(B) is asked for as Cᵀ (n, m) = op(B)ᵀ · op(A)ᵀ, so B is cuBLAS's
+// first operand and A its second, each keeping its transpose flag; leading dimensions stay.
+struct ColumnMajorGemm {
+  bool trans_first, trans_second;  // cuBLAS's transa, transb
+  int64_t m, n, k;                 // cuBLAS's m, n, k
+};
+inline ColumnMajorGemm column_major_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n,
+                                         int64_t k) {
+  return {trans_b, trans_a, n, m, k};
+}
+
 // The most pointer tables one call builds (backward: dout, V, d(dropped), dropped, dV,
 // dscores, K, dQ, Q, dK), each B·NH pointers.
 constexpr int kMaxHeadTables = 10;
