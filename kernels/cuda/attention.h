@@ -35,7 +35,8 @@
 // dscores (the operand of dQ and dK). Not rounded: the scores, the softmax and its
 // backward, dropout and its backward, d(dropped probs) and dprobs (all fp32), and the
 // saved probs (fp32: the fp32 softmax of scores formed from the rounded Q and K).
-// Expect errors of about 1e-3 of each tensor's RMS (bf16 has an 8-bit significand).
+// Expect a relative RMS error of 1e-3 to 5e-3 per tensor (bf16 has an 8-bit significand;
+// measured by attention_heads_test's host replay), worst elements a few 1e-2 of the RMS.
 //
 // Plain C++, so g++-built code includes it without CUDA headers. The functions are linked
 // only where CUDA code is built: guard calls with if_cuda() defines in BUILD.
