@@ -1,4 +1,5 @@
-// Multi-head self-attention on the GPU: the CUDA twins of kernels/cpu/attention.h, in fp32.
+// Multi-head self-attention on the GPU: the CUDA twins of kernels/cpu/attention.h, in fp32,
+// and a variant whose matrix products take bf16 operands.
 //
 // The CPU's layout exactly (B = batch, T = sequence length, C = hidden, NH = heads,
 // D = C / NH), on DEVICE pointers:
@@ -11,15 +12,31 @@
 //   out (B, T, C)   context vectors, heads concatenated.
 // Forward overwrites out and probs; backward ADDS into dqkv (B, T, 3C).
 //
-// Implementation: cuBLAS strided-batched GEMMs over the heads of one sequence (one call per
-// sequence and product, since a head's slices are D apart within a row and sequences
-// T·3C apart), a block-per-row masked softmax, and dropout as its own kernel. Beyond the
-// CPU signature the ops take the BlasContext (cuBLAS handle) and `scratch`, a device buffer
-// of attention_scratch_floats(shape) floats that the call uses freely (the dropped
-// probabilities; backward's gradients of the probabilities and scores), because device
-// code cannot allocate per head as the CPU does. Calls enqueue work on the default stream
-// and return an error when cuBLAS rejects a call; faults surface at the next
-// device_synchronize(). Not thread-safe for one context or scratch buffer.
+// Implementation: each of the products (forward 2, backward 4) is ONE cublasGemmBatchedEx
+// over all B·NH heads, on per-(b, h) pointer tables that a small kernel writes into scratch
+// (attention_heads.h says why tables rather than head-major copies), plus a block-per-row
+// masked softmax and dropout as its own kernel. Beyond the CPU signature the ops take the
+// BlasContext (cuBLAS handle) and `scratch`, a device buffer of at least
+// attention_scratch_floats(shape) floats (attention_bf16_scratch_floats for the bf16 ops),
+// 256-byte aligned (as cudaMalloc returns), that the call uses freely (the pointer tables,
+// the dropped probabilities, backward's gradients of the probabilities and scores, the bf16
+// operands), because device code cannot allocate per head as the CPU does. Calls enqueue
+// work on the default stream and return an error when cuBLAS rejects a call; faults surface
+// at the next device_synchronize(). Not thread-safe for one context or scratch buffer.
+// Buffers must not alias each other or the scratch.
+//
+// fp32 (attention_forward/backward): CUBLAS_COMPUTE_32F_PEDANTIC, no TF32, so results are
+// the CPU's within float rounding.
+//
+// bf16 (attention_forward_bf16/backward_bf16, for GpuPrecision::kBf16): the same API, fp32
+// in and out, but every product takes bf16 operands (round to nearest even, in scratch)
+// and accumulates in fp32 (CUBLAS_COMPUTE_32F) into fp32 results. Rounded to bf16: Q, K, V;
+// the probabilities AFTER dropout (the operand of out = P·V and dV = Pᵀ·dout); dout; and
+// dscores (the operand of dQ and dK). Not rounded: the scores, the softmax and its
+// backward, dropout and its backward, d(dropped probs) and dprobs (all fp32), and the
+// saved probs (fp32: the fp32 softmax of scores formed from the rounded Q and K).
+// Expect a relative RMS error of 1e-3 to 5e-3 per tensor (bf16 has an 8-bit significand;
+// measured by attention_heads_test's host replay), worst elements a few 1e-2 of the RMS.
 //
 // Plain C++, so g++-built code includes it without CUDA headers. The functions are linked
 // only where CUDA code is built: guard calls with if_cuda() defines in BUILD.
@@ -29,6 +46,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/attention.h"
+#include "kernels/cuda/attention_heads.h"
 #include "kernels/cuda/blas_context.h"
 #include "kernels/cuda/device.h"
 #include "kernels/cuda/dropout.h"
@@ -51,9 +69,14 @@ void masked_softmax_backward(float* dscores, const float* dprobs, const float* p
 void masked_softmax_forward_grouped(float* probs, const float* scores, const int32_t* key_mask,
                                     int64_t rows, int64_t t, int64_t rows_per_mask);
 
-// Floats of scratch the attention ops need: 2·B·NH·T·T.
+// Floats of scratch the fp32 ops need: 2·B·NH·T·T for the probability-shaped buffers, plus
+// 10·B·NH pointers (the tables) and alignment; the bf16 ops also hold bf16 copies of qkv,
+// dout and the probabilities. The layout is attention_heads.h's attention_scratch_layout.
 inline int64_t attention_scratch_floats(const AttentionShape& shape) {
-  return 2 * shape.batch * shape.heads * shape.seq * shape.seq;
+  return attention_scratch_layout(shape, /*bf16=*/false).total;
+}
+inline int64_t attention_bf16_scratch_floats(const AttentionShape& shape) {
+  return attention_scratch_layout(shape, /*bf16=*/true).total;
 }
 
 DeviceStatus attention_forward(BlasContext& context, float* out, float* probs, const float* qkv,
@@ -63,6 +86,16 @@ DeviceStatus attention_backward(BlasContext& context, float* dqkv, const float* 
                                 const float* qkv, const float* probs,
                                 const AttentionShape& shape, const DropoutSpec& dropout,
                                 float* scratch);
+
+// The bf16-operand variants (see above); scratch of attention_bf16_scratch_floats(shape).
+DeviceStatus attention_forward_bf16(BlasContext& context, float* out, float* probs,
+                                    const float* qkv, const int32_t* key_mask,
+                                    const AttentionShape& shape, const DropoutSpec& dropout,
+                                    float* scratch);
+DeviceStatus attention_backward_bf16(BlasContext& context, float* dqkv, const float* dout,
+                                     const float* qkv, const float* probs,
+                                     const AttentionShape& shape, const DropoutSpec& dropout,
+                                     float* scratch);
 
 }  // namespace cloze::cuda
 

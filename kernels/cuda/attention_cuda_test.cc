@@ -1,6 +1,7 @@
-// The CUDA attention and masked softmax against their CPU twins on fresh random data, with
-// padding and with and without dropout on the probabilities. Skips, with the reason, where
-// CUDA code is not built or no usable GPU is present.
+// The CUDA attention (fp32 and the bf16-operand variant) and masked softmax against their
+// CPU twins on fresh random data, with padding and with and without dropout on the
+// probabilities. Skips, with the reason, where CUDA code is not built or no usable GPU is
+// present. attention_heads_test replays the same batched products on the host, in CI.
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -11,6 +12,7 @@
 #include "kernels/cpu/attention.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/blas_context.h"
+#include "kernels/cuda/testing/attention_cases.h"
 #include "kernels/cuda/testing/cuda_test_support.h"
 
 namespace cloze::cuda {
@@ -20,6 +22,9 @@ using testing::Compare;
 using testing::CompareScaled;
 using testing::DeviceBuffer;
 using testing::Gaussian;
+using testing::PaddingMask;
+using testing::RelativeRmsError;
+using testing::SpecFor;
 using testing::UniformInts;
 
 // fp32 limits. probs: a score's GEMM rounding (a few ulp of |s| ≲ 8) moves exp(s − max) by
@@ -36,10 +41,12 @@ struct Case {
   float dropout;
 };
 
-// Odd sequence lengths and head counts; BERT-base's heads at seq 128; a case where the
-// last sequence is all padding (its rows must be all-zero probabilities).
-const Case kCases[] = {{{1, 1, 4, 2}, 0.0f},    {{2, 7, 12, 3}, 0.0f},  {{2, 7, 12, 3}, 0.1f},
-                       {{2, 128, 768, 12}, 0.1f}, {{3, 33, 64, 4}, 0.0f}, {{3, 33, 64, 4}, 0.5f}};
+// Odd sequence lengths and head counts; BERT-base's heads at seq 128; batches up to 8,
+// so every kind of padding (testing::PaddingMask: full, padded tail, all padding, one real
+// token) occurs, and T not a multiple of 8.
+const Case kCases[] = {{{1, 1, 4, 2}, 0.0f},     {{2, 7, 12, 3}, 0.0f},  {{2, 7, 12, 3}, 0.1f},
+                       {{2, 128, 768, 12}, 0.1f}, {{3, 33, 64, 4}, 0.0f}, {{3, 33, 64, 4}, 0.5f},
+                       {{8, 13, 32, 4}, 0.0f},    {{8, 13, 32, 4}, 0.1f}, {{5, 61, 96, 6}, 0.1f}};
 
 class AttentionCudaTest : public ::testing::TestWithParam<Case> {
  protected:
@@ -50,26 +57,6 @@ class AttentionCudaTest : public ::testing::TestWithParam<Case> {
   }
   std::unique_ptr<BlasContext> context_;
 };
-
-// Sequence 0 is all real tokens, sequence 1 has a padded tail (its last T/3 keys), and
-// sequence 2 is all padding.
-std::vector<int32_t> PaddingMask(const AttentionShape& s) {
-  std::vector<int32_t> mask(s.batch * s.seq, 1);
-  for (int64_t b = 0; b < s.batch; ++b) {
-    const int64_t real = b == 2 ? 0 : s.seq - b * s.seq / 3;
-    for (int64_t t = real; t < s.seq; ++t) mask[b * s.seq + t] = 0;
-  }
-  return mask;
-}
-
-DropoutSpec SpecFor(float p) {
-  DropoutSpec spec;
-  spec.p = p;
-  spec.seed = 77;
-  spec.stream = 5;
-  spec.first_index = 3;  // not a Philox block boundary
-  return spec;
-}
 
 TEST_P(AttentionCudaTest, ForwardMatchesCpu) {
   const auto [s, p] = GetParam();
@@ -120,6 +107,70 @@ TEST_P(AttentionCudaTest, BackwardAccumulatesLikeCpu) {
     ASSERT_TRUE(st.ok()) << st.error;
   });
   EXPECT_EQ(CompareScaled(d_dqkv.Download(), want, kGradLimit), "");
+}
+
+// The bf16-operand variant against the CPU's fp32, within its own limits
+// (testing/attention_cases.h): the whole tensor's relative RMS error, and the worst element
+// against the RMS. Outputs and scratch start poisoned, as above.
+TEST_P(AttentionCudaTest, Bf16ForwardMatchesCpuWithinBf16Limits) {
+  const auto [s, p] = GetParam();
+  const DropoutSpec dropout = SpecFor(p);
+  std::mt19937_64 rng(2200 + s.batch * s.seq * s.hidden);
+  const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
+  const std::vector<int32_t> mask = PaddingMask(s);
+  const int64_t n_probs = s.batch * s.heads * s.seq * s.seq;
+  std::vector<float> want_out(s.batch * s.seq * s.hidden), want_probs(n_probs);
+  cpu::attention_forward(want_out.data(), want_probs.data(), qkv.data(), mask.data(), s, dropout);
+
+  DeviceBuffer<float> d_qkv(qkv), d_out(want_out.size()), d_probs(n_probs),
+      d_scratch(attention_bf16_scratch_floats(s));
+  DeviceBuffer<int32_t> d_mask(mask);
+  d_out.Poison();
+  d_probs.Poison();
+  d_scratch.Poison();
+  CLOZE_IF_CUDA_BUILT({
+    DeviceStatus st = attention_forward_bf16(*context_, d_out.get(), d_probs.get(), d_qkv.get(),
+                                             d_mask.get(), s, dropout, d_scratch.get());
+    ASSERT_TRUE(st.ok()) << st.error;
+  });
+  const std::vector<float> probs = d_probs.Download(), out = d_out.Download();
+  EXPECT_LE(RelativeRmsError(probs, want_probs), testing::kBf16RmsLimit) << "probs";
+  EXPECT_LE(RelativeRmsError(out, want_out), testing::kBf16RmsLimit) << "out";
+  EXPECT_EQ(CompareScaled(probs, want_probs, testing::kBf16ElementLimit), "") << "probs";
+  EXPECT_EQ(CompareScaled(out, want_out, testing::kBf16ElementLimit), "") << "out";
+}
+
+// Backward ADDS: the gradient is what the op added to the random prior, compared alone so
+// the prior does not dilute the limit.
+TEST_P(AttentionCudaTest, Bf16BackwardAccumulatesWithinBf16Limits) {
+  const auto [s, p] = GetParam();
+  const DropoutSpec dropout = SpecFor(p);
+  std::mt19937_64 rng(2300 + s.batch * s.seq * s.hidden);
+  const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
+  const std::vector<float> dout = Gaussian(rng, s.batch * s.seq * s.hidden);
+  const std::vector<int32_t> mask = PaddingMask(s);
+  const int64_t n_probs = s.batch * s.heads * s.seq * s.seq;
+  std::vector<float> out(dout.size()), probs(n_probs);
+  cpu::attention_forward(out.data(), probs.data(), qkv.data(), mask.data(), s, dropout);
+  const std::vector<float> prior = Gaussian(rng, qkv.size());
+  std::vector<float> want = prior;
+  cpu::attention_backward(want.data(), dout.data(), qkv.data(), probs.data(), s, dropout);
+  DeviceBuffer<float> d_qkv(qkv), d_dout(dout), d_probs(probs), d_dqkv(prior),
+      d_scratch(attention_bf16_scratch_floats(s));
+  d_scratch.Poison();
+  CLOZE_IF_CUDA_BUILT({
+    DeviceStatus st = attention_backward_bf16(*context_, d_dqkv.get(), d_dout.get(), d_qkv.get(),
+                                              d_probs.get(), s, dropout, d_scratch.get());
+    ASSERT_TRUE(st.ok()) << st.error;
+  });
+  const std::vector<float> got = d_dqkv.Download();
+  std::vector<float> got_grad(prior.size()), want_grad(prior.size());
+  for (size_t i = 0; i < prior.size(); ++i) {
+    got_grad[i] = got[i] - prior[i];
+    want_grad[i] = want[i] - prior[i];
+  }
+  EXPECT_LE(RelativeRmsError(got_grad, want_grad), testing::kBf16RmsLimit);
+  EXPECT_EQ(CompareScaled(got_grad, want_grad, testing::kBf16ElementLimit), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, AttentionCudaTest, ::testing::ValuesIn(kCases),
