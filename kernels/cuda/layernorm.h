@@ -5,7 +5,8 @@
 // (rstd = 1 / sqrt(var + eps), biased variance). Forward overwrites out, mean, rstd; out may
 // alias inp. Backward ADDS into dinp (n, c), dweight and dbias (c); none may alias an input.
 // Both run one block per row (dinp) and one thread per column summing rows in order
-// (dweight, dbias), so results are deterministic run to run.
+// (dweight, dbias), so results are deterministic run to run. The row math is
+// layernorm_rows.h's, every product rounded on its own (no FMA), as the CPU rounds it.
 // Calls only enqueue work on the default stream; a bad launch or a fault inside the kernel
 // is reported by the next device_synchronize() (device.h). n <= 0 or c <= 0 does nothing.
 //
@@ -24,6 +25,12 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
 void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                         const float* inp, const float* weight, const float* mean,
                         const float* rstd, int64_t n, int64_t c);
+
+// Only layernorm_backward's column sums: dweight (c) += Σ_rows dout·(inp − mean)·rstd and
+// dbias (c) += Σ_rows dout, each column summed by one thread over rows in order. For fused
+// ops that take the input gradient themselves (residual_layernorm.h).
+void layernorm_backward_params(float* dweight, float* dbias, const float* dout, const float* inp,
+                               const float* mean, const float* rstd, int64_t n, int64_t c);
 
 }  // namespace cloze::cuda
 
