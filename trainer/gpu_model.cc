@@ -21,7 +21,7 @@
 #include "kernels/cuda/gather.h"
 #include "kernels/cuda/layernorm.h"
 #include "kernels/cuda/matmul.h"
-#include "kernels/cuda/residual.h"
+#include "kernels/cuda/residual_layernorm.h"
 #include "trainer/device_array.h"
 #include "trainer/gpu_model_kernels.h"
 #include "trainer/head_summary.h"
@@ -53,12 +53,15 @@ struct LayerActivations {
 };
 
 // A matmul input: its fp32 values and, in kBf16, where its bf16 rounding lives. Forward
-// (Linear) writes the rounding there; backward (LinearBackward) reads the one forward left.
-// Null: rounded into scratch at each use.
+// (Linear) writes the rounding there, unless `ready` says the op that produced the values
+// already did; backward (LinearBackward) reads the one forward left. Null: rounded into
+// scratch at each use.
 struct MatmulInput {
-  MatmulInput(const float* values, cuda::Bf16* rounded = nullptr) : values(values), rounded(rounded) {}
+  MatmulInput(const float* values, cuda::Bf16* rounded = nullptr, bool ready = false)
+      : values(values), rounded(rounded), ready(ready) {}
   const float* values;
   cuda::Bf16* rounded;
+  bool ready;
 };
 
 // model.cc's Activations, plus what only the device needs: argmax rows for the accuracy
@@ -74,8 +77,8 @@ struct Activations {
   DeviceArray<float> sentence_logits, sentence_probs, sentence_losses;
   DeviceArray<int32_t> mlm_argmax, sentence_argmax;
 
-  DeviceArray<float> d_output, d_input, d_ffn_sum, d_ffn_dense, d_ffn_act, d_ffn_pre;
-  DeviceArray<float> d_attention_out, d_attention_sum, d_attention_dense, d_context, d_qkv;
+  DeviceArray<float> d_output, d_input, d_ffn_dense, d_ffn_act, d_ffn_pre;
+  DeviceArray<float> d_attention_out, d_attention_dense, d_context, d_qkv;
   DeviceArray<float> d_mlm_logits, d_mlm_norm, d_mlm_act, d_mlm_pre, d_mlm_gathered;
   DeviceArray<float> d_sentence_logits, d_pooled_dropped, d_pooled, d_pooled_pre, d_cls;
   DeviceArray<float> d_embedding_out, d_embedding_norm, d_embedding_sum;
@@ -186,6 +189,11 @@ class CudaGpuModel final : public GpuModel {
   absl::Status LinearActivationBackward(float* d_pre, float* d_act, const TensorSlot& weight,
                                         const TensorSlot& bias, const float* dout, MatmulInput act,
                                         const float* pre, int64_t n, int64_t c, int64_t oc, const char* what);
+  // The layer's attention: context (and probs or lse) from qkv; backward ADDS into d_qkv from
+  // d_context. The kernels GpuModelOptions and the precision choose (gpu_model.h).
+  absl::Status AttentionForward(int layer, LayerActivations& l);
+  absl::Status AttentionBackward(int layer, LayerActivations& l);
+  DropoutSpec AttentionDropout(int layer) const;
   void ActivationForward(float* out, const float* inp, int64_t n);
   void ActivationBackward(float* dinp, const float* inp, const float* dout, int64_t n);
 
@@ -239,16 +247,17 @@ absl::Status CudaGpuModel::ResizeActivations(int batch_size, int seq_len, int pr
       {&a.mlm_probs, m * v},
       {&a.cls_hidden, b * h}, {&a.pooled_pre, b * h}, {&a.pooled, b * h}, {&a.pooled_dropped, b * h},
       {&a.sentence_logits, b * 2}, {&a.sentence_probs, b * 2}, {&a.sentence_losses, b},
-      {&a.d_output, n * h}, {&a.d_input, n * h}, {&a.d_ffn_sum, n * h}, {&a.d_ffn_dense, n * h},
-      {&a.d_attention_out, n * h}, {&a.d_attention_sum, n * h}, {&a.d_attention_dense, n * h},
+      {&a.d_output, n * h}, {&a.d_input, n * h}, {&a.d_ffn_dense, n * h},
+      {&a.d_attention_out, n * h}, {&a.d_attention_dense, n * h},
       {&a.d_context, n * h}, {&a.d_ffn_act, n * inner}, {&a.d_ffn_pre, n * inner},
       {&a.d_qkv, n * 3 * h}, {&a.d_mlm_logits, m * v}, {&a.d_mlm_norm, m * e},
       {&a.d_mlm_act, m * e}, {&a.d_mlm_pre, m * e}, {&a.d_mlm_gathered, m * h},
       {&a.d_sentence_logits, b * 2}, {&a.d_pooled_dropped, b * h}, {&a.d_pooled, b * h},
       {&a.d_pooled_pre, b * h}, {&a.d_cls, b * h}, {&a.d_embedding_out, n * e},
       {&a.d_embedding_norm, n * e}, {&a.d_embedding_sum, n * e},
-      {&a.attention_scratch, fused_attention_ ? cuda::fused_attention_backward_scratch_floats(attention_shape)
-                                              : cuda::attention_scratch_floats(attention_shape)},
+      {&a.attention_scratch, fused_attention_                     ? cuda::fused_attention_backward_scratch_floats(attention_shape)
+                             : precision_ == GpuPrecision::kBf16 ? cuda::attention_bf16_scratch_floats(attention_shape)
+                                                                 : cuda::attention_scratch_floats(attention_shape)},
   };
   a.layers.resize(config_.num_hidden_layers());
   for (LayerActivations& l : a.layers) {
@@ -321,7 +330,7 @@ absl::Status CudaGpuModel::Linear(float* out, MatmulInput inp, const TensorSlot&
         cuda::matmul_forward(*blas_, out, inp.values, parameters_.get() + weight.offset, b, n, c, oc), what);
   }
   cuda::Bf16* rounded = inp.rounded != nullptr ? inp.rounded : acts_.bf16_inp.get();
-  cuda::float_to_bf16(rounded, inp.values, n * c);
+  if (!(inp.rounded != nullptr && inp.ready)) cuda::float_to_bf16(rounded, inp.values, n * c);
   return FromDeviceStatus(
       cuda::matmul_forward_bf16(*blas_, out, rounded, parameters_bf16_.get() + weight.offset, b, n, c, oc), what);
 }
@@ -369,7 +378,7 @@ absl::Status CudaGpuModel::LinearActivation(float* out, float* pre, MatmulInput 
         what);
   }
   cuda::Bf16* rounded = inp.rounded != nullptr ? inp.rounded : acts_.bf16_inp.get();
-  cuda::float_to_bf16(rounded, inp.values, n * c);
+  if (!(inp.rounded != nullptr && inp.ready)) cuda::float_to_bf16(rounded, inp.values, n * c);
   return FromDeviceStatus(cuda::matmul_gelu_forward_bf16(*blas_, out, pre, rounded,
                                                          parameters_bf16_.get() + weight.offset, b, n, c, oc),
                           what);
@@ -417,64 +426,101 @@ void CudaGpuModel::ActivationBackward(float* dinp, const float* inp, const float
   }
 }
 
+DropoutSpec CudaGpuModel::AttentionDropout(int layer) const {
+  const float p = options_.training ? config_.attention_probs_dropout_prob() : 0.0f;
+  return DropoutAt(p, AttentionProbsStream(layer), int64_t{config_.num_attention_heads()} * seq_len_ * seq_len_);
+}
+
+absl::Status CudaGpuModel::AttentionForward(int layer, LayerActivations& l) {
+  const AttentionShape shape{batch_size_, seq_len_, config_.hidden_size(), config_.num_attention_heads()};
+  const DropoutSpec dropout = AttentionDropout(layer);
+  const int32_t* mask = device_batch_.attention_mask.get();
+  float* scratch = acts_.attention_scratch.get();
+  cuda::DeviceStatus status;
+  if (fused_attention_) {
+    status = cuda::fused_attention_forward(l.context.get(), l.lse.get(), l.qkv.get(), mask, shape, dropout);
+  } else if (precision_ == GpuPrecision::kBf16) {
+    status = cuda::attention_forward_bf16(*blas_, l.context.get(), l.probs.get(), l.qkv.get(), mask, shape,
+                                          dropout, scratch);
+  } else {
+    status = cuda::attention_forward(*blas_, l.context.get(), l.probs.get(), l.qkv.get(), mask, shape, dropout,
+                                     scratch);
+  }
+  return FromDeviceStatus(status, "attention forward");
+}
+
+absl::Status CudaGpuModel::AttentionBackward(int layer, LayerActivations& l) {
+  const AttentionShape shape{batch_size_, seq_len_, config_.hidden_size(), config_.num_attention_heads()};
+  const DropoutSpec dropout = AttentionDropout(layer);
+  Activations& a = acts_;
+  cuda::DeviceStatus status;
+  if (fused_attention_) {
+    status = cuda::fused_attention_backward(a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.context.get(),
+                                            l.lse.get(), device_batch_.attention_mask.get(), shape, dropout,
+                                            a.attention_scratch.get());
+  } else if (precision_ == GpuPrecision::kBf16) {
+    status = cuda::attention_backward_bf16(*blas_, a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.probs.get(),
+                                           shape, dropout, a.attention_scratch.get());
+  } else {
+    status = cuda::attention_backward(*blas_, a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.probs.get(), shape,
+                                      dropout, a.attention_scratch.get());
+  }
+  return FromDeviceStatus(status, "attention backward");
+}
+
 absl::Status CudaGpuModel::ForwardLayer(int layer, const float* input, LayerActivations& l) {
   const LayerSlots& p = layout_.groups[GroupOfLayer(config_, layer)];
   const float* w = parameters_.get();
   const int64_t n = int64_t{batch_size_} * seq_len_, h = config_.hidden_size();
-  const int64_t inner = config_.intermediate_size(), heads = config_.num_attention_heads();
+  const int64_t inner = config_.intermediate_size();
   const float eps = config_.layer_norm_eps();
   const float hidden_p = options_.training ? config_.hidden_dropout_prob() : 0.0f;
-  const float attention_p = options_.training ? config_.attention_probs_dropout_prob() : 0.0f;
-  const AttentionShape shape{batch_size_, seq_len_, h, heads};
+  // kBf16: the sublayer tails round their outputs for the next matmul as they write them,
+  // this layer's FFN input and the next layer's qkv input (layer 0's is rounded by Linear).
+  const bool bf16 = precision_ == GpuPrecision::kBf16;
+  const bool last = layer + 1 == config_.num_hidden_layers();
+  cuda::Bf16* next_input_bf16 = bf16 && !last ? acts_.layers[layer + 1].input_bf16.get() : nullptr;
 
-  if (absl::Status s = Linear(l.qkv.get(), {input, l.input_bf16.get()}, p.qkv_weight, p.qkv_bias, n, h, 3 * h,
-                              "qkv forward");
+  if (absl::Status s = Linear(l.qkv.get(), {input, l.input_bf16.get(), /*ready=*/layer > 0}, p.qkv_weight,
+                              p.qkv_bias, n, h, 3 * h, "qkv forward");
       !s.ok()) {
     return s;
   }
-  const DropoutSpec probs_dropout =
-      DropoutAt(attention_p, AttentionProbsStream(layer), heads * seq_len_ * seq_len_);
+  if (absl::Status s = AttentionForward(layer, l); !s.ok()) return s;
+  // attention_out = layernorm(input + dropout(context · Woᵀ + bo)), attention_sum kept
+  if (absl::Status s = Linear(l.attention_sum.get(), {l.context.get(), l.context_bf16.get()},
+                              p.attention_output_weight, p.attention_output_bias, n, h, h, "attention output forward");
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = FromDeviceStatus(
-          fused_attention_
-              ? cuda::fused_attention_forward(l.context.get(), l.lse.get(), l.qkv.get(),
-                                              device_batch_.attention_mask.get(), shape, probs_dropout)
-              : cuda::attention_forward(*blas_, l.context.get(), l.probs.get(), l.qkv.get(),
-                                        device_batch_.attention_mask.get(), shape, probs_dropout,
-                                        acts_.attention_scratch.get()),
-          "attention forward");
+          cuda::dropout_residual_layernorm_forward(
+              l.attention_out.get(), bf16 ? l.attention_out_bf16.get() : nullptr, l.attention_sum.get(),
+              l.attention_mean.get(), l.attention_rstd.get(), l.attention_sum.get(), input,
+              w + p.attention_norm_weight.offset, w + p.attention_norm_bias.offset, n, h, eps,
+              DropoutAt(hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h)),
+          "attention layer norm forward");
       !s.ok()) {
     return s;
   }
-  // attention_sum = input + dropout(context · Woᵀ + bo)
-  if (absl::Status s = Linear(l.attention_sum.get(), {l.context.get(), l.context_bf16.get()}, p.attention_output_weight,
-                              p.attention_output_bias, n, h, h, "attention output forward");
+  // output = layernorm(attention_out + dropout(act(attention_out · W1ᵀ + b1) · W2ᵀ + b2))
+  if (absl::Status s = LinearActivation(l.ffn_act.get(), l.ffn_pre.get(),
+                                        {l.attention_out.get(), l.attention_out_bf16.get(), /*ready=*/true},
+                                        p.ffn_weight, p.ffn_bias, n, h, inner, "ffn forward");
       !s.ok()) {
     return s;
   }
-  cuda::dropout_forward(l.attention_sum.get(), l.attention_sum.get(), n * h,
-                        DropoutAt(hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
-  cuda::residual_forward(l.attention_sum.get(), l.attention_sum.get(), input, n * h);
-  cuda::layernorm_forward(l.attention_out.get(), l.attention_mean.get(), l.attention_rstd.get(),
-                          l.attention_sum.get(), w + p.attention_norm_weight.offset,
-                          w + p.attention_norm_bias.offset, n, h, eps);
-  // ffn_sum = attention_out + dropout(act(attention_out · W1ᵀ + b1) · W2ᵀ + b2)
-  if (absl::Status s = LinearActivation(l.ffn_act.get(), l.ffn_pre.get(), {l.attention_out.get(), l.attention_out_bf16.get()},
-                                        p.ffn_weight,
-                                        p.ffn_bias, n, h, inner, "ffn forward");
+  if (absl::Status s = Linear(l.ffn_sum.get(), {l.ffn_act.get(), l.ffn_act_bf16.get()}, p.ffn_output_weight,
+                              p.ffn_output_bias, n, inner, h, "ffn output forward");
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = Linear(l.ffn_sum.get(), {l.ffn_act.get(), l.ffn_act_bf16.get()}, p.ffn_output_weight, p.ffn_output_bias,
-                              n, inner, h, "ffn output forward");
-      !s.ok()) {
-    return s;
-  }
-  cuda::dropout_forward(l.ffn_sum.get(), l.ffn_sum.get(), n * h,
-                        DropoutAt(hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
-  cuda::residual_forward(l.ffn_sum.get(), l.ffn_sum.get(), l.attention_out.get(), n * h);
-  cuda::layernorm_forward(l.output.get(), l.ffn_mean.get(), l.ffn_rstd.get(), l.ffn_sum.get(),
-                          w + p.ffn_norm_weight.offset, w + p.ffn_norm_bias.offset, n, h, eps);
-  return absl::OkStatus();
+  return FromDeviceStatus(
+      cuda::dropout_residual_layernorm_forward(
+          l.output.get(), next_input_bf16, l.ffn_sum.get(), l.ffn_mean.get(), l.ffn_rstd.get(), l.ffn_sum.get(),
+          l.attention_out.get(), w + p.ffn_norm_weight.offset, w + p.ffn_norm_bias.offset, n, h, eps,
+          DropoutAt(hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h)),
+      "ffn layer norm forward");
 }
 
 absl::StatusOr<Losses> CudaGpuModel::Forward(const Batch& batch, const StepOptions& options) {
@@ -592,26 +638,30 @@ absl::Status CudaGpuModel::BackwardLayer(int layer, const float* input, LayerAct
   float* g = gradients_.get();
   Activations& a = acts_;
   const int64_t n = int64_t{batch_size_} * seq_len_, h = config_.hidden_size();
-  const int64_t inner = config_.intermediate_size(), heads = config_.num_attention_heads();
+  const int64_t inner = config_.intermediate_size();
   const float hidden_p = options_.training ? config_.hidden_dropout_prob() : 0.0f;
-  const float attention_p = options_.training ? config_.attention_probs_dropout_prob() : 0.0f;
-  const AttentionShape shape{batch_size_, seq_len_, h, heads};
-  for (DeviceArray<float>* buffer : {&a.d_ffn_sum, &a.d_ffn_dense, &a.d_ffn_act, &a.d_ffn_pre,
-                                     &a.d_attention_out, &a.d_attention_sum, &a.d_attention_dense,
-                                     &a.d_context, &a.d_qkv}) {
-    Zero(*buffer);
+  // What the ops below ADD into (d_ffn_dense and d_attention_dense are overwritten, and so
+  // is d_ffn_pre by the fused GELU, which leaves d_ffn_act unused; dinput is zeroed by the
+  // caller).
+  for (DeviceArray<float>* buffer : {&a.d_attention_out, &a.d_context, &a.d_qkv}) Zero(*buffer);
+  if (!fuse_gelu_) {
+    Zero(a.d_ffn_act);
+    Zero(a.d_ffn_pre);
   }
 
-  cuda::layernorm_backward(a.d_ffn_sum.get(), g + p.ffn_norm_weight.offset, g + p.ffn_norm_bias.offset,
-                           doutput, l.ffn_sum.get(), w + p.ffn_norm_weight.offset, l.ffn_mean.get(),
-                           l.ffn_rstd.get(), n, h);
-  cuda::accumulate(a.d_attention_out.get(), a.d_ffn_sum.get(), n * h);  // residual branch
-  cuda::dropout_backward(a.d_ffn_dense.get(), a.d_ffn_sum.get(), n * h,
-                         DropoutAt(hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
+  if (absl::Status s = FromDeviceStatus(
+          cuda::dropout_residual_layernorm_backward(
+              a.d_ffn_dense.get(), a.d_attention_out.get(), g + p.ffn_norm_weight.offset,
+              g + p.ffn_norm_bias.offset, doutput, l.ffn_sum.get(), w + p.ffn_norm_weight.offset, l.ffn_mean.get(),
+              l.ffn_rstd.get(), n, h, DropoutAt(hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h)),
+          "ffn layer norm backward");
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = LinearActivationBackward(a.d_ffn_pre.get(), a.d_ffn_act.get(), p.ffn_output_weight,
                                                 p.ffn_output_bias, a.d_ffn_dense.get(),
-                                                {l.ffn_act.get(), l.ffn_act_bf16.get()},
-                                                l.ffn_pre.get(), n, inner, h, "ffn output backward");
+                                                {l.ffn_act.get(), l.ffn_act_bf16.get()}, l.ffn_pre.get(), n, inner,
+                                                h, "ffn output backward");
       !s.ok()) {
     return s;
   }
@@ -622,32 +672,23 @@ absl::Status CudaGpuModel::BackwardLayer(int layer, const float* input, LayerAct
     return s;
   }
 
-  cuda::layernorm_backward(a.d_attention_sum.get(), g + p.attention_norm_weight.offset,
-                           g + p.attention_norm_bias.offset, a.d_attention_out.get(), l.attention_sum.get(),
-                           w + p.attention_norm_weight.offset, l.attention_mean.get(),
-                           l.attention_rstd.get(), n, h);
-  cuda::accumulate(dinput, a.d_attention_sum.get(), n * h);  // residual branch
-  cuda::dropout_backward(a.d_attention_dense.get(), a.d_attention_sum.get(), n * h,
-                         DropoutAt(hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
+  if (absl::Status s = FromDeviceStatus(
+          cuda::dropout_residual_layernorm_backward(
+              a.d_attention_dense.get(), dinput, g + p.attention_norm_weight.offset,
+              g + p.attention_norm_bias.offset, a.d_attention_out.get(), l.attention_sum.get(),
+              w + p.attention_norm_weight.offset, l.attention_mean.get(), l.attention_rstd.get(), n, h,
+              DropoutAt(hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h)),
+          "attention layer norm backward");
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = LinearBackward(a.d_context.get(), p.attention_output_weight, p.attention_output_bias,
                                       a.d_attention_dense.get(), {l.context.get(), l.context_bf16.get()}, n, h, h,
                                       "attention output backward");
       !s.ok()) {
     return s;
   }
-  const DropoutSpec probs_dropout =
-      DropoutAt(attention_p, AttentionProbsStream(layer), heads * seq_len_ * seq_len_);
-  if (absl::Status s = FromDeviceStatus(
-          fused_attention_
-              ? cuda::fused_attention_backward(a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.context.get(),
-                                               l.lse.get(), device_batch_.attention_mask.get(), shape,
-                                               probs_dropout, a.attention_scratch.get())
-              : cuda::attention_backward(*blas_, a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.probs.get(),
-                                         shape, probs_dropout, a.attention_scratch.get()),
-          "attention backward");
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = AttentionBackward(layer, l); !s.ok()) return s;
   return LinearBackward(dinput, p.qkv_weight, p.qkv_bias, a.d_qkv.get(), {input, l.input_bf16.get()}, n, h,
                         3 * h, "qkv backward");
 }

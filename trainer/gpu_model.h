@@ -16,10 +16,15 @@
 //          accumulation, fp32 master weights, gradients and outputs. Activations are
 //          computed in fp32; each encoder layer's four matmul inputs (its input, the
 //          attention context, the attention block's output, the FFN activation) are
-//          rounded to bf16 once in forward and that rounding is kept for backward's
-//          weight gradients, the rest is rounded in scratch at each use. Attention runs in
-//          fp32. Not yet the bf16-only activations issue 6 asks for: the bf16 copies come
-//          on top of the fp32 ones (+2 bytes per element of those four tensors).
+//          rounded to bf16 once in forward (the layer-norm tails write theirs as they
+//          write the fp32 values) and that rounding is kept for backward's weight
+//          gradients; other matmul inputs are rounded in scratch at each use. The unfused
+//          attention's four products take bf16 operands too (softmax stays fp32). Not yet
+//          the bf16-only activations issue 6 asks for: the bf16 copies come on top of the
+//          fp32 ones (+2 bytes per element of those four tensors).
+//
+// Each sublayer's tail (dropout, residual add, layer norm) is one fused kernel each way
+// (kernels/cuda/residual_layernorm.h), equal bit for bit to the separate ops.
 //
 // Kernels (GpuModelOptions):
 //   attention  kUnfused: cuBLAS batched GEMMs around a masked-softmax kernel, keeping the
