@@ -24,6 +24,7 @@ namespace cloze::cuda::tc {
 constexpr int kBlockRows = 64;  // kWarps strips of 16 rows
 constexpr int kTileRows = 64;
 static_assert(kBlockRows == kWarps * kFragment, "one 16-row strip per warp");
+static_assert(kBlockRows == kTileRows, "the dK/dV program stages its own keys as a key tile");
 
 // Row strides, in elements.
 template <int D>

@@ -27,6 +27,8 @@
 #define CLOZE_KERNELS_CUDA_TC_TILE_OPS_H_
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "kernels/cuda/bf16.h"
@@ -84,6 +86,17 @@ CLOZE_HOST_DEVICE void mma_strip(typename Ops::Accumulator& acc, Bf16Matrix<kACo
 
 // ---- Host side: plain loops, and the block's threads and warps one after another.
 
+// Host tile ops check WMMA's documented requirements on every pointer and stride (they hold
+// on the GPU only if the emulated shared memory, like the real one, is 128-byte aligned):
+// a 256-bit aligned tile pointer, and ld a multiple of 16 bytes. Breaking them is a
+// programmer error in a layout: abort, naming it.
+inline void check_wmma_operand(const void* p, int ld, size_t element_bytes) {
+  if (reinterpret_cast<uintptr_t>(p) % 32 == 0 && (ld * element_bytes) % 16 == 0) return;
+  std::fprintf(stderr, "WMMA operand %p with ld %d (%zu-byte elements) breaks alignment\n", p, ld,
+               element_bytes);
+  std::abort();
+}
+
 struct HostTileOps {
   template <bool kColMajor>
   struct MatrixA {
@@ -99,10 +112,12 @@ struct HostTileOps {
 
   template <bool kColMajor>
   static void load(MatrixA<kColMajor>& a, const Bf16* p, int ld) {
+    check_wmma_operand(p, ld, sizeof(Bf16));
     load_values(a.x, Bf16Matrix<kColMajor>{p, ld});
   }
   template <bool kColMajor>
   static void load(MatrixB<kColMajor>& b, const Bf16* p, int ld) {
+    check_wmma_operand(p, ld, sizeof(Bf16));
     load_values(b.x, Bf16Matrix<kColMajor>{p, ld});
   }
   static void fill(Accumulator& acc, float value) {
@@ -111,11 +126,13 @@ struct HostTileOps {
     }
   }
   static void load(Accumulator& acc, const float* p, int ld) {
+    check_wmma_operand(p, ld, sizeof(float));
     for (int r = 0; r < kFragment; ++r) {
       for (int c = 0; c < kFragment; ++c) acc.x[r][c] = p[r * ld + c];
     }
   }
   static void store(float* p, const Accumulator& acc, int ld) {
+    check_wmma_operand(p, ld, sizeof(float));
     for (int r = 0; r < kFragment; ++r) {
       for (int c = 0; c < kFragment; ++c) p[r * ld + c] = acc.x[r][c];
     }
