@@ -247,17 +247,17 @@ TEST(TcTileOps, RoundToBf16IsToBf16) {
 TEST(TcTileOps, ViewsMultiplyAsDocumented) {
   constexpr int ld = 24;
   std::mt19937_64 rng(11);
-  std::vector<Bf16> x(16 * ld), y(16 * ld);
+  alignas(32) Bf16 x[16 * ld], y[16 * ld];  // WMMA's 256-bit alignment, which the ops check
   for (Bf16& v : x) v = to_bf16(Gaussian(rng, 1)[0]);
   for (Bf16& v : y) v = to_bf16(Gaussian(rng, 1)[0]);
-  auto at = [&](const std::vector<Bf16>& m, int r, int c) { return double(from_bf16(m[r * ld + c])); };
+  auto at = [&](const Bf16* m, int r, int c) { return double(from_bf16(m[r * ld + c])); };
   using Ops = tc::HostTileOps;
   Ops::Accumulator xy_t, x_t_y;
   Ops::fill(xy_t, 0.0f);
   Ops::fill(x_t_y, 0.0f);
-  tc::mma_strip<Ops>(xy_t, tc::Bf16Matrix<false>{x.data(), ld}, tc::Bf16Matrix<true>{y.data(), ld},
+  tc::mma_strip<Ops>(xy_t, tc::Bf16Matrix<false>{x, ld}, tc::Bf16Matrix<true>{y, ld},
                      0, 0, 16);
-  tc::mma_strip<Ops>(x_t_y, tc::Bf16Matrix<true>{x.data(), ld}, tc::Bf16Matrix<false>{y.data(), ld},
+  tc::mma_strip<Ops>(x_t_y, tc::Bf16Matrix<true>{x, ld}, tc::Bf16Matrix<false>{y, ld},
                      0, 0, 16);
   for (int i = 0; i < 16; ++i) {
     for (int j = 0; j < 16; ++j) {
