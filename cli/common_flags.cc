@@ -37,7 +37,8 @@ ABSL_FLAG(std::string, gpu_precision, "bf16",
           "with --device=cuda: bf16 (bf16 matmul inputs, fp32 accumulation and master weights) or fp32");
 ABSL_FLAG(std::string, gpu_attention, "unfused",
           "with --device=cuda: unfused (cuBLAS GEMMs around a softmax kernel, keeping the T×T probabilities) "
-          "or fused (one flash-style kernel that recomputes them in backward; less memory)");
+          "or fused (one flash-style kernel that recomputes them in backward, on tensor cores with bf16; less "
+          "memory)");
 
 namespace cloze::cli {
 

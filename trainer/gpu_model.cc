@@ -18,6 +18,7 @@
 #include "kernels/cuda/dropout.h"
 #include "kernels/cuda/embedding.h"
 #include "kernels/cuda/fused_attention.h"
+#include "kernels/cuda/fused_attention_tc.h"
 #include "kernels/cuda/gather.h"
 #include "kernels/cuda/layernorm.h"
 #include "kernels/cuda/matmul.h"
@@ -234,7 +235,9 @@ absl::Status CudaGpuModel::ResizeActivations(int batch_size, int seq_len, int pr
   const AttentionShape attention_shape{b, seq_len, h, heads};
   // The fused kernels where asked for and able; anything else runs unfused (gpu_model.h).
   fused_attention_ = model_options_.attention == GpuAttention::kFused &&
-                     cuda::fused_attention_shape_error(attention_shape).empty();
+                     (precision_ == GpuPrecision::kBf16 ? cuda::fused_attention_bf16_shape_error(attention_shape)
+                                                        : cuda::fused_attention_shape_error(attention_shape))
+                         .empty();
   const int64_t probs = fused_attention_ ? 0 : b * heads * seq_len * seq_len;
   const int64_t lse = fused_attention_ ? cuda::fused_attention_lse_floats(attention_shape) : 0;
   Activations& a = acts_;
@@ -437,7 +440,9 @@ absl::Status CudaGpuModel::AttentionForward(int layer, LayerActivations& l) {
   const int32_t* mask = device_batch_.attention_mask.get();
   float* scratch = acts_.attention_scratch.get();
   cuda::DeviceStatus status;
-  if (fused_attention_) {
+  if (fused_attention_ && precision_ == GpuPrecision::kBf16) {
+    status = cuda::fused_attention_forward_bf16(l.context.get(), l.lse.get(), l.qkv.get(), mask, shape, dropout);
+  } else if (fused_attention_) {
     status = cuda::fused_attention_forward(l.context.get(), l.lse.get(), l.qkv.get(), mask, shape, dropout);
   } else if (precision_ == GpuPrecision::kBf16) {
     status = cuda::attention_forward_bf16(*blas_, l.context.get(), l.probs.get(), l.qkv.get(), mask, shape,
@@ -454,7 +459,11 @@ absl::Status CudaGpuModel::AttentionBackward(int layer, LayerActivations& l) {
   const DropoutSpec dropout = AttentionDropout(layer);
   Activations& a = acts_;
   cuda::DeviceStatus status;
-  if (fused_attention_) {
+  if (fused_attention_ && precision_ == GpuPrecision::kBf16) {
+    status = cuda::fused_attention_backward_bf16(a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.context.get(),
+                                                 l.lse.get(), device_batch_.attention_mask.get(), shape, dropout,
+                                                 a.attention_scratch.get());
+  } else if (fused_attention_) {
     status = cuda::fused_attention_backward(a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.context.get(),
                                             l.lse.get(), device_batch_.attention_mask.get(), shape, dropout,
                                             a.attention_scratch.get());

@@ -30,8 +30,11 @@
 //   attention  kUnfused: cuBLAS batched GEMMs around a masked-softmax kernel, keeping the
 //              (B, NH, T, T) probabilities for backward (kernels/cuda/attention.h).
 //              kFused: one flash-style kernel that keeps only each row's log-sum-exp and
-//              recomputes the probabilities in backward (kernels/cuda/fused_attention.h);
-//              head dims it does not support fall back to kUnfused. Same dropout masks.
+//              recomputes the probabilities in backward: fp32 on CUDA cores in kFp32
+//              (kernels/cuda/fused_attention.h), bf16 operands on tensor cores (WMMA) with
+//              fp32 softmax and accumulation in kBf16 (fused_attention_tc.h). Head dims
+//              they do not support (other than 64, 128) fall back to kUnfused. Same dropout
+//              masks.
 //   fuse_gelu  the feed-forward's bias + GELU (tanh form, ALBERT's gelu_new) in cuBLASLt's
 //              epilogue, and its derivative in the epilogue of the gradient product;
 //              other activations run as separate kernels whatever this says.
