@@ -18,6 +18,7 @@
 namespace cloze::cuda {
 namespace {
 
+using testing::Added;
 using testing::Compare;
 using testing::CompareScaled;
 using testing::DeviceBuffer;
@@ -48,6 +49,15 @@ const Case kCases[] = {{{1, 1, 4, 2}, 0.0f},     {{2, 7, 12, 3}, 0.0f},  {{2, 7,
                        {{2, 128, 768, 12}, 0.1f}, {{3, 33, 64, 4}, 0.0f}, {{3, 33, 64, 4}, 0.5f},
                        {{8, 13, 32, 4}, 0.0f},    {{8, 13, 32, 4}, 0.1f}, {{5, 61, 96, 6}, 0.1f}};
 
+// One forward or backward, fp32 or bf16, on fresh random data (seeded by `seed` and the
+// shape) with the case's padding mask, beside the CPU's on the same data.
+struct ForwardResults {
+  std::vector<float> want_out, want_probs, out, probs;
+};
+struct BackwardResults {
+  std::vector<float> prior, want, got;  // dqkv: the random prior, and it plus each's gradient
+};
+
 class AttentionCudaTest : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
@@ -55,120 +65,98 @@ class AttentionCudaTest : public ::testing::TestWithParam<Case> {
     DeviceStatus s = BlasContext::Create(&context_);
     ASSERT_TRUE(s.ok()) << s.error;
   }
+
+  // Outputs and scratch start poisoned.
+  void RunForward(bool bf16, uint64_t seed, ForwardResults* r) {
+    const auto [s, p] = GetParam();
+    const DropoutSpec dropout = SpecFor(p);
+    std::mt19937_64 rng(seed + s.batch * s.seq * s.hidden);
+    const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
+    const std::vector<int32_t> mask = PaddingMask(s);
+    const int64_t n_probs = s.batch * s.heads * s.seq * s.seq;
+    r->want_out.resize(s.batch * s.seq * s.hidden);
+    r->want_probs.resize(n_probs);
+    cpu::attention_forward(r->want_out.data(), r->want_probs.data(), qkv.data(), mask.data(), s,
+                           dropout);
+
+    DeviceBuffer<float> d_qkv(qkv), d_out(r->want_out.size()), d_probs(n_probs),
+        d_scratch(bf16 ? attention_bf16_scratch_floats(s) : attention_scratch_floats(s));
+    DeviceBuffer<int32_t> d_mask(mask);
+    d_out.Poison();
+    d_probs.Poison();
+    d_scratch.Poison();
+    CLOZE_IF_CUDA_BUILT({
+      DeviceStatus st = (bf16 ? attention_forward_bf16 : attention_forward)(
+          *context_, d_out.get(), d_probs.get(), d_qkv.get(), d_mask.get(), s, dropout,
+          d_scratch.get());
+      ASSERT_TRUE(st.ok()) << st.error;
+    });
+    r->probs = d_probs.Download();
+    r->out = d_out.Download();
+  }
+
+  // Backward ADDS into dqkv: both sides start from the same random prior. It runs from the
+  // CPU's probabilities, and the scratch starts poisoned (the op must not read what it did
+  // not write).
+  void RunBackward(bool bf16, uint64_t seed, BackwardResults* r) {
+    const auto [s, p] = GetParam();
+    const DropoutSpec dropout = SpecFor(p);
+    std::mt19937_64 rng(seed + s.batch * s.seq * s.hidden);
+    const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
+    const std::vector<float> dout = Gaussian(rng, s.batch * s.seq * s.hidden);
+    const std::vector<int32_t> mask = PaddingMask(s);
+    std::vector<float> out(dout.size()), probs(s.batch * s.heads * s.seq * s.seq);
+    cpu::attention_forward(out.data(), probs.data(), qkv.data(), mask.data(), s, dropout);
+    r->prior = Gaussian(rng, qkv.size());
+    r->want = r->prior;
+    cpu::attention_backward(r->want.data(), dout.data(), qkv.data(), probs.data(), s, dropout);
+
+    DeviceBuffer<float> d_qkv(qkv), d_dout(dout), d_probs(probs), d_dqkv(r->prior),
+        d_scratch(bf16 ? attention_bf16_scratch_floats(s) : attention_scratch_floats(s));
+    d_scratch.Poison();
+    CLOZE_IF_CUDA_BUILT({
+      DeviceStatus st = (bf16 ? attention_backward_bf16 : attention_backward)(
+          *context_, d_dqkv.get(), d_dout.get(), d_qkv.get(), d_probs.get(), s, dropout,
+          d_scratch.get());
+      ASSERT_TRUE(st.ok()) << st.error;
+    });
+    r->got = d_dqkv.Download();
+  }
+
   std::unique_ptr<BlasContext> context_;
 };
 
 TEST_P(AttentionCudaTest, ForwardMatchesCpu) {
-  const auto [s, p] = GetParam();
-  const DropoutSpec dropout = SpecFor(p);
-  std::mt19937_64 rng(1900 + s.batch * s.seq * s.hidden);
-  const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
-  const std::vector<int32_t> mask = PaddingMask(s);
-  const int64_t n_probs = s.batch * s.heads * s.seq * s.seq;
-  std::vector<float> want_out(s.batch * s.seq * s.hidden), want_probs(n_probs);
-  cpu::attention_forward(want_out.data(), want_probs.data(), qkv.data(), mask.data(), s, dropout);
-
-  DeviceBuffer<float> d_qkv(qkv), d_out(want_out.size()), d_probs(n_probs),
-      d_scratch(attention_scratch_floats(s));
-  DeviceBuffer<int32_t> d_mask(mask);
-  d_out.Poison();
-  d_probs.Poison();
-  d_scratch.Poison();
-  CLOZE_IF_CUDA_BUILT({
-    DeviceStatus st = attention_forward(*context_, d_out.get(), d_probs.get(), d_qkv.get(),
-                                        d_mask.get(), s, dropout, d_scratch.get());
-    ASSERT_TRUE(st.ok()) << st.error;
-  });
-  EXPECT_EQ(Compare(d_probs.Download(), want_probs, kProbsLimit, 1e-6), "") << "probs";
-  EXPECT_EQ(CompareScaled(d_out.Download(), want_out, kOutLimit), "") << "out";
+  ForwardResults r;
+  ASSERT_NO_FATAL_FAILURE(RunForward(/*bf16=*/false, 1900, &r));
+  EXPECT_EQ(Compare(r.probs, r.want_probs, kProbsLimit, 1e-6), "") << "probs";
+  EXPECT_EQ(CompareScaled(r.out, r.want_out, kOutLimit), "") << "out";
 }
 
-// Backward ADDS into dqkv: it starts from the same random values on both sides, and the
-// scratch starts poisoned (the op must not read what it did not write).
 TEST_P(AttentionCudaTest, BackwardAccumulatesLikeCpu) {
-  const auto [s, p] = GetParam();
-  const DropoutSpec dropout = SpecFor(p);
-  std::mt19937_64 rng(2000 + s.batch * s.seq * s.hidden);
-  const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
-  const std::vector<float> dout = Gaussian(rng, s.batch * s.seq * s.hidden);
-  const std::vector<int32_t> mask = PaddingMask(s);
-  const int64_t n_probs = s.batch * s.heads * s.seq * s.seq;
-  std::vector<float> out(dout.size()), probs(n_probs);
-  cpu::attention_forward(out.data(), probs.data(), qkv.data(), mask.data(), s, dropout);
-  std::vector<float> want = Gaussian(rng, qkv.size());
-  DeviceBuffer<float> d_qkv(qkv), d_dout(dout), d_probs(probs), d_dqkv(want),
-      d_scratch(attention_scratch_floats(s));
-  d_scratch.Poison();
-  cpu::attention_backward(want.data(), dout.data(), qkv.data(), probs.data(), s, dropout);
-
-  CLOZE_IF_CUDA_BUILT({
-    DeviceStatus st = attention_backward(*context_, d_dqkv.get(), d_dout.get(), d_qkv.get(),
-                                         d_probs.get(), s, dropout, d_scratch.get());
-    ASSERT_TRUE(st.ok()) << st.error;
-  });
-  EXPECT_EQ(CompareScaled(d_dqkv.Download(), want, kGradLimit), "");
+  BackwardResults r;
+  ASSERT_NO_FATAL_FAILURE(RunBackward(/*bf16=*/false, 2000, &r));
+  EXPECT_EQ(CompareScaled(r.got, r.want, kGradLimit), "");
 }
 
 // The bf16-operand variant against the CPU's fp32, within its own limits
 // (testing/attention_cases.h): the whole tensor's relative RMS error, and the worst element
-// against the RMS. Outputs and scratch start poisoned, as above.
+// against the RMS.
 TEST_P(AttentionCudaTest, Bf16ForwardMatchesCpuWithinBf16Limits) {
-  const auto [s, p] = GetParam();
-  const DropoutSpec dropout = SpecFor(p);
-  std::mt19937_64 rng(2200 + s.batch * s.seq * s.hidden);
-  const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
-  const std::vector<int32_t> mask = PaddingMask(s);
-  const int64_t n_probs = s.batch * s.heads * s.seq * s.seq;
-  std::vector<float> want_out(s.batch * s.seq * s.hidden), want_probs(n_probs);
-  cpu::attention_forward(want_out.data(), want_probs.data(), qkv.data(), mask.data(), s, dropout);
-
-  DeviceBuffer<float> d_qkv(qkv), d_out(want_out.size()), d_probs(n_probs),
-      d_scratch(attention_bf16_scratch_floats(s));
-  DeviceBuffer<int32_t> d_mask(mask);
-  d_out.Poison();
-  d_probs.Poison();
-  d_scratch.Poison();
-  CLOZE_IF_CUDA_BUILT({
-    DeviceStatus st = attention_forward_bf16(*context_, d_out.get(), d_probs.get(), d_qkv.get(),
-                                             d_mask.get(), s, dropout, d_scratch.get());
-    ASSERT_TRUE(st.ok()) << st.error;
-  });
-  const std::vector<float> probs = d_probs.Download(), out = d_out.Download();
-  EXPECT_LE(RelativeRmsError(probs, want_probs), testing::kBf16RmsLimit) << "probs";
-  EXPECT_LE(RelativeRmsError(out, want_out), testing::kBf16RmsLimit) << "out";
-  EXPECT_EQ(CompareScaled(probs, want_probs, testing::kBf16ElementLimit), "") << "probs";
-  EXPECT_EQ(CompareScaled(out, want_out, testing::kBf16ElementLimit), "") << "out";
+  ForwardResults r;
+  ASSERT_NO_FATAL_FAILURE(RunForward(/*bf16=*/true, 2200, &r));
+  EXPECT_LE(RelativeRmsError(r.probs, r.want_probs), testing::kBf16RmsLimit) << "probs";
+  EXPECT_LE(RelativeRmsError(r.out, r.want_out), testing::kBf16RmsLimit) << "out";
+  EXPECT_EQ(CompareScaled(r.probs, r.want_probs, testing::kBf16ElementLimit), "") << "probs";
+  EXPECT_EQ(CompareScaled(r.out, r.want_out, testing::kBf16ElementLimit), "") << "out";
 }
 
-// Backward ADDS: the gradient is what the op added to the random prior, compared alone so
-// the prior does not dilute the limit.
+// The gradient is what the op added to the random prior, compared alone so the prior does
+// not dilute the limit.
 TEST_P(AttentionCudaTest, Bf16BackwardAccumulatesWithinBf16Limits) {
-  const auto [s, p] = GetParam();
-  const DropoutSpec dropout = SpecFor(p);
-  std::mt19937_64 rng(2300 + s.batch * s.seq * s.hidden);
-  const std::vector<float> qkv = Gaussian(rng, s.batch * s.seq * 3 * s.hidden);
-  const std::vector<float> dout = Gaussian(rng, s.batch * s.seq * s.hidden);
-  const std::vector<int32_t> mask = PaddingMask(s);
-  const int64_t n_probs = s.batch * s.heads * s.seq * s.seq;
-  std::vector<float> out(dout.size()), probs(n_probs);
-  cpu::attention_forward(out.data(), probs.data(), qkv.data(), mask.data(), s, dropout);
-  const std::vector<float> prior = Gaussian(rng, qkv.size());
-  std::vector<float> want = prior;
-  cpu::attention_backward(want.data(), dout.data(), qkv.data(), probs.data(), s, dropout);
-  DeviceBuffer<float> d_qkv(qkv), d_dout(dout), d_probs(probs), d_dqkv(prior),
-      d_scratch(attention_bf16_scratch_floats(s));
-  d_scratch.Poison();
-  CLOZE_IF_CUDA_BUILT({
-    DeviceStatus st = attention_backward_bf16(*context_, d_dqkv.get(), d_dout.get(), d_qkv.get(),
-                                              d_probs.get(), s, dropout, d_scratch.get());
-    ASSERT_TRUE(st.ok()) << st.error;
-  });
-  const std::vector<float> got = d_dqkv.Download();
-  std::vector<float> got_grad(prior.size()), want_grad(prior.size());
-  for (size_t i = 0; i < prior.size(); ++i) {
-    got_grad[i] = got[i] - prior[i];
-    want_grad[i] = want[i] - prior[i];
-  }
+  BackwardResults r;
+  ASSERT_NO_FATAL_FAILURE(RunBackward(/*bf16=*/true, 2300, &r));
+  const std::vector<float> got_grad = Added(r.got, r.prior), want_grad = Added(r.want, r.prior);
   EXPECT_LE(RelativeRmsError(got_grad, want_grad), testing::kBf16RmsLimit);
   EXPECT_EQ(CompareScaled(got_grad, want_grad, testing::kBf16ElementLimit), "");
 }

@@ -19,12 +19,13 @@
 #include "kernels/cuda/attention_heads.h"
 #include "kernels/cuda/bf16.h"
 #include "kernels/cuda/testing/attention_cases.h"
-#include "kernels/cuda/testing/cuda_test_support.h"
+#include "kernels/cuda/testing/compare.h"
 
 namespace cloze::cuda {
 namespace {
 
 using cpu::AttentionShape;
+using testing::Added;
 using testing::CompareScaled;
 using testing::Gaussian;
 using testing::PaddingMask;
@@ -208,11 +209,7 @@ TEST_P(AttentionReplayTest, MatchesCpu) {
   ReplayBackward(bf16, dqkv, dout, qkv, want_probs, s, dropout);
 
   // The gradient alone, without the prior it was added to, so the limit is not diluted.
-  std::vector<float> got_grad(prior.size()), want_grad(prior.size());
-  for (size_t i = 0; i < prior.size(); ++i) {
-    got_grad[i] = dqkv[i] - prior[i];
-    want_grad[i] = want_dqkv[i] - prior[i];
-  }
+  const std::vector<float> got_grad = Added(dqkv, prior), want_grad = Added(want_dqkv, prior);
   const double element_limit = bf16 ? testing::kBf16ElementLimit : 1e-5;
   EXPECT_EQ(CompareScaled(probs, want_probs, element_limit), "") << "probs";
   EXPECT_EQ(CompareScaled(out, want_out, element_limit), "") << "out";

@@ -31,6 +31,22 @@ __device__ __forceinline__ int64_t owned_row() {
   return static_cast<int64_t>(blockIdx.y) * kRowsPerBlock + threadIdx.x;
 }
 
+// The walk each row kernel's block makes over the sequence, kTile rows at a time: the
+// block's threads stage the tile's kTile·D elements between them (stage(first, count, e)),
+// then each thread that owns a row folds the tile into it (process(first, count)). The
+// second barrier keeps the next tile from overwriting one still being read.
+template <int D, typename Stage, typename Process>
+__device__ __forceinline__ void walk_tiles(int64_t seq, bool owns, Stage stage,
+                                           Process process) {
+  for (int64_t first = 0; first < seq; first += kTile) {
+    const int count = fused::tile_count(first, seq);
+    for (int e = threadIdx.x; e < kTile * D; e += kRowsPerBlock) stage(first, count, e);
+    __syncthreads();
+    if (owns) process(first, count);
+    __syncthreads();
+  }
+}
+
 template <int D>
 __global__ void __launch_bounds__(kRowsPerBlock)
     forward_kernel(float* out, float* lse, const float* qkv, const int32_t* key_mask,
@@ -42,15 +58,14 @@ __global__ void __launch_bounds__(kRowsPerBlock)
   const bool owns = i < g.seq;
   fused::ForwardRow<D, float> row;
   if (owns) fused::forward_row_begin(row, qkv, head, i);
-  for (int64_t first = 0; first < g.seq; first += kTile) {
-    const int count = fused::tile_count(first, g.seq);
-    for (int e = threadIdx.x; e < kTile * D; e += kRowsPerBlock) {
-      fused::stage_key_value(tile, qkv, key_mask, head, first, count, e);
-    }
-    __syncthreads();
-    if (owns) fused::forward_row_tile(row, tile, count, scale, dropout, i, first);
-    __syncthreads();  // before the next tile overwrites this one
-  }
+  walk_tiles<D>(
+      g.seq, owns,
+      [&](int64_t first, int count, int e) {
+        fused::stage_key_value(tile, qkv, key_mask, head, first, count, e);
+      },
+      [&](int64_t first, int count) {
+        fused::forward_row_tile(row, tile, count, scale, dropout, i, first);
+      });
   if (owns) fused::forward_row_finish(row, out, lse, head, dropout, i);
 }
 
@@ -75,15 +90,14 @@ __global__ void __launch_bounds__(kRowsPerBlock)
   const bool owns = i < g.seq;
   fused::QueryGradRow<D, float> row;
   if (owns) fused::query_grad_row_begin(row, qkv, dout, lse, delta, head, i);
-  for (int64_t first = 0; first < g.seq; first += kTile) {
-    const int count = fused::tile_count(first, g.seq);
-    for (int e = threadIdx.x; e < kTile * D; e += kRowsPerBlock) {
-      fused::stage_key_value(tile, qkv, key_mask, head, first, count, e);
-    }
-    __syncthreads();
-    if (owns) fused::query_grad_row_tile(row, tile, count, scale, dropout, i, first);
-    __syncthreads();
-  }
+  walk_tiles<D>(
+      g.seq, owns,
+      [&](int64_t first, int count, int e) {
+        fused::stage_key_value(tile, qkv, key_mask, head, first, count, e);
+      },
+      [&](int64_t first, int count) {
+        fused::query_grad_row_tile(row, tile, count, scale, dropout, i, first);
+      });
   if (owns) fused::query_grad_row_finish(row, dqkv, scale, head, i);
 }
 
@@ -99,15 +113,14 @@ __global__ void __launch_bounds__(kRowsPerBlock)
   const bool owns = j < g.seq;
   fused::KeyGradRow<D, float> row;
   if (owns) fused::key_grad_row_begin(row, qkv, key_mask, head, j);
-  for (int64_t first = 0; first < g.seq; first += kTile) {
-    const int count = fused::tile_count(first, g.seq);
-    for (int e = threadIdx.x; e < kTile * D; e += kRowsPerBlock) {
-      fused::stage_query(tile, qkv, dout, lse, delta, head, first, count, e);
-    }
-    __syncthreads();
-    if (owns) fused::key_grad_row_tile(row, tile, count, scale, dropout, j, first);
-    __syncthreads();
-  }
+  walk_tiles<D>(
+      g.seq, owns,
+      [&](int64_t first, int count, int e) {
+        fused::stage_query(tile, qkv, dout, lse, delta, head, first, count, e);
+      },
+      [&](int64_t first, int count) {
+        fused::key_grad_row_tile(row, tile, count, scale, dropout, j, first);
+      });
   if (owns) fused::key_grad_row_finish(row, dqkv, scale, head, j);
 }
 

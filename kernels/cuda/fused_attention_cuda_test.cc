@@ -43,21 +43,6 @@ class FusedAttentionCudaTest : public ::testing::TestWithParam<FusedCase> {
   std::unique_ptr<BlasContext> context_;
 };
 
-// "" when every lse matches (−inf exactly where the emulation has −inf), else the first
-// mismatch.
-std::string CompareLse(const std::vector<float>& got, const std::vector<float>& want) {
-  for (size_t r = 0; r < want.size(); ++r) {
-    const bool ok = std::isinf(want[r])
-                        ? got[r] == want[r]
-                        : std::fabs(double(got[r]) - want[r]) <= kLseLimit * (1 + std::fabs(want[r]));
-    if (!ok) {
-      return "lse row " + std::to_string(r) + ": cuda=" + std::to_string(got[r]) +
-             " emulated=" + std::to_string(want[r]);
-    }
-  }
-  return "";
-}
-
 TEST_P(FusedAttentionCudaTest, ForwardAndBackwardMatchCpuAndUnfusedCuda) {
   const FusedCase& c = GetParam();
   const AttentionShape& s = c.shape;
@@ -98,7 +83,7 @@ TEST_P(FusedAttentionCudaTest, ForwardAndBackwardMatchCpuAndUnfusedCuda) {
   });
   const std::vector<float> out = d_out.Download(), dqkv = d_dqkv.Download();
   EXPECT_EQ(CompareScaled(out, want_out, kOutLimit), "") << "out vs cpu";
-  EXPECT_EQ(CompareLse(d_lse.Download(), want_lse), "");
+  EXPECT_EQ(testing::CompareLse(d_lse.Download(), want_lse, kLseLimit), "");
   EXPECT_EQ(CompareScaled(dqkv, want_dqkv, kGradLimit), "") << "dqkv vs cpu";
   EXPECT_EQ(d_again.Download(), dqkv) << "backward is not deterministic";
 

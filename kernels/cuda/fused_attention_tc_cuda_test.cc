@@ -4,7 +4,6 @@
 // repeatability. Skips, with the reason, where CUDA code is not built or no GPU is usable.
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -25,6 +24,7 @@ using testing::CompareScaled;
 using testing::DeviceBuffer;
 using testing::FusedCase;
 using testing::Gaussian;
+using testing::RelativeRmsError;
 
 // Against the CPU and the fp32 kernels: the emulation test's bf16-level limits (worst
 // element relative to |want| + RMS; whole tensor RMS). Against the emulation: the same bf16
@@ -35,29 +35,6 @@ constexpr double kRmsLimit = 1e-2;
 constexpr double kEmulationWorstLimit = 1e-2;
 constexpr double kEmulationRmsLimit = 1e-3;
 constexpr double kLseLimit = 1e-3;  // vs the emulation's, relative to 1 + |lse|
-
-double RelativeRmsError(const std::vector<float>& got, const std::vector<float>& want) {
-  double err = 0, norm = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double d = double(got[i]) - want[i];
-    err += std::isnan(d) ? std::numeric_limits<double>::infinity() : d * d;
-    norm += double(want[i]) * want[i];
-  }
-  return norm > 0 ? std::sqrt(err / norm) : std::sqrt(err);
-}
-
-std::string CompareLse(const std::vector<float>& got, const std::vector<float>& want) {
-  for (size_t r = 0; r < want.size(); ++r) {
-    const bool ok = std::isinf(want[r])
-                        ? got[r] == want[r]
-                        : std::fabs(double(got[r]) - want[r]) <= kLseLimit * (1 + std::fabs(want[r]));
-    if (!ok) {
-      return "lse row " + std::to_string(r) + ": cuda=" + std::to_string(got[r]) +
-             " emulated=" + std::to_string(want[r]);
-    }
-  }
-  return "";
-}
 
 class FusedAttentionTcCudaTest : public ::testing::TestWithParam<FusedCase> {
  protected:
@@ -126,7 +103,7 @@ TEST_P(FusedAttentionTcCudaTest, MatchesCpuEmulationAndFp32Kernels) {
   EXPECT_EQ(CompareScaled(dqkv, emulated_dqkv, kEmulationWorstLimit), "") << "dqkv vs emulation";
   EXPECT_LE(RelativeRmsError(out, emulated_out), kEmulationRmsLimit) << "out vs emulation";
   EXPECT_LE(RelativeRmsError(dqkv, emulated_dqkv), kEmulationRmsLimit) << "dqkv vs emulation";
-  EXPECT_EQ(CompareLse(lse, emulated_lse), "");
+  EXPECT_EQ(testing::CompareLse(lse, emulated_lse, kLseLimit), "");
 
   // The fp32 fused kernels on the same data.
   DeviceBuffer<float> f_out(dout.size()), f_lse(fused_attention_lse_floats(s)),

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -16,6 +17,7 @@
 #include "kernels/cuda/fused_attention_tc.h"
 #include "kernels/cuda/fused_attention_tc_layout.h"
 #include "kernels/cuda/tc_tile_ops.h"
+#include "kernels/cuda/testing/compare.h"
 #include "kernels/cuda/testing/fused_attention_cases.h"
 #include "kernels/cuda/testing/fused_attention_tc_cases.h"
 #include "kernels/cuda/testing/fused_attention_tc_emulation.h"
@@ -35,80 +37,6 @@ constexpr double kGradLimit = 4e-2;
 constexpr double kLseLimit = 1e-2;
 constexpr double kOutRmsLimit = 1e-2;
 constexpr double kGradRmsLimit = 1e-2;
-
-// The worst |got − want| / (|want| + RMS(want)); infinity for a NaN.
-double WorstScaledError(const std::vector<float>& got, const std::vector<float>& want,
-                        size_t* where = nullptr) {
-  double sum = 0;
-  for (float w : want) sum += double(w) * w;
-  const double floor = std::max(want.empty() ? 0.0 : std::sqrt(sum / want.size()), 1e-30);
-  double worst = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double err = std::fabs(double(got[i]) - want[i]) / (std::fabs(double(want[i])) + floor);
-    if (std::isnan(err)) err = std::numeric_limits<double>::infinity();
-    if (err > worst) {
-      worst = err;
-      if (where) *where = i;
-    }
-  }
-  return worst;
-}
-
-// RMS(got − want) / RMS(want): the error relative to the tensor's scale, on average.
-double RelativeRmsError(const std::vector<float>& got, const std::vector<float>& want) {
-  double err = 0, norm = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    err += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
-    norm += double(want[i]) * want[i];
-  }
-  return norm > 0 ? std::sqrt(err / norm) : std::sqrt(err);
-}
-
-std::string Describe(const std::vector<float>& got, const std::vector<float>& want, double limit) {
-  size_t i = 0;
-  const double worst = WorstScaledError(got, want, &i);
-  if (worst <= limit) return "";
-  char text[200];
-  std::snprintf(text, sizeof(text), "element %zu of %zu: emulated=%.9g cpu=%.9g, error %.3g > %.3g",
-                i, got.size(), double(got[i]), double(want[i]), worst, limit);
-  return text;
-}
-
-std::vector<float> Gaussian(std::mt19937_64& rng, int64_t n) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
-
-// Each query row's log-sum-exp of its scaled, masked scores, by plain loops in double.
-std::vector<double> ReferenceLse(const std::vector<float>& qkv, const std::vector<int32_t>& mask,
-                                 const cpu::AttentionShape& s) {
-  const int64_t d = s.head_dim(), c = s.hidden;
-  const double scale = 1.0 / std::sqrt(double(d));
-  std::vector<double> lse(s.batch * s.heads * s.seq);
-  for (int64_t b = 0; b < s.batch; ++b) {
-    for (int64_t h = 0; h < s.heads; ++h) {
-      for (int64_t i = 0; i < s.seq; ++i) {
-        double max = -std::numeric_limits<double>::infinity(), sum = 0;
-        std::vector<double> scores;
-        for (int64_t j = 0; j < s.seq; ++j) {
-          if (!mask[b * s.seq + j]) continue;
-          double dot = 0;
-          for (int64_t x = 0; x < d; ++x) {
-            dot += double(qkv[(b * s.seq + i) * 3 * c + h * d + x]) *
-                   qkv[(b * s.seq + j) * 3 * c + c + h * d + x];
-          }
-          scores.push_back(scale * dot);
-          max = std::max(max, scores.back());
-        }
-        for (double v : scores) sum += std::exp(v - max);
-        lse[(b * s.heads + h) * s.seq + i] = scores.empty() ? max : max + std::log(sum);
-      }
-    }
-  }
-  return lse;
-}
 
 std::vector<float> RoundedToBf16(std::vector<float> v) {
   for (float& x : v) x = from_bf16(to_bf16(x));
@@ -167,14 +95,16 @@ TEST_P(FusedAttentionTcEmulationTest, MatchesCpuWithinBf16Rounding) {
   const FusedCase& c = GetParam();
   const cpu::AttentionShape& s = c.shape;
   const CaseRun run = RunCase(c);
-  EXPECT_EQ(Describe(run.out, run.want_out, kOutLimit), "") << "out";
-  EXPECT_EQ(Describe(run.dqkv, run.want_dqkv, kGradLimit), "") << "dqkv";
+  EXPECT_EQ(CompareScaled(run.out, run.want_out, kOutLimit, "emulated"), "") << "out";
+  EXPECT_EQ(CompareScaled(run.dqkv, run.want_dqkv, kGradLimit, "emulated"), "") << "dqkv";
   EXPECT_LE(RelativeRmsError(run.out, run.want_out), kOutRmsLimit);
   EXPECT_LE(RelativeRmsError(run.dqkv, run.want_dqkv), kGradRmsLimit);
   std::printf("errors: worst out %.3g dqkv %.3g, rms out %.3g dqkv %.3g; bf16 inputs: worst out %.3g dqkv %.3g, rms out %.3g dqkv %.3g\n",
-              WorstScaledError(run.out, run.want_out), WorstScaledError(run.dqkv, run.want_dqkv),
+              WorstScaledError(run.out, run.want_out).error,
+              WorstScaledError(run.dqkv, run.want_dqkv).error,
               RelativeRmsError(run.out, run.want_out), RelativeRmsError(run.dqkv, run.want_dqkv),
-              WorstScaledError(run.out, run.near_out), WorstScaledError(run.dqkv, run.near_dqkv),
+              WorstScaledError(run.out, run.near_out).error,
+              WorstScaledError(run.dqkv, run.near_dqkv).error,
               RelativeRmsError(run.out, run.near_out), RelativeRmsError(run.dqkv, run.near_dqkv));
 
   // lse: finite rows against plain loops in double; the padded sequence's rows exactly −inf.
@@ -186,13 +116,7 @@ TEST_P(FusedAttentionTcEmulationTest, MatchesCpuWithinBf16Rounding) {
       ASSERT_NEAR(double(run.lse[r]), want_lse[r], kLseLimit) << "lse row " << r;
     }
   }
-  // The all-padding sequence: out rows exactly 0, its dqkv rows untouched.
-  if (c.padded_sequence) {
-    for (int64_t x = s.seq * s.hidden; x < 2 * s.seq * s.hidden; ++x) ASSERT_EQ(run.out[x], 0.0f);
-    for (int64_t x = s.seq * 3 * s.hidden; x < 2 * s.seq * 3 * s.hidden; ++x) {
-      ASSERT_EQ(run.dqkv[x], run.dqkv_start[x]);
-    }
-  }
+  EXPECT_EQ(PaddedSequenceError(c, run.out, run.dqkv, run.dqkv_start), "");
 }
 
 // Phases must not read what another thread or warp writes in the same phase (only a barrier
@@ -214,7 +138,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, FusedAttentionTcEmulationTest, ::testing::Values
 TEST(FusedAttentionTcEmulation, DropoutChangesTheOutput) {
   FusedCase with{{2, 100, 256, 4}, 0.1f, false}, without = with;
   without.dropout = 0.0f;
-  EXPECT_GT(WorstScaledError(RunCase(with).out, RunCase(without).out), 0.1);
+  EXPECT_GT(WorstScaledError(RunCase(with).out, RunCase(without).out).error, 0.1);
 }
 
 // The budget fused_attention_tc.h states, and what sm_80 (163 KiB) allows a block.

@@ -8,16 +8,14 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <limits>
 #include <random>
-#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "kernels/cpu/dropout.h"
 #include "kernels/cuda/bf16.h"
 #include "kernels/cuda/layernorm_rows.h"
+#include "kernels/cuda/testing/compare.h"
 #include "kernels/cuda/testing/residual_layernorm_cases.h"
 #include "kernels/cuda/testing/residual_layernorm_emulation.h"
 #include "kernels/cuda/testing/residual_layernorm_reference.h"
@@ -31,34 +29,6 @@ namespace {
 constexpr double kDoubleLimit = 1e-12;
 constexpr double kFloatLimit = 1e-5;
 
-template <typename T>
-std::string CompareToScale(const std::vector<T>& got, const std::vector<T>& want, double limit) {
-  if (got.size() != want.size()) return "size mismatch";
-  double squares = 0;
-  for (T w : want) squares += double(w) * double(w);
-  const double floor = std::max(want.empty() ? 0.0 : std::sqrt(squares / want.size()), 1e-30);
-  double worst = -1;
-  size_t worst_i = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double err = std::fabs(double(got[i]) - double(want[i])) / (std::fabs(double(want[i])) + floor);
-    if (std::isnan(err)) err = std::numeric_limits<double>::infinity();
-    if (err > worst) worst = err, worst_i = i;
-  }
-  if (worst <= limit) return "";
-  char text[200];
-  std::snprintf(text, sizeof(text), "element %zu of %zu: emulated=%.17g cpu=%.17g, error %.3g > %.3g",
-                worst_i, got.size(), double(got[worst_i]), double(want[worst_i]), worst, limit);
-  return text;
-}
-
-template <typename T>
-std::vector<T> Gaussian(std::mt19937_64& rng, int64_t n, double mean = 0.0, double sigma = 1.0) {
-  std::normal_distribution<double> normal(mean, sigma);
-  std::vector<T> v(n);
-  for (T& x : v) x = T(normal(rng));
-  return v;
-}
-
 // One case's inputs, outputs from the emulation and from the CPU composition.
 template <typename T>
 struct Outputs {
@@ -70,11 +40,12 @@ void RunBoth(const ResidualLayernormCase& k, Outputs<T>& emulated, Outputs<T>& r
              std::vector<Bf16>* out_bf16 = nullptr, uint64_t emulated_index_shift = 0) {
   const int64_t n = k.n, c = k.c;
   std::mt19937_64 rng(4000 + n * 13 + c);
-  const std::vector<T> x = Gaussian<T>(rng, n * c, 0.3, 2.0), residual = Gaussian<T>(rng, n * c);
-  const std::vector<T> w = Gaussian<T>(rng, c, 1.0, 0.5), b = Gaussian<T>(rng, c);
-  const std::vector<T> dout = Gaussian<T>(rng, n * c);
-  const std::vector<T> prior_dresidual = Gaussian<T>(rng, n * c);
-  const std::vector<T> prior_dw = Gaussian<T>(rng, c), prior_db = Gaussian<T>(rng, c);
+  const std::vector<T> x = GaussianAs<T>(rng, n * c, 0.3, 2.0);
+  const std::vector<T> residual = GaussianAs<T>(rng, n * c);
+  const std::vector<T> w = GaussianAs<T>(rng, c, 1.0, 0.5), b = GaussianAs<T>(rng, c);
+  const std::vector<T> dout = GaussianAs<T>(rng, n * c);
+  const std::vector<T> prior_dresidual = GaussianAs<T>(rng, n * c);
+  const std::vector<T> prior_dw = GaussianAs<T>(rng, c), prior_db = GaussianAs<T>(rng, c);
   const T eps = T(1e-12);
   const cpu::DropoutSpec spec = k.Dropout();
   cpu::DropoutSpec emulated_spec = spec;
@@ -106,14 +77,14 @@ void RunBoth(const ResidualLayernormCase& k, Outputs<T>& emulated, Outputs<T>& r
 
 template <typename T>
 void ExpectClose(const Outputs<T>& got, const Outputs<T>& want, double limit) {
-  EXPECT_EQ(CompareToScale(got.sum, want.sum, limit), "") << "sum";
-  EXPECT_EQ(CompareToScale(got.out, want.out, limit), "") << "out";
-  EXPECT_EQ(CompareToScale(got.mean, want.mean, limit), "") << "mean";
-  EXPECT_EQ(CompareToScale(got.rstd, want.rstd, limit), "") << "rstd";
-  EXPECT_EQ(CompareToScale(got.dx, want.dx, limit), "") << "dx";
-  EXPECT_EQ(CompareToScale(got.dresidual, want.dresidual, limit), "") << "dresidual";
-  EXPECT_EQ(CompareToScale(got.dweight, want.dweight, limit), "") << "dweight";
-  EXPECT_EQ(CompareToScale(got.dbias, want.dbias, limit), "") << "dbias";
+  EXPECT_EQ(CompareScaled(got.sum, want.sum, limit, "emulated"), "") << "sum";
+  EXPECT_EQ(CompareScaled(got.out, want.out, limit, "emulated"), "") << "out";
+  EXPECT_EQ(CompareScaled(got.mean, want.mean, limit, "emulated"), "") << "mean";
+  EXPECT_EQ(CompareScaled(got.rstd, want.rstd, limit, "emulated"), "") << "rstd";
+  EXPECT_EQ(CompareScaled(got.dx, want.dx, limit, "emulated"), "") << "dx";
+  EXPECT_EQ(CompareScaled(got.dresidual, want.dresidual, limit, "emulated"), "") << "dresidual";
+  EXPECT_EQ(CompareScaled(got.dweight, want.dweight, limit, "emulated"), "") << "dweight";
+  EXPECT_EQ(CompareScaled(got.dbias, want.dbias, limit, "emulated"), "") << "dbias";
 }
 
 class ResidualLayernormEmulationTest : public ::testing::TestWithParam<ResidualLayernormCase> {};
@@ -130,11 +101,11 @@ TEST_P(ResidualLayernormEmulationTest, FloatMatchesCpuComposition) {
   RunBoth(GetParam(), emulated, reference, &out_bf16);
   ExpectClose(emulated, reference, kFloatLimit);
   // The element-wise steps round as the CPU's: sum is the CPU's bit for bit.
-  EXPECT_EQ(CompareToScale(emulated.sum, reference.sum, 0.0), "") << "sum, exactly";
+  EXPECT_EQ(CompareScaled(emulated.sum, reference.sum, 0.0, "emulated"), "") << "sum, exactly";
   // out_bf16 is out rounded to nearest even, so within 2^-8 of the CPU's out.
   std::vector<float> widened(out_bf16.size());
   for (size_t i = 0; i < out_bf16.size(); ++i) widened[i] = from_bf16(out_bf16[i]);
-  EXPECT_EQ(CompareToScale(widened, reference.out, 1.0 / 256), "") << "out_bf16";
+  EXPECT_EQ(CompareScaled(widened, reference.out, 1.0 / 256, "emulated"), "") << "out_bf16";
 }
 
 // A check that cannot fail is a defect: the mask of the neighbouring element (first_index
@@ -143,8 +114,8 @@ TEST_P(ResidualLayernormEmulationTest, ShiftedMaskIsCaught) {
   if (GetParam().p == 0.0f) GTEST_SKIP() << "no mask without dropout";
   Outputs<float> emulated, reference;
   RunBoth(GetParam(), emulated, reference, nullptr, /*emulated_index_shift=*/1);
-  EXPECT_NE(CompareToScale(emulated.sum, reference.sum, kFloatLimit), "");
-  EXPECT_NE(CompareToScale(emulated.dx, reference.dx, kFloatLimit), "");
+  EXPECT_NE(CompareScaled(emulated.sum, reference.sum, kFloatLimit, "emulated"), "");
+  EXPECT_NE(CompareScaled(emulated.dx, reference.dx, kFloatLimit, "emulated"), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, ResidualLayernormEmulationTest,

@@ -5,8 +5,6 @@
 #define CLOZE_KERNELS_CUDA_TESTING_ATTENTION_CASES_H_
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <cstdint>
 #include <vector>
 
@@ -16,28 +14,11 @@ namespace cloze::cuda::testing {
 
 // bf16 operands (8-bit significands, relative rounding 2^-9) against the CPU's fp32. The
 // host replay of the bf16 products (attention_heads_test) measures a relative RMS error
-// (RelativeRmsError) of 1e-3 to 5e-3 for probs, out and the dqkv gradient, and a worst
-// element up to 3e-2 of the tensor's RMS; cuBLAS's fp32 accumulation adds little to
-// that. A wrong scale, operand or head slice gives errors of order 1.
+// (compare.h's RelativeRmsError) of 1e-3 to 5e-3 for probs, out and the dqkv gradient, and
+// a worst element up to 3e-2 of the tensor's RMS; cuBLAS's fp32 accumulation adds little
+// to that. A wrong scale, operand or head slice gives errors of order 1.
 constexpr double kBf16RmsLimit = 1e-2;
 constexpr double kBf16ElementLimit = 6e-2;  // worst element, as a fraction of the RMS
-
-// sqrt(Σ (got − want)²) / sqrt(Σ want²), or +inf where got holds a NaN (an unwritten,
-// poisoned element) or the sizes differ; 0 for two empty or all-zero tensors that agree.
-// The error of a whole tensor relative to its RMS: for bf16 a steadier measure than the
-// worst element, whose tail grows with the tensor's size.
-inline double RelativeRmsError(const std::vector<float>& got, const std::vector<float>& want) {
-  if (got.size() != want.size()) return std::numeric_limits<double>::infinity();
-  double err = 0, norm = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double e = double(got[i]) - double(want[i]);
-    if (std::isnan(e)) return std::numeric_limits<double>::infinity();
-    err += e * e;
-    norm += double(want[i]) * want[i];
-  }
-  if (err == 0) return 0;
-  return norm > 0 ? std::sqrt(err / norm) : std::numeric_limits<double>::infinity();
-}
 
 // Per sequence, by b % 4: all real tokens; a padded tail (the last T/3 keys); all padding
 // (its rows must be all-zero probabilities); a single real token.

@@ -1,22 +1,18 @@
-// What the CUDA-vs-CPU op tests share: device buffers that free themselves, random inputs,
-// and a comparison that names the worst element.
+// What the CUDA-vs-CPU op tests share: device buffers that free themselves, and (from
+// compare.h, re-exported here) random inputs and comparisons that name the worst element.
 //
 // Every failure is a gtest failure (EXPECT/ADD_FAILURE), never an abort, so one broken
 // op does not hide the others. Header-only; plain C++ (the tests are built by g++).
 #ifndef CLOZE_KERNELS_CUDA_TESTING_CUDA_TEST_SUPPORT_H_
 #define CLOZE_KERNELS_CUDA_TESTING_CUDA_TEST_SUPPORT_H_
 
-#include <algorithm>
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
+#include <cstddef>
 #include <limits>
-#include <random>
-#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "kernels/cuda/device.h"
+#include "kernels/cuda/testing/compare.h"  // IWYU pragma: export
 
 // BUILD defines CLOZE_CUDA_BUILT through if_cuda(); without it the CUDA ops are not linked,
 // and gpu_usable() fails, so the tests that would call them skip.
@@ -82,58 +78,6 @@ class DeviceBuffer {
   void* ptr_ = nullptr;
   size_t size_;
 };
-
-inline std::vector<float> Gaussian(std::mt19937_64& rng, size_t n, float sigma = 1.0f) {
-  std::normal_distribution<float> normal(0.f, sigma);
-  std::vector<float> v(n);
-  for (float& f : v) f = normal(rng);
-  return v;
-}
-
-inline std::vector<int32_t> UniformInts(std::mt19937_64& rng, size_t n, int32_t lo, int32_t hi) {
-  std::uniform_int_distribution<int32_t> uniform(lo, hi);
-  std::vector<int32_t> v(n);
-  for (int32_t& x : v) x = uniform(rng);
-  return v;
-}
-
-// Root mean square of `v` (0 for an empty vector): the natural scale of a tensor's values.
-inline double Rms(const std::vector<float>& v) {
-  double sum = 0;
-  for (float x : v) sum += double(x) * x;
-  return v.empty() ? 0.0 : std::sqrt(sum / v.size());
-}
-
-// "" when every got[i] is within `limit` of want[i] in the error
-//   |got − want| / (|want| + floor),
-// relative for large values and absolute (in units of `floor`) near zero, where float
-// results that cancel carry only an absolute error. Otherwise a sentence naming the worst
-// element. A NaN anywhere fails (an unwritten, still-poisoned element).
-inline std::string Compare(const std::vector<float>& got, const std::vector<float>& want,
-                           double limit, double floor) {
-  if (got.size() != want.size()) {
-    return "size " + std::to_string(got.size()) + " != " + std::to_string(want.size());
-  }
-  double worst = -1;
-  size_t worst_i = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double err = std::fabs(double(got[i]) - double(want[i])) / (std::fabs(double(want[i])) + floor);
-    if (std::isnan(err)) err = std::numeric_limits<double>::infinity();
-    if (err > worst) worst = err, worst_i = i;
-  }
-  if (worst <= limit) return "";
-  char text[240];
-  std::snprintf(text, sizeof(text), "element %zu of %zu: cuda=%.9g cpu=%.9g, error %.3g > %.3g",
-                worst_i, got.size(), double(got[worst_i]), double(want[worst_i]), worst, limit);
-  return text;
-}
-
-// Compare with the floor set to the RMS of `want` (at least 1e-30): the error relative to
-// the tensor's scale, for sums whose individual elements may cancel to near zero.
-inline std::string CompareScaled(const std::vector<float>& got, const std::vector<float>& want,
-                                 double limit) {
-  return Compare(got, want, limit, std::max(Rms(want), 1e-30));
-}
 
 }  // namespace cloze::cuda::testing
 

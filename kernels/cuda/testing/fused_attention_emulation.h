@@ -49,6 +49,26 @@ void for_each_block(const AttentionShape& s, Block block) {
   }
 }
 
+// The kernels' walk_tiles, without barriers: each tile wholly staged (what the first
+// __syncthreads waits for) before process(first, count) runs the block's threads on it.
+template <int D, typename Stage, typename Process>
+void walk_tiles(int64_t seq, Stage stage, Process process) {
+  for (int64_t first = 0; first < seq; first += kTile) {
+    const int count = fused::tile_count(first, seq);
+    for (int e = 0; e < kTile * D; ++e) stage(first, count, e);
+    process(first, count);
+  }
+}
+
+// Calls row(t, i) for each thread t of the block at first_row that owns a row i < T (the
+// kernels' `owns`), with rows[t] standing for that thread's registers.
+template <typename Row>
+void for_each_owned_row(const AttentionShape& s, int64_t first_row, Row row) {
+  for (int t = 0; t < kRowsPerBlock; ++t) {
+    if (first_row + t < s.seq) row(t, first_row + t);
+  }
+}
+
 template <int D, typename T>
 void emulate_forward(T* out, T* lse, const T* qkv, const int32_t* key_mask,
                      const AttentionShape& s, const DropoutSpec& spec) {
@@ -59,23 +79,22 @@ void emulate_forward(T* out, T* lse, const T* qkv, const int32_t* key_mask,
     const fused::HeadDropout dropout = site.for_head(x);
     auto tile = std::make_unique<fused::KeyValueTile<D, T>>();  // the block's shared memory
     auto rows = std::make_unique<fused::ForwardRow<D, T>[]>(kRowsPerBlock);  // registers
-    for (int t = 0; t < kRowsPerBlock; ++t) {
-      if (first_row + t < s.seq) fused::forward_row_begin(rows[t], qkv, head, first_row + t);
-    }
-    for (int64_t first = 0; first < s.seq; first += kTile) {
-      const int count = fused::tile_count(first, s.seq);
-      for (int e = 0; e < kTile * D; ++e) {
-        fused::stage_key_value(*tile, qkv, key_mask, head, first, count, e);
-      }
-      for (int t = 0; t < kRowsPerBlock; ++t) {
-        const int64_t i = first_row + t;
-        if (i < s.seq) fused::forward_row_tile(rows[t], *tile, count, scale, dropout, i, first);
-      }
-    }
-    for (int t = 0; t < kRowsPerBlock; ++t) {
-      const int64_t i = first_row + t;
-      if (i < s.seq) fused::forward_row_finish(rows[t], out, lse, head, dropout, i);
-    }
+    for_each_owned_row(s, first_row, [&](int t, int64_t i) {
+      fused::forward_row_begin(rows[t], qkv, head, i);
+    });
+    walk_tiles<D>(
+        s.seq,
+        [&](int64_t first, int count, int e) {
+          fused::stage_key_value(*tile, qkv, key_mask, head, first, count, e);
+        },
+        [&](int64_t first, int count) {
+          for_each_owned_row(s, first_row, [&](int t, int64_t i) {
+            fused::forward_row_tile(rows[t], *tile, count, scale, dropout, i, first);
+          });
+        });
+    for_each_owned_row(s, first_row, [&](int t, int64_t i) {
+      fused::forward_row_finish(rows[t], out, lse, head, dropout, i);
+    });
   });
 }
 
@@ -96,24 +115,22 @@ void emulate_backward(T* dqkv, const T* dout, const T* qkv, const T* out, const 
     const fused::HeadDropout dropout = site.for_head(x);
     auto tile = std::make_unique<fused::KeyValueTile<D, T>>();
     auto rows = std::make_unique<fused::QueryGradRow<D, T>[]>(kRowsPerBlock);
-    for (int t = 0; t < kRowsPerBlock; ++t) {
-      const int64_t i = first_row + t;
-      if (i < s.seq) fused::query_grad_row_begin(rows[t], qkv, dout, lse, delta.data(), head, i);
-    }
-    for (int64_t first = 0; first < s.seq; first += kTile) {
-      const int count = fused::tile_count(first, s.seq);
-      for (int e = 0; e < kTile * D; ++e) {
-        fused::stage_key_value(*tile, qkv, key_mask, head, first, count, e);
-      }
-      for (int t = 0; t < kRowsPerBlock; ++t) {
-        const int64_t i = first_row + t;
-        if (i < s.seq) fused::query_grad_row_tile(rows[t], *tile, count, scale, dropout, i, first);
-      }
-    }
-    for (int t = 0; t < kRowsPerBlock; ++t) {
-      const int64_t i = first_row + t;
-      if (i < s.seq) fused::query_grad_row_finish(rows[t], dqkv, scale, head, i);
-    }
+    for_each_owned_row(s, first_row, [&](int t, int64_t i) {
+      fused::query_grad_row_begin(rows[t], qkv, dout, lse, delta.data(), head, i);
+    });
+    walk_tiles<D>(
+        s.seq,
+        [&](int64_t first, int count, int e) {
+          fused::stage_key_value(*tile, qkv, key_mask, head, first, count, e);
+        },
+        [&](int64_t first, int count) {
+          for_each_owned_row(s, first_row, [&](int t, int64_t i) {
+            fused::query_grad_row_tile(rows[t], *tile, count, scale, dropout, i, first);
+          });
+        });
+    for_each_owned_row(s, first_row, [&](int t, int64_t i) {
+      fused::query_grad_row_finish(rows[t], dqkv, scale, head, i);
+    });
   });
   // key_grad_kernel.
   for_each_block(s, [&](int64_t x, int64_t first_row) {
@@ -121,24 +138,22 @@ void emulate_backward(T* dqkv, const T* dout, const T* qkv, const T* out, const 
     const fused::HeadDropout dropout = site.for_head(x);
     auto tile = std::make_unique<fused::QueryTile<D, T>>();
     auto rows = std::make_unique<fused::KeyGradRow<D, T>[]>(kRowsPerBlock);
-    for (int t = 0; t < kRowsPerBlock; ++t) {
-      const int64_t j = first_row + t;
-      if (j < s.seq) fused::key_grad_row_begin(rows[t], qkv, key_mask, head, j);
-    }
-    for (int64_t first = 0; first < s.seq; first += kTile) {
-      const int count = fused::tile_count(first, s.seq);
-      for (int e = 0; e < kTile * D; ++e) {
-        fused::stage_query(*tile, qkv, dout, lse, delta.data(), head, first, count, e);
-      }
-      for (int t = 0; t < kRowsPerBlock; ++t) {
-        const int64_t j = first_row + t;
-        if (j < s.seq) fused::key_grad_row_tile(rows[t], *tile, count, scale, dropout, j, first);
-      }
-    }
-    for (int t = 0; t < kRowsPerBlock; ++t) {
-      const int64_t j = first_row + t;
-      if (j < s.seq) fused::key_grad_row_finish(rows[t], dqkv, scale, head, j);
-    }
+    for_each_owned_row(s, first_row, [&](int t, int64_t j) {
+      fused::key_grad_row_begin(rows[t], qkv, key_mask, head, j);
+    });
+    walk_tiles<D>(
+        s.seq,
+        [&](int64_t first, int count, int e) {
+          fused::stage_query(*tile, qkv, dout, lse, delta.data(), head, first, count, e);
+        },
+        [&](int64_t first, int count) {
+          for_each_owned_row(s, first_row, [&](int t, int64_t j) {
+            fused::key_grad_row_tile(rows[t], *tile, count, scale, dropout, j, first);
+          });
+        });
+    for_each_owned_row(s, first_row, [&](int t, int64_t j) {
+      fused::key_grad_row_finish(rows[t], dqkv, scale, head, j);
+    });
   });
 }
 
