@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
@@ -40,7 +41,24 @@ ABSL_FLAG(std::string, gpu_attention, "unfused",
           "or fused (one flash-style kernel that recomputes them in backward, on tensor cores with bf16; less "
           "memory)");
 
+ABSL_FLAG(std::vector<std::string>, testing_nonfinite_loss_steps, {},
+          "for tests only (fault injection): these steps (1-based, comma-separated) report a NaN loss, which the "
+          "loss guard skips and, after guard.max_consecutive_skips in a row, rolls back from. cloze train and "
+          "cloze worker inject it; cloze launch passes it to its workers");
+
 namespace cloze::cli {
+
+absl::StatusOr<std::vector<int64_t>> NonfiniteLossStepsFromFlag() {
+  std::vector<int64_t> steps;
+  for (const std::string& step : absl::GetFlag(FLAGS_testing_nonfinite_loss_steps)) {
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(step, &value)) {
+      return absl::InvalidArgumentError(absl::StrCat("--testing_nonfinite_loss_steps: \"", step, "\" is not a step"));
+    }
+    steps.push_back(value);
+  }
+  return steps;
+}
 
 absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags() {
   TrainingDevice device;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
@@ -34,10 +35,16 @@ ABSL_DECLARE_FLAG(int, gpu);
 ABSL_DECLARE_FLAG(std::string, gpu_precision);
 ABSL_DECLARE_FLAG(std::string, gpu_attention);
 
+// Tests only (train, worker, launch): fault injection, the loss guard's input.
+ABSL_DECLARE_FLAG(std::vector<std::string>, testing_nonfinite_loss_steps);
+
 namespace cloze::cli {
 
 // --device, --gpu, --gpu_precision and --gpu_attention; InvalidArgument naming the flag for a bad value.
 absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags();
+
+// --testing_nonfinite_loss_steps as steps; InvalidArgument naming the value that is not one.
+absl::StatusOr<std::vector<int64_t>> NonfiniteLossStepsFromFlag();
 
 // --threads, or every hardware thread when it is 0.
 int CommandThreads();

@@ -13,6 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
@@ -136,6 +137,10 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
   options.worker_flags = {absl::StrCat("--gpu_precision=", absl::GetFlag(FLAGS_gpu_precision)),
                           absl::StrCat("--gpu_attention=", absl::GetFlag(FLAGS_gpu_attention))};
   options.stop_requested = stop;
+  if (!absl::GetFlag(FLAGS_testing_nonfinite_loss_steps).empty()) {  // tests only: every worker injects the same
+    options.worker_flags.push_back(absl::StrCat("--testing_nonfinite_loss_steps=",
+                                                absl::StrJoin(absl::GetFlag(FLAGS_testing_nonfinite_loss_steps), ",")));
+  }
   options.on_event = EventPrinter(terminal, "launch: ");
   int64_t last_logged = -1;
   options.on_status = [&](const JobStatus& status) {

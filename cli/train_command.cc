@@ -18,8 +18,6 @@
 #include "trainer/trainer.h"
 
 ABSL_FLAG(int64_t, stop_after_step, 0, "cloze train: stop (with a checkpoint) after this step; 0: run to total_steps");
-ABSL_FLAG(std::vector<std::string>, testing_nonfinite_loss_steps, {},
-          "cloze train: fault injection for tests: these steps report a NaN loss");
 
 namespace cloze::cli {
 
@@ -53,14 +51,12 @@ int RunTrainCommand(const std::vector<std::string>& args) {
                                                             : absl::GetFlag(FLAGS_run_name);
   options.stop_requested = stop;
   options.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
-  for (const std::string& step : absl::GetFlag(FLAGS_testing_nonfinite_loss_steps)) {
-    int64_t value = 0;
-    if (!absl::SimpleAtoi(step, &value)) {
-      std::fprintf(stderr, "cloze train: --testing_nonfinite_loss_steps: \"%s\" is not a step\n", step.c_str());
-      return 2;
-    }
-    options.nonfinite_loss_steps.push_back(value);
+  absl::StatusOr<std::vector<int64_t>> nonfinite = NonfiniteLossStepsFromFlag();
+  if (!nonfinite.ok()) {
+    std::fprintf(stderr, "cloze train: %s\n", std::string(nonfinite.status().message()).c_str());
+    return 2;
   }
+  options.nonfinite_loss_steps = *std::move(nonfinite);
   const int64_t log_every = config->log_every_steps();
   options.on_event = EventPrinter(terminal);
   options.on_step = StepPrinter(terminal, log_every);

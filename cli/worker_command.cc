@@ -33,6 +33,11 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cloze worker: %s\n", std::string(device.status().message()).c_str());
     return 2;
   }
+  absl::StatusOr<std::vector<int64_t>> nonfinite = NonfiniteLossStepsFromFlag();
+  if (!nonfinite.ok()) {
+    std::fprintf(stderr, "cloze worker: %s\n", std::string(nonfinite.status().message()).c_str());
+    return 2;
+  }
   const std::atomic<bool>* stop = StopOnSignals();
 
   // Under mpirun, every rank's lines go to one terminal: each says whose it is. GPU workers
@@ -49,6 +54,7 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
   options.device = *device;
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.stop_requested = stop;
+  options.nonfinite_loss_steps = *std::move(nonfinite);
   options.on_event = EventPrinter(terminal, prefix);
   // Rank 0 speaks for the job; the others' steps are the same steps.
   if (rank == nullptr ? !on_gpu || device->gpu == 0 : std::string(rank) == "0") options.on_step = StepPrinter(terminal, 10, prefix);

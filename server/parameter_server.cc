@@ -134,7 +134,11 @@ class ParameterServer::Service final : public ParameterService::Service {
     std::optional<StepUpdateArgs> update;
     if (request->has_update()) {
       update = StepUpdateArgs{request->update().learning_rate(), request->update().clip_coefficient(),
-                              request->update().accept()};
+                              request->update().accept(),
+                              request->update().has_rollback() ? request->update().rollback().checkpoint_step() : -1};
+      if (request->update().has_rollback() && update->rollback_to < 0) {
+        return Invalid(absl::StrCat("update.rollback.checkpoint_step: ", update->rollback_to, " is negative"));
+      }
     }
     absl::StatusOr<PullView> view = shard_->Pull(request->worker_rank(), request->step(), update,
                                                  [context] { return context->IsCancelled(); });
@@ -195,12 +199,6 @@ absl::StatusOr<std::unique_ptr<ParameterServer>> ParameterServer::Start(Paramete
 }
 
 ParameterServer::~ParameterServer() { Shutdown(); }
-
-absl::Status ParameterServer::RestoreFromCheckpoint(const std::string& checkpoint_dir) {
-  absl::StatusOr<CheckpointContents> contents = LoadCheckpoint(checkpoint_dir, options_.shard.layout);
-  if (!contents.ok()) return contents.status();
-  return shard_->RestoreFrom(*contents);
-}
 
 absl::StatusOr<std::vector<CheckpointFile>> ParameterServer::WriteCheckpointPart(int64_t step,
                                                                                   const std::string& run_dir) {

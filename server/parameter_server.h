@@ -5,6 +5,11 @@
 //
 // Used in process by tests and the benchmark, and by `cloze ps` (cli/ps_command.cc).
 //
+// The loss guard's rollback is a step's update (StepUpdate.rollback): synchronous servers
+// reload their range from the committed checkpoint it names, once per step
+// (parameter_shard.h); a checkpoint they cannot read is refused with the load's status
+// (NOT_FOUND, DATA_LOSS, ...) naming the server and the path, and the state is unchanged.
+//
 // What the service refuses, always answering and always serving on:
 //   UNAUTHENTICATED   no or wrong job token;
 //   RESOURCE_EXHAUSTED a message above kMaxParameterMessageBytes (gRPC, before the handler);
@@ -65,7 +70,9 @@ class ParameterServer {
   // (trainer/checkpoint.h LoadCheckpoint: DataLoss when damaged, FailedPrecondition when
   // it holds another model).
   absl::Status RestoreFrom(const CheckpointContents& contents) { return shard_->RestoreFrom(contents); }
-  absl::Status RestoreFromCheckpoint(const std::string& checkpoint_dir);
+  absl::Status RestoreFromCheckpoint(const std::string& checkpoint_dir) {
+    return shard_->RestoreFromCheckpoint(checkpoint_dir);
+  }
 
   // This server's part of the checkpoint of `step` into options.shard.run_dir (or
   // `run_dir` when given); see ParameterShard::WriteCheckpointPart.

@@ -41,6 +41,8 @@ class ParameterServerMetrics::Collector : public prometheus::Collectable {
         static_cast<double>(shard_->updates_applied()));
     add("cloze_ps_steps_skipped_total", "Updates the guard skipped.", MetricType::Counter,
         static_cast<double>(shard_->updates_skipped()));
+    add("cloze_ps_rollbacks_total", "Rollbacks to a committed checkpoint (the loss guard's).", MetricType::Counter,
+        static_cast<double>(shard_->rollbacks()));
     add("cloze_ps_step", "Completed steps (bounded staleness: the slowest worker's).", MetricType::Gauge,
         static_cast<double>(shard_->completed_steps()));
     return families;

@@ -5,7 +5,8 @@
 //   cloze_ps_bytes_pulled_total    parameter bytes sent (Pull)
 //   cloze_ps_bytes_initialized_total  initial-parameter bytes received (Init)
 //   cloze_ps_steps_applied_total   optimizer updates applied
-//   cloze_ps_steps_skipped_total   updates the guard skipped
+//   cloze_ps_steps_skipped_total   updates the guard skipped (rollbacks included)
+//   cloze_ps_rollbacks_total       rollbacks to a committed checkpoint (synchronous mode)
 //   cloze_ps_step                  completed steps (bounded staleness: the slowest worker's)
 #ifndef CLOZE_SERVER_PARAMETER_SERVER_METRICS_H_
 #define CLOZE_SERVER_PARAMETER_SERVER_METRICS_H_

@@ -164,8 +164,11 @@ void ParameterShard::FinishInit(bool complete) {
   changed_.SignalAll();
 }
 
-absl::Status ParameterShard::RestoreFrom(const CheckpointContents& contents) {
-  const int64_t total = config_.layout.total_size;
+namespace {
+
+// Whether a checkpoint's whole-model contents fit `layout`.
+absl::Status CheckContents(const CheckpointContents& contents, const ParameterLayout& layout) {
+  const int64_t total = layout.total_size;
   if (static_cast<int64_t>(contents.parameters.size()) != total ||
       static_cast<int64_t>(contents.exp_avg.size()) != total ||
       static_cast<int64_t>(contents.exp_avg_sq.size()) != total) {
@@ -173,9 +176,51 @@ absl::Status ParameterShard::RestoreFrom(const CheckpointContents& contents) {
                                                    ": its buffers do not have the model's ", total, " floats"));
   }
   if (contents.step < 0) return absl::InvalidArgumentError(absl::StrCat("checkpoint step ", contents.step, " < 0"));
+  if (contents.optimizer_step < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("checkpoint of step ", contents.step, ": optimizer step ",
+                                                   contents.optimizer_step, " < 0"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CheckpointContents> ParameterShard::ReadCheckpoint(const std::string& checkpoint_dir) const {
+  absl::StatusOr<CheckpointContents> contents = LoadCheckpoint(checkpoint_dir, config_.layout);
+  absl::Status status = contents.ok() ? CheckContents(*contents, config_.layout) : contents.status();
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("parameter server ", config_.server_rank, ": cannot load ",
+                                                    checkpoint_dir, ": ", status.message()));
+  }
+  return contents;
+}
+
+std::string ParameterShard::RollbackCheckpointDir(int64_t checkpoint_step) const {
+  return absl::StrCat(config_.run_dir, "/checkpoints/", CheckpointDirName(checkpoint_step));
+}
+
+absl::Status ParameterShard::LoadRangeLocked(const CheckpointContents& contents) {
   const auto slice = [&](const std::vector<float>& v) {
     return std::span<const float>(v).subspan(range_.begin, range_.size);
   };
+  // Restore checks before it changes anything, so a refusal leaves the shard as it was.
+  if (absl::Status status =
+          optimizer_.Restore(slice(contents.exp_avg), slice(contents.exp_avg_sq), contents.optimizer_step);
+      !status.ok()) {
+    return status;
+  }
+  std::copy_n(contents.parameters.begin() + range_.begin, range_.size, parameters_.begin());
+  return absl::OkStatus();
+}
+
+absl::Status ParameterShard::RestoreFromCheckpoint(const std::string& checkpoint_dir) {
+  absl::StatusOr<CheckpointContents> contents = ReadCheckpoint(checkpoint_dir);
+  if (!contents.ok()) return contents.status();
+  return RestoreFrom(*contents);
+}
+
+absl::Status ParameterShard::RestoreFrom(const CheckpointContents& contents) {
+  if (absl::Status status = CheckContents(contents, config_.layout); !status.ok()) return status;
   absl::MutexLock lock(&mu_);
   if (init_receiving_ || std::any_of(receiving_.begin(), receiving_.end(), [](char r) { return r != 0; })) {
     return absl::FailedPreconditionError("cannot restore while parameters or gradients are being received");
@@ -186,12 +231,7 @@ absl::Status ParameterShard::RestoreFrom(const CheckpointContents& contents) {
       return status;
     }
   }
-  if (absl::Status status =
-          optimizer_.Restore(slice(contents.exp_avg), slice(contents.exp_avg_sq), contents.optimizer_step);
-      !status.ok()) {
-    return status;
-  }
-  std::copy_n(contents.parameters.begin() + range_.begin, range_.size, parameters_.begin());
+  if (absl::Status status = LoadRangeLocked(contents); !status.ok()) return status;
   initialized_ = true;
   completed_ = contents.step;
   checkpointed_clock_ = contents.step;
@@ -305,6 +345,35 @@ absl::StatusOr<PullView> ParameterShard::Pull(int worker_rank, int64_t step,
                                                const CancelledFn& cancelled) {
   if (absl::Status status = ValidateRank(worker_rank); !status.ok()) return status;
   if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step: ", step, " is negative"));
+  // A rollback's checkpoint is read before locking (it is big), and only while the step
+  // is still to be applied: the workers' later pulls of the step read nothing.
+  std::optional<CheckpointContents> rollback_checkpoint;
+  if (update.has_value() && update->rollback_to >= 0) {
+    if (!synchronous()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "worker ", worker_rank, " asked parameter server ", config_.server_rank, " to roll back at step ", step,
+          ": bounded-staleness servers do not roll back (the workers' updates are not in step)"));
+    }
+    if (update->accept || update->rollback_to > step) {
+      return absl::InvalidArgumentError(absl::StrCat("update.rollback: worker ", worker_rank, " asked to roll back to ",
+                                                     "step ", update->rollback_to, " at step ", step,
+                                                     update->accept ? " while accepting it" : ""));
+    }
+    if (config_.run_dir.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat("parameter server ", config_.server_rank,
+                                                        " has no run directory to roll back from"));
+    }
+    bool applied = false;
+    {
+      absl::MutexLock lock(&mu_);
+      applied = step < completed_;
+    }
+    if (!applied) {
+      absl::StatusOr<CheckpointContents> read = ReadCheckpoint(RollbackCheckpointDir(update->rollback_to));
+      if (!read.ok()) return read.status();
+      rollback_checkpoint = *std::move(read);
+    }
+  }
   absl::MutexLock lock(&mu_);
   if (!update.has_value()) {
     if (absl::Status status = AwaitLocked([&] { return initialized_; }, cancelled); !status.ok()) return status;
@@ -315,19 +384,21 @@ absl::StatusOr<PullView> ParameterShard::Pull(int worker_rank, int64_t step,
     return absl::FailedPreconditionError(absl::StrCat("worker ", worker_rank, " asked to apply step ", step,
                                                       " before the parameter server held parameters"));
   }
-  return synchronous() ? PullSynchronousLocked(worker_rank, step, *update, cancelled)
+  return synchronous() ? PullSynchronousLocked(worker_rank, step, *update,
+                                               rollback_checkpoint ? &*rollback_checkpoint : nullptr, cancelled)
                        : PullStaleLocked(worker_rank, step, *update, cancelled);
 }
 
 absl::StatusOr<PullView> ParameterShard::PullSynchronousLocked(int worker_rank, int64_t step,
                                                                 const StepUpdateArgs& update,
+                                                                const CheckpointContents* rollback_checkpoint,
                                                                 const CancelledFn& cancelled) {
   const auto mismatch = [&](const StepUpdateArgs& applied) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "worker %d asked for step %d with learning rate %g, clip coefficient %g, accept %d; "
-        "it was applied with %g, %g, %d",
-        worker_rank, step, update.learning_rate, update.clip_coefficient, update.accept, applied.learning_rate,
-        applied.clip_coefficient, applied.accept));
+        "worker %d asked for step %d with learning rate %g, clip coefficient %g, accept %d, rollback to %d; "
+        "it was applied with %g, %g, %d, %d",
+        worker_rank, step, update.learning_rate, update.clip_coefficient, update.accept, update.rollback_to,
+        applied.learning_rate, applied.clip_coefficient, applied.accept, applied.rollback_to));
   };
   if (step == completed_ - 1) {
     if (last_update_.has_value() && !(*last_update_ == update)) return mismatch(*last_update_);
@@ -345,6 +416,7 @@ absl::StatusOr<PullView> ParameterShard::PullSynchronousLocked(int worker_rank, 
     if (last_update_.has_value() && !(*last_update_ == update)) return mismatch(*last_update_);
     return ViewLocked();
   }
+  if (update.rollback_to >= 0) return RollBackLocked(step, update, rollback_checkpoint);
   completed_ = step + 1;
   last_update_ = update;
   std::fill(pushed_.begin(), pushed_.end(), 0);
@@ -359,6 +431,32 @@ absl::StatusOr<PullView> ParameterShard::PullSynchronousLocked(int worker_rank, 
     MaybeCheckpointLocked(completed_);
   }
   changed_.SignalAll();
+  return ViewLocked();
+}
+
+absl::StatusOr<PullView> ParameterShard::RollBackLocked(int64_t step, const StepUpdateArgs& update,
+                                                         const CheckpointContents* checkpoint) {
+  if (checkpoint == nullptr) {  // Pull saw the step applied, yet here it is not: a restart in between
+    return absl::FailedPreconditionError(absl::StrCat("parameter server ", config_.server_rank, ": step ", step,
+                                                      " changed while its rollback checkpoint was being read"));
+  }
+  // The step is this caller's to apply: later pulls of it see applying_ and wait for the
+  // values, as during an update; pulls of the previous step still streaming end first.
+  completed_ = step + 1;
+  last_update_ = update;
+  std::fill(pushed_.begin(), pushed_.end(), 0);
+  applying_ = true;
+  updated_floats_ = 0;
+  absl::Status status = AwaitLocked([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !OlderViewsOpenLocked(); },
+                                    nullptr);
+  if (status.ok()) status = LoadRangeLocked(*checkpoint);  // checked already: cannot fail
+  applying_ = false;
+  changed_.SignalAll();
+  if (!status.ok()) return status;
+  updated_floats_ = range_.size;
+  updates_skipped_.fetch_add(1, std::memory_order_relaxed);
+  rollbacks_.fetch_add(1, std::memory_order_relaxed);
+  MaybeCheckpointLocked(completed_);
   return ViewLocked();
 }
 

@@ -22,6 +22,15 @@
 //   tensor, blocks start at each tensor), so the servers together compute exactly what
 //   the all-reduce trainer computes; only the clip coefficient may differ in the last bit,
 //   because the global norm is summed per server here.
+//   Rollback (the loss guard's kRollback): an update with rollback_to = N >= 0 (and accept
+//   false) is applied like any update, once, by the first Pull(t): it drops the step's
+//   gradient, reloads the range's parameters, moments and optimizer step count from the
+//   committed checkpoint <run_dir>/checkpoints/step-N (RestoreFrom's loading) and
+//   completes step t; the step count goes on, and a checkpoint part due at t + 1 is
+//   written after the reload. The checkpoint is read before the shard is touched: one it
+//   cannot read refuses the Pull (the load's status, naming the server and the path) and
+//   leaves the shard as it was, step t unapplied. Every Pull(t) carries the same update,
+//   so later ones read nothing and return the restored parameters.
 //
 // BOUNDED_STALENESS (max_staleness k):
 //   Push(t) stores the worker's gradient multiplied by W and answers at once with that
@@ -39,6 +48,8 @@
 //   steps <= t − k, i.e. they lag by at most k steps. (This implies the server's version,
 //   the number of gradients applied, is >= W·(t + 1 − k); the per-worker clock is the
 //   stricter bound: a fast worker's gradients cannot stand in for a slow one's.)
+//   No rollback: each worker's updates are applied as they come, so there is no step at
+//   which every worker's view could go back together; a rollback_to is FailedPrecondition.
 //
 // Initialisation: the shard starts without parameters. InitializeFrom / the Init stream
 // (worker rank 0, fresh run) or RestoreFrom (a committed checkpoint) gives it some; Pull
@@ -110,6 +121,9 @@ struct StepUpdateArgs {
   float learning_rate = 0;
   float clip_coefficient = 1;
   bool accept = true;
+  // The loss guard's rollback (synchronous only): the committed checkpoint's step to go
+  // back to; -1: none. See the top of this file.
+  int64_t rollback_to = -1;
   bool operator==(const StepUpdateArgs&) const = default;
 };
 
@@ -177,6 +191,9 @@ class ParameterShard {
   // optimizer's step) and sets completed_steps() to contents.step; gradients in flight
   // are dropped. Call it before workers connect (or while they are all stopped).
   absl::Status RestoreFrom(const CheckpointContents& contents);
+  // RestoreFrom(LoadCheckpoint(checkpoint_dir)): DataLoss when damaged, FailedPrecondition
+  // when it holds another model (trainer/checkpoint.h).
+  absl::Status RestoreFromCheckpoint(const std::string& checkpoint_dir);
 
   // A push: BeginPush validates and returns the worker's gradient buffer (range().size
   // floats, written only by this caller until FinishPush or AbortPush).
@@ -198,15 +215,27 @@ class ParameterShard {
   void Shutdown();
 
   // Optimizer updates applied, and steps (per worker in bounded staleness) the guard
-  // skipped; for metrics.
+  // skipped (rollbacks included), and rollbacks; for metrics.
   int64_t updates_applied() const { return updates_applied_.load(std::memory_order_relaxed); }
   int64_t updates_skipped() const { return updates_skipped_.load(std::memory_order_relaxed); }
+  int64_t rollbacks() const { return rollbacks_.load(std::memory_order_relaxed); }
 
  private:
   friend class PullView;
   explicit ParameterShard(ShardConfig config);
 
   absl::Status ValidateRank(int worker_rank) const;
+  // The whole model's contents of a checkpoint, checked to fit the layout; errors name
+  // this server and the directory.
+  absl::StatusOr<CheckpointContents> ReadCheckpoint(const std::string& checkpoint_dir) const;
+  std::string RollbackCheckpointDir(int64_t checkpoint_step) const;
+  // Replaces the range's parameters, moments and optimizer step with those of `contents`
+  // (checked by ReadCheckpoint). The caller makes sure nobody else reads or writes them.
+  absl::Status LoadRangeLocked(const CheckpointContents& contents) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Synchronous: applies a rollback update to step completed_ (the caller checked it is
+  // due), from `checkpoint` (nullptr: not read, an error).
+  absl::StatusOr<PullView> RollBackLocked(int64_t step, const StepUpdateArgs& update,
+                                          const CheckpointContents* checkpoint) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t MinClockLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits for `ready` (true) or returns Cancelled / Unavailable.
   absl::Status AwaitLocked(const std::function<bool()>& ready, const CancelledFn& cancelled)
@@ -225,6 +254,7 @@ class ParameterShard {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<PullView> ViewLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<PullView> PullSynchronousLocked(int worker_rank, int64_t step, const StepUpdateArgs& update,
+                                                 const CheckpointContents* rollback_checkpoint,
                                                  const CancelledFn& cancelled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<PullView> PullStaleLocked(int worker_rank, int64_t step, const StepUpdateArgs& update,
                                            const CancelledFn& cancelled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -244,7 +274,8 @@ class ParameterShard {
 
   // Written under mu_ while no synchronous view is open (open_views_ counts them by the
   // step they show; bounded-staleness views are copies), or by the updater thread while
-  // applying_ (outside mu_; the first updated_floats_ are final and no longer written).
+  // applying_ (outside mu_; the first updated_floats_ are final and no longer written),
+  // or by a rollback while applying_ (under mu_, updated_floats_ 0 until it is done).
   // optimizer_ likewise: used under mu_ while !applying_, else by the updater alone.
   std::vector<float> parameters_;
   Optimizer optimizer_;
@@ -276,7 +307,7 @@ class ParameterShard {
   std::vector<std::optional<StepUpdateArgs>> worker_last_update_ ABSL_GUARDED_BY(mu_);
   int64_t checkpointed_clock_ ABSL_GUARDED_BY(mu_) = 0;
 
-  std::atomic<int64_t> updates_applied_{0}, updates_skipped_{0};
+  std::atomic<int64_t> updates_applied_{0}, updates_skipped_{0}, rollbacks_{0};
 };
 
 // Σ x² in double over fixed 32768-element blocks summed in order (as trainer/clip.h's

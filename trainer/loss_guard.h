@@ -5,7 +5,9 @@
 // spike_factor × the running mean of accepted losses, skips the update. After
 // max_consecutive_skips skips in a row the answer is kRollback: the trainer reloads the
 // last checkpoint and continues with the learning rate scaled by rollback_lr_factor
-// (data keeps moving forward, so the batches that spiked are not replayed).
+// (data keeps moving forward, so the batches that spiked are not replayed). With parameter
+// servers, synchronous servers restore the checkpoint themselves (trainer/step_exchange.h);
+// bounded-staleness ones cannot, and the trainer only skips the step there.
 //
 // All state is in TrainerState, so a resumed run guards exactly as an uninterrupted one.
 #ifndef CLOZE_TRAINER_LOSS_GUARD_H_

@@ -10,6 +10,9 @@
 //   4. ReduceGradients: the global norm of the summed gradient (every worker the same).
 //   5. clip factor, guard decision and learning rate: deterministic, so every worker agrees.
 //   6. applies_remotely() ? ApplyRemotely(...) : the trainer's own optimizer step.
+//      The guard's rollback: locally, the trainer restores the last committed checkpoint;
+//      remotely (rolls_back_remotely()), ApplyRemotely's rollback_to names that checkpoint
+//      and the servers restore it, once, whatever the number of workers.
 //
 // On a GPU (trainer/training_backend.h) the gradients live in device memory. An exchange
 // that can sum DEVICE buffers (reduces_device_gradients(): NCCL, or one process) is given
@@ -59,11 +62,18 @@ class StepExchange {
   // ApplyRemotely instead of its own optimizer, and holds no optimizer state.
   virtual bool applies_remotely() const { return false; }
   // Applies (accept) or drops the summed gradient of `step`, multiplied by clip_scale, at
-  // `learning_rate`, and writes the updated parameters into `parameters`.
+  // `learning_rate`, and writes the updated parameters into `parameters`. rollback_to >= 0
+  // (with !accept; only where rolls_back_remotely()): the guard's rollback: the parameters
+  // and the optimizer's moments and step count go back to the committed checkpoint of that
+  // step (the step count goes on), and `parameters` receives them. Every worker passes
+  // the same arguments.
   virtual absl::Status ApplyRemotely(int64_t step, float learning_rate, float clip_scale, bool accept,
-                                     std::span<float> parameters) {
+                                     std::span<float> parameters, int64_t rollback_to = -1) {
     return absl::UnimplementedError("this exchange applies updates locally");
   }
+  // True when ApplyRemotely can roll back (synchronous parameter servers). Bounded-staleness
+  // servers cannot: there the trainer skips the step instead (and says so).
+  virtual bool rolls_back_remotely() const { return false; }
 };
 
 // One process: sums are the values themselves.

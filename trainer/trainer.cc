@@ -329,10 +329,30 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
         LearningRateAt(config.schedule(), config.optimizer().learning_rate(), config.total_steps(), step) *
         guard.learning_rate_scale();
     record.learning_rate = learning_rate;
+    if (decision != GuardDecision::kAccept) {
+      record.skipped = true;
+      event(absl::StrCat("step ", step + 1, " skipped: ", guard.reason()));
+    }
+    if (decision == GuardDecision::kRollback && !local_optimizer && !exchange.rolls_back_remotely()) {
+      event(absl::StrFormat("step %d: no rollback with bounded-staleness parameter servers (the workers' updates are "
+                            "not in step there): the step is only skipped, the parameters and moments stay; "
+                            "learning rate scale now %g",
+                            step + 1, guard.learning_rate_scale()));
+      decision = GuardDecision::kSkip;
+    }
+    // A rollback goes back to the last committed checkpoint: the one this run wrote last,
+    // once its commit is seen. Parameter servers restore it themselves (ApplyRemotely).
+    absl::StatusOr<LoadedCheckpoint> rollback_target = absl::NotFoundError("no rollback");
+    if (decision == GuardDecision::kRollback) {
+      if (absl::Status s = note_finished_checkpoint(/*wait=*/true); !s.ok()) return s;
+      rollback_target = LoadLatestValidCheckpoint(options.run_dir, layout, checkpoint_options);
+    }
     if (!local_optimizer) {
       std::span<float> parameters = model.on_device() ? std::span<float>(host_parameters) : model.parameters();
+      const int64_t rollback_to =
+          decision == GuardDecision::kRollback && rollback_target.ok() ? rollback_target->contents.step : -1;
       if (absl::Status s = exchange.ApplyRemotely(step, learning_rate, clip_scale,
-                                                  decision == GuardDecision::kAccept, parameters);
+                                                  decision == GuardDecision::kAccept, parameters, rollback_to);
           !s.ok()) {
         return s;
       }
@@ -342,14 +362,6 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     } else if (decision == GuardDecision::kAccept) {
       if (absl::Status s = model.ApplyUpdate(clip_scale, learning_rate); !s.ok()) return s;
     }
-    if (decision != GuardDecision::kAccept) {
-      record.skipped = true;
-      event(absl::StrCat("step ", step + 1, " skipped: ", guard.reason()));
-    }
-    if (decision == GuardDecision::kRollback && !local_optimizer) {
-      event("a rollback is not supported with parameter servers: the step is skipped instead");
-      decision = GuardDecision::kSkip;
-    }
     ++step;
     record.step = step;
     state.set_tokens_seen(state.tokens_seen() + static_cast<double>(record.tokens));
@@ -357,15 +369,16 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     if (decision == GuardDecision::kRollback) {
       // Parameters and moments go back to the last checkpoint; the step count, the data
       // and the guard move on, so the batches that kept failing are not replayed.
-      if (absl::Status s = note_finished_checkpoint(/*wait=*/true); !s.ok()) return s;
-      absl::StatusOr<LoadedCheckpoint> back = LoadLatestValidCheckpoint(options.run_dir, layout, checkpoint_options);
-      if (back.ok()) {
-        if (absl::Status s = restore(back->contents); !s.ok()) return s;
-        event(absl::StrFormat("rolled back to %s after repeated skips; learning rate scale now %g", back->path,
-                              guard.learning_rate_scale()));
+      if (rollback_target.ok()) {
+        if (local_optimizer) {
+          if (absl::Status s = restore(rollback_target->contents); !s.ok()) return s;
+        }
+        event(absl::StrFormat("rolled back to %s after repeated skips; learning rate scale now %g%s",
+                              rollback_target->path, guard.learning_rate_scale(),
+                              local_optimizer ? "" : " (parameter servers restored it)"));
       } else {
         event(absl::StrFormat("repeated skips but no checkpoint to roll back to (%s); learning rate scale now %g",
-                              back.status().message(), guard.learning_rate_scale()));
+                              rollback_target.status().message(), guard.learning_rate_scale()));
       }
       if (metrics) metrics->RecordRollback();
     }

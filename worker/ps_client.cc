@@ -189,7 +189,7 @@ absl::Status ParameterServerClient::FetchParameters(std::span<float> parameters,
 }
 
 absl::Status ParameterServerClient::ApplyAndPull(int64_t step, float learning_rate, float clip_coefficient,
-                                                 bool accept, std::span<float> parameters) {
+                                                 bool accept, std::span<float> parameters, int64_t rollback_to) {
   if (absl::Status status = CheckSize(parameters.size(), "parameters"); !status.ok()) return status;
   PullRequest request;
   request.set_worker_rank(worker_rank_);
@@ -197,6 +197,7 @@ absl::Status ParameterServerClient::ApplyAndPull(int64_t step, float learning_ra
   request.mutable_update()->set_learning_rate(learning_rate);
   request.mutable_update()->set_clip_coefficient(clip_coefficient);
   request.mutable_update()->set_accept(accept);
+  if (rollback_to >= 0) request.mutable_update()->mutable_rollback()->set_checkpoint_step(rollback_to);
   return ForEachServer([&](int s) { return PullServer(s, request, parameters, nullptr); });
 }
 

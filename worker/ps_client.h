@@ -11,6 +11,10 @@
 //   client->ApplyAndPull(t, learning_rate, clip, accept, parameters);
 // Start of a run: worker 0 calls InitializeParameters (fresh run only: after a resume the
 // servers restored their ranges from the checkpoint), then every worker FetchParameters.
+// The guard's rollback (synchronous servers): every worker calls
+//   client->ApplyAndPull(t, learning_rate, clip, /*accept=*/false, parameters, checkpoint_step);
+// the servers go back to the committed checkpoint of checkpoint_step once (whoever asks
+// first) and every worker pulls the restored parameters (parameter_shard.h).
 //
 // Errors name the server (rank and address): the server's status code as it is
 // (UNAVAILABLE when a server is gone, INVALID_ARGUMENT / FAILED_PRECONDITION for protocol
@@ -69,10 +73,11 @@ class ParameterServerClient {
   // This worker's gradient of step t (layout.total_size floats) and its loss statistics.
   absl::StatusOr<PushResult> Push(int64_t step, std::span<const float> gradients, std::span<const double> statistics);
 
-  // Applies step t on every server (or skips it when !accept) and copies the resulting
-  // parameters into `parameters` (layout.total_size floats).
+  // Applies step t on every server (or skips it when !accept; or, with rollback_to >= 0 and
+  // !accept, skips it and rolls the servers back to the committed checkpoint of that step)
+  // and copies the resulting parameters into `parameters` (layout.total_size floats).
   absl::Status ApplyAndPull(int64_t step, float learning_rate, float clip_coefficient, bool accept,
-                            std::span<float> parameters);
+                            std::span<float> parameters, int64_t rollback_to = -1);
 
  private:
   struct Server {

@@ -10,8 +10,8 @@ namespace {
 
 class ParameterServerExchange final : public StepExchange {
  public:
-  ParameterServerExchange(std::unique_ptr<ParameterServerClient> client, GradientSync& sync)
-      : client_(std::move(client)), sync_(sync) {}
+  ParameterServerExchange(std::unique_ptr<ParameterServerClient> client, GradientSync& sync, bool synchronous)
+      : client_(std::move(client)), sync_(sync), synchronous_(synchronous) {}
 
   int rank() const override { return sync_.rank(); }
   int world_size() const override { return sync_.world_size(); }
@@ -36,13 +36,20 @@ class ParameterServerExchange final : public StepExchange {
 
   bool applies_remotely() const override { return true; }
   absl::Status ApplyRemotely(int64_t step, float learning_rate, float clip_scale, bool accept,
-                             std::span<float> parameters) override {
-    return client_->ApplyAndPull(step, learning_rate, clip_scale, accept, parameters);
+                             std::span<float> parameters, int64_t rollback_to) override {
+    if (rollback_to >= 0 && !synchronous_) {
+      return absl::FailedPreconditionError("bounded-staleness parameter servers do not roll back");
+    }
+    return client_->ApplyAndPull(step, learning_rate, clip_scale, accept, parameters, rollback_to);
   }
+  // Synchronous: every worker decides the rollback at the same step (the same global
+  // statistics and norm), so the servers can go back together; see parameter_shard.h.
+  bool rolls_back_remotely() const override { return synchronous_; }
 
  private:
   std::unique_ptr<ParameterServerClient> client_;
   GradientSync& sync_;
+  const bool synchronous_;
 };
 
 }  // namespace
@@ -55,7 +62,8 @@ absl::StatusOr<std::unique_ptr<StepExchange>> MakeParameterServerExchange(const 
   absl::StatusOr<std::unique_ptr<ParameterServerClient>> client =
       ParameterServerClient::Connect(server_addresses, security, layout, sync.rank(), sync.world_size());
   if (!client.ok()) return client.status();
-  return std::make_unique<ParameterServerExchange>(*std::move(client), sync);
+  return std::make_unique<ParameterServerExchange>(*std::move(client), sync,
+                                                   config.consistency() == DistributedConfig::SYNCHRONOUS);
 }
 
 }  // namespace cloze

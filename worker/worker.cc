@@ -132,6 +132,7 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   train.metrics_address = AddressWithPortOffset(options.metrics_address, job->rank());
   train.run_name = std::filesystem::path(job->run_dir()).filename().string();
   train.stop_requested = options.stop_requested;
+  train.nonfinite_loss_steps = options.nonfinite_loss_steps;
   train.on_event = options.on_event;
   train.on_step = [&](const StepRecord& record, int64_t total, double elapsed) {
     coordinator.SetProgress(record.step, record.loss, record.tokens_per_second);

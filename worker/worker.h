@@ -23,6 +23,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -44,6 +45,8 @@ struct WorkerOptions {
   TrainingDevice device;
   absl::Duration register_timeout = absl::Minutes(10);
   const std::atomic<bool>* stop_requested = nullptr;  // SIGTERM: checkpoint and exit 0
+  // Tests only: TrainOptions.nonfinite_loss_steps (every worker of a job must get the same).
+  std::vector<int64_t> nonfinite_loss_steps;
   std::function<void(const std::string&)> on_event;
   std::function<void(const StepRecord&, int64_t total_steps, double elapsed_seconds)> on_step;
 };

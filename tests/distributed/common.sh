@@ -33,7 +33,8 @@ CONFIG
 }
 
 # Compares the "loss" of every step of two metrics.jsonl files: prints the largest relative
-# difference; fails (exit 1) above TOLERANCE (0: bitwise) or when the steps differ.
+# difference; fails (exit 1) above TOLERANCE (0: bitwise) or when the steps differ. A
+# non-finite loss (null in the file) must be non-finite in both.
 compare_losses() {  # compare_losses A B TOLERANCE
   python3 - "$1" "$2" "$3" <<'PY'
 import json, sys
@@ -48,8 +49,12 @@ a, b, tolerance = losses(sys.argv[1]), losses(sys.argv[2]), float(sys.argv[3])
 if sorted(a) != sorted(b) or not a:
     print(f"steps differ: {sorted(a)[:3]}..{len(a)} vs {sorted(b)[:3]}..{len(b)}")
     sys.exit(1)
-worst = max(abs(a[s] - b[s]) / max(abs(a[s]), 1e-30) for s in a)
-print(f"{len(a)} steps, largest relative difference {worst:.3g}")
+mismatched = [s for s in a if (a[s] is None) != (b[s] is None)]
+if mismatched:
+    print(f"steps {mismatched}: a non-finite loss in one run only")
+    sys.exit(1)
+worst = max((abs(a[s] - b[s]) / max(abs(a[s]), 1e-30) for s in a if a[s] is not None), default=0)
+print(f"{len(a)} steps ({sum(a[s] is None for s in a)} non-finite in both), largest relative difference {worst:.3g}")
 sys.exit(0 if worst <= tolerance else 1)
 PY
 }
