@@ -35,6 +35,13 @@ CONFIG
 # Compares the "loss" of every step of two metrics.jsonl files: prints the largest relative
 # difference; fails (exit 1) above TOLERANCE (0: bitwise) or when the steps differ. A
 # non-finite loss (null in the file) must be non-finite in both.
+launch() {  # launch CONFIG RUN_DIR FLAGS...: a cloze launch job, its logs shown if it fails
+  local config=$1 run=$2
+  shift 2
+  $cloze launch --config="$config" --run_dir="$run" --metrics_address=127.0.0.1:0 "$@" >"$run.log" 2>&1 ||
+    { fail "cloze launch $* ($run)"; tail -n 30 "$run.log"; for f in "$run"/logs/*.log; do echo "== $f"; tail -n 20 "$f"; done; }
+}
+
 compare_losses() {  # compare_losses A B TOLERANCE
   python3 - "$1" "$2" "$3" <<'PY'
 import json, sys

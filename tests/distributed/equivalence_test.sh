@@ -12,12 +12,6 @@ prepare_data "$work/data"
 
 write_config "$work/one.textproto" "$work/data" 8 20
 write_config "$work/two.textproto" "$work/data" 4 20
-launch() {  # launch CONFIG RUN_DIR FLAGS...
-  local config=$1 run=$2
-  shift 2
-  $cloze launch --config="$config" --run_dir="$run" --metrics_address=127.0.0.1:0 "$@" >"$run.log" 2>&1 ||
-    { fail "cloze launch $* ($run)"; tail -n 30 "$run.log"; for f in "$run"/logs/*.log; do echo "== $f"; tail -n 20 "$f"; done; }
-}
 launch "$work/one.textproto" "$work/one" --workers=1
 launch "$work/two.textproto" "$work/two" --workers=2
 launch "$work/two.textproto" "$work/ps" --workers=2 --ps=2

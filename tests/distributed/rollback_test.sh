@@ -17,18 +17,11 @@ prepare_data "$work/data"
 guard="guard { max_consecutive_skips: 3 rollback_lr_factor: 0.5 }"
 nans=8,9,10,12,13,14
 write_config "$work/job.textproto" "$work/data" 4 20 "$guard"
-launch() {  # launch CONFIG RUN_DIR FLAGS...
-  local config=$1 run=$2
-  shift 2
-  $cloze launch --config="$config" --run_dir="$run" --metrics_address=127.0.0.1:0 \
-    --testing_nonfinite_loss_steps=$nans "$@" >"$run.log" 2>&1 ||
-    { fail "cloze launch $* ($run)"; tail -n 30 "$run.log"; for f in "$run"/logs/*.log; do echo "== $f"; tail -n 20 "$f"; done; }
-}
-launch "$work/job.textproto" "$work/allreduce" --workers=2
-launch "$work/job.textproto" "$work/ps" --workers=2 --ps=2
+launch "$work/job.textproto" "$work/allreduce" --workers=2 --testing_nonfinite_loss_steps=$nans
+launch "$work/job.textproto" "$work/ps" --workers=2 --ps=2 --testing_nonfinite_loss_steps=$nans
 write_config "$work/stale.textproto" "$work/data" 4 20 "$guard" \
   "parameter_servers: 2 consistency: BOUNDED_STALENESS max_staleness: 2"
-launch "$work/stale.textproto" "$work/stale" --workers=2
+launch "$work/stale.textproto" "$work/stale" --workers=2 --testing_nonfinite_loss_steps=$nans
 
 echo "parameter servers vs all-reduce, with two rollbacks:"
 compare_losses "$work/allreduce/metrics.jsonl" "$work/ps/metrics.jsonl" 0 ||
