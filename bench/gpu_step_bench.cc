@@ -154,6 +154,11 @@ absl::StatusOr<std::vector<Case>> ParseCases(const std::string& text) {
   return cases;
 }
 
+// The "impl" of a case line: run_gpu_checks.sh's table reads these two names.
+const char* ImplName(GpuAttention attention) {
+  return attention == GpuAttention::kFused ? "cloze_fused" : "cloze";
+}
+
 // One case: builds the model and optimizer, runs warmup + steps, prints the "case" line.
 absl::Status RunCase(const Case& c, GpuAttention attention, double gemm_flops) {
   const std::string config_path = "configs/" + c.name + ".textproto";
@@ -166,7 +171,6 @@ absl::Status RunCase(const Case& c, GpuAttention attention, double gemm_flops) {
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   const Batch batch = MakeSyntheticBatch(*config, c.batch_size, c.seq_len, predictions, seed);
 
-  const bool fused = attention == GpuAttention::kFused;
   absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(
       *config, {.precision = precision, .attention = attention, .fuse_gelu = absl::GetFlag(FLAGS_fuse_gelu)});
   if (!model.ok()) return model.status();
@@ -208,7 +212,7 @@ absl::Status RunCase(const Case& c, GpuAttention attention, double gemm_flops) {
       "precision=%s optimizer=%s batch_checksum=%016llx steps=%d step_ms=%.3f min_ms=%.3f "
       "tokens_per_s=%.1f model_tflop_per_step=%.4f achieved_tflops=%.2f gemm_tflops=%.2f mfu=%.4f "
       "first_loss=%.4f\n",
-      c.name.c_str(), c.seq_len, fused ? "cloze_fused" : "cloze", config_path.c_str(), c.batch_size, c.seq_len, predictions, precision_name.c_str(),
+      c.name.c_str(), c.seq_len, ImplName(attention), config_path.c_str(), c.batch_size, c.seq_len, predictions, precision_name.c_str(),
       optimizer_name.c_str(), static_cast<unsigned long long>(BatchChecksum(batch)), steps, median_s * 1e3,
       *std::min_element(seconds.begin(), seconds.end()) * 1e3, tokens / median_s, flops / 1e12,
       flops / median_s / 1e12, gemm_flops / 1e12, flops / median_s / gemm_flops, first.total_loss);
@@ -253,7 +257,7 @@ int Run() {
     for (GpuAttention kind : attentions) {
       if (absl::Status s = RunCase(c, kind, *gemm); !s.ok()) {
         std::printf("case name=%s_seq%d impl=%s error=\"%s\"\n", c.name.c_str(), c.seq_len,
-                    kind == GpuAttention::kFused ? "cloze_fused" : "cloze", std::string(s.message()).c_str());
+                    ImplName(kind), std::string(s.message()).c_str());
         failed = 1;
       }
     }

@@ -104,7 +104,6 @@ class CudaGpuModel final : public GpuModel {
       : config_(config),
         layout_(BuildParameterLayout(config)),
         model_options_(options),
-        precision_(options.precision),
         fuse_gelu_(options.fuse_gelu && ActivationOf(config) == Activation::kGeluTanh),
         blas_(std::move(blas)) {}
 
@@ -112,7 +111,7 @@ class CudaGpuModel final : public GpuModel {
     const int64_t total = layout_.total_size;
     if (absl::Status s = parameters_.Resize(total, "parameters"); !s.ok()) return s;
     if (absl::Status s = gradients_.Resize(total, "gradients"); !s.ok()) return s;
-    if (precision_ == GpuPrecision::kBf16) {
+    if (precision() == GpuPrecision::kBf16) {
       if (absl::Status s = parameters_bf16_.Resize(total, "bf16 parameters"); !s.ok()) return s;
     }
     gpu::zero_bytes(parameters_.get(), total * sizeof(float));
@@ -178,7 +177,10 @@ class CudaGpuModel final : public GpuModel {
   absl::Status LinearBackward(float* dinp, const TensorSlot& weight, const TensorSlot& bias,
                               const float* dout, MatmulInput inp, int64_t n, int64_t c,
                               int64_t oc, const char* what, const cuda::Bf16* dout_bf16 = nullptr);
-  // In kBf16, the bf16 rounding of inp: the one forward left, or made now in scratch.
+  // In kBf16, the bf16 rounding of inp for forward: written into inp.rounded (or scratch)
+  // unless `ready` says it is there already.
+  const cuda::Bf16* RoundedForForward(MatmulInput inp, int64_t size);
+  // In kBf16, the bf16 rounding of inp for backward: the one forward left, or made now in scratch.
   const cuda::Bf16* Rounded(MatmulInput inp, int64_t size);
   // The feed-forward's first layer and activation: out = act(inp · Wᵀ + bias), keeping
   // pre = inp · Wᵀ + bias; in one cuBLASLt call with the GELU epilogue where fuse_gelu_.
@@ -208,7 +210,6 @@ class CudaGpuModel final : public GpuModel {
   ModelConfig config_;
   ParameterLayout layout_;
   GpuModelOptions model_options_;
-  GpuPrecision precision_;  // model_options_.precision
   bool fuse_gelu_;          // the FFN's GELU (tanh) in cuBLASLt's epilogues
   std::unique_ptr<cuda::BlasContext> blas_;
   DeviceArray<float> parameters_, gradients_;
@@ -235,7 +236,7 @@ absl::Status CudaGpuModel::ResizeActivations(int batch_size, int seq_len, int pr
   const AttentionShape attention_shape{b, seq_len, h, heads};
   // The fused kernels where asked for and able; anything else runs unfused (gpu_model.h).
   fused_attention_ = model_options_.attention == GpuAttention::kFused &&
-                     (precision_ == GpuPrecision::kBf16 ? cuda::fused_attention_bf16_shape_error(attention_shape)
+                     (precision() == GpuPrecision::kBf16 ? cuda::fused_attention_bf16_shape_error(attention_shape)
                                                         : cuda::fused_attention_shape_error(attention_shape))
                          .empty();
   const int64_t probs = fused_attention_ ? 0 : b * heads * seq_len * seq_len;
@@ -259,7 +260,7 @@ absl::Status CudaGpuModel::ResizeActivations(int batch_size, int seq_len, int pr
       {&a.d_pooled_pre, b * h}, {&a.d_cls, b * h}, {&a.d_embedding_out, n * e},
       {&a.d_embedding_norm, n * e}, {&a.d_embedding_sum, n * e},
       {&a.attention_scratch, fused_attention_                     ? cuda::fused_attention_backward_scratch_floats(attention_shape)
-                             : precision_ == GpuPrecision::kBf16 ? cuda::attention_bf16_scratch_floats(attention_shape)
+                             : precision() == GpuPrecision::kBf16 ? cuda::attention_bf16_scratch_floats(attention_shape)
                                                                  : cuda::attention_scratch_floats(attention_shape)},
   };
   a.layers.resize(config_.num_hidden_layers());
@@ -284,7 +285,7 @@ absl::Status CudaGpuModel::ResizeActivations(int batch_size, int seq_len, int pr
   if (absl::Status s = a.bias_scratch.Resize(bias_scratch, "bias-gradient scratch"); !s.ok()) return s;
   if (absl::Status s = a.mlm_argmax.Resize(m, "GpuModel MLM argmax"); !s.ok()) return s;
   if (absl::Status s = a.sentence_argmax.Resize(b, "GpuModel sentence argmax"); !s.ok()) return s;
-  if (precision_ == GpuPrecision::kBf16) {
+  if (precision() == GpuPrecision::kBf16) {
     if (absl::Status s = a.embedding_out_bf16.Resize(IsAlbert(config_) ? n * e : 0, "bf16 activations"); !s.ok()) {
       return s;
     }
@@ -328,14 +329,20 @@ absl::Status CudaGpuModel::Linear(float* out, MatmulInput inp, const TensorSlot&
                                   const TensorSlot& bias, int64_t n, int64_t c, int64_t oc,
                                   const char* what) {
   const float* b = parameters_.get() + bias.offset;
-  if (precision_ == GpuPrecision::kFp32) {
+  if (precision() == GpuPrecision::kFp32) {
     return FromDeviceStatus(
         cuda::matmul_forward(*blas_, out, inp.values, parameters_.get() + weight.offset, b, n, c, oc), what);
   }
+  return FromDeviceStatus(cuda::matmul_forward_bf16(*blas_, out, RoundedForForward(inp, n * c),
+                                                    parameters_bf16_.get() + weight.offset, b, n, c, oc),
+                          what);
+}
+
+const cuda::Bf16* CudaGpuModel::RoundedForForward(MatmulInput inp, int64_t size) {
+  if (inp.rounded != nullptr && inp.ready) return inp.rounded;
   cuda::Bf16* rounded = inp.rounded != nullptr ? inp.rounded : acts_.bf16_inp.get();
-  if (!(inp.rounded != nullptr && inp.ready)) cuda::float_to_bf16(rounded, inp.values, n * c);
-  return FromDeviceStatus(
-      cuda::matmul_forward_bf16(*blas_, out, rounded, parameters_bf16_.get() + weight.offset, b, n, c, oc), what);
+  cuda::float_to_bf16(rounded, inp.values, size);
+  return rounded;
 }
 
 const cuda::Bf16* CudaGpuModel::Rounded(MatmulInput inp, int64_t size) {
@@ -351,7 +358,7 @@ absl::Status CudaGpuModel::LinearBackward(float* dinp, const TensorSlot& weight,
   // The bias gradient from the fp32 dout (in both precisions), by our faster column sum
   // rather than the matmul op's (gpu_model_kernels.h says why).
   if (n > 0 && c > 0 && oc > 0) gpu::bias_gradient(g + bias.offset, dout, n, oc, acts_.bias_scratch.get());
-  if (precision_ == GpuPrecision::kFp32) {
+  if (precision() == GpuPrecision::kFp32) {
     return FromDeviceStatus(cuda::matmul_backward(*blas_, dinp, g + weight.offset, nullptr, dout, inp.values,
                                                   parameters_.get() + weight.offset, n, c, oc),
                             what);
@@ -375,14 +382,12 @@ absl::Status CudaGpuModel::LinearActivation(float* out, float* pre, MatmulInput 
     return absl::OkStatus();
   }
   const float* b = parameters_.get() + bias.offset;
-  if (precision_ == GpuPrecision::kFp32) {
+  if (precision() == GpuPrecision::kFp32) {
     return FromDeviceStatus(
         cuda::matmul_gelu_forward(*blas_, out, pre, inp.values, parameters_.get() + weight.offset, b, n, c, oc),
         what);
   }
-  cuda::Bf16* rounded = inp.rounded != nullptr ? inp.rounded : acts_.bf16_inp.get();
-  if (!(inp.rounded != nullptr && inp.ready)) cuda::float_to_bf16(rounded, inp.values, n * c);
-  return FromDeviceStatus(cuda::matmul_gelu_forward_bf16(*blas_, out, pre, rounded,
+  return FromDeviceStatus(cuda::matmul_gelu_forward_bf16(*blas_, out, pre, RoundedForForward(inp, n * c),
                                                          parameters_bf16_.get() + weight.offset, b, n, c, oc),
                           what);
 }
@@ -397,7 +402,7 @@ absl::Status CudaGpuModel::LinearActivationBackward(float* d_pre, float* d_act, 
     ActivationBackward(d_pre, pre, d_act, n * c);
     return absl::OkStatus();
   }
-  if (precision_ == GpuPrecision::kFp32) {
+  if (precision() == GpuPrecision::kFp32) {
     if (absl::Status s = LinearBackward(nullptr, weight, bias, dout, act, n, c, oc, what); !s.ok()) return s;
     return FromDeviceStatus(
         cuda::matmul_dgelu_backward(*blas_, d_pre, dout, parameters_.get() + weight.offset, pre, n, c, oc), what);
@@ -440,11 +445,11 @@ absl::Status CudaGpuModel::AttentionForward(int layer, LayerActivations& l) {
   const int32_t* mask = device_batch_.attention_mask.get();
   float* scratch = acts_.attention_scratch.get();
   cuda::DeviceStatus status;
-  if (fused_attention_ && precision_ == GpuPrecision::kBf16) {
+  if (fused_attention_ && precision() == GpuPrecision::kBf16) {
     status = cuda::fused_attention_forward_bf16(l.context.get(), l.lse.get(), l.qkv.get(), mask, shape, dropout);
   } else if (fused_attention_) {
     status = cuda::fused_attention_forward(l.context.get(), l.lse.get(), l.qkv.get(), mask, shape, dropout);
-  } else if (precision_ == GpuPrecision::kBf16) {
+  } else if (precision() == GpuPrecision::kBf16) {
     status = cuda::attention_forward_bf16(*blas_, l.context.get(), l.probs.get(), l.qkv.get(), mask, shape,
                                           dropout, scratch);
   } else {
@@ -459,7 +464,7 @@ absl::Status CudaGpuModel::AttentionBackward(int layer, LayerActivations& l) {
   const DropoutSpec dropout = AttentionDropout(layer);
   Activations& a = acts_;
   cuda::DeviceStatus status;
-  if (fused_attention_ && precision_ == GpuPrecision::kBf16) {
+  if (fused_attention_ && precision() == GpuPrecision::kBf16) {
     status = cuda::fused_attention_backward_bf16(a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.context.get(),
                                                  l.lse.get(), device_batch_.attention_mask.get(), shape, dropout,
                                                  a.attention_scratch.get());
@@ -467,7 +472,7 @@ absl::Status CudaGpuModel::AttentionBackward(int layer, LayerActivations& l) {
     status = cuda::fused_attention_backward(a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.context.get(),
                                             l.lse.get(), device_batch_.attention_mask.get(), shape, dropout,
                                             a.attention_scratch.get());
-  } else if (precision_ == GpuPrecision::kBf16) {
+  } else if (precision() == GpuPrecision::kBf16) {
     status = cuda::attention_backward_bf16(*blas_, a.d_qkv.get(), a.d_context.get(), l.qkv.get(), l.probs.get(),
                                            shape, dropout, a.attention_scratch.get());
   } else {
@@ -486,7 +491,7 @@ absl::Status CudaGpuModel::ForwardLayer(int layer, const float* input, LayerActi
   const float hidden_p = options_.training ? config_.hidden_dropout_prob() : 0.0f;
   // kBf16: the sublayer tails round their outputs for the next matmul as they write them,
   // this layer's FFN input and the next layer's qkv input (layer 0's is rounded by Linear).
-  const bool bf16 = precision_ == GpuPrecision::kBf16;
+  const bool bf16 = precision() == GpuPrecision::kBf16;
   const bool last = layer + 1 == config_.num_hidden_layers();
   cuda::Bf16* next_input_bf16 = bf16 && !last ? acts_.layers[layer + 1].input_bf16.get() : nullptr;
 
@@ -551,7 +556,7 @@ absl::StatusOr<Losses> CudaGpuModel::Forward(const Batch& batch, const StepOptio
   const float eps = config_.layer_norm_eps();
   const float hidden_p = options.training ? config_.hidden_dropout_prob() : 0.0f;
   const float classifier_p = options.training ? config_.classifier_dropout_prob() : 0.0f;
-  if (precision_ == GpuPrecision::kBf16) {
+  if (precision() == GpuPrecision::kBf16) {
     cuda::float_to_bf16(parameters_bf16_.get(), parameters_.get(), parameters_.size());
   }
 
