@@ -24,8 +24,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "trainer/model_config.h"
-#include "trainer/parameter_layout.h"
+#include "model/model_config.h"
+#include "model/parameter_layout.h"
 #include "worker/mpi_gradient_sync.h"
 
 ABSL_FLAG(std::string, config, "configs/albert-base.textproto",

@@ -2,7 +2,7 @@
 //
 //   OMP_NUM_THREADS=2 bazel-bin/bench/cpu_step_bench --config=configs/albert-base.textproto
 //
-// The batch is trainer/synthetic_batch.h's (B = 8, T = 128, 20 predictions per sequence by
+// The batch is model/synthetic_batch.h's (B = 8, T = 128, 20 predictions per sequence by
 // default); bench/torch_step.py times the same step in PyTorch on the same batch. The
 // thread count is OpenMP's (OMP_NUM_THREADS), which the OpenMP build of OpenBLAS shares.
 // Prints a human-readable summary, then one JSON line (the last line of stdout) for
@@ -21,11 +21,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "trainer/synthetic_batch.h"
-#include "trainer/clip.h"
-#include "trainer/model.h"
-#include "trainer/optimizer.h"
-#include "trainer/model_config.h"
+#include "model/synthetic_batch.h"
+#include "kernels/cpu/clip.h"
+#include "model/model.h"
+#include "kernels/cpu/optimizer.h"
+#include "model/model_config.h"
 
 ABSL_FLAG(std::string, config, "configs/albert-base.textproto", "Model config (text proto or config.json).");
 ABSL_FLAG(int, batch_size, 8, "Sequences per batch (B).");

@@ -9,7 +9,7 @@
 // Run from the repository root (configs/ is read from there); bench/gpu/run_gpu_checks.sh
 // --run runs it with the defaults and tabulates it beside bench/gpu/torch_step.py, which
 // times the same step of Hugging Face's models on the same shapes and batches
-// (trainer/synthetic_batch.h; batch_checksum matches torch_step.py's).
+// (model/synthetic_batch.h; batch_checksum matches torch_step.py's).
 //
 // MFU. The denominator is the bf16 matmul rate measured here, on the same GPU, by a
 // cuBLASLt GEMM loop (kernels/cuda/matmul.h's bf16 path: 8192³, bf16 inputs, fp32
@@ -47,11 +47,11 @@
 #include "kernels/cuda/device.h"
 #include "kernels/cuda/matmul.h"
 #include "proto/train_config.pb.h"
-#include "trainer/device_array.h"
-#include "trainer/gpu_model.h"
-#include "trainer/gpu_optimizer.h"
-#include "trainer/model_config.h"
-#include "trainer/synthetic_batch.h"
+#include "kernels/cuda/device_array.h"
+#include "model/gpu_model.h"
+#include "kernels/cuda/gpu_optimizer.h"
+#include "model/model_config.h"
+#include "model/synthetic_batch.h"
 
 ABSL_FLAG(std::string, cases, "albert-base:128:128,albert-base:512:32,bert-base:128:128,bert-base:512:32",
           "Comma-separated NAME:SEQ_LEN:BATCH_SIZE, NAME a file configs/NAME.textproto.");

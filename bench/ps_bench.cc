@@ -7,7 +7,7 @@
 // Three figures per M, each the median of --steps timed steps after --warmup; the three
 // configurations run side by side and are stepped in rotation, so a change of load on a
 // shared machine hits them alike:
-//   bare  the same client (worker/ps_client.h) against a service that only reads the
+//   bare  the same client (rpc/ps_client.h) against a service that only reads the
 //         pushed chunks and streams a fixed buffer back: gRPC, serialisation and the
 //         client's copies, nothing else;
 //   ps    the parameter server, guard skipping the step (accept = false): the protocol's
@@ -32,11 +32,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "proto/parameter_server.grpc.pb.h"
-#include "server/parameter_chunks.h"
+#include "rpc/parameter_chunks.h"
 #include "server/parameter_server.h"
-#include "trainer/model_config.h"
-#include "trainer/optimizer.h"
-#include "worker/ps_client.h"
+#include "model/model_config.h"
+#include "kernels/cpu/optimizer.h"
+#include "rpc/ps_client.h"
 
 ABSL_FLAG(std::string, config, "configs/albert-base.textproto", "Model config whose parameters are moved.");
 ABSL_FLAG(std::string, servers, "1,2", "Server counts to measure, comma-separated.");

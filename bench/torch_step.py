@@ -36,7 +36,7 @@ FIRST_ORDINARY_ID = 5  # ALBERT's vocabulary: <pad> <unk> [CLS] [SEP] [MASK]
 
 
 class SplitMix64:
-    """trainer/synthetic_batch.cc's generator, bit for bit."""
+    """model/synthetic_batch.cc's generator, bit for bit."""
 
     def __init__(self, seed):
         self.state = seed & MASK64
@@ -53,7 +53,7 @@ class SplitMix64:
 
 
 def make_batch(vocab_size, batch_size, seq_len, predictions_per_seq, seed):
-    """The batch of trainer/synthetic_batch.h (see the recipe there), as flat int lists."""
+    """The batch of model/synthetic_batch.h (see the recipe there), as flat int lists."""
     rng = SplitMix64(seed)
     ordinary = vocab_size - FIRST_ORDINARY_ID
     lengths = [max(2, seq_len - (b % 4) * (seq_len // 32)) for b in range(batch_size)]
@@ -89,7 +89,7 @@ def make_batch(vocab_size, batch_size, seq_len, predictions_per_seq, seed):
 
 
 def batch_checksum(batch):
-    """trainer/synthetic_batch.cc's BatchChecksum: FNV-1a 64 over 8-byte little-endian ints."""
+    """model/synthetic_batch.cc's BatchChecksum: FNV-1a 64 over 8-byte little-endian ints."""
     value = 0xCBF29CE484222325
     for field in ("input_ids", "token_type_ids", "attention_mask", "masked_positions",
                   "masked_labels", "sentence_labels"):

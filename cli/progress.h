@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "trainer/step_record.h"
+#include "metrics/step_record.h"
 
 namespace cloze::cli {
 

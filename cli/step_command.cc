@@ -8,9 +8,9 @@
 #include "absl/flags/flag.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
-#include "trainer/model.h"
-#include "trainer/model_config.h"
-#include "trainer/synthetic_batch.h"
+#include "model/model.h"
+#include "model/model_config.h"
+#include "model/synthetic_batch.h"
 
 ABSL_FLAG(int, batch_size, 8, "examples per batch (cloze step)");
 ABSL_FLAG(int, seq_len, 128, "tokens per example (cloze step)");

@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "proto/data.pb.h"
-#include "trainer/batch.h"
+#include "model/batch.h"
 
 namespace cloze::data {
 

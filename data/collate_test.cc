@@ -6,7 +6,7 @@
 #include "data/shard_testing.h"
 #include "gtest/gtest.h"
 #include "proto/model_config.pb.h"
-#include "trainer/batch.h"
+#include "model/batch.h"
 
 namespace cloze::data {
 namespace {

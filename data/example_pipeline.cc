@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "data/random.h"
+#include "util/random.h"
 
 namespace cloze::data {
 namespace {
@@ -55,7 +55,7 @@ void ProcessBlock(Block& block, const EncodeFunction& encode, const VocabInfo& v
   block.documents.shrink_to_fit();
   for (int pass = 0; pass < options.dupe_factor; ++pass) {
     for (size_t d = 0; d < documents.size(); ++d) {
-      Rng rng(MixKey(options.seed, static_cast<uint64_t>(block.index), static_cast<uint64_t>(pass), d));
+      util::Rng rng(util::MixKey(options.seed, static_cast<uint64_t>(block.index), static_cast<uint64_t>(pass), d));
       const size_t first = block.examples.size();
       BuildInstances(documents, d, options.instance, vocab, rng, &block.examples);
       for (size_t e = first; e < block.examples.size(); ++e) {

@@ -4,7 +4,7 @@
 // documents; worker threads tokenize a block and build its examples (instance_builder.h,
 // then masking.h unless masking is dynamic); the caller's thread hands finished blocks
 // to the sink strictly in block order. Every random draw of a document comes from
-// Rng(MixKey(seed, block, pass, document)), and block boundaries depend only on the
+// util::Rng(util::MixKey(seed, block, pass, document)), and block boundaries depend only on the
 // input, so the examples and their order are identical for any thread count.
 //
 // Memory is bounded: at most 2 × threads + 2 blocks exist at once, whatever the corpus.

@@ -43,7 +43,7 @@ std::vector<int32_t> ToyEncode(std::string_view sentence) {
   return ids;
 }
 
-TokenizedDocument RandomDocument(Rng& rng, int sentences) {
+TokenizedDocument RandomDocument(util::Rng& rng, int sentences) {
   TokenizedDocument document;
   for (int s = 0; s < sentences; ++s) {
     std::vector<int32_t> ids;
@@ -55,14 +55,14 @@ TokenizedDocument RandomDocument(Rng& rng, int sentences) {
 }
 
 TEST(InstanceBuilder, LayoutLengthsAndSentenceOrderLabels) {
-  Rng rng(1);
+  util::Rng rng(1);
   std::vector<TokenizedDocument> documents;
   for (int d = 0; d < 50; ++d) documents.push_back(RandomDocument(rng, static_cast<int>(rng.UniformInt(1, 30))));
   const VocabInfo vocab = ToyVocab();
   InstanceOptions options{.max_seq_length = 64, .short_seq_prob = 0.1f};
   std::vector<Example> examples;
   for (size_t d = 0; d < documents.size(); ++d) {
-    Rng doc_rng(MixKey(7, d));
+    util::Rng doc_rng(util::MixKey(7, d));
     BuildInstances(documents, d, options, vocab, doc_rng, &examples);
   }
   ASSERT_GT(examples.size(), 200u);
@@ -85,12 +85,12 @@ TEST(InstanceBuilder, LayoutLengthsAndSentenceOrderLabels) {
 }
 
 TEST(InstanceBuilder, UnswappedPairsAreConsecutiveText) {
-  Rng rng(2);
+  util::Rng rng(2);
   std::vector<TokenizedDocument> documents = {RandomDocument(rng, 12), RandomDocument(rng, 12)};
   std::vector<int32_t> flat;
   for (const auto& s : documents[0]) flat.insert(flat.end(), s.begin(), s.end());
   std::vector<Example> examples;
-  Rng doc_rng(3);
+  util::Rng doc_rng(3);
   // Long enough that no truncation happens.
   BuildInstances(documents, 0, {.max_seq_length = 1000, .short_seq_prob = 0.0f}, ToyVocab(), doc_rng, &examples);
   ASSERT_EQ(examples.size(), 1u);
@@ -107,7 +107,7 @@ TEST(Masking, BudgetPositionsLabelsAndWholeWords) {
   const VocabInfo vocab = ToyVocab();
   const MaskingOptions options{.masked_lm_prob = 0.15f, .max_predictions_per_seq = 20, .max_ngram = 3,
                                .whole_word_mask = true};
-  Rng rng(4);
+  util::Rng rng(4);
   int64_t tokens = 0, masked = 0, as_mask = 0, kept = 0, random = 0;
   std::vector<int64_t> spans(3);
   for (int trial = 0; trial < 2000; ++trial) {
@@ -172,7 +172,7 @@ TEST(Masking, NgramLengthsFollowOneOverN) {
   const VocabInfo vocab = ToyVocab();
   const MaskingOptions options{.masked_lm_prob = 0.15f, .max_predictions_per_seq = 1000, .max_ngram = 3,
                                .whole_word_mask = false};
-  Rng rng(6);
+  util::Rng rng(6);
   std::vector<int64_t> spans(3);
   for (int trial = 0; trial < 300; ++trial) {
     Example e;
@@ -186,7 +186,7 @@ TEST(Masking, NgramLengthsFollowOneOverN) {
 }
 
 TEST(DynamicMasking, AFunctionOfSeedEpochAndIndex) {
-  Rng rng(8);
+  util::Rng rng(8);
   Example unmasked;
   unmasked.add_input_ids(2);
   for (int i = 0; i < 100; ++i) unmasked.add_input_ids(static_cast<int32_t>(rng.UniformInt(5, 499)));
@@ -217,7 +217,7 @@ class CollectingSink : public ExampleSink {
 std::string WriteCorpus() {
   const std::string path = ::testing::TempDir() + "/pipeline_corpus.txt";
   std::ofstream out(path);
-  Rng rng(5);
+  util::Rng rng(5);
   const char* words[] = {"alpha", "beta", "gamma", "delta", "epsilonic", "zetaform", "eta", "thetalong", "iota"};
   for (int d = 0; d < 700; ++d) {
     const int sentences = static_cast<int>(rng.UniformInt(1, 12));

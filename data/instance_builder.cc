@@ -7,7 +7,7 @@ namespace {
 
 // Removes tokens from the longer of a and b, from its front or back at random, until
 // both fit in max_tokens together.
-void TruncatePair(std::deque<int32_t>& a, std::deque<int32_t>& b, int max_tokens, Rng& rng) {
+void TruncatePair(std::deque<int32_t>& a, std::deque<int32_t>& b, int max_tokens, util::Rng& rng) {
   while (static_cast<int>(a.size() + b.size()) > max_tokens) {
     std::deque<int32_t>& longer = a.size() > b.size() ? a : b;
     if (rng.Uniform() < 0.5) {
@@ -21,7 +21,7 @@ void TruncatePair(std::deque<int32_t>& a, std::deque<int32_t>& b, int max_tokens
 }  // namespace
 
 void BuildInstances(const std::vector<TokenizedDocument>& documents, size_t index, const InstanceOptions& options,
-                    const VocabInfo& vocab, Rng& rng, std::vector<Example>* out) {
+                    const VocabInfo& vocab, util::Rng& rng, std::vector<Example>* out) {
   const TokenizedDocument& document = documents[index];
   const int max_tokens = options.max_seq_length - 3;  // [CLS] A [SEP] B [SEP]
   int target_length = max_tokens;

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "data/random.h"
+#include "util/random.h"
 #include "data/vocab_info.h"
 #include "proto/data.pb.h"
 
@@ -37,7 +37,7 @@ struct InstanceOptions {
 // Appends the examples of documents[index] to *out: input_ids, segment_b_start and
 // sentence_label set, no masking. Requires max_seq_length ≥ 5.
 void BuildInstances(const std::vector<TokenizedDocument>& documents, size_t index, const InstanceOptions& options,
-                    const VocabInfo& vocab, Rng& rng, std::vector<Example>* out);
+                    const VocabInfo& vocab, util::Rng& rng, std::vector<Example>* out);
 
 }  // namespace cloze::data
 

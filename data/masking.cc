@@ -6,7 +6,7 @@
 
 namespace cloze::data {
 
-std::vector<int> MaskExample(Example* example, const VocabInfo& vocab, const MaskingOptions& options, Rng& rng) {
+std::vector<int> MaskExample(Example* example, const VocabInfo& vocab, const MaskingOptions& options, util::Rng& rng) {
   const auto& tokens = example->input_ids();
   const int length = tokens.size();
   example->clear_masked_positions();

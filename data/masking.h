@@ -9,7 +9,7 @@
 // skipped if it overlaps an earlier choice. Every chosen position becomes [MASK] with
 // p = 0.8, stays with p = 0.1, or becomes a random token with p = 0.1.
 //
-// Differences from ALBERT's script, on purpose: every draw comes from the caller's Rng
+// Differences from ALBERT's script, on purpose: every draw comes from the caller's util::Rng
 // (ALBERT mixes in numpy's global generator, so its output is not reproducible), and a
 // random replacement token is drawn from the non-special ids (ALBERT may draw [CLS],
 // <pad>, …).
@@ -18,7 +18,7 @@
 
 #include <cstdint>
 
-#include "data/random.h"
+#include "util/random.h"
 #include "data/vocab_info.h"
 #include "proto/data.pb.h"
 
@@ -34,7 +34,7 @@ struct MaskingOptions {
 // Masks example->input_ids in place and fills masked_positions (ascending) and
 // masked_labels (the original ids). Any earlier masking fields are replaced.
 // Returns the n-gram length (in candidates) of each chosen span, for statistics.
-std::vector<int> MaskExample(Example* example, const VocabInfo& vocab, const MaskingOptions& options, Rng& rng);
+std::vector<int> MaskExample(Example* example, const VocabInfo& vocab, const MaskingOptions& options, util::Rng& rng);
 
 }  // namespace cloze::data
 

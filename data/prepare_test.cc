@@ -12,7 +12,7 @@
 #include "data/shard_testing.h"
 #include "data/testing/shared_data.h"
 #include "gtest/gtest.h"
-#include "trainer/batch.h"
+#include "model/batch.h"
 
 namespace cloze::data {
 namespace {

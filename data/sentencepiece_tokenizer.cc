@@ -8,7 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "data/albert_normalizer.h"
 #include "data/sentencepiece_library.h"
-#include "data/sha256.h"
+#include "util/sha256.h"
 #include "data/utf8.h"
 
 namespace cloze::data {
@@ -78,7 +78,7 @@ absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::
     tokenizer->word_start_[id] = tokenizer->IsSpecial(id) || StartsWord(a.id_to_piece(processor, id));
   }
   tokenizer->fingerprint_ =
-      absl::StrCat("spm:", Name(normalization), ":sha256:", Sha256Hex(model_bytes));
+      absl::StrCat("spm:", Name(normalization), ":sha256:", util::Sha256Hex(model_bytes));
   return tokenizer;
 }
 

@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "data/sha256.h"
+#include "util/sha256.h"
 #include "data/testing/shared_data.h"
 #include "gtest/gtest.h"
 
@@ -29,8 +29,8 @@ std::string FingerprintOf(const std::string& spec) {
 }
 
 TEST(Sha256Test, KnownDigests) {
-  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(util::Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(util::Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(LoadTokenizerTest, FingerprintsNameKindOptionsAndFileDigest) {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "data/bert_basic_tokenizer.h"
-#include "data/sha256.h"
+#include "util/sha256.h"
 
 namespace cloze::data {
 namespace {
@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<WordPieceTokenizer>> WordPieceTokenizer::Create(
     }
     *id = it->second;
   }
-  tokenizer->fingerprint_ = absl::StrCat("wordpiece:uncased:sha256:", Sha256Hex(vocab_bytes));
+  tokenizer->fingerprint_ = absl::StrCat("wordpiece:uncased:sha256:", util::Sha256Hex(vocab_bytes));
   return tokenizer;
 }
 

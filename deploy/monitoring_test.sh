@@ -18,7 +18,7 @@ set -uo pipefail
 # steps and, by fault injection, NaN losses that the guard must skip at steps spread
 # geometrically, so that some come after Prometheus' first scrape however fast the machine.
 # Any command serving cloze_* metrics with run="$RUN" on 127.0.0.1 and writing its port to
-# "$PORT_FILE" will do (trainer/training_metrics_demo is a stand-in without a model).
+# "$PORT_FILE" will do (metrics/training_metrics_demo is a stand-in without a model).
 RUN=${RUN:-monitoring-test}
 METRICS_SOURCE=${METRICS_SOURCE:-'cli/cloze train --config="$tmp/train.textproto" --run_dir="$tmp/run" --run_name="$RUN" --metrics_address=127.0.0.1:0 --metrics_port_file="$PORT_FILE" --testing_nonfinite_loss_steps=25,50,100,200,400,800,1600,3200'}
 # PromQL queries that must return data besides the dashboard's: Prometheus has a few scrapes,

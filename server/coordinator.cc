@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/coordinator_state_file.h"
-#include "trainer/checkpoint.h"
-#include "trainer/checkpoint_parts.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_parts.h"
 
 namespace cloze {
 namespace {

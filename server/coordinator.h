@@ -50,7 +50,7 @@ struct CoordinatorOptions {
   TrainConfig config;  // validated by the caller (ValidateTrainConfig)
   std::string run_dir;
   // Publishes a checkpoint whose parts are all in and returns its directory. Empty:
-  // CommitCheckpoint (trainer/checkpoint_parts.h). AlreadyExists counts as committed.
+  // CommitCheckpoint (checkpoint/checkpoint_parts.h). AlreadyExists counts as committed.
   std::function<absl::StatusOr<std::string>(const std::string& run_dir, const CheckpointManifest& manifest)>
       commit_checkpoint;
   // One line per event worth an operator's attention (generation formed or ended, commit,

@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "server/coordinator.h"
 #include "server/coordinator_checkpoints.h"
-#include "trainer/checkpoint.h"
-#include "trainer/checkpoint_retention.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_retention.h"
 
 namespace cloze {
 namespace {

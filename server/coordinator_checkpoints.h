@@ -1,4 +1,4 @@
-// The coordinator's side of coordinated checkpoints (trainer/checkpoint_parts.h): checking
+// The coordinator's side of coordinated checkpoints (checkpoint/checkpoint_parts.h): checking
 // what members report, merging their parts into one manifest, and retention.
 #ifndef CLOZE_SERVER_COORDINATOR_CHECKPOINTS_H_
 #define CLOZE_SERVER_COORDINATOR_CHECKPOINTS_H_

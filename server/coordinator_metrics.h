@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "proto/coordinator.pb.h"
-#include "trainer/metrics_endpoint.h"
+#include "metrics/metrics_endpoint.h"
 
 namespace prometheus {
 class Counter;

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/coordinator_server.h"
-#include "server/job_auth.h"
+#include "rpc/job_auth.h"
 #include "trainer/train_config.h"
 
 namespace cloze {

@@ -6,7 +6,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "server/coordinator_testing.h"
-#include "trainer/checkpoint_testing.h"
+#include "checkpoint/checkpoint_testing.h"
 
 namespace cloze {
 namespace {

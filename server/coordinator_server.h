@@ -13,7 +13,7 @@
 #include "grpcpp/grpcpp.h"
 #include "server/coordinator.h"
 #include "server/coordinator_metrics.h"
-#include "server/job_auth.h"
+#include "rpc/job_auth.h"
 
 namespace cloze {
 

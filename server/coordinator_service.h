@@ -5,7 +5,7 @@
 
 #include "proto/coordinator.grpc.pb.h"
 #include "server/coordinator.h"
-#include "server/job_auth.h"
+#include "rpc/job_auth.h"
 
 namespace cloze {
 

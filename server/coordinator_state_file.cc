@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
-#include "trainer/text_proto.h"
+#include "util/text_proto.h"
 
 namespace cloze {
 namespace {
@@ -50,7 +50,7 @@ absl::StatusOr<std::optional<CoordinatorState>> LoadCoordinatorState(const std::
   std::error_code error;
   if (!std::filesystem::exists(path, error)) return std::optional<CoordinatorState>();
   CoordinatorState state;
-  absl::Status status = MergeTextProtoFile(path, &state);
+  absl::Status status = util::MergeTextProtoFile(path, &state);
   if (!status.ok()) {
     return absl::DataLossError(absl::StrCat("the coordinator's state is damaged (", status.message(),
                                             "); move it aside to start the job over"));

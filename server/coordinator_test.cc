@@ -10,9 +10,9 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "server/coordinator_testing.h"
-#include "trainer/checkpoint.h"
-#include "trainer/checkpoint_parts.h"
-#include "trainer/checkpoint_testing.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_parts.h"
+#include "checkpoint/checkpoint_testing.h"
 
 namespace cloze {
 namespace {

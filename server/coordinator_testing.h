@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/coordinator_server.h"
-#include "worker/coordinator_client.h"
+#include "rpc/coordinator_client.h"
 
 namespace cloze {
 

@@ -18,9 +18,9 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/text_format.h"
 #include "server/child_process.h"
-#include "server/host_port.h"
-#include "server/job_auth.h"
-#include "worker/coordinator_client.h"
+#include "rpc/host_port.h"
+#include "rpc/job_auth.h"
+#include "rpc/coordinator_client.h"
 
 namespace cloze {
 namespace {

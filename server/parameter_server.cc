@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "proto/parameter_server.grpc.pb.h"
-#include "server/parameter_chunks.h"
+#include "rpc/parameter_chunks.h"
 
 namespace cloze {
 namespace {

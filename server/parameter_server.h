@@ -34,10 +34,10 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/checkpoint.pb.h"
-#include "server/job_auth.h"
+#include "rpc/job_auth.h"
 #include "server/parameter_server_metrics.h"
 #include "server/parameter_shard.h"
-#include "trainer/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 
 namespace cloze {
 
@@ -67,7 +67,7 @@ class ParameterServer {
   // A fresh run, in process (workers use the Init stream instead); see ParameterShard.
   absl::Status InitializeFrom(std::span<const float> full_parameters) { return shard_->InitializeFrom(full_parameters); }
   // Start-up from a committed checkpoint: its contents, or its directory
-  // (trainer/checkpoint.h LoadCheckpoint: DataLoss when damaged, FailedPrecondition when
+  // (checkpoint/checkpoint.h LoadCheckpoint: DataLoss when damaged, FailedPrecondition when
   // it holds another model).
   absl::Status RestoreFrom(const CheckpointContents& contents) { return shard_->RestoreFrom(contents); }
   absl::Status RestoreFromCheckpoint(const std::string& checkpoint_dir) {

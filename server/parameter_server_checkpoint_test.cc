@@ -6,9 +6,9 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "server/ps_testing.h"
-#include "trainer/checkpoint_parts.h"
-#include "trainer/checkpoint_testing.h"
-#include "worker/ps_client.h"
+#include "checkpoint/checkpoint_parts.h"
+#include "checkpoint/checkpoint_testing.h"
+#include "rpc/ps_client.h"
 
 namespace cloze {
 namespace {

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "trainer/metrics_endpoint.h"
+#include "metrics/metrics_endpoint.h"
 #include "server/parameter_shard.h"
 
 namespace prometheus {

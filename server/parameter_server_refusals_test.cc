@@ -7,9 +7,9 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "proto/parameter_server.grpc.pb.h"
-#include "server/parameter_chunks.h"
+#include "rpc/parameter_chunks.h"
 #include "server/ps_testing.h"
-#include "worker/ps_client.h"
+#include "rpc/ps_client.h"
 
 namespace cloze {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "server/ps_testing.h"
-#include "worker/ps_client.h"
+#include "rpc/ps_client.h"
 
 namespace cloze {
 namespace {

@@ -1,6 +1,6 @@
 // Synchronous parameter-server mode against the all-reduce trainer's arithmetic: 2 workers
 // (threads) × 2 servers over real gRPC on 127.0.0.1, against a local reference doing
-// sum → clip (trainer/clip.h) → Optimizer::Step over the whole buffer.
+// sum → clip (kernels/cpu/clip.h) → Optimizer::Step over the whole buffer.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -8,9 +8,9 @@
 
 #include "gtest/gtest.h"
 #include "server/ps_testing.h"
-#include "trainer/clip.h"
-#include "trainer/optimizer.h"
-#include "worker/ps_client.h"
+#include "kernels/cpu/clip.h"
+#include "kernels/cpu/optimizer.h"
+#include "rpc/ps_client.h"
 
 namespace cloze {
 namespace {

@@ -7,12 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "trainer/checkpoint_parts.h"
+#include "checkpoint/checkpoint_parts.h"
 
 namespace cloze {
 namespace {
 
-constexpr int64_t kNormBlock = 1 << 15;  // as trainer/clip.cc
+constexpr int64_t kNormBlock = 1 << 15;  // as kernels/cpu/clip.cc
 
 absl::Status ValidateShardConfig(const ShardConfig& config) {
   if (config.workers < 1) {

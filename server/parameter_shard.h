@@ -11,7 +11,7 @@
 //   depend on arrival order; for 2 workers it is bitwise MPI's sum) and answers every
 //   pusher with the sum of squares of the summed gradient over its range and the
 //   element-wise sum of the statistics. Pull(t, update) applies the update once (the
-//   first caller): gradient × clip_coefficient (float, as trainer/clip.h scales), then
+//   first caller): gradient × clip_coefficient (float, as kernels/cpu/clip.h scales), then
 //   Optimizer::Step with the learning rate, or nothing when update.accept is false; every
 //   later Pull(t) must carry the same update (FailedPrecondition naming the worker
 //   otherwise) and gets the same parameters. The update runs on the shard's updater
@@ -85,10 +85,10 @@
 #include "absl/synchronization/mutex.h"
 #include "proto/checkpoint.pb.h"
 #include "proto/train_config.pb.h"
-#include "server/tensor_partition.h"
-#include "trainer/checkpoint.h"
-#include "trainer/optimizer.h"
-#include "trainer/parameter_layout.h"
+#include "rpc/tensor_partition.h"
+#include "checkpoint/checkpoint.h"
+#include "kernels/cpu/optimizer.h"
+#include "model/parameter_layout.h"
 
 namespace cloze {
 
@@ -192,7 +192,7 @@ class ParameterShard {
   // are dropped. Call it before workers connect (or while they are all stopped).
   absl::Status RestoreFrom(const CheckpointContents& contents);
   // RestoreFrom(LoadCheckpoint(checkpoint_dir)): DataLoss when damaged, FailedPrecondition
-  // when it holds another model (trainer/checkpoint.h).
+  // when it holds another model (checkpoint/checkpoint.h).
   absl::Status RestoreFromCheckpoint(const std::string& checkpoint_dir);
 
   // A push: BeginPush validates and returns the worker's gradient buffer (range().size
@@ -206,7 +206,7 @@ class ParameterShard {
   absl::StatusOr<PullView> Pull(int worker_rank, int64_t step, const std::optional<StepUpdateArgs>& update,
                                 const CancelledFn& cancelled);
 
-  // Writes this shard's checkpoint part of `step` (trainer/checkpoint_parts.h) into
+  // Writes this shard's checkpoint part of `step` (checkpoint/checkpoint_parts.h) into
   // run_dir. FailedPrecondition unless step == completed_steps() (synchronous) or the
   // slowest worker's clock (bounded staleness).
   absl::StatusOr<std::vector<CheckpointFile>> WriteCheckpointPart(const std::string& run_dir, int64_t step);
@@ -310,7 +310,7 @@ class ParameterShard {
   std::atomic<int64_t> updates_applied_{0}, updates_skipped_{0}, rollbacks_{0};
 };
 
-// Σ x² in double over fixed 32768-element blocks summed in order (as trainer/clip.h's
+// Σ x² in double over fixed 32768-element blocks summed in order (as kernels/cpu/clip.h's
 // GlobalNorm, without the square root): thread-count independent.
 double SumOfSquares(std::span<const float> values);
 

@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "server/parameter_shard.h"
 #include "server/ps_testing.h"
-#include "trainer/optimizer.h"
+#include "kernels/cpu/optimizer.h"
 
 namespace cloze {
 namespace {
@@ -69,7 +69,7 @@ TEST_P(OverlapTest, PiecesCopiedAsTheyBecomeFinalAreTheFullStep) {
     ASSERT_TRUE(view.ok()) << view.status();
     EXPECT_EQ(view->completed_steps(), step + 1);
     const std::vector<float> pulled = CopyAsFinal(*view);
-    for (float& g : gradient) g *= update.clip_coefficient;  // as trainer/clip.h
+    for (float& g : gradient) g *= update.clip_coefficient;  // as kernels/cpu/clip.h
     optimizer.Step(reference, gradient, update.learning_rate);
     ASSERT_TRUE(BitwiseEqual(pulled, reference)) << "step " << step;
     EXPECT_EQ((*shard)->completed_steps(), step + 1);

@@ -26,10 +26,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/ps_process.h"
-#include "server/job_auth.h"
+#include "rpc/job_auth.h"
 #include "server/parameter_server.h"
-#include "trainer/parameter_layout.h"
-#include "worker/coordinator_client.h"
+#include "model/parameter_layout.h"
+#include "rpc/coordinator_client.h"
 
 namespace cloze {
 namespace {

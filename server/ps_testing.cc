@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "trainer/checkpoint_testing.h"
+#include "checkpoint/checkpoint_testing.h"
 
 namespace cloze {
 

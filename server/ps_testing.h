@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "proto/train_config.pb.h"
-#include "server/job_auth.h"
+#include "rpc/job_auth.h"
 #include "server/parameter_server.h"
-#include "trainer/parameter_layout.h"
+#include "model/parameter_layout.h"
 
 namespace cloze {
 

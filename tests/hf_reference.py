@@ -10,7 +10,7 @@ import transformers
 
 def read_textproto(path):
     """The scalar fields of a ModelConfig text proto, as a dict (BERT's implied fields
-    filled in as trainer/model_config.cc's NormalizeModelConfig does)."""
+    filled in as model/model_config.cc's NormalizeModelConfig does)."""
     config = {}
     for line in open(path, encoding="utf-8"):
         line = line.split("#", 1)[0].strip()

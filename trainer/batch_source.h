@@ -13,7 +13,7 @@
 #include "data/vocab_info.h"
 #include "proto/checkpoint.pb.h"
 #include "proto/train_config.pb.h"
-#include "trainer/batch.h"
+#include "model/batch.h"
 
 namespace cloze {
 

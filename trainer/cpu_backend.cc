@@ -4,8 +4,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "trainer/clip.h"
-#include "trainer/optimizer.h"
+#include "kernels/cpu/clip.h"
+#include "kernels/cpu/optimizer.h"
 #include "trainer/training_backend.h"
 
 namespace cloze {

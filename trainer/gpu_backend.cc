@@ -4,10 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "kernels/cuda/device.h"
-#include "trainer/clip.h"
-#include "trainer/device_array.h"
-#include "trainer/gpu_model.h"
-#include "trainer/gpu_optimizer.h"
+#include "kernels/cpu/clip.h"
+#include "kernels/cuda/device_array.h"
+#include "model/gpu_model.h"
+#include "kernels/cuda/gpu_optimizer.h"
 #include "trainer/training_backend.h"
 
 namespace cloze {

@@ -13,11 +13,11 @@
 
 #include "absl/strings/numbers.h"
 #include "gtest/gtest.h"
-#include "trainer/clip.h"
-#include "trainer/model_config.h"
-#include "trainer/optimizer.h"
-#include "trainer/parameter_layout.h"
-#include "trainer/safetensors.h"
+#include "kernels/cpu/clip.h"
+#include "model/model_config.h"
+#include "kernels/cpu/optimizer.h"
+#include "model/parameter_layout.h"
+#include "checkpoint/safetensors.h"
 #include "trainer/schedule.h"
 
 namespace cloze {

@@ -1,4 +1,4 @@
-#include "trainer/optimizer.h"
+#include "kernels/cpu/optimizer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "trainer/model_config.h"
+#include "model/model_config.h"
 
 namespace cloze {
 namespace {

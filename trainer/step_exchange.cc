@@ -1,6 +1,6 @@
 #include "trainer/step_exchange.h"
 
-#include "trainer/clip.h"
+#include "kernels/cpu/clip.h"
 
 namespace cloze {
 

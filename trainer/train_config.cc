@@ -2,10 +2,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "trainer/model_config.h"
-#include "trainer/optimizer.h"
+#include "model/model_config.h"
+#include "kernels/cpu/optimizer.h"
 #include "trainer/schedule.h"
-#include "trainer/text_proto.h"
+#include "util/text_proto.h"
 
 namespace cloze {
 namespace {
@@ -122,7 +122,7 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
 
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
   TrainConfig config = DefaultTrainConfig();
-  if (absl::Status s = MergeTextProtoFile(path, &config); !s.ok()) return s;
+  if (absl::Status s = util::MergeTextProtoFile(path, &config); !s.ok()) return s;
   if (config.has_model()) NormalizeModelConfig(*config.mutable_model());
   if (absl::Status s = ValidateTrainConfig(config); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));

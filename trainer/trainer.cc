@@ -13,19 +13,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
-#include "data/random.h"
+#include "util/random.h"
 #include "google/protobuf/text_format.h"
 #include "trainer/batch_source.h"
-#include "trainer/checkpoint.h"
-#include "trainer/checkpoint_writer.h"
-#include "trainer/clip.h"
-#include "trainer/batch.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_writer.h"
+#include "kernels/cpu/clip.h"
+#include "model/batch.h"
 #include "trainer/loss_guard.h"
-#include "trainer/metrics_log.h"
-#include "trainer/model.h"
+#include "metrics/metrics_log.h"
+#include "model/model.h"
 #include "trainer/schedule.h"
 #include "trainer/training_backend.h"
-#include "trainer/training_metrics.h"
+#include "metrics/training_metrics.h"
 
 namespace cloze {
 namespace {
@@ -36,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 // Dropout masks of step `step`: a function of the run's seed only (examples within the step
 // are told apart by StepOptions.first_example).
 uint64_t DropoutSeed(uint64_t seed, int64_t step) {
-  return data::MixKey(seed, 0x64726F706F7574ull /* "dropout" */, static_cast<uint64_t>(step));
+  return util::MixKey(seed, 0x64726F706F7574ull /* "dropout" */, static_cast<uint64_t>(step));
 }
 
 // What the workers sum after their backward passes.

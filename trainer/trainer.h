@@ -1,7 +1,7 @@
 // The pretraining loop of `cloze train` on one process (CPU or one GPU, TrainOptions.device):
 // data, model, optimizer, guard, checkpoints, metrics.
 //
-// A run lives in its run directory: checkpoints/ (trainer/checkpoint.h), metrics.jsonl
+// A run lives in its run directory: checkpoints/ (checkpoint/checkpoint.h), metrics.jsonl
 // (one line per step), train_config.pb.txt (what was asked). Starting a run whose
 // directory holds a valid checkpoint resumes from the newest one (damaged ones are skipped
 // with a warning), and on CPU the resumed run computes bit-for-bit the losses the
@@ -29,9 +29,9 @@
 
 #include "absl/status/statusor.h"
 #include "proto/train_config.pb.h"
-#include "trainer/checkpoint_sink.h"
+#include "checkpoint/checkpoint_sink.h"
 #include "trainer/step_exchange.h"
-#include "trainer/step_record.h"
+#include "metrics/step_record.h"
 #include "trainer/training_backend.h"
 
 namespace cloze {

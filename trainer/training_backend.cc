@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "kernels/cuda/device.h"
-#include "trainer/gpu_select.h"
+#include "kernels/cuda/gpu_select.h"
 
 namespace cloze {
 

@@ -28,11 +28,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/train_config.pb.h"
-#include "trainer/batch.h"
-#include "trainer/checkpoint.h"
-#include "trainer/gpu_model.h"
-#include "trainer/model.h"
-#include "trainer/parameter_layout.h"
+#include "model/batch.h"
+#include "checkpoint/checkpoint.h"
+#include "model/gpu_model.h"
+#include "model/model.h"
+#include "model/parameter_layout.h"
 
 namespace cloze {
 

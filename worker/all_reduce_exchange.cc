@@ -1,6 +1,6 @@
 #include "worker/all_reduce_exchange.h"
 
-#include "trainer/clip.h"
+#include "kernels/cpu/clip.h"
 
 namespace cloze {
 

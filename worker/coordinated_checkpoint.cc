@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "trainer/checkpoint_parts.h"
+#include "checkpoint/checkpoint_parts.h"
 
 namespace cloze {
 

@@ -1,6 +1,6 @@
 // A distributed job's checkpoints, as the training loop's CheckpointSink: every worker
 // reports its part of step N to the coordinator, which commits the step once every part of
-// every member is durable (trainer/checkpoint_parts.h).
+// every member is durable (checkpoint/checkpoint_parts.h).
 //
 // All-reduce mode: parameters and moments are the same on every worker, so rank 0 writes
 // them (model.safetensors, optimizer.safetensors: the single-process format) and the others
@@ -15,9 +15,9 @@
 #include <thread>
 
 #include "absl/time/time.h"
-#include "trainer/checkpoint_sink.h"
-#include "trainer/parameter_layout.h"
-#include "worker/coordinator_client.h"
+#include "checkpoint/checkpoint_sink.h"
+#include "model/parameter_layout.h"
+#include "rpc/coordinator_client.h"
 
 namespace cloze {
 

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <span>
 
-#include "trainer/device_array.h"
+#include "kernels/cuda/device_array.h"
 #include "trainer/step_exchange.h"
 #include "worker/gradient_sync.h"
 

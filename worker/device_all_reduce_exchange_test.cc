@@ -11,7 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "kernels/cuda/device.h"
-#include "trainer/gpu_select.h"
+#include "kernels/cuda/gpu_select.h"
 #include "worker/device_all_reduce_exchange.h"
 #include "worker/nccl_gradient_sync.h"
 

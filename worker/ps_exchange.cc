@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "worker/ps_client.h"
+#include "rpc/ps_client.h"
 
 namespace cloze {
 namespace {

@@ -12,8 +12,8 @@
 
 #include "absl/status/statusor.h"
 #include "proto/train_config.pb.h"
-#include "server/job_auth.h"
-#include "trainer/parameter_layout.h"
+#include "rpc/job_auth.h"
+#include "model/parameter_layout.h"
 #include "trainer/step_exchange.h"
 #include "worker/gradient_sync.h"
 

@@ -7,13 +7,13 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "server/host_port.h"
-#include "trainer/parameter_layout.h"
+#include "rpc/host_port.h"
+#include "model/parameter_layout.h"
 #include "trainer/train_config.h"
 #include "worker/all_reduce_exchange.h"
 #include "worker/device_all_reduce_exchange.h"
 #include "worker/coordinated_checkpoint.h"
-#include "worker/coordinator_client.h"
+#include "rpc/coordinator_client.h"
 #include "worker/gradient_sync.h"
 #include "worker/mpi_gradient_sync.h"
 #include "worker/nccl_gradient_sync.h"

@@ -27,7 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/job_auth.h"
+#include "rpc/job_auth.h"
 #include "trainer/trainer.h"
 
 namespace cloze {

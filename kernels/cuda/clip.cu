@@ -7,7 +7,7 @@
 namespace cloze::cuda {
 namespace {
 
-// The CPU's block (trainer/clip.cc kBlock): the reduction order depends on it alone.
+// The CPU's block (kernels/cpu/clip.cc kBlock): the reduction order depends on it alone.
 // global_norm_scratch_doubles (clip.h) assumes it.
 constexpr int64_t kBlock = 1 << 15;
 constexpr int kNormThreads = 512;

@@ -1,4 +1,4 @@
-// Global-norm gradient clipping on the GPU: the CUDA twin of trainer/clip.h, over a flat
+// Global-norm gradient clipping on the GPU: the CUDA twin of kernels/cpu/clip.h, over a flat
 // DEVICE gradient buffer.
 //
 // The norm is accumulated in double in a fixed order, as the CPU's: partial sums over fixed

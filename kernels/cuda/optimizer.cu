@@ -9,7 +9,7 @@ namespace cloze::cuda {
 
 namespace {
 
-// The CPU's block size (trainer/optimizer.cc kBlock): blocks never span tensors.
+// The CPU's block size (kernels/cpu/optimizer.cc kBlock): blocks never span tensors.
 constexpr int64_t kBlock = 1 << 15;
 
 struct Block {
@@ -211,7 +211,7 @@ void FusedOptimizer::AdamWStep(float* params, const float* grads, float* exp_avg
                                float* exp_avg_sq, const OptimizerHyperparameters& h,
                                float learning_rate, int64_t completed_steps) {
   if (state_->blocks == 0) return;
-  // Scalars as trainer/optimizer.cc forms them: in double, then used as float.
+  // Scalars as kernels/cpu/optimizer.cc forms them: in double, then used as float.
   const double t = static_cast<double>(completed_steps + 1);
   const double lr = learning_rate;
   AdamWScalars s;

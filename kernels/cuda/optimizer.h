@@ -1,5 +1,5 @@
 // Fused LAMB and AdamW over the flat parameter buffer on the GPU: the CUDA twin of
-// trainer/optimizer.h's Step (read that header for the exact update rules; these kernels
+// kernels/cpu/optimizer.h's Step (read that header for the exact update rules; these kernels
 // follow it formula by formula).
 //
 // The optimizer state (exp_avg, exp_avg_sq) lives in caller-owned DEVICE buffers of the

@@ -1,5 +1,5 @@
-// The fused CUDA LAMB and AdamW against trainer/optimizer.h (the CPU optimizer the trainer
-// runs), and the CUDA global-norm clip against trainer/clip.h, over several steps of fresh
+// The fused CUDA LAMB and AdamW against kernels/cpu/optimizer.h (the CPU optimizer the trainer
+// runs), and the CUDA global-norm clip against kernels/cpu/clip.h, over several steps of fresh
 // random gradients. Skips, with the reason, where CUDA code is not built or no usable GPU
 // is present.
 #include <cmath>
@@ -15,9 +15,9 @@
 #include "kernels/cuda/optimizer.h"
 #include "kernels/cuda/testing/cuda_test_support.h"
 #include "proto/train_config.pb.h"
-#include "trainer/clip.h"
-#include "trainer/optimizer.h"
-#include "trainer/parameter_layout.h"
+#include "kernels/cpu/clip.h"
+#include "kernels/cpu/optimizer.h"
+#include "kernels/parameter_layout.h"
 
 namespace cloze::cuda {
 namespace {

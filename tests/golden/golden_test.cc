@@ -9,9 +9,9 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "trainer/model.h"
-#include "trainer/model_config.h"
-#include "trainer/safetensors.h"
+#include "model/model.h"
+#include "model/model_config.h"
+#include "checkpoint/safetensors.h"
 
 namespace cloze {
 namespace {

@@ -1,0 +1,25 @@
+// Text-format protos from files, with errors that name the file, line and column.
+#ifndef CLOZE_UTIL_TEXT_PROTO_H_
+#define CLOZE_UTIL_TEXT_PROTO_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+
+namespace cloze::util {
+
+// Merges the text proto in `text` into *message (fields it does not name keep their
+// values). InvalidArgument "SOURCE: line L column C: ..." on a syntax error or an unknown
+// field.
+absl::Status MergeTextProto(const std::string& text, const std::string& source, google::protobuf::Message* message);
+
+// The same for the contents of `path` (NotFound naming it when it cannot be read).
+absl::Status MergeTextProtoFile(const std::string& path, google::protobuf::Message* message);
+
+// The contents of `path`, or NotFound naming it.
+absl::Status ReadTextFile(const std::string& path, std::string* contents);
+
+}  // namespace cloze::util
+
+#endif  // CLOZE_UTIL_TEXT_PROTO_H_
