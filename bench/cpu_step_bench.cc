@@ -111,7 +111,10 @@ int Run() {
       std::fprintf(stderr, "cpu_step_bench: %s\n", losses.status().ToString().c_str());
       return 1;
     }
-    model.Backward();
+    if (absl::Status s = model.Backward(); !s.ok()) {
+      std::fprintf(stderr, "cpu_step_bench: %s\n", s.ToString().c_str());
+      return 1;
+    }
     if (optimizer) {
       const ClipResult clip = ClipGradientsByGlobalNorm(model.gradients(), 1.0);
       if (clip.finite) optimizer->Step(model.parameters(), model.gradients(), 1e-4f);

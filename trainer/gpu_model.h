@@ -58,7 +58,9 @@
 #include "absl/status/statusor.h"
 #include "proto/model_config.pb.h"
 #include "trainer/batch.h"
-#include "trainer/model.h"
+#include "trainer/head.h"
+#include "trainer/losses.h"
+#include "trainer/step_options.h"
 #include "trainer/parameter_layout.h"
 
 namespace cloze {
@@ -85,6 +87,7 @@ class GpuModel {
 
   virtual const ModelConfig& config() const = 0;
   virtual const ParameterLayout& layout() const = 0;
+  virtual const HeadDefinition& head() const = 0;
   virtual const GpuModelOptions& options() const = 0;
   GpuPrecision precision() const { return options().precision; }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proto/model_config.pb.h"
+#include "trainer/head_spec.h"
 
 namespace cloze {
 
@@ -52,18 +53,43 @@ struct ParameterLayout {
   TensorSlot embedding_norm_weight, embedding_norm_bias;            // (E)
   TensorSlot embedding_projection_weight, embedding_projection_bias;  // ALBERT: (H, E), (H)
   std::vector<LayerSlots> groups;      // num_hidden_groups entries
-  TensorSlot pooler_weight, pooler_bias;                  // (H, H), (H)
-  TensorSlot mlm_dense_weight, mlm_dense_bias;            // (E, H), (E)
-  TensorSlot mlm_norm_weight, mlm_norm_bias;              // (E)
-  TensorSlot mlm_output_bias;                             // (V)
-  TensorSlot sentence_weight, sentence_bias;              // (2, H), (2)
+  TensorSlot pooler_weight, pooler_bias;  // (H, H), (H); absent (size 0) without a pooler
+  // The head's tensors follow; the head keeps their slots (trainer/head.h).
 
   std::vector<NamedTensor> tensors;  // every tensor, in buffer order
   int64_t total_size = 0;            // floats in the buffer
 };
 
-// The layout for a valid config (see ValidateModelConfig).
-ParameterLayout BuildParameterLayout(const ModelConfig& config);
+// Appends tensors to a layout in order, assigning offsets; how the encoder and each head
+// declare their parameters.
+class LayoutBuilder {
+ public:
+  explicit LayoutBuilder(ParameterLayout& layout) : layout_(layout) {}
+
+  TensorSlot Add(std::string name, std::vector<int64_t> shape, bool weight_decay);
+  // A weight matrix (out, in), decayed, and its bias (out), not decayed.
+  void AddLinear(const std::string& prefix, int64_t out, int64_t in, TensorSlot& weight, TensorSlot& bias);
+  // A layer norm's scale and shift (width), not decayed.
+  void AddNorm(const std::string& prefix, int64_t width, TensorSlot& weight, TensorSlot& bias);
+  // Query, key and value as three named tensors, laid out as one (3H, H) matrix and one
+  // (3H) bias.
+  void AddQkv(const std::string& prefix, int64_t hidden, LayerSlots& slots);
+
+ private:
+  ParameterLayout& layout_;
+};
+
+// The encoder's tensors (embeddings, layers, and the pooler when `with_pooler`) for a
+// valid config (see ValidateModelConfig); heads append theirs with a LayoutBuilder. Heads
+// that do not read the pooled [CLS] (tagging, spans) have no pooler, as Hugging Face builds
+// them (add_pooling_layer=False).
+ParameterLayout BuildEncoderLayout(const ModelConfig& config, bool with_pooler = true);
+
+// The whole layout: the encoder's tensors, then those of the head `head` (trainer/heads.cc).
+ParameterLayout BuildParameterLayout(const ModelConfig& config, const HeadSpec& head = {});
+
+// The Hugging Face name prefix of the encoder: "albert" or "bert".
+const char* EncoderPrefix(const ModelConfig& config);
 
 // Group whose parameters layer `layer` uses: layers are split evenly over groups.
 int GroupOfLayer(const ModelConfig& config, int layer);

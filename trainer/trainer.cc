@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <deque>
@@ -72,10 +73,10 @@ absl::StatusOr<EvalRecord> Evaluate(TrainingBackend& model, BatchSource& source,
     absl::StatusOr<Losses> losses = model.Forward(*batch, StepOptions{});
     if (!losses.ok()) return losses.status();
     loss += losses->total_loss;
-    mlm_correct += losses->mlm_correct;
-    mlm_count += losses->mlm_count;
-    sentence_correct += losses->sentence_correct;
-    sentence_count += losses->sentence_count;
+    mlm_correct += losses->terms[0].correct;
+    mlm_count += losses->terms[0].count;
+    sentence_correct += losses->terms[1].correct;
+    sentence_count += losses->terms[1].count;
   }
   record.loss = loss / config.eval_batches();
   record.mlm_accuracy = mlm_count > 0 ? static_cast<double>(mlm_correct) / mlm_count : 0;
@@ -279,14 +280,13 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
     for (int micro = 0; micro < micro_batches; ++micro) {
       absl::StatusOr<Batch> batch = (*source)->Next();
       if (!batch.ok()) return batch.status();
-      const PredictionCounts c = CountPredictions(*batch);
-      counts[0] += static_cast<double>(c.mlm);
-      counts[1] += static_cast<double>(c.sentence);
+      const PredictionCounts c = model.head().CountPredictions(*batch);
+      counts[0] += static_cast<double>(c.terms[0]);
+      counts[1] += static_cast<double>(c.terms[1]);
       batches.push_back(*std::move(batch));
     }
     if (absl::Status s = exchange.SumStatistics(counts); !s.ok()) return s;
-    const LossNormalizer normalizer{.mlm_predictions = static_cast<int64_t>(counts[0]),
-                                    .sentence_predictions = static_cast<int64_t>(counts[1])};
+    const LossNormalizer normalizer{{static_cast<int64_t>(counts[0]), static_cast<int64_t>(counts[1])}};
     double stats[kStatistics] = {};
     for (int micro = 0; micro < micro_batches; ++micro) {
       const Batch& batch = batches[micro];
@@ -299,21 +299,22 @@ absl::StatusOr<TrainSummary> Train(const TrainOptions& options) {
           batch, {.training = true, .dropout_seed = DropoutSeed(config.seed(), step), .first_example = first_example});
       if (!losses.ok()) return losses.status();
       if (absl::Status s = model.Backward(normalizer); !s.ok()) return s;
-      stats[kMlmLossSum] += losses->mlm_loss_sum;
-      stats[kSentenceLossSum] += losses->sentence_loss_sum;
-      stats[kMlmCorrect] += static_cast<double>(losses->mlm_correct);
-      stats[kSentenceCorrect] += static_cast<double>(losses->sentence_correct);
+      stats[kMlmLossSum] += losses->terms[0].sum;
+      stats[kSentenceLossSum] += losses->terms[1].sum;
+      stats[kMlmCorrect] += static_cast<double>(losses->terms[0].correct);
+      stats[kSentenceCorrect] += static_cast<double>(losses->terms[1].correct);
     }
     stats[kStopRequested] = options.stop_requested != nullptr && options.stop_requested->load() ? 1 : 0;
     if (absl::Status s = exchange.SumStatistics(stats); !s.ok()) return s;
     record.tokens = static_cast<int64_t>(stats[kTokens]);
-    record.mlm_loss = normalizer.mlm_predictions > 0 ? stats[kMlmLossSum] / normalizer.mlm_predictions : 0;
-    record.sentence_loss =
-        normalizer.sentence_predictions > 0 ? stats[kSentenceLossSum] / normalizer.sentence_predictions : 0;
-    record.loss = record.mlm_loss + record.sentence_loss;
-    record.mlm_accuracy = normalizer.mlm_predictions > 0 ? stats[kMlmCorrect] / normalizer.mlm_predictions : 0;
-    record.sentence_accuracy =
-        normalizer.sentence_predictions > 0 ? stats[kSentenceCorrect] / normalizer.sentence_predictions : 0;
+    // Term 0 and 1 are the pretraining head's MLM and sentence terms (metrics.jsonl's names).
+    const int64_t term0 = normalizer.terms[0], term1 = normalizer.terms[1];
+    const std::array<double, kMaxLossTerms> weights = model.head().term_weights();
+    record.mlm_loss = term0 > 0 ? stats[kMlmLossSum] / term0 : 0;
+    record.sentence_loss = term1 > 0 ? stats[kSentenceLossSum] / term1 : 0;
+    record.loss = weights[0] * record.mlm_loss + weights[1] * record.sentence_loss;
+    record.mlm_accuracy = term0 > 0 ? stats[kMlmCorrect] / term0 : 0;
+    record.sentence_accuracy = term1 > 0 ? stats[kSentenceCorrect] / term1 : 0;
     if (std::find(options.nonfinite_loss_steps.begin(), options.nonfinite_loss_steps.end(), step + 1) !=
         options.nonfinite_loss_steps.end()) {
       record.loss = std::numeric_limits<double>::quiet_NaN();

@@ -31,6 +31,7 @@
 #include "trainer/batch.h"
 #include "trainer/checkpoint.h"
 #include "trainer/gpu_model.h"
+#include "trainer/head.h"
 #include "trainer/model.h"
 #include "trainer/parameter_layout.h"
 
@@ -49,6 +50,8 @@ class TrainingBackend {
   virtual ~TrainingBackend() = default;
 
   virtual const ParameterLayout& layout() const = 0;
+  // The model's head: its label counts and loss-term weights.
+  virtual const HeadDefinition& head() const = 0;
   // True when parameters() and gradients() point to DEVICE memory.
   virtual bool on_device() const = 0;
   // False when made without an optimizer (parameter servers hold it): then

@@ -12,6 +12,7 @@
 #include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/residual.h"
+#include "kernels/cpu/squared_error.h"
 #include "kernels/testing/gradient_check.h"
 
 namespace cloze::cpu {
@@ -270,6 +271,24 @@ TEST(OpsGradient, SoftmaxCrossEntropy) {
     }
   };
   EXPECT_GRADIENTS_MATCH(check, 10);
+}
+
+TEST(OpsGradient, SquaredError) {
+  std::mt19937_64 rng(21);
+  const int64_t n = 9;
+  Vector p = RandomVector(rng, n, -3, 3), t = RandomVector(rng, n, -3, 3), dp(n), losses(n);
+  GradientCheck check;
+  check.inputs = {{"predictions", &p, &dp}};
+  check.forward = [&] {
+    squared_error_forward(losses.data(), p.data(), t.data(), n);
+    return losses;
+  };
+  check.backward = [&](const Vector& dlosses) {
+    // The op takes one scale for all rows; check row by row through it.
+    Zero(dp);
+    for (int64_t i = 0; i < n; ++i) squared_error_backward(dp.data() + i, p.data() + i, t.data() + i, 1, dlosses[i]);
+  };
+  EXPECT_GRADIENTS_MATCH(check, 12);
 }
 
 TEST(OpsGradient, Residual) {
