@@ -275,7 +275,7 @@ void Encoder::Backward(const float* w, float* g, const Batch& batch) {
                      a.embedding_mean.data(), a.embedding_rstd.data(), n, e);
   embedding_backward(g + layout_.word_embeddings.offset, g + layout_.position_embeddings.offset,
                      g + layout_.token_type_embeddings.offset, a.d_embedding_sum.data(),
-                     batch.input_ids.data(), batch.token_type_ids.data(), b, t, e);
+                     batch.input_ids.data(), batch.token_type_ids.data(), b, t, e, config_.pad_token_id());
 }
 
 }  // namespace cloze

@@ -796,7 +796,7 @@ absl::Status CudaGpuModel::BackwardScaled(float mlm_scale, float sentence_scale)
                            a.embedding_mean.get(), a.embedding_rstd.get(), n, e);
   cuda::embedding_backward(g + layout_.word_embeddings.offset, g + layout_.position_embeddings.offset,
                            g + layout_.token_type_embeddings.offset, a.d_embedding_sum.get(),
-                           d.input_ids.get(), d.token_type_ids.get(), b, t, e);
+                           d.input_ids.get(), d.token_type_ids.get(), b, t, e, config_.pad_token_id());
   return absl::OkStatus();
 }
 

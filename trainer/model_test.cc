@@ -189,9 +189,9 @@ TEST(Model, IgnoredLabelsDoNotCount) {
   batch.sentence_labels[1] = -1;
   absl::StatusOr<Losses> padded = model.Forward(batch, {});
   ASSERT_TRUE(padded.ok());
-  EXPECT_EQ(padded->mlm_count, base->mlm_count);
-  EXPECT_DOUBLE_EQ(padded->mlm_loss, base->mlm_loss);
-  EXPECT_EQ(padded->sentence_count, 1);
+  EXPECT_EQ(padded->mlm().count, base->mlm().count);
+  EXPECT_DOUBLE_EQ(padded->mlm().mean, base->mlm().mean);
+  EXPECT_EQ(padded->sentence().count, 1);
 }
 
 TEST(Model, InvalidBatchesNameTheFieldAndLeaveTheModelUsable) {

@@ -12,36 +12,14 @@
 #include "trainer/model.h"
 #include "trainer/model_config.h"
 #include "trainer/safetensors.h"
+#include "tests/golden/golden_testing.h"
 
 namespace cloze {
 namespace {
 
 constexpr char kFormat[] = "cloze-golden-v1";
 
-double RelativeError(std::span<const float> actual, std::span<const float> expected) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    diff += (double(actual[i]) - expected[i]) * (double(actual[i]) - expected[i]);
-    norm += double(expected[i]) * expected[i];
-  }
-  return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
-}
-
-double Norm(std::span<const float> values) {
-  double sum = 0;
-  for (float v : values) sum += double(v) * v;
-  return std::sqrt(sum);
-}
-
-// Below this a reference gradient is rounding noise around an exact zero; real
-// gradients in the fixtures are above 1e-3.
-constexpr double kZeroGradientNorm = 1e-6;
-
-template <typename T>
-T Unwrap(absl::StatusOr<T> value) {
-  EXPECT_TRUE(value.ok()) << value.status();
-  return value.ok() ? *std::move(value) : T{};
-}
+using namespace golden;  // NOLINT: the shared comparisons
 
 struct Golden {
   ModelConfig config;
@@ -86,30 +64,13 @@ absl::StatusOr<Golden> Load(const std::string& name) {
 }
 
 // The fixture's parameters and cloze's layout name exactly the same tensors.
-void ExpectSameTensorNames(const Golden& g, const ParameterLayout& layout) {
-  std::set<std::string> ours, theirs;
-  for (const NamedTensor& t : layout.tensors) ours.insert(t.name);
-  for (const auto& [name, entry] : g.fixture.entries()) {
-    if (name.rfind("param.", 0) == 0) theirs.insert(name.substr(6));
-  }
-  EXPECT_EQ(ours, theirs);
-}
-
-void LoadParameters(const Golden& g, Model& model) {
-  for (const NamedTensor& t : model.layout().tensors) {
-    const std::vector<float> values = Unwrap(g.fixture.Float32("param." + t.name));
-    ASSERT_EQ(static_cast<int64_t>(values.size()), t.size) << t.name;
-    std::copy(values.begin(), values.end(), model.parameters().begin() + t.offset);
-  }
-}
-
 void RunParity(const std::string& name) {
   absl::StatusOr<Golden> loaded = Load(name);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   Golden& g = *loaded;
   Model model(g.config);
-  ExpectSameTensorNames(g, model.layout());
-  LoadParameters(g, model);
+  ExpectSameTensorNames(g.fixture, model.layout());
+  LoadTensors(g.fixture, model.layout(), "param.", model.parameters());
 
   absl::StatusOr<Losses> losses = model.Forward(g.batch, StepOptions{});
   ASSERT_TRUE(losses.ok()) << losses.status();
@@ -129,17 +90,7 @@ void RunParity(const std::string& name) {
 
   model.ZeroGradients();
   ASSERT_TRUE(model.Backward().ok());
-  for (const NamedTensor& t : model.layout().tensors) {
-    const std::vector<float> expected = Unwrap(g.fixture.Float32("grad." + t.name));
-    const std::span<const float> actual = model.gradients().subspan(t.offset, t.size);
-    if (Norm(expected) < kZeroGradientNorm) {
-      // The key bias adds the same q·b to every score of a softmax row, so its exact
-      // gradient is zero and both sides hold only rounding noise (~1e-9).
-      EXPECT_LT(Norm(actual), kZeroGradientNorm) << "gradient of " << t.name;
-      continue;
-    }
-    EXPECT_LT(RelativeError(actual, expected), 1e-4) << "gradient of " << t.name;
-  }
+  ExpectGradientsMatch(g.fixture, model);
 }
 
 TEST(GoldenParity, AlbertMatchesHuggingFace) { RunParity("albert_golden"); }
@@ -152,7 +103,7 @@ TEST(GoldenParity, DetectsAPerturbedWeight) {
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   Golden& g = *loaded;
   Model model(g.config);
-  LoadParameters(g, model);
+  LoadTensors(g.fixture, model.layout(), "param.", model.parameters());
   const NamedTensor* ffn = nullptr;
   for (const NamedTensor& t : model.layout().tensors) {
     if (t.name.find("groups.1.albert_layers.0.ffn.weight") != std::string::npos) ffn = &t;
