@@ -54,7 +54,10 @@ int RunStepCommand(const std::vector<std::string>& args) {
       return 1;
     }
     const auto forward_done = std::chrono::steady_clock::now();
-    model.Backward();
+    if (absl::Status s = model.Backward(); !s.ok()) {
+      std::fprintf(stderr, "cloze step: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
     const auto done = std::chrono::steady_clock::now();
     double norm = 0;
     for (float g : model.gradients()) norm += double(g) * g;
@@ -62,7 +65,7 @@ int RunStepCommand(const std::vector<std::string>& args) {
     const double total_ms = std::chrono::duration<double, std::milli>(done - start).count();
     std::printf("step %d: loss %.4f (mlm %.4f, sentence %.4f), grad norm %.4f, forward %.1f ms, "
                 "forward+backward %.1f ms, %.0f tokens/s\n",
-                step, losses->total_loss, losses->mlm_loss, losses->sentence_loss, std::sqrt(norm),
+                step, losses->total_loss, losses->mlm().mean, losses->sentence().mean, std::sqrt(norm),
                 forward_ms, total_ms, batch.batch_size * batch.seq_len / (total_ms / 1000.0));
     if (!std::isfinite(losses->total_loss) || !std::isfinite(norm)) {
       std::fprintf(stderr, "cloze step: non-finite loss or gradient\n");

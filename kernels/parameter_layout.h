@@ -5,8 +5,9 @@
 //
 // Plain types only, so that the optimizers of kernels/cpu and kernels/cuda can take a
 // layout without depending on the model; model/parameter_layout.h builds the layout of a
-// ModelConfig. Tensor names are Hugging Face's (AlbertForPreTraining / BertForPreTraining
-// state-dict keys), so checkpoints convert by name.
+// ModelConfig and a head. Tensor names are Hugging Face's state-dict keys (the encoder's,
+// then the head's: AlbertForPreTraining, ...ForSequenceClassification, ...), so checkpoints
+// convert by name.
 #ifndef CLOZE_KERNELS_PARAMETER_LAYOUT_H_
 #define CLOZE_KERNELS_PARAMETER_LAYOUT_H_
 
@@ -50,11 +51,8 @@ struct ParameterLayout {
   TensorSlot embedding_norm_weight, embedding_norm_bias;            // (E)
   TensorSlot embedding_projection_weight, embedding_projection_bias;  // ALBERT: (H, E), (H)
   std::vector<LayerSlots> groups;      // num_hidden_groups entries
-  TensorSlot pooler_weight, pooler_bias;                  // (H, H), (H)
-  TensorSlot mlm_dense_weight, mlm_dense_bias;            // (E, H), (E)
-  TensorSlot mlm_norm_weight, mlm_norm_bias;              // (E)
-  TensorSlot mlm_output_bias;                             // (V)
-  TensorSlot sentence_weight, sentence_bias;              // (2, H), (2)
+  TensorSlot pooler_weight, pooler_bias;  // (H, H), (H); absent (size 0) without a pooler
+  // The head's tensors follow; the head keeps their slots (model/head.h).
 
   std::vector<NamedTensor> tensors;  // every tensor, in buffer order
   int64_t total_size = 0;            // floats in the buffer

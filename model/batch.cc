@@ -27,7 +27,7 @@ absl::Status CheckRange(const char* field, const std::vector<int32_t>& values, i
 
 }  // namespace
 
-absl::Status ValidateBatch(const Batch& b, const ModelConfig& config) {
+absl::Status ValidateInputs(const Batch& b, const ModelConfig& config) {
   if (b.batch_size <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("Batch.batch_size: must be positive, got ", b.batch_size));
   }
@@ -41,22 +41,27 @@ absl::Status ValidateBatch(const Batch& b, const ModelConfig& config) {
   if (s = CheckLength("input_ids", b.input_ids, tokens); !s.ok()) return s;
   if (s = CheckLength("token_type_ids", b.token_type_ids, tokens); !s.ok()) return s;
   if (s = CheckLength("attention_mask", b.attention_mask, tokens); !s.ok()) return s;
-  if (s = CheckLength("masked_labels", b.masked_labels, b.masked_positions.size()); !s.ok()) return s;
-  if (s = CheckLength("sentence_labels", b.sentence_labels, b.batch_size); !s.ok()) return s;
   if (s = CheckRange("input_ids", b.input_ids, 0, config.vocab_size()); !s.ok()) return s;
   if (s = CheckRange("token_type_ids", b.token_type_ids, 0, config.type_vocab_size()); !s.ok()) return s;
-  if (s = CheckRange("attention_mask", b.attention_mask, 0, 2); !s.ok()) return s;
+  return CheckRange("attention_mask", b.attention_mask, 0, 2);
+}
+
+absl::Status ValidateBatch(const Batch& b, const ModelConfig& config) {
+  absl::Status s = ValidateInputs(b, config);
+  if (!s.ok()) return s;
+  const int64_t tokens = static_cast<int64_t>(b.batch_size) * b.seq_len;
+  if (s = CheckLength("masked_labels", b.masked_labels, b.masked_positions.size()); !s.ok()) return s;
+  if (s = CheckLength("sentence_labels", b.sentence_labels, b.batch_size); !s.ok()) return s;
   if (s = CheckRange("masked_positions", b.masked_positions, 0, tokens); !s.ok()) return s;
   if (s = CheckRange("masked_labels", b.masked_labels, 0, config.vocab_size(), true); !s.ok()) return s;
   if (s = CheckRange("sentence_labels", b.sentence_labels, 0, 2, true); !s.ok()) return s;
   return absl::OkStatus();
 }
 
-PredictionCounts CountPredictions(const Batch& batch) {
-  PredictionCounts counts;
-  for (int32_t label : batch.masked_labels) counts.mlm += label >= 0;
-  for (int32_t label : batch.sentence_labels) counts.sentence += label >= 0;
-  return counts;
+absl::Status CheckLabels(const char* field, const std::vector<int32_t>& values, int64_t expected,
+                         int64_t lo, int64_t hi) {
+  if (absl::Status s = CheckLength(field, values, expected); !s.ok()) return s;
+  return CheckRange(field, values, lo, hi, true);
 }
 
 }  // namespace cloze

@@ -25,7 +25,8 @@
 #include "kernels/cuda/residual_layernorm.h"
 #include "kernels/cuda/device_array.h"
 #include "kernels/cuda/gpu_model_kernels.h"
-#include "model/head_summary.h"
+#include "model/heads/pretraining.h"
+#include "model/losses.h"
 #include "model/initialize.h"
 #include "model/model_config.h"
 
@@ -36,12 +37,7 @@ using cpu::Activation;
 using cpu::AttentionShape;
 using cpu::DropoutSpec;
 
-// model.cc's dropout stream numbers; they must stay identical for the masks to match.
-constexpr uint64_t kEmbeddingStream = 0;
-uint64_t AttentionProbsStream(int layer) { return 1 + 3 * static_cast<uint64_t>(layer); }
-uint64_t AttentionOutputStream(int layer) { return 2 + 3 * static_cast<uint64_t>(layer); }
-uint64_t FfnOutputStream(int layer) { return 3 + 3 * static_cast<uint64_t>(layer); }
-uint64_t ClassifierStream(int layers) { return 1 + 3 * static_cast<uint64_t>(layers); }
+uint64_t ClassifierStream(int layers) { return HeadStream(layers); }
 
 // What one layer keeps from forward for backward (model.cc's LayerActivations).
 // Attention keeps `probs` (unfused) or `lse` (fused), the other stays empty.
@@ -102,12 +98,15 @@ class CudaGpuModel final : public GpuModel {
   CudaGpuModel(const ModelConfig& config, const GpuModelOptions& options,
                std::unique_ptr<cuda::BlasContext> blas)
       : config_(config),
-        layout_(BuildParameterLayout(config)),
+        layout_(BuildEncoderLayout(config)),
+        head_(config, layout_),
         model_options_(options),
         fuse_gelu_(options.fuse_gelu && ActivationOf(config) == Activation::kGeluTanh),
         blas_(std::move(blas)) {}
 
   absl::Status Allocate() {
+    LayoutBuilder builder(layout_);
+    head_.AddParameters(builder);
     const int64_t total = layout_.total_size;
     if (absl::Status s = parameters_.Resize(total, "parameters"); !s.ok()) return s;
     if (absl::Status s = gradients_.Resize(total, "gradients"); !s.ok()) return s;
@@ -121,6 +120,7 @@ class CudaGpuModel final : public GpuModel {
 
   const ModelConfig& config() const override { return config_; }
   const ParameterLayout& layout() const override { return layout_; }
+  const HeadDefinition& head() const override { return head_; }
   const GpuModelOptions& options() const override { return model_options_; }
   float* parameters() override { return parameters_.get(); }
   float* gradients() override { return gradients_.get(); }
@@ -150,15 +150,13 @@ class CudaGpuModel final : public GpuModel {
 
   absl::Status Backward(float loss_scale) override {
     if (!has_forward_) return absl::FailedPreconditionError("GpuModel::Backward without a Forward");
-    return BackwardScaled(losses_.mlm_count > 0 ? loss_scale / losses_.mlm_count : 0.0f,
-                          losses_.sentence_count > 0 ? loss_scale / losses_.sentence_count : 0.0f);
+    const int64_t mlm = losses_.mlm().count, sentence = losses_.sentence().count;
+    return BackwardScaled(mlm > 0 ? loss_scale / mlm : 0.0f, sentence > 0 ? loss_scale / sentence : 0.0f);
   }
   absl::Status Backward(const LossNormalizer& normalizer) override {
     if (!has_forward_) return absl::FailedPreconditionError("GpuModel::Backward without a Forward");
-    return BackwardScaled(
-        normalizer.mlm_predictions > 0 ? static_cast<float>(1.0 / normalizer.mlm_predictions) : 0.0f,
-        normalizer.sentence_predictions > 0 ? static_cast<float>(1.0 / normalizer.sentence_predictions)
-                                            : 0.0f);
+    const std::array<float, kMaxLossTerms> scales = TermScales(head_.term_weights(), normalizer);
+    return BackwardScaled(scales[kMlmTerm], scales[kSentenceTerm]);
   }
 
  private:
@@ -201,7 +199,7 @@ class CudaGpuModel final : public GpuModel {
   void ActivationBackward(float* dinp, const float* inp, const float* dout, int64_t n);
 
   DropoutSpec DropoutAt(float p, uint64_t stream, int64_t elements_per_example) const {
-    return {.p = p,
+    return {.p = p,  // the caller applies options_.training
             .seed = options_.dropout_seed,
             .stream = stream,
             .first_index = static_cast<uint64_t>(options_.first_example * elements_per_example)};
@@ -209,6 +207,7 @@ class CudaGpuModel final : public GpuModel {
 
   ModelConfig config_;
   ParameterLayout layout_;
+  PretrainingDefinition head_;  // its slots follow the encoder's in layout_
   GpuModelOptions model_options_;
   bool fuse_gelu_;          // the FFN's GELU (tanh) in cuBLASLt's epilogues
   std::unique_ptr<cuda::BlasContext> blas_;
@@ -586,16 +585,16 @@ absl::StatusOr<Losses> CudaGpuModel::Forward(const Batch& batch, const StepOptio
 
   // MLM head at the masked positions; the decoder is the word-embedding matrix.
   cuda::gather_rows_forward(a.mlm_gathered.get(), x, d.masked_positions.get(), m, h);
-  if (absl::Status s = Linear(a.mlm_pre.get(), a.mlm_gathered.get(), layout_.mlm_dense_weight,
-                              layout_.mlm_dense_bias, m, h, e, "MLM dense forward");
+  if (absl::Status s = Linear(a.mlm_pre.get(), a.mlm_gathered.get(), head_.mlm_dense_weight,
+                              head_.mlm_dense_bias, m, h, e, "MLM dense forward");
       !s.ok()) {
     return s;
   }
   ActivationForward(a.mlm_act.get(), a.mlm_pre.get(), m * e);
   cuda::layernorm_forward(a.mlm_norm.get(), a.mlm_mean.get(), a.mlm_rstd.get(), a.mlm_act.get(),
-                          w + layout_.mlm_norm_weight.offset, w + layout_.mlm_norm_bias.offset, m, e, eps);
+                          w + head_.mlm_norm_weight.offset, w + head_.mlm_norm_bias.offset, m, e, eps);
   if (absl::Status s = Linear(a.mlm_logits.get(), a.mlm_norm.get(), layout_.word_embeddings,
-                              layout_.mlm_output_bias, m, e, v, "MLM decoder forward");
+                              head_.mlm_output_bias, m, e, v, "MLM decoder forward");
       !s.ok()) {
     return s;
   }
@@ -613,8 +612,8 @@ absl::StatusOr<Losses> CudaGpuModel::Forward(const Batch& batch, const StepOptio
   gpu::tanh_forward(a.pooled.get(), a.pooled_pre.get(), b * h);
   cuda::dropout_forward(a.pooled_dropped.get(), a.pooled.get(), b * h,
                         DropoutAt(classifier_p, ClassifierStream(config_.num_hidden_layers()), h));
-  if (absl::Status s = Linear(a.sentence_logits.get(), a.pooled_dropped.get(), layout_.sentence_weight,
-                              layout_.sentence_bias, b, h, 2, "sentence classifier forward");
+  if (absl::Status s = Linear(a.sentence_logits.get(), a.pooled_dropped.get(), head_.sentence_weight,
+                              head_.sentence_bias, b, h, 2, "sentence classifier forward");
       !s.ok()) {
     return s;
   }
@@ -635,11 +634,9 @@ absl::StatusOr<Losses> CudaGpuModel::Forward(const Batch& batch, const StepOptio
   }
   Losses losses;
   // The CPU model's sums, with the row argmax computed on the device.
-  SummarizeHead(mlm_losses, mlm_argmax, batch_.masked_labels, &losses.mlm_loss, &losses.mlm_loss_sum,
-                &losses.mlm_count, &losses.mlm_correct);
-  SummarizeHead(sentence_losses, sentence_argmax, batch_.sentence_labels, &losses.sentence_loss,
-                &losses.sentence_loss_sum, &losses.sentence_count, &losses.sentence_correct);
-  losses.total_loss = losses.mlm_loss + losses.sentence_loss;
+  losses.terms[kMlmTerm] = SummarizeTerm(mlm_losses, mlm_argmax, batch_.masked_labels);
+  losses.terms[kSentenceTerm] = SummarizeTerm(sentence_losses, sentence_argmax, batch_.sentence_labels);
+  losses.total_loss = losses.terms[kMlmTerm].mean + losses.terms[kSentenceTerm].mean;
   losses_ = losses;
   has_forward_ = true;
   return losses;
@@ -726,10 +723,10 @@ absl::Status CudaGpuModel::BackwardScaled(float mlm_scale, float sentence_scale)
   }
 
   // Sentence head: classifier, dropout, tanh pooler, back to the [CLS] rows.
-  if (losses_.sentence_count > 0) {
+  if (losses_.sentence().count > 0) {
     cuda::softmax_cross_entropy_backward(a.d_sentence_logits.get(), a.sentence_probs.get(),
                                          d.sentence_labels.get(), b, 2, sentence_scale);
-    if (absl::Status s = LinearBackward(a.d_pooled_dropped.get(), layout_.sentence_weight, layout_.sentence_bias,
+    if (absl::Status s = LinearBackward(a.d_pooled_dropped.get(), head_.sentence_weight, head_.sentence_bias,
                                         a.d_sentence_logits.get(), a.pooled_dropped.get(), b, h, 2,
                                         "sentence classifier backward");
         !s.ok()) {
@@ -747,19 +744,19 @@ absl::Status CudaGpuModel::BackwardScaled(float mlm_scale, float sentence_scale)
   }
 
   // MLM head: tied decoder, layer norm, activation, dense, back to the masked rows.
-  if (losses_.mlm_count > 0) {
+  if (losses_.mlm().count > 0) {
     cuda::softmax_cross_entropy_backward(a.d_mlm_logits.get(), a.mlm_probs.get(), d.masked_labels.get(), m, v,
                                          mlm_scale);
-    if (absl::Status s = LinearBackward(a.d_mlm_norm.get(), layout_.word_embeddings, layout_.mlm_output_bias,
+    if (absl::Status s = LinearBackward(a.d_mlm_norm.get(), layout_.word_embeddings, head_.mlm_output_bias,
                                         a.d_mlm_logits.get(), a.mlm_norm.get(), m, e, v, "MLM decoder backward");
         !s.ok()) {
       return s;
     }
-    cuda::layernorm_backward(a.d_mlm_act.get(), g + layout_.mlm_norm_weight.offset,
-                             g + layout_.mlm_norm_bias.offset, a.d_mlm_norm.get(), a.mlm_act.get(),
-                             w + layout_.mlm_norm_weight.offset, a.mlm_mean.get(), a.mlm_rstd.get(), m, e);
+    cuda::layernorm_backward(a.d_mlm_act.get(), g + head_.mlm_norm_weight.offset,
+                             g + head_.mlm_norm_bias.offset, a.d_mlm_norm.get(), a.mlm_act.get(),
+                             w + head_.mlm_norm_weight.offset, a.mlm_mean.get(), a.mlm_rstd.get(), m, e);
     ActivationBackward(a.d_mlm_pre.get(), a.mlm_pre.get(), a.d_mlm_act.get(), m * e);
-    if (absl::Status s = LinearBackward(a.d_mlm_gathered.get(), layout_.mlm_dense_weight, layout_.mlm_dense_bias,
+    if (absl::Status s = LinearBackward(a.d_mlm_gathered.get(), head_.mlm_dense_weight, head_.mlm_dense_bias,
                                         a.d_mlm_pre.get(), a.mlm_gathered.get(), m, h, e, "MLM dense backward");
         !s.ok()) {
       return s;
@@ -799,7 +796,7 @@ absl::Status CudaGpuModel::BackwardScaled(float mlm_scale, float sentence_scale)
                            a.embedding_mean.get(), a.embedding_rstd.get(), n, e);
   cuda::embedding_backward(g + layout_.word_embeddings.offset, g + layout_.position_embeddings.offset,
                            g + layout_.token_type_embeddings.offset, a.d_embedding_sum.get(),
-                           d.input_ids.get(), d.token_type_ids.get(), b, t, e);
+                           d.input_ids.get(), d.token_type_ids.get(), b, t, e, config_.pad_token_id());
   return absl::OkStatus();
 }
 

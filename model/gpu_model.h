@@ -58,7 +58,9 @@
 #include "absl/status/statusor.h"
 #include "proto/model_config.pb.h"
 #include "model/batch.h"
-#include "model/model.h"
+#include "model/head.h"
+#include "model/losses.h"
+#include "model/step_options.h"
 #include "model/parameter_layout.h"
 
 namespace cloze {
@@ -85,6 +87,7 @@ class GpuModel {
 
   virtual const ModelConfig& config() const = 0;
   virtual const ParameterLayout& layout() const = 0;
+  virtual const HeadDefinition& head() const = 0;
   virtual const GpuModelOptions& options() const = 0;
   GpuPrecision precision() const { return options().precision; }
 

@@ -4,50 +4,38 @@
 #include "model/model_config.h"
 
 namespace cloze {
+TensorSlot LayoutBuilder::Add(std::string name, std::vector<int64_t> shape, bool weight_decay) {
+  int64_t size = 1;
+  for (int64_t d : shape) size *= d;
+  const TensorSlot slot{layout_.total_size, size};
+  layout_.tensors.push_back({std::move(name), std::move(shape), slot.offset, size, weight_decay});
+  layout_.total_size += size;
+  return slot;
+}
+
+void LayoutBuilder::AddLinear(const std::string& prefix, int64_t out, int64_t in, TensorSlot& weight,
+                              TensorSlot& bias) {
+  weight = Add(prefix + ".weight", {out, in}, true);
+  bias = Add(prefix + ".bias", {out}, false);
+}
+
+void LayoutBuilder::AddNorm(const std::string& prefix, int64_t width, TensorSlot& weight, TensorSlot& bias) {
+  weight = Add(prefix + ".weight", {width}, false);
+  bias = Add(prefix + ".bias", {width}, false);
+}
+
+void LayoutBuilder::AddQkv(const std::string& prefix, int64_t hidden, LayerSlots& slots) {
+  slots.qkv_weight = Add(prefix + ".query.weight", {hidden, hidden}, true);
+  Add(prefix + ".key.weight", {hidden, hidden}, true);
+  Add(prefix + ".value.weight", {hidden, hidden}, true);
+  slots.qkv_weight.size *= 3;
+  slots.qkv_bias = Add(prefix + ".query.bias", {hidden}, false);
+  Add(prefix + ".key.bias", {hidden}, false);
+  Add(prefix + ".value.bias", {hidden}, false);
+  slots.qkv_bias.size *= 3;
+}
+
 namespace {
-
-// Appends tensors to the layout in order, assigning offsets.
-class LayoutBuilder {
- public:
-  explicit LayoutBuilder(ParameterLayout& layout) : layout_(layout) {}
-
-  TensorSlot Add(std::string name, std::vector<int64_t> shape, bool weight_decay) {
-    int64_t size = 1;
-    for (int64_t d : shape) size *= d;
-    const TensorSlot slot{layout_.total_size, size};
-    layout_.tensors.push_back({std::move(name), std::move(shape), slot.offset, size, weight_decay});
-    layout_.total_size += size;
-    return slot;
-  }
-
-  // A weight matrix (decayed) and its bias (not decayed).
-  void AddLinear(const std::string& prefix, int64_t out, int64_t in, TensorSlot& weight,
-                 TensorSlot& bias) {
-    weight = Add(prefix + ".weight", {out, in}, true);
-    bias = Add(prefix + ".bias", {out}, false);
-  }
-
-  void AddNorm(const std::string& prefix, int64_t width, TensorSlot& weight, TensorSlot& bias) {
-    weight = Add(prefix + ".weight", {width}, false);
-    bias = Add(prefix + ".bias", {width}, false);
-  }
-
-  // Query, key and value as three named tensors, laid out as one (3H, H) matrix and one
-  // (3H) bias.
-  void AddQkv(const std::string& prefix, int64_t hidden, LayerSlots& slots) {
-    slots.qkv_weight = Add(prefix + ".query.weight", {hidden, hidden}, true);
-    Add(prefix + ".key.weight", {hidden, hidden}, true);
-    Add(prefix + ".value.weight", {hidden, hidden}, true);
-    slots.qkv_weight.size *= 3;
-    slots.qkv_bias = Add(prefix + ".query.bias", {hidden}, false);
-    Add(prefix + ".key.bias", {hidden}, false);
-    Add(prefix + ".value.bias", {hidden}, false);
-    slots.qkv_bias.size *= 3;
-  }
-
- private:
-  ParameterLayout& layout_;
-};
 
 // Hugging Face names differ between the two architectures; the structure does not.
 struct Names {
@@ -56,8 +44,6 @@ struct Names {
   std::string attention_self, attention_output, attention_norm;
   std::string ffn, ffn_output, ffn_norm;
   std::string pooler;
-  std::string mlm_dense, mlm_norm, mlm_bias;
-  std::string sentence;
 };
 
 Names AlbertNames() {
@@ -65,15 +51,13 @@ Names AlbertNames() {
           ".albert_layers.0.attention", ".albert_layers.0.attention.dense",
           ".albert_layers.0.attention.LayerNorm", ".albert_layers.0.ffn",
           ".albert_layers.0.ffn_output", ".albert_layers.0.full_layer_layer_norm",
-          "albert.pooler", "predictions.dense", "predictions.LayerNorm", "predictions.bias",
-          "sop_classifier.classifier"};
+          "albert.pooler"};
 }
 
 Names BertNames() {
   return {"bert.embeddings", "bert.encoder.layer.", ".attention.self", ".attention.output.dense",
           ".attention.output.LayerNorm", ".intermediate.dense", ".output.dense",
-          ".output.LayerNorm", "bert.pooler.dense", "cls.predictions.transform.dense",
-          "cls.predictions.transform.LayerNorm", "cls.predictions.bias", "cls.seq_relationship"};
+          ".output.LayerNorm", "bert.pooler.dense"};
 }
 
 }  // namespace
@@ -82,7 +66,9 @@ int GroupOfLayer(const ModelConfig& config, int layer) {
   return layer / (config.num_hidden_layers() / config.num_hidden_groups());
 }
 
-ParameterLayout BuildParameterLayout(const ModelConfig& config) {
+const char* EncoderPrefix(const ModelConfig& config) { return IsAlbert(config) ? "albert" : "bert"; }
+
+ParameterLayout BuildEncoderLayout(const ModelConfig& config, bool with_pooler) {
   const int64_t v = config.vocab_size(), e = config.embedding_size(), h = config.hidden_size();
   const int64_t inner = config.intermediate_size();
   const bool albert = IsAlbert(config);
@@ -114,11 +100,7 @@ ParameterLayout BuildParameterLayout(const ModelConfig& config) {
     b.AddLinear(prefix + names.ffn_output, h, inner, s.ffn_output_weight, s.ffn_output_bias);
     b.AddNorm(prefix + names.ffn_norm, h, s.ffn_norm_weight, s.ffn_norm_bias);
   }
-  b.AddLinear(names.pooler, h, h, layout.pooler_weight, layout.pooler_bias);
-  b.AddLinear(names.mlm_dense, e, h, layout.mlm_dense_weight, layout.mlm_dense_bias);
-  b.AddNorm(names.mlm_norm, e, layout.mlm_norm_weight, layout.mlm_norm_bias);
-  layout.mlm_output_bias = b.Add(names.mlm_bias, {v}, false);
-  b.AddLinear(names.sentence, 2, h, layout.sentence_weight, layout.sentence_bias);
+  if (with_pooler) b.AddLinear(names.pooler, h, h, layout.pooler_weight, layout.pooler_bias);
   return layout;
 }
 

@@ -30,11 +30,30 @@ def read_textproto(path):
     return config
 
 
-def build_model(config, training, attn_implementation="eager"):
-    """The Hugging Face model of `config`, with its dropout probabilities when training
-    (cloze applies the same ones with StepOptions.training). attn_implementation: "eager"
-    (the reference's: the golden fixtures use it), "sdpa", ..., or "default" for what
-    transformers picks."""
+# The Hugging Face class of each cloze model type and head. The task heads are named as
+# the fine-tuning heads of trainer/model.h (their parameters keep HF's names).
+HEAD_CLASSES = {
+    "albert": {
+        "pretraining": "AlbertForPreTraining",
+        "sequence_classification": "AlbertForSequenceClassification",
+        "token_classification": "AlbertForTokenClassification",
+        "question_answering": "AlbertForQuestionAnswering",
+    },
+    "bert": {
+        "pretraining": "BertForPreTraining",
+        "sequence_classification": "BertForSequenceClassification",
+        "token_classification": "BertForTokenClassification",
+        "question_answering": "BertForQuestionAnswering",
+    },
+}
+
+
+def build_hf_config(config, training, attn_implementation="eager", **head_options):
+    """The transformers AlbertConfig or BertConfig of `config`, with its dropout
+    probabilities when training (cloze applies the same ones with StepOptions.training),
+    else none. head_options (num_labels, problem_type, ...) pass through to it.
+    attn_implementation: "eager" (the reference's: the golden fixtures use it), "sdpa", ...,
+    or "default" for what transformers picks."""
     keep = lambda key: config.get(key, 0.0) if training else 0.0
     common = dict(
         vocab_size=config["vocab_size"],
@@ -49,16 +68,25 @@ def build_model(config, training, attn_implementation="eager"):
         type_vocab_size=config["type_vocab_size"],
         layer_norm_eps=config["layer_norm_eps"],
         initializer_range=config["initializer_range"],
+        **head_options,
     )
     if attn_implementation != "default":
         common["attn_implementation"] = attn_implementation
     if config["model_type"] == "albert":
-        hf_config = transformers.AlbertConfig(
+        return transformers.AlbertConfig(
             embedding_size=config["embedding_size"],
             num_hidden_groups=config["num_hidden_groups"],
             inner_group_num=config["inner_group_num"],
             classifier_dropout_prob=keep("classifier_dropout_prob"),
             **common,
         )
-        return transformers.AlbertForPreTraining(hf_config)
-    return transformers.BertForPreTraining(transformers.BertConfig(**common))
+    # BERT's classifier dropout falls back to hidden_dropout_prob (HF's classifier_dropout=None).
+    return transformers.BertConfig(**common)
+
+
+def build_model(config, training, attn_implementation="eager", head="pretraining",
+                **head_options):
+    """The Hugging Face model of `config` with `head` (a key of HEAD_CLASSES[model_type]);
+    training, attn_implementation and head_options as build_hf_config's."""
+    hf_class = getattr(transformers, HEAD_CLASSES[config["model_type"]][head])
+    return hf_class(build_hf_config(config, training, attn_implementation, **head_options))

@@ -23,6 +23,7 @@ class CpuBackend final : public TrainingBackend {
   }
 
   const ParameterLayout& layout() const override { return model_.layout(); }
+  const HeadDefinition& head() const override { return model_.head(); }
   bool on_device() const override { return false; }
   bool has_optimizer() const override { return optimizer_.has_value(); }
   std::span<float> parameters() override { return model_.parameters(); }
@@ -40,8 +41,7 @@ class CpuBackend final : public TrainingBackend {
     return model_.Forward(batch, options);
   }
   absl::Status Backward(const LossNormalizer& normalizer) override {
-    model_.Backward(normalizer);
-    return absl::OkStatus();
+    return model_.Backward(normalizer);
   }
 
   absl::StatusOr<double> GradientNorm() override { return GlobalNorm(model_.gradients()); }

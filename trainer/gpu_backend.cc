@@ -19,6 +19,7 @@ class GpuBackend final : public TrainingBackend {
       : model_(std::move(model)), optimizer_(std::move(optimizer)), size_(model_->layout().total_size) {}
 
   const ParameterLayout& layout() const override { return model_->layout(); }
+  const HeadDefinition& head() const override { return model_->head(); }
   bool on_device() const override { return true; }
   bool has_optimizer() const override { return optimizer_ != nullptr; }
   std::span<float> parameters() override { return {model_->parameters(), static_cast<size_t>(size_)}; }

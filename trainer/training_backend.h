@@ -31,6 +31,7 @@
 #include "model/batch.h"
 #include "checkpoint/checkpoint.h"
 #include "model/gpu_model.h"
+#include "model/head.h"
 #include "model/model.h"
 #include "model/parameter_layout.h"
 
@@ -49,6 +50,8 @@ class TrainingBackend {
   virtual ~TrainingBackend() = default;
 
   virtual const ParameterLayout& layout() const = 0;
+  // The model's head: its label counts and loss-term weights.
+  virtual const HeadDefinition& head() const = 0;
   // True when parameters() and gradients() point to DEVICE memory.
   virtual bool on_device() const = 0;
   // False when made without an optimizer (parameter servers hold it): then

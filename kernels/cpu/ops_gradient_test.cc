@@ -12,6 +12,7 @@
 #include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/residual.h"
+#include "kernels/cpu/squared_error.h"
 #include "kernels/testing/gradient_check.h"
 
 namespace cloze::cpu {
@@ -231,6 +232,19 @@ TEST(OpsGradient, Embedding) {
   EXPECT_GRADIENTS_MATCH(check, 8);
 }
 
+// The padding id's word row gets nothing from the lookup; every other row and table as before.
+TEST(OpsGradient, EmbeddingSkipsThePaddingRow) {
+  const int64_t b = 1, t = 3, c = 2, v = 4;
+  const std::vector<int32_t> ids = {2, 0, 2}, type_ids = {0, 0, 0};
+  const std::vector<double> dout = {1, 2, 3, 4, 5, 6};
+  std::vector<double> dword(v * c), dpos(t * c), dtype(c * 2);
+  embedding_backward(dword.data(), dpos.data(), dtype.data(), dout.data(), ids.data(), type_ids.data(), b, t, c,
+                     /*padding_id=*/0);
+  EXPECT_EQ(dword, (std::vector<double>{0, 0, 0, 0, 6, 8, 0, 0}));
+  EXPECT_EQ(dpos, dout);
+  EXPECT_EQ(dtype, (std::vector<double>{9, 12, 0, 0}));
+}
+
 TEST(OpsGradient, GatherRows) {
   std::mt19937_64 rng(18);
   const int64_t rows = 6, c = 5;
@@ -270,6 +284,24 @@ TEST(OpsGradient, SoftmaxCrossEntropy) {
     }
   };
   EXPECT_GRADIENTS_MATCH(check, 10);
+}
+
+TEST(OpsGradient, SquaredError) {
+  std::mt19937_64 rng(21);
+  const int64_t n = 9;
+  Vector p = RandomVector(rng, n, -3, 3), t = RandomVector(rng, n, -3, 3), dp(n), losses(n);
+  GradientCheck check;
+  check.inputs = {{"predictions", &p, &dp}};
+  check.forward = [&] {
+    squared_error_forward(losses.data(), p.data(), t.data(), n);
+    return losses;
+  };
+  check.backward = [&](const Vector& dlosses) {
+    // The op takes one scale for all rows; check row by row through it.
+    Zero(dp);
+    for (int64_t i = 0; i < n; ++i) squared_error_backward(dp.data() + i, p.data() + i, t.data() + i, 1, dlosses[i]);
+  };
+  EXPECT_GRADIENTS_MATCH(check, 12);
 }
 
 TEST(OpsGradient, Residual) {

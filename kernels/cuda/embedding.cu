@@ -19,11 +19,11 @@ __global__ void embedding_forward_kernel(float* out, const int32_t* ids, const i
 __global__ void embedding_backward_kernel(float* dword, float* dposition, float* dtype,
                                           const float* dout, const int32_t* ids,
                                           const int32_t* type_ids, int64_t b, int64_t t,
-                                          int64_t c) {
+                                          int64_t c, int32_t padding_id) {
   CLOZE_GRID_STRIDE_LOOP(i, b * t * c) {
     const int64_t row = i / c, col = i % c;
     const float g = dout[i];
-    atomicAdd(dword + static_cast<int64_t>(ids[row]) * c + col, g);
+    if (ids[row] != padding_id) atomicAdd(dword + static_cast<int64_t>(ids[row]) * c + col, g);
     atomicAdd(dposition + (row % t) * c + col, g);
     atomicAdd(dtype + static_cast<int64_t>(type_ids[row]) * c + col, g);
   }
@@ -41,10 +41,10 @@ void embedding_forward(float* out, const int32_t* ids, const int32_t* type_ids, 
 
 void embedding_backward(float* dword, float* dposition, float* dtype, const float* dout,
                         const int32_t* ids, const int32_t* type_ids, int64_t b, int64_t t,
-                        int64_t c) {
+                        int64_t c, int32_t padding_id) {
   if (b <= 0 || t <= 0 || c <= 0) return;
   embedding_backward_kernel<<<grid_for(b * t * c), kThreads>>>(dword, dposition, dtype, dout, ids,
-                                                               type_ids, b, t, c);
+                                                               type_ids, b, t, c, padding_id);
 }
 
 }  // namespace cloze::cuda

@@ -25,7 +25,7 @@ void embedding_forward(float* out, const int32_t* ids, const int32_t* type_ids, 
 
 void embedding_backward(float* dword, float* dposition, float* dtype, const float* dout,
                         const int32_t* ids, const int32_t* type_ids, int64_t b, int64_t t,
-                        int64_t c);
+                        int64_t c, int32_t padding_id = -1);
 
 }  // namespace cloze::cuda
 

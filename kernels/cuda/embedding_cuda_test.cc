@@ -80,11 +80,11 @@ TEST_P(EmbeddingCudaTest, BackwardAccumulatesLikeCpu) {
       d_type(want_type);
   DeviceBuffer<int32_t> d_ids(ids.ids), d_type_ids(ids.type_ids);
   cpu::embedding_backward(want_word.data(), want_position.data(), want_type.data(), dout.data(),
-                          ids.ids.data(), ids.type_ids.data(), s.b, s.t, s.c);
+                          ids.ids.data(), ids.type_ids.data(), s.b, s.t, s.c, /*padding_id=*/0);
 
   CLOZE_IF_CUDA_BUILT(embedding_backward(d_word.get(), d_position.get(), d_type.get(),
                                          d_dout.get(), d_ids.get(), d_type_ids.get(), s.b, s.t,
-                                         s.c));
+                                         s.c, /*padding_id=*/0));
   EXPECT_EQ(CompareScaled(d_word.Download(), want_word, kBackwardLimit), "") << "dword";
   EXPECT_EQ(CompareScaled(d_position.Download(), want_position, kBackwardLimit), "")
       << "dposition";

@@ -12,6 +12,8 @@ model to agree.
     python3 tests/golden/generate_golden.py        # rewrites tests/golden/*.safetensors
 
 The fixture format is versioned (metadata "format"); bump it when the layout changes.
+generate_head_golden.py writes the fine-tuning heads' fixtures with the helpers here
+(randomize, make_encoder_inputs, parameters_and_gradients, fixture_metadata).
 """
 
 import json
@@ -45,16 +47,28 @@ def randomize(model, generator):
                 param.copy_(0.2 * noise)
 
 
-def make_batch(config, generator):
-    vocab = config["vocab_size"]
-    input_ids = torch.randint(5, vocab, (BATCH, SEQ), generator=generator)
-    token_type_ids = torch.zeros(BATCH, SEQ, dtype=torch.long)
-    attention_mask = torch.ones(BATCH, SEQ, dtype=torch.long)
-    lengths = [SEQ, 9, 7]  # examples 1 and 2 end in padding
+# Tokens per example of the golden batch: examples 1 and 2 end in padding.
+LENGTHS = [SEQ, 9, 7]
+
+
+def make_encoder_inputs(config, generator, lengths=LENGTHS):
+    """input_ids, token_type_ids and attention_mask of a (len(lengths), SEQ) batch: random
+    ids (>= 5), two segments (the second from length // 2), padding (id 0, mask 0) after
+    each example's length."""
+    batch = len(lengths)
+    input_ids = torch.randint(5, config["vocab_size"], (batch, SEQ), generator=generator)
+    token_type_ids = torch.zeros(batch, SEQ, dtype=torch.long)
+    attention_mask = torch.ones(batch, SEQ, dtype=torch.long)
     for b, length in enumerate(lengths):
         token_type_ids[b, length // 2 : length] = 1
         attention_mask[b, length:] = 0
         input_ids[b, length:] = 0
+    return input_ids, token_type_ids, attention_mask
+
+
+def make_batch(config, generator):
+    vocab = config["vocab_size"]
+    input_ids, token_type_ids, attention_mask = make_encoder_inputs(config, generator)
     # Masked positions (never [CLS] at 0, never padding), flat index b * SEQ + t.
     picks = [[1, 4, 5, 10], [2, 3, 8], [6]]
     labels = torch.full((BATCH, SEQ), -100, dtype=torch.long)
@@ -76,6 +90,34 @@ def make_batch(config, generator):
         "positions": torch.tensor(positions),
         "masked_labels": torch.tensor(masked_labels),
         "sentence_labels": sentence_labels,
+    }
+
+
+def i32(tensor):
+    """Integer inputs are stored as int32 (cloze's Batch)."""
+    return tensor.to(torch.int32).contiguous()
+
+
+def parameters_and_gradients(model):
+    """"param.NAME" and "grad.NAME" for every parameter by its Hugging Face name (tied
+    weights appear once), after a backward pass."""
+    tensors = {}
+    for param_name, param in model.named_parameters():
+        tensors["param." + param_name] = param.detach().clone().contiguous()
+        tensors["grad." + param_name] = param.grad.detach().clone().contiguous()
+    return tensors
+
+
+def fixture_metadata(fixture_format, config, seed, **extra):
+    """The metadata every fixture carries: its format, the model config as JSON, the
+    library versions that wrote it and its seed, plus `extra` (strings)."""
+    return {
+        "format": fixture_format,
+        "config": json.dumps(config, sort_keys=True),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "seed": str(seed),
+        **extra,
     }
 
 
@@ -108,11 +150,7 @@ def generate(name, seed):
         out.prediction_logits.reshape(-1, vocab), flat_labels, ignore_index=-100)
     sentence_loss = torch.nn.functional.cross_entropy(sentence_logits, batch["sentence_labels"])
 
-    tensors = {}
-    for param_name, param in model.named_parameters():  # tied weights appear once
-        tensors["param." + param_name] = param.detach().clone().contiguous()
-        tensors["grad." + param_name] = param.grad.detach().clone().contiguous()
-    i32 = lambda t: t.to(torch.int32).contiguous()
+    tensors = parameters_and_gradients(model)
     tensors.update({
         "input.input_ids": i32(batch["input_ids"]),
         "input.token_type_ids": i32(batch["token_type_ids"]),
@@ -126,13 +164,7 @@ def generate(name, seed):
         "output.mlm_loss": mlm_loss.detach().double().reshape(1),
         "output.sentence_loss": sentence_loss.detach().double().reshape(1),
     })
-    metadata = {
-        "format": FORMAT,
-        "config": json.dumps(config, sort_keys=True),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "seed": str(seed),
-    }
+    metadata = fixture_metadata(FORMAT, config, seed)
     path = os.path.join(HERE, name + ".safetensors")
     save_file(tensors, path, metadata=metadata)
     print(f"{path}: loss {out.loss.item():.6f} (mlm {mlm_loss.item():.6f}, "

@@ -1,0 +1,235 @@
+// TrainingRun's Setup and Finish, and the checkpoint bookkeeping both use; the step is in
+// training_step.cc.
+#include "trainer/training_run.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/text_format.h"
+
+namespace cloze {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status WriteTextFileAtomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::FILE* f = std::fopen(temporary.c_str(), "w");
+    if (f == nullptr) return absl::PermissionDeniedError(absl::StrCat(temporary, ": cannot create"));
+    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (std::fclose(f) != 0 || !ok) return absl::DataLossError(absl::StrCat(temporary, ": write failed"));
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) return absl::DataLossError(absl::StrCat(path, ": rename failed"));
+  return absl::OkStatus();
+}
+
+double Mean(const std::deque<double>& values) {
+  return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / values.size();
+}
+
+}  // namespace
+
+TrainingRun::TrainingRun(const TrainOptions& options)
+    : options_(options),
+      config_(options.config),
+      exchange_(options.exchange != nullptr ? *options.exchange : single_process_),
+      chief_(exchange_.rank() == 0),
+      local_optimizer_(!exchange_.applies_remotely()),
+      checkpoint_options_{.warn = [this](const std::string& message) { Event(message); }},
+      state_(DefaultTrainerState()) {}
+
+absl::StatusOr<std::unique_ptr<TrainingRun>> TrainingRun::Setup(const TrainOptions& options) {
+  std::unique_ptr<TrainingRun> run(new TrainingRun(options));
+  // With parameter servers the optimizer and its moments live on the servers.
+  absl::StatusOr<std::unique_ptr<TrainingBackend>> made =
+      MakeTrainingBackend(options.device, options.config, run->local_optimizer_);
+  if (!made.ok()) return made.status();
+  run->model_ = *std::move(made);
+  if (run->model_->on_device()) run->host_parameters_.resize(run->model_->layout().total_size);
+  std::error_code error;
+  fs::create_directories(options.run_dir, error);
+  if (error) return absl::PermissionDeniedError(absl::StrCat(options.run_dir, ": ", error.message()));
+
+  if (absl::Status s = run->ResumeOrInitialize(); !s.ok()) return s;
+  if (absl::Status s = run->MoveDamagedCheckpointsAside(); !s.ok()) return s;
+  DataCursor cursor;
+  std::string fingerprint;
+  if (run->resumed_.has_value()) {
+    cursor = run->resumed_->contents.manifest.data_cursor();
+    fingerprint = run->resumed_->contents.manifest.tokenizer_fingerprint();
+    run->resumed_.reset();  // its buffers are restored; free them
+  }
+  if (absl::Status s = run->OpenData(cursor, fingerprint); !s.ok()) return s;
+  if (absl::Status s = run->OpenLogs(); !s.ok()) return s;
+
+  run->guard_.emplace(options.config.guard(), run->state_);
+  if (options.checkpoint_sink == nullptr) {
+    run->local_writer_.emplace(options.run_dir, run->model_->layout(), options.config.checkpoint(),
+                               run->checkpoint_options_);
+  }
+  run->writer_ = options.checkpoint_sink != nullptr ? options.checkpoint_sink : &*run->local_writer_;
+  if (absl::Status s = run->BeginExchange(); !s.ok()) return s;
+  run->last_checkpoint_step_ = run->summary_.resumed ? run->step_ : -1;
+  run->end_ = options.stop_after_step > 0 ? std::min(options.config.total_steps(), options.stop_after_step)
+                                          : options.config.total_steps();
+  run->run_start_ = std::chrono::steady_clock::now();
+  return run;
+}
+
+absl::Status TrainingRun::ResumeOrInitialize() {
+  const ParameterLayout& layout = model_->layout();
+  absl::StatusOr<LoadedCheckpoint> loaded = absl::NotFoundError("start fresh");
+  if (!options_.resume_from.has_value()) {
+    loaded = LoadLatestValidCheckpoint(options_.run_dir, layout, checkpoint_options_);
+  } else if (!options_.resume_from->empty()) {
+    absl::StatusOr<CheckpointContents> contents = LoadCheckpoint(*options_.resume_from, layout, checkpoint_options_);
+    if (!contents.ok()) return contents.status();  // the coordinator's choice: never skipped
+    loaded = LoadedCheckpoint{*options_.resume_from, *std::move(contents)};
+  }
+  if (absl::IsNotFound(loaded.status())) return model_->InitializeParameters(config_.seed());
+  if (!loaded.ok()) return loaded.status();
+  const CheckpointContents& c = loaded->contents;
+  if (absl::Status s = model_->RestoreState(c); !s.ok()) return s;
+  step_ = c.step;
+  state_ = c.manifest.trainer_state();
+  summary_.resumed = true;
+  summary_.start_step = step_;
+  summary_.last_checkpoint = loaded->path;
+  Event(absl::StrCat("resuming from ", loaded->path, " (step ", step_, ")"));
+  resumed_ = *std::move(loaded);
+  return absl::OkStatus();
+}
+
+// Checkpoints newer than the one resumed from were skipped as damaged. Moving them aside
+// (not deleting: an operator may want them) lets this run write those steps again.
+absl::Status TrainingRun::MoveDamagedCheckpointsAside() {
+  if (options_.resume_from.has_value()) return absl::OkStatus();  // the coordinator's business
+  absl::StatusOr<std::vector<int64_t>> steps = ListCheckpointSteps(options_.run_dir, checkpoint_options_);
+  if (!steps.ok()) return steps.status();
+  for (int64_t damaged : *steps) {
+    if (summary_.resumed && damaged <= step_) continue;
+    const std::string from = absl::StrCat(options_.run_dir, "/checkpoints/", CheckpointDirName(damaged));
+    const std::string to = absl::StrCat(from, ".damaged-", absl::ToUnixSeconds(absl::Now()));
+    std::error_code error;
+    fs::rename(from, to, error);
+    if (error) return absl::DataLossError(absl::StrCat(from, ": cannot move the damaged checkpoint aside: ", error.message()));
+    Event(absl::StrCat("moved the damaged checkpoint ", from, " aside to ", to));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::OpenData(const DataCursor& cursor, const std::string& expected_fingerprint) {
+  absl::StatusOr<std::unique_ptr<BatchSource>> source =
+      BatchSource::Open(config_.dataset(), config_, exchange_.rank(), exchange_.world_size(), expected_fingerprint);
+  if (!source.ok()) return source.status();
+  source_ = *std::move(source);
+  if (summary_.resumed) {
+    if (absl::Status s = source_->Seek(cursor); !s.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(config_.dataset(), ": cannot continue the checkpoint's data order (",
+                                                        s.message(), "); was the dataset replaced?"));
+    }
+  }
+  if (chief_ && config_.eval_every_steps() > 0) {
+    absl::StatusOr<std::unique_ptr<BatchSource>> opened = BatchSource::Open(config_.eval_dataset(), config_, 0, 1);
+    if (!opened.ok()) return opened.status();
+    eval_source_ = *std::move(opened);
+  }
+  return absl::OkStatus();
+}
+
+// The run's files are the chief's to write (the run directory is shared by the job); any
+// process may serve Prometheus.
+absl::Status TrainingRun::OpenLogs() {
+  if (chief_) {
+    std::string config_text;
+    google::protobuf::TextFormat::PrintToString(config_, &config_text);
+    if (absl::Status s = WriteTextFileAtomically(options_.run_dir + "/train_config.pb.txt", config_text); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<std::unique_ptr<MetricsLog>> opened = MetricsLog::Open(options_.run_dir, step_);
+    if (!opened.ok()) return opened.status();
+    log_ = *std::move(opened);
+  }
+  if (options_.metrics_address.empty()) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<TrainingMetrics>> started =
+      TrainingMetrics::Start({.listen_address = options_.metrics_address, .run = options_.run_name});
+  if (!started.ok()) return started.status();
+  metrics_ = *std::move(started);
+  summary_.metrics_port = metrics_->port();
+  if (!options_.metrics_port_file.empty()) {
+    if (absl::Status s = WriteTextFileAtomically(options_.metrics_port_file, absl::StrCat(metrics_->port(), "\n"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  const std::string& address = options_.metrics_address;
+  Event(absl::StrCat("metrics at http://", address.substr(0, address.rfind(':')), ":", metrics_->port(), "/metrics"));
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::BeginExchange() {
+  absl::StatusOr<std::span<float>> parameters = ParametersOnHost();
+  if (!parameters.ok()) return parameters.status();
+  return exchange_.Begin(step_, *parameters);
+}
+
+absl::StatusOr<std::span<float>> TrainingRun::ParametersOnHost() {
+  if (!model_->on_device()) return model_->parameters();
+  if (absl::Status s = model_->DownloadParameters(host_parameters_); !s.ok()) return s;
+  return std::span<float>(host_parameters_);
+}
+
+absl::StatusOr<CheckpointContents> TrainingRun::Snapshot() {
+  CheckpointContents c;
+  c.step = step_;
+  if (local_optimizer_) {  // else the parameter servers save parameters and moments
+    if (absl::Status s = model_->SaveState(c); !s.ok()) return s;
+  }
+  *c.manifest.mutable_train_config() = config_;
+  *c.manifest.mutable_data_cursor() = source_->cursor();
+  guard_->Save(&state_);
+  *c.manifest.mutable_trainer_state() = state_;
+  c.manifest.set_tokenizer_fingerprint(source_->tokenizer_fingerprint());
+  return c;
+}
+
+absl::Status TrainingRun::ScheduleCheckpoint() {
+  absl::StatusOr<CheckpointContents> contents = Snapshot();
+  if (!contents.ok()) return contents.status();
+  if (absl::Status s = writer_->Schedule(*std::move(contents)); !s.ok()) return s;
+  pending_checkpoint_ = step_;
+  last_checkpoint_step_ = step_;
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::NoteFinishedCheckpoint(bool wait) {
+  if (pending_checkpoint_ < 0 || (!wait && writer_->WriteInFlight())) return absl::OkStatus();
+  if (absl::Status s = writer_->Wait(); !s.ok()) return s;
+  summary_.last_checkpoint = writer_->last_written();
+  if (metrics_) metrics_->RecordCheckpoint(pending_checkpoint_);
+  Event(absl::StrCat("checkpoint ", writer_->last_written()));
+  pending_checkpoint_ = -1;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainSummary> TrainingRun::Finish() {
+  if (last_checkpoint_step_ != step_) {
+    if (absl::Status s = ScheduleCheckpoint(); !s.ok()) return s;
+  }
+  if (absl::Status s = NoteFinishedCheckpoint(/*wait=*/true); !s.ok()) return s;
+  summary_.end_step = step_;
+  summary_.skipped_steps = guard_->skipped_steps();
+  guard_->Save(&state_);
+  summary_.rollbacks = state_.rollbacks();
+  summary_.first_window_mlm_accuracy = Mean(first_accuracies_);
+  summary_.last_window_mlm_accuracy = Mean(last_accuracies_);
+  summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
+  return summary_;
+}
+
+}  // namespace cloze
