@@ -35,6 +35,7 @@
 #include "rpc/parameter_chunks.h"
 #include "server/parameter_server.h"
 #include "model/model_config.h"
+#include "model/parameter_layout.h"
 #include "kernels/cpu/optimizer.h"
 #include "rpc/ps_client.h"
 

@@ -2,6 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "model/model_config.h"
+#include "model/parameter_layout.h"
 
 namespace cloze {
 namespace {

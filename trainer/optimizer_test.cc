@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "model/model_config.h"
+#include "model/parameter_layout.h"
 
 namespace cloze {
 namespace {
