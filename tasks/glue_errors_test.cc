@@ -32,7 +32,7 @@ TEST(GlueErrors, WrongColumnCountNamesFileLineAndCounts) {
                                                         "1\tA stray\ttab\there\tentailment\n");
   absl::Status status = ReadError(dir, "RTE", "dev");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), AllOf(HasSubstr(dir + "/dev.tsv:3:"),
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(dir + "/dev.tsv:3:"),
                                       HasSubstr("expected 4 tab-separated columns, found 5")));
 }
 
@@ -41,7 +41,7 @@ TEST(GlueErrors, LabelOutsideTheTaskNamesFileLineAndColumn) {
                                                         "0\tA man sleeps.\tA man rests.\tmaybe\n");
   absl::Status status = ReadError(dir, "RTE", "train");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(),
+  EXPECT_THAT(std::string(status.message()),
               AllOf(HasSubstr(dir + "/train.tsv:2:"), HasSubstr("column 'label'"), HasSubstr("'maybe'"),
                     HasSubstr("{entailment, not_entailment}")));
 }
@@ -50,11 +50,11 @@ TEST(GlueErrors, HeadlessColaChecksColumnsAndLabelsByPosition) {
   const std::string bad_label = TaskDir("cola_label", "train", "gj04\t1\t\tFine.\ngj04\t2\t\tOdd label.\n");
   absl::Status status = ReadError(bad_label, "CoLA", "train");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), AllOf(HasSubstr(bad_label + "/train.tsv:2:"), HasSubstr("column 1"),
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(bad_label + "/train.tsv:2:"), HasSubstr("column 1"),
                                       HasSubstr("'2'")));
   const std::string short_line = TaskDir("cola_columns", "dev", "gj04\t1\t\tFine.\ngj04\t1\tNo sentence\n");
   status = ReadError(short_line, "CoLA", "dev");
-  EXPECT_THAT(status.message(), AllOf(HasSubstr(short_line + "/dev.tsv:2:"),
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(short_line + "/dev.tsv:2:"),
                                       HasSubstr("expected 4 tab-separated columns, found 3")));
 }
 
@@ -65,7 +65,7 @@ TEST(GlueErrors, StsbScoreMustBeANumberInRange) {
     const std::string dir = TaskDir(std::string("stsb_") + score, "train", header + row + score + "\n");
     absl::Status status = ReadError(dir, "STS-B", "train");
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << score;
-    EXPECT_THAT(status.message(), AllOf(HasSubstr(dir + "/train.tsv:2:"), HasSubstr("column 'score'"),
+    EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(dir + "/train.tsv:2:"), HasSubstr("column 'score'"),
                                         HasSubstr(score)));
   }
 }
@@ -74,7 +74,7 @@ TEST(GlueErrors, HeaderWithoutTheTasksColumn) {
   const std::string dir = TaskDir("header", "train", "sentence\tlabels\nfine .\t1\n");
   absl::Status status = ReadError(dir, "SST-2", "train");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), AllOf(HasSubstr(dir + "/train.tsv:1:"), HasSubstr("column 'label'"),
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(dir + "/train.tsv:1:"), HasSubstr("column 'label'"),
                                       HasSubstr("sentence, labels")));
 }
 
@@ -82,37 +82,37 @@ TEST(GlueErrors, EmptyFilesAreErrors) {
   const std::string header_only = TaskDir("header_only", "dev", kRteHeader);
   absl::Status status = ReadError(header_only, "RTE", "dev");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), AllOf(HasSubstr(header_only + "/dev.tsv"), HasSubstr("no examples")));
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(header_only + "/dev.tsv"), HasSubstr("no examples")));
   const std::string empty = TaskDir("empty", "dev", "");
   status = ReadError(empty, "RTE", "dev");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), AllOf(HasSubstr(empty + "/dev.tsv"), HasSubstr("empty file")));
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(empty + "/dev.tsv"), HasSubstr("empty file")));
   const std::string cola_empty = TaskDir("cola_empty", "dev", "\n\n");
   status = ReadError(cola_empty, "CoLA", "dev");
-  EXPECT_THAT(status.message(), AllOf(HasSubstr(cola_empty + "/dev.tsv"), HasSubstr("no examples")));
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(cola_empty + "/dev.tsv"), HasSubstr("no examples")));
 }
 
 TEST(GlueErrors, BlankLineInsideTheFileIsAWrongColumnCount) {
   const std::string dir = TaskDir("blank", "dev", std::string(kRteHeader) + "\n0\tA.\tB.\tentailment\n");
   absl::Status status = ReadError(dir, "RTE", "dev");
-  EXPECT_THAT(status.message(), AllOf(HasSubstr(dir + "/dev.tsv:2:"), HasSubstr("found 1")));
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(dir + "/dev.tsv:2:"), HasSubstr("found 1")));
 }
 
 TEST(GlueErrors, MissingFileIsNotFound) {
   const std::string dir = TaskDir("missing", "train", std::string(kRteHeader) + "0\tA.\tB.\tentailment\n");
   absl::Status status = ReadError(dir, "RTE", "test");
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(status.message(), HasSubstr(dir + "/test.tsv"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr(dir + "/test.tsv"));
 }
 
 TEST(GlueErrors, UnknownTaskOrSplit) {
   absl::Status status = ReadError("/nowhere", "SQuAD", "train");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), AllOf(HasSubstr("unknown GLUE task 'SQuAD'"), HasSubstr("CoLA, SST-2")));
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr("unknown GLUE task 'SQuAD'"), HasSubstr("CoLA, SST-2")));
   EXPECT_EQ(GlueTaskSpec("MNLI-x").status().code(), absl::StatusCode::kInvalidArgument);
   status = ReadError("/nowhere", "RTE", "validation");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), AllOf(HasSubstr("'validation'"), HasSubstr("train, dev, test")));
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr("'validation'"), HasSubstr("train, dev, test")));
 }
 
 TEST(GlueErrors, SkipBadLinesCountsAndKeepsTheRest) {
@@ -138,7 +138,7 @@ TEST(GlueErrors, SkipBadLinesCountsAndKeepsTheRest) {
   const std::string all_bad = TaskDir("all_bad", "dev", std::string(kRteHeader) + "0\tA.\tB.\tmaybe\n");
   absl::Status status = ReadError(all_bad, "RTE", "dev", ReadOptions{.skip_bad_lines = true});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), AllOf(HasSubstr("no examples"), HasSubstr("1 bad lines skipped")));
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr("no examples"), HasSubstr("1 bad lines skipped")));
 }
 
 }  // namespace

@@ -32,26 +32,26 @@ TEST(ReadTaskFile, BrokenXzIsInvalidArgumentNamingTheFile) {
   const std::string not_xz = WriteTempFile("not.xz", "plain text, not xz\n");
   absl::StatusOr<std::string> text = ReadTaskFile(not_xz);
   EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(text.status().message(), AllOf(HasSubstr(not_xz), HasSubstr("not an .xz file")));
+  EXPECT_THAT(std::string(text.status().message()), AllOf(HasSubstr(not_xz), HasSubstr("not an .xz file")));
 
   std::ifstream file(SourceFile("tasks/testdata/xz/two_streams.txt.xz"), std::ios::binary);
   const std::string compressed((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   ASSERT_GT(compressed.size(), 40u);
   text = DecompressXz(compressed.substr(0, compressed.size() - 10), "cut.xz");
   EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(text.status().message(), AllOf(HasSubstr("cut.xz"), HasSubstr("truncated")));
+  EXPECT_THAT(std::string(text.status().message()), AllOf(HasSubstr("cut.xz"), HasSubstr("truncated")));
 
   std::string flipped = compressed;
   flipped[30] ^= 0x55;  // inside the first stream's compressed block, which its CRC covers
   text = DecompressXz(flipped, "flipped.xz");
   EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(text.status().message(), AllOf(HasSubstr("flipped.xz"), HasSubstr("bad .xz file")));
+  EXPECT_THAT(std::string(text.status().message()), AllOf(HasSubstr("flipped.xz"), HasSubstr("bad .xz file")));
 }
 
 TEST(ReadTaskFile, MissingFileIsNotFound) {
   absl::StatusOr<std::string> text = ReadTaskFile("/no/such/file.tsv");
   EXPECT_EQ(text.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(text.status().message(), HasSubstr("/no/such/file.tsv"));
+  EXPECT_THAT(std::string(text.status().message()), HasSubstr("/no/such/file.tsv"));
 }
 
 TEST(StripUtf8Bom, OnlyALeadingBom) {
