@@ -17,8 +17,9 @@ bool IsJsonLines(absl::string_view path) {
   return absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".json");
 }
 
-SentenceLayout Layout(const GenericTaskFormat& format, bool label_optional) {
+SentenceLayout Layout(const std::string& path, const GenericTaskFormat& format, bool label_optional) {
   SentenceLayout layout;
+  layout.json_lines = IsJsonLines(path);
   layout.text_a = FieldRef{format.text_a_column, -1};
   if (!format.text_b_column.empty()) layout.text_b = FieldRef{format.text_b_column, -1};
   layout.label = FieldRef{format.label_column, -1};
@@ -31,7 +32,7 @@ absl::StatusOr<std::vector<SentenceRecord>> ReadRecords(const std::string& path,
                                                         const SentenceLayout& layout,
                                                         const ReadOptions& options,
                                                         ReadStats* stats) {
-  return IsJsonLines(path) ? ReadJsonLinesRecords(path, layout, options, stats)
+  return layout.json_lines ? ReadJsonLinesRecords(path, layout, options, stats)
                            : ReadTsvRecords(path, layout, options, stats);
 }
 
@@ -71,7 +72,7 @@ absl::StatusOr<TaskSpec> GenericTaskSpec(const std::string& name, const GenericT
   }
   ReadStats stats;
   absl::StatusOr<std::vector<SentenceRecord>> records =
-      ReadRecords(train_path, Layout(format, false), options, &stats);
+      ReadRecords(train_path, Layout(train_path, format, false), options, &stats);
   if (!records.ok()) return records.status();
   std::set<std::string> distinct;
   for (const SentenceRecord& record : *records) distinct.insert(*record.label);
@@ -89,7 +90,7 @@ absl::StatusOr<std::vector<SentenceExample>> ReadGenericSplit(const std::string&
                                                               const GenericTaskFormat& format,
                                                               const ReadOptions& options,
                                                               ReadStats* stats) {
-  const SentenceLayout layout = Layout(format, absl::StartsWith(split, "test"));
+  const SentenceLayout layout = Layout(path, format, absl::StartsWith(split, "test"));
   absl::StatusOr<std::vector<SentenceRecord>> records = ReadRecords(path, layout, options, stats);
   if (!records.ok()) return records.status();
   return ToExamples(*std::move(records), path, split, layout, spec, options, stats);

@@ -118,7 +118,7 @@ TEST(GenericErrors, NameFileLineAndField) {
            {"typed.jsonl", R"({"sentence1": ["a"], "sentence2": "b", "label": "0"})" "\n",
             ":1: field 'sentence1' is a JSON array"},
            {"no_label.jsonl", R"({"sentence1": "a", "sentence2": "b"})" "\n", ":1: field 'label' is missing"},
-           {"label.jsonl", R"({"sentence1": "a", "sentence2": "b", "label": "2"})" "\n", ":1: column 'label': label '2'"},
+           {"label.jsonl", R"({"sentence1": "a", "sentence2": "b", "label": "2"})" "\n", ":1: field 'label': label '2'"},
            {"columns.tsv", "id\tsentence1\tsentence2\tlabel\n0\ta\tb\t0\n1\tc\td\n",
             ":3: expected 4 tab-separated columns, found 3"},
            {"header.tsv", "id\ts1\tsentence2\tlabel\n0\ta\tb\t0\n", ":1: the header has no column 'sentence1'"},

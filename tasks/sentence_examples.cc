@@ -50,7 +50,9 @@ absl::StatusOr<std::vector<SentenceExample>> ToExamples(std::vector<SentenceReco
     if (record.label) {
       absl::Status applied = ApplyLabel(spec, *record.label, &example);
       if (!applied.ok()) {
-        std::string error = absl::StrCat(path, ":", record.line, ": ", layout.label->Describe(),
+        std::string error = absl::StrCat(path, ":", record.line, ": ", 
+                                         layout.json_lines ? absl::StrCat("field '", layout.label->name, "'")
+                                                           : layout.label->Describe(),
                                          ": ", applied.message());
         if (!options.skip_bad_lines) return absl::InvalidArgumentError(error);
         stats->Skip(error);

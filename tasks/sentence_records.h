@@ -39,6 +39,7 @@ struct SentenceLayout {
   // true: a record without the label field is unlabelled rather than an error (test splits;
   // TSV: the header has no label column).
   bool label_optional = false;
+  bool json_lines = false;  // errors say "field 'x'" instead of "column 'x'"
 };
 
 // Reads a TSV file (raw tab-split lines: no CSV quoting, so a `"` is an ordinary character;
