@@ -1,11 +1,12 @@
 #include "tasks/conllu.h"
 
-#include "absl/strings/string_view.h"
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "tasks/task_file.h"
 
@@ -128,6 +129,12 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
 std::vector<std::string> UniversalPosTags() {
   return {"ADJ",  "ADP",  "ADV",   "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM",
           "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"};
+}
+
+std::vector<std::string> CollectTags(const std::vector<TaggedSentence>& sentences) {
+  std::set<std::string> tags;
+  for (const TaggedSentence& sentence : sentences) tags.insert(sentence.tags.begin(), sentence.tags.end());
+  return std::vector<std::string>(tags.begin(), tags.end());
 }
 
 TaskSpec TaggingTaskSpec(const std::string& name, std::vector<std::string> tags) {

@@ -35,6 +35,10 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
 // The UD v2 UPOS inventory, sorted: the label list of a UPOS tagging task.
 std::vector<std::string> UniversalPosTags();
 
+// The distinct tags of `sentences`, sorted bytewise: the label list of a tagging task whose
+// inventory comes from its train set (XPOS).
+std::vector<std::string> CollectTags(const std::vector<TaggedSentence>& sentences);
+
 // A tagging TaskSpec named `name` whose labels are `tags` (e.g. UniversalPosTags(), or the
 // sorted distinct tags of a train set for XPOS) and whose metric is "accuracy".
 TaskSpec TaggingTaskSpec(const std::string& name, std::vector<std::string> tags);

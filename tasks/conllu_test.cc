@@ -73,6 +73,8 @@ TEST_P(UdEwt, SentencesWordsAndTags) {
     }
   }
   EXPECT_EQ(static_cast<int64_t>(xpos_tags.size()), c.xpos_tags);
+  EXPECT_EQ(CollectTags(*xpos), std::vector<std::string>(xpos_tags.begin(), xpos_tags.end()));
+  EXPECT_EQ(CollectTags(*upos), universal);
   EXPECT_EQ(nn, c.nn_xpos);
   EXPECT_EQ(xpos->front().words, upos->front().words);
 }

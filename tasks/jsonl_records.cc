@@ -1,10 +1,10 @@
 // JSON Lines sentence files, CLUE style: {"sentence1": ..., "sentence2": ..., "label": ...}.
-#include "absl/strings/string_view.h"
+#include "tasks/sentence_records.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
-#include "tasks/sentence_records.h"
 #include "tasks/task_file.h"
 
 namespace cloze::tasks {

@@ -1,9 +1,10 @@
 // From records to examples: the task's labels applied.
+#include "tasks/sentence_records.h"
+
 #include <cmath>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "tasks/sentence_records.h"
 
 namespace cloze::tasks {
 namespace {

@@ -1,10 +1,10 @@
 // TSV files as GLUE ships them: raw tab-split lines, no quoting.
-#include "absl/strings/string_view.h"
+#include "tasks/sentence_records.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "tasks/sentence_records.h"
+#include "absl/strings/string_view.h"
 #include "tasks/task_file.h"
 
 namespace cloze::tasks {
