@@ -91,9 +91,13 @@ absl::StatusOr<std::vector<SentenceExample>> ReadGenericSplit(const std::string&
                                                               const ReadOptions& options,
                                                               ReadStats* stats) {
   const SentenceLayout layout = Layout(path, format, absl::StartsWith(split, "test"));
-  absl::StatusOr<std::vector<SentenceRecord>> records = ReadRecords(path, layout, options, stats);
+  ReadStats file_stats;  // this file's alone, for its messages
+  absl::StatusOr<std::vector<SentenceRecord>> records = ReadRecords(path, layout, options, &file_stats);
   if (!records.ok()) return records.status();
-  return ToExamples(*std::move(records), path, split, layout, spec, options, stats);
+  absl::StatusOr<std::vector<SentenceExample>> examples =
+      ToExamples(*std::move(records), path, split, layout, spec, options, &file_stats);
+  if (examples.ok()) stats->Add(file_stats);
+  return examples;
 }
 
 }  // namespace cloze::tasks

@@ -41,7 +41,8 @@ absl::StatusOr<TaskSpec> GenericTaskSpec(const std::string& name, const GenericT
 // (InvalidArgument naming file, 1-based line and column/field): a missing header column,
 // a line with the wrong column count, a JSON line that is not an object or lacks a field,
 // a label outside spec.labels, a score that is not a number, no examples at all. NotFound
-// for a missing file. skip_bad_lines skips and counts bad lines in *stats instead.
+// for a missing file. skip_bad_lines skips and counts bad lines instead. A successful read
+// adds its counts to *stats; a failed one leaves it as it was.
 absl::StatusOr<std::vector<SentenceExample>> ReadGenericSplit(const std::string& path,
                                                               const std::string& split,
                                                               const TaskSpec& spec,

@@ -46,6 +46,8 @@ TEST(GenericJsonLines, ClueAfqmcTrainAndUnlabelledTest) {
       SourceFile("tasks/testdata/generic/afqmc/test.json"), "test", *spec, Afqmc(), {}, &test_stats);
   ASSERT_TRUE(test.ok()) << test.status();
   ASSERT_EQ(test->size(), 2u);  // CRLF ends and a blank line between
+  EXPECT_EQ(test_stats.lines, 3);
+  EXPECT_EQ(test_stats.examples, 2);
   EXPECT_EQ((*test)[1].id, "1");
   EXPECT_EQ((*test)[1].line, 3);
   EXPECT_FALSE((*test)[1].label.has_value());

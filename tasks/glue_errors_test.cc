@@ -134,11 +134,22 @@ TEST(GlueErrors, SkipBadLinesCountsAndKeepsTheRest) {
   EXPECT_EQ(stats.lines, 5);
   EXPECT_THAT(stats.first_skipped, AllOf(HasSubstr(dir + "/train.tsv:3:"), HasSubstr("found 3")));
 
-  // Every line bad: still an error, saying how many were skipped.
+  // Every line bad: still an error, saying how many of this file's lines were skipped (not
+  // the tally of earlier reads), and the tally is left as it was.
   const std::string all_bad = TaskDir("all_bad", "dev", std::string(kRteHeader) + "0\tA.\tB.\tmaybe\n");
-  absl::Status status = ReadError(all_bad, "RTE", "dev", ReadOptions{.skip_bad_lines = true});
+  absl::Status status =
+      ReadGlueSplit(all_bad, "RTE", "dev", ReadOptions{.skip_bad_lines = true}, &stats).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr("no examples"), HasSubstr("1 bad lines skipped")));
+  EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr("no examples"), HasSubstr("(1 bad lines skipped)")));
+  EXPECT_EQ(stats.skipped, 2);
+  EXPECT_EQ(stats.lines, 5);
+
+  // A second good read adds to the tally.
+  ASSERT_TRUE(ReadGlueSplit(dir, "RTE", "train", ReadOptions{.skip_bad_lines = true}, &stats).ok());
+  EXPECT_EQ(stats.skipped, 4);
+  EXPECT_EQ(stats.examples, 4);
+  EXPECT_EQ(stats.lines, 10);
+  EXPECT_THAT(stats.first_skipped, HasSubstr(dir + "/train.tsv:3:"));
 }
 
 }  // namespace

@@ -147,11 +147,14 @@ absl::StatusOr<std::vector<SentenceExample>> ReadGlueSplit(const std::string& ta
   const SentenceLayout& layout =
       absl::StartsWith(split, "test") ? (*task)->test : (*task)->labelled;
   const std::string path = absl::StrCat(task_dir, "/", split, ".tsv");
+  ReadStats file_stats;  // this file's alone, for its messages
   absl::StatusOr<std::vector<SentenceRecord>> records =
-      ReadTsvRecords(path, layout, options, stats);
+      ReadTsvRecords(path, layout, options, &file_stats);
   if (!records.ok()) return records.status();
-  return ToExamples(*std::move(records), path, split, layout, (*task)->spec,
-                    options, stats);
+  absl::StatusOr<std::vector<SentenceExample>> examples = ToExamples(
+      *std::move(records), path, split, layout, (*task)->spec, options, &file_stats);
+  if (examples.ok()) stats->Add(file_stats);
+  return examples;
 }
 
 }  // namespace cloze::tasks

@@ -40,7 +40,8 @@ absl::StatusOr<std::vector<std::string>> GlueSplits(const std::string& name);
 // header without the task's columns, a line with the wrong number of columns, a label
 // outside the task's labels, an STS-B score that is not a number in [0, 5], a file with no
 // examples. NotFound when the file is missing. With options.skip_bad_lines, bad lines are
-// skipped and counted in *stats (which is added to, never reset) instead.
+// skipped and counted instead. A successful read adds its counts to *stats (so one ReadStats
+// can tally several files); a failed one leaves *stats as it was.
 absl::StatusOr<std::vector<SentenceExample>> ReadGlueSplit(const std::string& task_dir,
                                                            const std::string& task,
                                                            const std::string& split,

@@ -31,12 +31,13 @@ absl::StatusOr<std::vector<SentenceRecord>> ReadJsonLinesRecords(const std::stri
   absl::StatusOr<std::string> text = ReadTaskFile(path);
   if (!text.ok()) return text.status();
   std::vector<absl::string_view> lines = absl::StrSplit(StripUtf8Bom(*text), '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();  // the last line's end
+  stats->lines += lines.size();
   std::vector<SentenceRecord> records;
   for (size_t i = 0; i < lines.size(); ++i) {
     absl::string_view line = lines[i];
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == absl::string_view::npos) continue;
-    ++stats->lines;
     SentenceRecord record;
     record.line = i + 1;
     const std::string where = absl::StrCat(path, ":", record.line, ": ");

@@ -27,6 +27,14 @@ struct ReadStats {
   void Skip(const std::string& error) {
     if (skipped++ == 0) first_skipped = error;
   }
+
+  // Adds the counts of another read (several files into one tally).
+  void Add(const ReadStats& other) {
+    lines += other.lines;
+    examples += other.examples;
+    if (skipped == 0) first_skipped = other.first_skipped;
+    skipped += other.skipped;
+  }
 };
 
 }  // namespace cloze::tasks
