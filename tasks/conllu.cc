@@ -49,7 +49,9 @@ absl::StatusOr<TokenKind> ParseId(absl::string_view id, int* word_id) {
 
 absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, PosTagSet tag_set,
                                                        const ReadOptions& options,
-                                                       ReadStats* stats) {
+                                                       ReadStats* total_stats) {
+  ReadStats file_stats;  // added to *total_stats on success only
+  ReadStats* stats = &file_stats;
   absl::StatusOr<std::string> text = ReadTaskFile(path);
   if (!text.ok()) return text.status();
   const int tag_column = tag_set == PosTagSet::kUpos ? kUposColumn : kXposColumn;
@@ -123,6 +125,7 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
     return absl::InvalidArgumentError(absl::StrCat(path, ": no sentences"));
   }
   stats->examples += sentences.size();
+  total_stats->Add(file_stats);
   return sentences;
 }
 

@@ -146,6 +146,7 @@ TEST_P(BrokenConllu, IsInvalidArgumentNamingFileLineAndColumn) {
   absl::Status status = ReadConllu(path, PosTagSet::kUpos, {}, &stats).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()), AllOf(HasSubstr(path + ":" + std::to_string(c.line) + ":"), HasSubstr(c.field)));
+  EXPECT_EQ(stats.lines, 0);  // a failed read adds nothing
 }
 
 INSTANTIATE_TEST_SUITE_P(

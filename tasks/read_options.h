@@ -17,6 +17,8 @@ struct ReadOptions {
 };
 
 // What a read saw; like `cloze prepare`'s InputStats, skipped input is counted, not hidden.
+// Every reader adds its file's counts to the ReadStats it is given when the read succeeds
+// (one ReadStats can tally several files) and leaves it untouched when the read fails.
 struct ReadStats {
   int64_t lines = 0;          // physical lines read (JSON files: 0)
   int64_t examples = 0;       // examples returned

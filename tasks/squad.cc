@@ -94,7 +94,9 @@ absl::Status ReadQuestion(const Json& qa, const std::string& context,
 }  // namespace
 
 absl::StatusOr<std::vector<QaExample>> ReadSquad(const std::string& path, const ReadOptions& options,
-                                                 ReadStats* stats) {
+                                                 ReadStats* total_stats) {
+  ReadStats file_stats;  // added to *total_stats on success only
+  ReadStats* stats = &file_stats;
   absl::StatusOr<std::string> text = ReadTaskFile(path);
   if (!text.ok()) return text.status();
   const absl::string_view json = StripUtf8Bom(*text);
@@ -159,6 +161,7 @@ absl::StatusOr<std::vector<QaExample>> ReadSquad(const std::string& path, const 
   }
   if (examples.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no questions"));
   stats->examples += examples.size();
+  total_stats->Add(file_stats);
   return examples;
 }
 
