@@ -25,7 +25,8 @@ struct GenericTaskFormat {
   bool regression = false;    // labels are real-valued scores
   // The classes in index order. Empty (classification only): collected from the train file.
   std::vector<std::string> labels;
-  std::vector<std::string> metrics = {"accuracy"};  // regression: {"pearson", "spearman"}
+  // Left at this default, a regression task reports {"pearson", "spearman"} instead.
+  std::vector<std::string> metrics = {"accuracy"};
 };
 
 // The task's spec. Classification labels are `format.labels` when given, otherwise the
