@@ -34,6 +34,7 @@ std::vector<AlignedChar> ReplaceDoubledQuotes(std::vector<AlignedChar> chars) {
 // Steps 3-5 for one character of the NFKD text.
 class Collector {
  public:
+  explicit Collector(bool track_origins) : out_(track_origins) {}
   void Add(const AlignedChar& a) {
     if (U_GET_GC_MASK(a.c) & U_GC_M_MASK) return;
     if (u_isUWhiteSpace(a.c)) {
@@ -53,10 +54,8 @@ class Collector {
   ByteSpan space_origin_;
 };
 
-}  // namespace
-
-AlignedText AlbertNormalizeAligned(std::string_view text) {
-  Collector collector;
+AlignedText Normalize(std::string_view text, bool track_origins) {
+  Collector collector(track_origins);
   for (const AlignedChar& a :
        DecomposeAligned(NfkdNormalizer(), ReplaceDoubledQuotes(AlignedCodePoints(text)))) {
     collector.Add(a);
@@ -64,6 +63,10 @@ AlignedText AlbertNormalizeAligned(std::string_view text) {
   return std::move(collector).Take();
 }
 
-std::string AlbertNormalize(std::string_view text) { return AlbertNormalizeAligned(text).text(); }
+}  // namespace
+
+AlignedText AlbertNormalizeAligned(std::string_view text) { return Normalize(text, true); }
+
+std::string AlbertNormalize(std::string_view text) { return Normalize(text, false).text(); }
 
 }  // namespace cloze::data

@@ -19,7 +19,7 @@ std::vector<AlignedChar> AlignedCodePoints(std::string_view text) {
 
 void AlignedText::Append(char32_t c, ByteSpan origin) {
   AppendUtf8(c, &text_);
-  origins_.resize(text_.size(), origin);
+  if (track_origins_) origins_.resize(text_.size(), origin);
 }
 
 void AlignedText::Clear() {

@@ -32,6 +32,10 @@ std::vector<AlignedChar> AlignedCodePoints(std::string_view text);
 // and one that replaces several (``'s '"') carries their union.
 class AlignedText {
  public:
+  // Without origins, only the text is kept (OriginOf must not be called): Encode's
+  // normalisation runs the same code as EncodeWithOffsets' without paying for alignment.
+  explicit AlignedText(bool track_origins = true) : track_origins_(track_origins) {}
+
   // Appends the UTF-8 encoding of `c` (a valid scalar value).
   void Append(char32_t c, ByteSpan origin);
   void Clear();
@@ -46,8 +50,9 @@ class AlignedText {
   ByteSpan OriginOf(size_t begin, size_t end, size_t end_of_original) const;
 
  private:
+  bool track_origins_;
   std::string text_;
-  std::vector<ByteSpan> origins_;  // by byte of text_
+  std::vector<ByteSpan> origins_;  // by byte of text_; empty without track_origins_
 };
 
 }  // namespace cloze::data

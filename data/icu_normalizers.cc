@@ -48,7 +48,9 @@ std::vector<AlignedChar> DecomposeAligned(const icu::Normalizer2& decomposer,
     }
   }
   // Canonical ordering: within each run of non-starters, a stable sort by combining class.
-  auto combining_class = [](const AlignedChar& a) { return u_getCombiningClass(static_cast<UChar32>(a.c)); };
+  auto combining_class = [](const AlignedChar& a) -> uint8_t {
+    return a.c < 0x300 ? 0 : u_getCombiningClass(static_cast<UChar32>(a.c));  // no marks below
+  };
   for (size_t i = 1; i < out.size(); ++i) {
     const uint8_t ccc = combining_class(out[i]);
     if (ccc == 0) continue;
