@@ -138,6 +138,8 @@ TEST(TokenOffsetsTest, PlainSentencePieceFollowsTheSameConventions) {
     EXPECT_EQ(plain->EncodeWithOffsets(text), albert->EncodeWithOffsets(text)) << text;
   }
   EXPECT_EQ(Show(*plain, "  the \t cat\x01 "), "▁the=the ▁cat=cat");
+  // SentencePiece's own NFKC expands "½"; every piece of it covers it.
+  EXPECT_EQ(Show(*plain, "x \xC2\xBD"), "▁x=x ▁1=\xC2\xBD <unk>=\xC2\xBD 2=\xC2\xBD");
 }
 
 // The aligned decomposition is ICU's NFD/NFKD as text, whatever the order of marks.
