@@ -131,9 +131,9 @@ std::vector<TokenSpan> SentencePieceTokenizer::EncodeWithOffsets(std::string_vie
   // SentencePiece credits a character its normaliser expands to several pieces ("½" to
   // "▁1" "⁄" "2") to the last of them; the others, empty, share that span, as Hugging Face
   // gives every character of an expansion the original's span.
-  for (size_t i = tokens.size() - (tokens.empty() ? 0 : 1); i-- > 0;) {
-    TokenSpan& t = tokens[i];
-    const TokenSpan& next = tokens[i + 1];
+  for (size_t i = tokens.size(); i-- > 1;) {
+    TokenSpan& t = tokens[i - 1];
+    const TokenSpan& next = tokens[i];
     if (t.begin == t.end && t.id != boundary_id_ && next.begin == t.begin && next.end > next.begin) {
       t.end = next.end;
     }
