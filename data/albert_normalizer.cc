@@ -1,18 +1,14 @@
 #include "data/albert_normalizer.h"
 
-#include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
-#include <unicode/unistr.h>
 
 #include <utility>
 #include <vector>
 
 #include "data/icu_normalizers.h"
-#include "data/utf8.h"
 
 namespace cloze::data {
 namespace {
-
 
 // Step 1. Hugging Face replaces all "``" first, then all "''"; as the two patterns share no
 // character, one left-to-right pass gives the same.

@@ -1,8 +1,6 @@
 #include "data/bert_basic_tokenizer.h"
 
-#include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
-#include <unicode/unistr.h>
 
 #include <vector>
 
@@ -11,7 +9,6 @@
 
 namespace cloze::data {
 namespace {
-
 
 bool HasCategory(char32_t c, uint32_t mask) { return (U_GET_GC_MASK(c) & mask) != 0; }
 
