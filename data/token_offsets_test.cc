@@ -4,7 +4,9 @@
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_join.h"
@@ -140,6 +142,28 @@ TEST(TokenOffsetsTest, PlainSentencePieceFollowsTheSameConventions) {
   EXPECT_EQ(Show(*plain, "  the \t cat\x01 "), "▁the=the ▁cat=cat");
   // SentencePiece's own NFKC expands "½"; every piece of it covers it.
   EXPECT_EQ(Show(*plain, "x \xC2\xBD"), "▁x=x ▁1=\xC2\xBD <unk>=\xC2\xBD 2=\xC2\xBD");
+}
+
+TEST(TokenOffsetsTest, EncodeWithOffsetsIsThreadSafe) {
+  const auto cases = Fixtures();
+  ASSERT_FALSE(cases.empty());
+  for (const auto& tokenizer : {Albert(), Bert()}) {
+    ASSERT_NE(tokenizer, nullptr);
+    std::vector<std::vector<TokenSpan>> want;
+    for (const auto& c : cases) want.push_back(tokenizer->EncodeWithOffsets(c.text));
+    std::atomic<int> differences{0};
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (size_t i = 0; i < cases.size(); ++i) {
+          const size_t k = (i + t * cases.size() / 4) % cases.size();
+          if (tokenizer->EncodeWithOffsets(cases[k].text) != want[k]) differences.fetch_add(1);
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(differences.load(), 0) << tokenizer->Fingerprint();
+  }
 }
 
 // The aligned decomposition is ICU's NFD/NFKD as text, whatever the order of marks.
