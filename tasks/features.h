@@ -34,7 +34,7 @@ struct SequenceFeature {
 // null, a is cut to max_tokens. This is the rule of the original BERT and of Hugging Face's
 // Python (slow) tokenizers. HF's Rust (fast) tokenizers agree except when both sequences
 // end up cut and the budget is odd: this rule then gives the extra token to a, HF's to the
-// longer input (b on a tie); tasks/testdata/pair_truncation_hf.jsonl records such cases.
+// longer input (b on a tie); tasks/testdata/features/pair_truncation_hf.jsonl records such cases.
 void TruncateLongestFirst(std::vector<int32_t>* a, std::vector<int32_t>* b, size_t max_tokens);
 
 // The feature of one example: text_a and text_b (when present) encoded with `tokenizer`,
