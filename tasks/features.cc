@@ -59,7 +59,8 @@ absl::StatusOr<std::vector<SequenceFeature>> SentenceFeatures(
   std::vector<SequenceFeature> features;
   features.reserve(examples.size());
   for (size_t i = 0; i < examples.size(); ++i) {
-    absl::StatusOr<SequenceFeature> feature = SentenceFeature(examples[i], tokenizer, max_seq_length);
+    absl::StatusOr<SequenceFeature> feature =
+        SentenceFeature(examples[i], tokenizer, max_seq_length);
     if (!feature.ok()) return feature.status();
     feature->example_index = static_cast<int64_t>(i);
     features.push_back(*std::move(feature));

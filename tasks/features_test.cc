@@ -73,8 +73,8 @@ TEST(SentenceFeature, LayoutAndHandCountedTruncation) {
   EXPECT_EQ(f->truncated_tokens, 0);
 
   // a = "the cat sat on the mat" (6 tokens), b = "a dog ran" (3 tokens), 9 + 3 specials.
-  SentenceExample pair{.guid = "dev-2", .text_a = "the cat sat on the mat", .text_b = "a dog ran",
-                       .score = 2.5f};
+  SentenceExample pair{
+      .guid = "dev-2", .text_a = "the cat sat on the mat", .text_b = "a dog ran", .score = 2.5f};
   f = SentenceFeature(pair, *bert, 12);
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_EQ(f->input_ids.size(), 12u);
@@ -173,10 +173,13 @@ TEST(SentenceFeature, EqualsHuggingFaceLongestFirstOnMrpcAndRtePairs) {
   int cases = 0, cut = 0, hf_rule_differs = 0;
   while (std::getline(in, line)) {
     const nlohmann::json c = nlohmann::json::parse(line);
-    const SentenceExample example{.guid = c["task"].get<std::string>() + "-" + std::to_string(c["line"].get<int>()),
-                                  .text_a = c["text_a"], .text_b = c["text_b"].get<std::string>()};
+    const SentenceExample example{
+        .guid = c["task"].get<std::string>() + "-" + std::to_string(c["line"].get<int>()),
+        .text_a = c["text_a"],
+        .text_b = c["text_b"].get<std::string>()};
     const int max_seq_length = c["max_seq_length"];
-    for (const auto& [name, tokenizer] : {std::pair{"albert", albert.get()}, std::pair{"bert", bert.get()}}) {
+    for (const auto& [name, tokenizer] :
+         {std::pair{"albert", albert.get()}, std::pair{"bert", bert.get()}}) {
       absl::StatusOr<SequenceFeature> f = SentenceFeature(example, *tokenizer, max_seq_length);
       ASSERT_TRUE(f.ok()) << f.status();
       const auto expected = c[name]["bert_rule"].get<std::vector<int32_t>>();
@@ -195,8 +198,8 @@ TEST(SentenceFeature, EqualsHuggingFaceLongestFirstOnMrpcAndRtePairs) {
     }
   }
   EXPECT_EQ(cases, 600);
-  EXPECT_GT(cut, 200);                 // the fixture exercises truncation
-  EXPECT_EQ(hf_rule_differs, 65);      // as the generator reported
+  EXPECT_GT(cut, 200);             // the fixture exercises truncation
+  EXPECT_EQ(hf_rule_differs, 65);  // as the generator reported
 }
 
 }  // namespace

@@ -73,11 +73,13 @@ TEST_P(SquadDevTest, LabelledSpansAndPerfectLogitsGiveTheGoldAnswer) {
   const auto tokenizer = SharedTokenizer(GetParam().tokenizer);
   ASSERT_NE(tokenizer, nullptr);
   const SquadFeatureOptions options;
-  absl::StatusOr<std::vector<SquadFeature>> features = SquadFeatures(*examples, *tokenizer, options);
+  absl::StatusOr<std::vector<SquadFeature>> features =
+      SquadFeatures(*examples, *tokenizer, options);
   ASSERT_TRUE(features.ok()) << features.status();
 
   std::vector<std::vector<const SquadFeature*>> by_example(examples->size());
-  for (const SquadFeature& f : *features) by_example[static_cast<size_t>(f.example_index)].push_back(&f);
+  for (const SquadFeature& f : *features)
+    by_example[static_cast<size_t>(f.example_index)].push_back(&f);
 
   size_t answered = 0, exact = 0, multi_window = 0, max_context_flags = 0, context_tokens = 0;
   std::vector<std::string> labelled_cut(examples->size());  // the max-context window's cut
@@ -157,8 +159,10 @@ TEST_P(SquadDevTest, LabelledSpansAndPerfectLogitsGiveTheGoldAnswer) {
     for (size_t e = 0; e < examples->size(); ++e) {
       const SquadPrediction& p = (*predictions)[e];
       ASSERT_EQ(p.id, (*examples)[e].id);
-      predicted_exact += NormalizeAnswer(p.text) == NormalizeAnswer((*examples)[e].answers.front().text);
-      ASSERT_FALSE(labelled_cut[e].empty()) << (*examples)[e].id << ": no max-context window labelled";
+      predicted_exact +=
+          NormalizeAnswer(p.text) == NormalizeAnswer((*examples)[e].answers.front().text);
+      ASSERT_FALSE(labelled_cut[e].empty())
+          << (*examples)[e].id << ": no max-context window labelled";
       if (labelled_tokens[e] > max_answer_length) {
         ++too_long;
         continue;
@@ -177,8 +181,8 @@ TEST_P(SquadDevTest, LabelledSpansAndPerfectLogitsGiveTheGoldAnswer) {
   }
 
   std::cerr << GetParam().tokenizer << ": " << features->size() << " features, " << multi_window
-            << " questions with several windows; labelled cut == gold (normalised) for " << exact << " / "
-            << answered << " = " << static_cast<double>(exact) / answered << "; e.g.\n";
+            << " questions with several windows; labelled cut == gold (normalised) for " << exact
+            << " / " << answered << " = " << static_cast<double>(exact) / answered << "; e.g.\n";
   for (const std::string& sample : inexact_samples) std::cerr << "  " << sample << "\n";
   EXPECT_GE(exact, GetParam().min_exact);
 }
@@ -186,7 +190,9 @@ TEST_P(SquadDevTest, LabelledSpansAndPerfectLogitsGiveTheGoldAnswer) {
 INSTANTIATE_TEST_SUITE_P(BothTokenizers, SquadDevTest,
                          ::testing::Values(DevCase{"albert", 10540, 10527},  // 99.72%, 99.59%
                                            DevCase{"bert", 10538, 10529}),   // 99.70%, 99.61%
-                         [](const ::testing::TestParamInfo<DevCase>& info) { return info.param.tokenizer; });
+                         [](const ::testing::TestParamInfo<DevCase>& info) {
+                           return info.param.tokenizer;
+                         });
 
 }  // namespace
 }  // namespace cloze::tasks

@@ -36,7 +36,8 @@ bool IsMaxContext(const std::vector<Window>& windows, size_t window, int positio
   for (size_t i = 0; i < windows.size(); ++i) {
     const int end = windows[i].start + windows[i].length - 1;
     if (position < windows[i].start || position > end) continue;
-    const double score = std::min(position - windows[i].start, end - position) + 0.01 * windows[i].length;
+    const double score =
+        std::min(position - windows[i].start, end - position) + 0.01 * windows[i].length;
     if (score > best_score) {
       best_score = score;
       best = i;
@@ -48,7 +49,8 @@ bool IsMaxContext(const std::vector<Window>& windows, size_t window, int positio
 // The context tokens of the answer bytes [begin, end): first token ending after `begin`,
 // last token beginning before `end`; {-1, -1} when no token lies inside (e.g. an answer of
 // whitespace only).
-std::pair<int, int> AnswerTokens(const std::vector<data::TokenSpan>& context, size_t begin, size_t end) {
+std::pair<int, int> AnswerTokens(const std::vector<data::TokenSpan>& context, size_t begin,
+                                 size_t end) {
   int first = -1, last = -1;
   for (size_t i = 0; i < context.size(); ++i) {
     if (first < 0 && context[i].end > begin) first = static_cast<int>(i);
@@ -62,9 +64,9 @@ absl::StatusOr<std::vector<SquadFeature>> FeaturesOfEncoded(
     const QaExample& example, int64_t example_index, const std::vector<data::TokenSpan>& context,
     const data::Tokenizer& tokenizer, const SquadFeatureOptions& options) {
   if (options.doc_stride < 1 || options.max_query_length < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("question ", example.id, ": doc_stride ",
-                                                   options.doc_stride, " and max_query_length ",
-                                                   options.max_query_length, " must be >= 1 and >= 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("question ", example.id, ": doc_stride ", options.doc_stride,
+                     " and max_query_length ", options.max_query_length, " must be >= 1 and >= 0"));
   }
   std::vector<int32_t> question = tokenizer.Encode(example.question);
   if (question.size() > static_cast<size_t>(options.max_query_length)) {
@@ -72,9 +74,10 @@ absl::StatusOr<std::vector<SquadFeature>> FeaturesOfEncoded(
   }
   const int max_context_tokens = options.max_seq_length - static_cast<int>(question.size()) - 3;
   if (max_context_tokens < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "question ", example.id, ": max_seq_length ", options.max_seq_length, " leaves no room for context after ",
-        question.size(), " question tokens and 3 special tokens"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("question ", example.id, ": max_seq_length ", options.max_seq_length,
+                     " leaves no room for context after ", question.size(),
+                     " question tokens and 3 special tokens"));
   }
 
   // The labelled answer, in context tokens; answer_first < 0: no answer tokens.
@@ -85,8 +88,8 @@ absl::StatusOr<std::vector<SquadFeature>> FeaturesOfEncoded(
     const size_t begin = static_cast<size_t>(answer.byte_start);
     const size_t end = begin + answer.text.size();
     if (answer.byte_start < 0 || end > example.context.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("question ", example.id, ": answer bytes [", begin, ", ",
-                                                     end, ") outside its context of ",
+      return absl::InvalidArgumentError(absl::StrCat("question ", example.id, ": answer bytes [",
+                                                     begin, ", ", end, ") outside its context of ",
                                                      example.context.size(), " bytes"));
     }
     std::tie(answer_first, answer_last) = AnswerTokens(context, begin, end);

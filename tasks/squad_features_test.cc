@@ -35,8 +35,8 @@ TEST(SquadFeatures, WindowsAndMaxContextAsBertCountsThem) {
   ASSERT_NE(bert, nullptr);
   const QaExample example = DigitsExample();
   ASSERT_EQ(bert->Encode(example.context).size(), 10u);
-  absl::StatusOr<std::vector<SquadFeature>> features =
-      SquadFeatures(example, 4, *bert, {.max_seq_length = 9, .doc_stride = 2, .max_query_length = 64});
+  absl::StatusOr<std::vector<SquadFeature>> features = SquadFeatures(
+      example, 4, *bert, {.max_seq_length = 9, .doc_stride = 2, .max_query_length = 64});
   ASSERT_TRUE(features.ok()) << features.status();
   ASSERT_EQ(features->size(), 4u);
   const SquadFeature& first = (*features)[0];
@@ -72,8 +72,8 @@ TEST(SquadFeatures, QuestionIsCutToMaxQueryLength) {
   ASSERT_NE(bert, nullptr);
   QaExample example = DigitsExample();
   example.question = "one two three four five";
-  absl::StatusOr<std::vector<SquadFeature>> features =
-      SquadFeatures(example, 0, *bert, {.max_seq_length = 384, .doc_stride = 128, .max_query_length = 2});
+  absl::StatusOr<std::vector<SquadFeature>> features = SquadFeatures(
+      example, 0, *bert, {.max_seq_length = 384, .doc_stride = 128, .max_query_length = 2});
   ASSERT_TRUE(features.ok()) << features.status();
   ASSERT_EQ(features->size(), 1u);
   EXPECT_EQ(bert->Decode(features->front().input_ids),
@@ -87,7 +87,8 @@ TEST(SquadFeatures, AnswerTokensFromByteSpansOfNonAsciiText) {
   for (const std::string name : {"albert", "bert"}) {
     const auto tokenizer = SharedTokenizer(name);
     ASSERT_NE(tokenizer, nullptr);
-    QaExample example{.id = "u", .question = "price?", .context = "Un Café Crème coûte 3,50 € à Zürich."};
+    QaExample example{
+        .id = "u", .question = "price?", .context = "Un Café Crème coûte 3,50 € à Zürich."};
     const std::string answer = "Café Crème";
     example.answers.push_back({answer, 3, static_cast<int64_t>(example.context.find(answer))});
     absl::StatusOr<std::vector<SquadFeature>> features = SquadFeatures(example, 0, *tokenizer, {});
@@ -117,8 +118,8 @@ TEST(SquadFeatures, ImpossibleAndUnansweredQuestions) {
   impossible.is_impossible = true;
   impossible.plausible_answers = impossible.answers;
   impossible.answers.clear();
-  absl::StatusOr<std::vector<SquadFeature>> features =
-      SquadFeatures(impossible, 0, *bert, {.max_seq_length = 9, .doc_stride = 2, .max_query_length = 64});
+  absl::StatusOr<std::vector<SquadFeature>> features = SquadFeatures(
+      impossible, 0, *bert, {.max_seq_length = 9, .doc_stride = 2, .max_query_length = 64});
   ASSERT_TRUE(features.ok()) << features.status();
   for (const SquadFeature& f : *features) {
     EXPECT_EQ(f.start_position, 0);
@@ -143,7 +144,9 @@ TEST(SquadFeatures, BadOptionsAndAnswersAreErrors) {
   ASSERT_NE(bert, nullptr);
   const QaExample example = DigitsExample();
   absl::Status status =
-      SquadFeatures(example, 0, *bert, {.max_seq_length = 4, .doc_stride = 2, .max_query_length = 64}).status();
+      SquadFeatures(example, 0, *bert,
+                    {.max_seq_length = 4, .doc_stride = 2, .max_query_length = 64})
+          .status();
   EXPECT_THAT(status.message(), HasSubstr("question q1: max_seq_length 4 leaves no room"));
   EXPECT_FALSE(SquadFeatures(example, 0, *bert, {.doc_stride = 0}).ok());
   QaExample outside = example;

@@ -31,11 +31,12 @@ struct Candidate {
 
 absl::Status CheckInputs(const std::vector<QaExample>& examples,
                          const std::vector<SquadFeature>& features,
-                         const std::vector<SpanLogits>& logits, const SquadPostprocessOptions& options) {
+                         const std::vector<SpanLogits>& logits,
+                         const SquadPostprocessOptions& options) {
   if (options.n_best_size < 1 || options.max_answer_length < 1) {
     return absl::InvalidArgumentError(absl::StrCat("n_best_size ", options.n_best_size,
-                                                   " and max_answer_length ", options.max_answer_length,
-                                                   " must be >= 1"));
+                                                   " and max_answer_length ",
+                                                   options.max_answer_length, " must be >= 1"));
   }
   if (features.size() != logits.size()) {
     return absl::InvalidArgumentError(
@@ -56,7 +57,8 @@ absl::Status CheckInputs(const std::vector<QaExample>& examples,
     }
     if (features[f].token_begin.size() != tokens || features[f].token_end.size() != tokens ||
         features[f].max_context.size() != tokens) {
-      return absl::InvalidArgumentError(absl::StrCat("feature ", f, ": per-token lists of unequal length"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("feature ", f, ": per-token lists of unequal length"));
     }
   }
   return absl::OkStatus();
@@ -74,7 +76,8 @@ std::vector<double> Softmax(const std::vector<double>& scores) {
 
 SquadPrediction PredictOne(const QaExample& example, const std::vector<size_t>& feature_ids,
                            const std::vector<SquadFeature>& features,
-                           const std::vector<SpanLogits>& logits, const SquadPostprocessOptions& options) {
+                           const std::vector<SpanLogits>& logits,
+                           const SquadPostprocessOptions& options) {
   std::vector<Candidate> candidates;
   float null_score = std::numeric_limits<float>::infinity();
   float null_start = 0, null_end = 0;
@@ -83,7 +86,8 @@ SquadPrediction PredictOne(const QaExample& example, const std::vector<size_t>& 
     const size_t tokens = feature.input_ids.size();
     const std::vector<float>& start_logits = logits[f].start;
     const std::vector<float>& end_logits = logits[f].end;
-    if (options.version_2_with_negative && tokens > 0 && start_logits[0] + end_logits[0] < null_score) {
+    if (options.version_2_with_negative && tokens > 0 &&
+        start_logits[0] + end_logits[0] < null_score) {
       null_score = start_logits[0] + end_logits[0];
       null_start = start_logits[0];
       null_end = end_logits[0];
@@ -117,9 +121,11 @@ SquadPrediction PredictOne(const QaExample& example, const std::vector<size_t>& 
     const SquadFeature& feature = features[candidate.feature];
     const int64_t begin = feature.token_begin[candidate.start];
     const int64_t end = std::max(begin, feature.token_end[candidate.end]);
-    std::string text = example.context.substr(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
+    std::string text =
+        example.context.substr(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
     if (text.empty() || !seen.insert(text).second) continue;
-    prediction.nbest.push_back({std::move(text), candidate.start_logit, candidate.end_logit, 0, begin, end});
+    prediction.nbest.push_back(
+        {std::move(text), candidate.start_logit, candidate.end_logit, 0, begin, end});
   }
   if (options.version_2_with_negative && !null_seen) {
     if (null_score == std::numeric_limits<float>::infinity()) null_start = null_end = 0;
@@ -150,7 +156,8 @@ SquadPrediction PredictOne(const QaExample& example, const std::vector<size_t>& 
   }
   const float null = null_score == std::numeric_limits<float>::infinity() ? 0 : null_score;
   prediction.null_score_diff = null - best_non_null->start_logit - best_non_null->end_logit;
-  if (prediction.null_score_diff <= options.null_score_diff_threshold) prediction.text = best_non_null->text;
+  if (prediction.null_score_diff <= options.null_score_diff_threshold)
+    prediction.text = best_non_null->text;
   return prediction;
 }
 
@@ -159,7 +166,8 @@ SquadPrediction PredictOne(const QaExample& example, const std::vector<size_t>& 
 absl::StatusOr<std::vector<SquadPrediction>> PostprocessSquad(
     const std::vector<QaExample>& examples, const std::vector<SquadFeature>& features,
     const std::vector<SpanLogits>& logits, const SquadPostprocessOptions& options) {
-  if (absl::Status status = CheckInputs(examples, features, logits, options); !status.ok()) return status;
+  if (absl::Status status = CheckInputs(examples, features, logits, options); !status.ok())
+    return status;
   std::vector<std::vector<size_t>> features_of(examples.size());
   for (size_t f = 0; f < features.size(); ++f) {
     features_of[static_cast<size_t>(features[f].example_index)].push_back(f);

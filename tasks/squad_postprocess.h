@@ -34,7 +34,7 @@ struct SquadNbestEntry {
   std::string text;  // "" for the null answer
   float start_logit = 0;
   float end_logit = 0;
-  double probability = 0;  // softmax over the n-best list's start_logit + end_logit
+  double probability = 0;   // softmax over the n-best list's start_logit + end_logit
   int64_t byte_begin = -1;  // the text's bytes in the context; -1 for the null answer
   int64_t byte_end = -1;
 };
@@ -63,9 +63,9 @@ struct SquadPrediction {
 //
 // `features` and `logits` are parallel (logits[f] is features[f]'s); every feature's
 // example_index indexes `examples`; the result has one prediction per example, in order.
-// Questions without features predict "" (v2.0: with the null entry, logits 0). InvalidArgument when the
-// lists' sizes disagree, a logits list is shorter than its feature, an example_index is
-// out of range, or n_best_size / max_answer_length < 1.
+// Questions without features predict "" (v2.0: with the null entry, logits 0). InvalidArgument when
+// the lists' sizes disagree, a logits list is shorter than its feature, an example_index is out of
+// range, or n_best_size / max_answer_length < 1.
 absl::StatusOr<std::vector<SquadPrediction>> PostprocessSquad(
     const std::vector<QaExample>& examples, const std::vector<SquadFeature>& features,
     const std::vector<SpanLogits>& logits, const SquadPostprocessOptions& options);

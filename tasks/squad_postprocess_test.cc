@@ -20,8 +20,8 @@ using ::testing::HasSubstr;
 // "Café" is 5 bytes: the spans below are bytes of this text.
 constexpr char kContext[] = "The Café opened in 1901 and closed in 1999.";
 // Context tokens: The Café opened in 1901 and closed in 1999 .
-const std::vector<std::pair<int64_t, int64_t>> kSpans = {{0, 3},   {4, 9},   {10, 16}, {17, 19}, {20, 24},
-                                                         {25, 28}, {29, 35}, {36, 38}, {39, 43}, {43, 44}};
+const std::vector<std::pair<int64_t, int64_t>> kSpans = {
+    {0, 3}, {4, 9}, {10, 16}, {17, 19}, {20, 24}, {25, 28}, {29, 35}, {36, 38}, {39, 43}, {43, 44}};
 constexpr int kFirstContext = 3;  // [CLS] q [SEP] context... [SEP]
 constexpr int kTokens = 14;
 
@@ -52,7 +52,8 @@ std::vector<float> Logits(std::initializer_list<std::pair<int, float>> peaks) {
 // Token index of context token `i`.
 constexpr int C(int i) { return kFirstContext + i; }
 
-SquadPrediction PredictOne(const std::vector<SquadFeature>& features, const std::vector<SpanLogits>& logits,
+SquadPrediction PredictOne(const std::vector<SquadFeature>& features,
+                           const std::vector<SpanLogits>& logits,
                            const SquadPostprocessOptions& options = {}) {
   absl::StatusOr<std::vector<SquadPrediction>> predictions =
       PostprocessSquad({Example()}, features, logits, options);
@@ -63,7 +64,8 @@ SquadPrediction PredictOne(const std::vector<SquadFeature>& features, const std:
 
 TEST(PostprocessSquad, TextIsCutFromTheOriginalContextAndQuestionTokensAreSkipped) {
   // The highest start logit is on the question token 1: not an answer.
-  const SquadPrediction p = PredictOne({Feature()}, {{Logits({{1, 9}, {C(1), 5}}), Logits({{C(1), 5}})}});
+  const SquadPrediction p =
+      PredictOne({Feature()}, {{Logits({{1, 9}, {C(1), 5}}), Logits({{C(1), 5}})}});
   EXPECT_EQ(p.id, "q");
   EXPECT_EQ(p.text, "Café");  // case and accent as in the context, not the tokens
   ASSERT_FALSE(p.nbest.empty());
@@ -75,7 +77,8 @@ TEST(PostprocessSquad, TextIsCutFromTheOriginalContextAndQuestionTokensAreSkippe
 
 TEST(PostprocessSquad, EndBeforeStartAndOverlongSpansAreSkipped) {
   // Best start "opened", best end "The": end < start; next best end "in".
-  SquadPrediction p = PredictOne({Feature()}, {{Logits({{C(2), 5}}), Logits({{C(0), 6}, {C(3), 4}})}});
+  SquadPrediction p =
+      PredictOne({Feature()}, {{Logits({{C(2), 5}}), Logits({{C(0), 6}, {C(3), 4}})}});
   EXPECT_EQ(p.text, "opened in");
   // "The ... 1901" is 5 tokens: too long for max_answer_length 4; "Café ... 1901" is 4.
   const SpanLogits long_span{Logits({{C(0), 5}, {C(1), 4}}), Logits({{C(4), 5}})};
@@ -113,7 +116,8 @@ TEST(PostprocessSquad, NbestIsDeduplicatedWithSoftmaxProbabilities) {
   // Candidates (n_best_size 2): Café..opened 5, Café..in 3, opened 3, opened in 1.
   const SpanLogits logits{Logits({{C(1), 3}, {C(2), 1}}), Logits({{C(2), 2}, {C(3), 0}})};
   // Two windows with the same spans give every text twice; each is listed once.
-  const SquadPrediction p = PredictOne({Feature(), Feature()}, {logits, logits}, {.n_best_size = 2});
+  const SquadPrediction p =
+      PredictOne({Feature(), Feature()}, {logits, logits}, {.n_best_size = 2});
   ASSERT_EQ(p.nbest.size(), 2u);
   EXPECT_EQ(p.nbest[0].text, "Café opened");
   EXPECT_EQ(p.nbest[1].text, "Café opened in");  // stable: start "Café" before "opened"
@@ -135,7 +139,8 @@ TEST(PostprocessSquad, Version2NullScoreIsTheMinimumOverFeaturesAgainstTheThresh
   // the second: 7, the minimum.
   const SpanLogits first{Logits({{0, 4}, {C(1), 3}}), Logits({{0, 4}, {C(2), 2}})};
   const SpanLogits second{Logits({{0, 3.5}, {C(1), 3}}), Logits({{0, 3.5}, {C(2), 2}})};
-  SquadPrediction p = PredictOne({Feature(), Feature()}, {first, second}, {.version_2_with_negative = true});
+  SquadPrediction p =
+      PredictOne({Feature(), Feature()}, {first, second}, {.version_2_with_negative = true});
   EXPECT_FLOAT_EQ(p.null_score_diff, 2.0f);
   EXPECT_EQ(p.text, "");  // 2 > threshold 0
   ASSERT_GE(p.nbest.size(), 2u);
@@ -160,8 +165,8 @@ TEST(PostprocessSquad, Version2NullScoreIsTheMinimumOverFeaturesAgainstTheThresh
 }
 
 TEST(PostprocessSquad, ExamplesWithoutFeaturesAndBadInput) {
-  absl::StatusOr<std::vector<SquadPrediction>> predictions =
-      PostprocessSquad({Example(), Example()}, {Feature()}, {{Logits({{C(1), 5}}), Logits({{C(1), 5}})}}, {});
+  absl::StatusOr<std::vector<SquadPrediction>> predictions = PostprocessSquad(
+      {Example(), Example()}, {Feature()}, {{Logits({{C(1), 5}}), Logits({{C(1), 5}})}}, {});
   ASSERT_TRUE(predictions.ok()) << predictions.status();
   ASSERT_EQ(predictions->size(), 2u);
   EXPECT_EQ((*predictions)[0].text, "Café");

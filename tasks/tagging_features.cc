@@ -62,9 +62,9 @@ absl::StatusOr<std::vector<TaggingFeature>> TaggingFeatures(const TaggedSentence
     if (labelled) {
       auto it = tag_index.find(sentence.tags[w]);
       if (it == tag_index.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(Where(sentence), ", word ", w + 1, " \"",
-                                                       sentence.words[w], "\": tag \"",
-                                                       sentence.tags[w], "\" is not a label of the task"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(Where(sentence), ", word ", w + 1, " \"", sentence.words[w], "\": tag \"",
+                         sentence.tags[w], "\" is not a label of the task"));
       }
       label = it->second;
     }
@@ -113,16 +113,17 @@ absl::StatusOr<std::vector<int32_t>> WordPredictions(
   for (size_t f = 0; f < features.size(); ++f) {
     const TaggingFeature& feature = features[f];
     if (token_predictions[f].size() < feature.input_ids.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("feature ", f, " has ", feature.input_ids.size(),
-                                                     " tokens but ", token_predictions[f].size(),
-                                                     " predictions"));
+      return absl::InvalidArgumentError(absl::StrCat("feature ", f, " has ",
+                                                     feature.input_ids.size(), " tokens but ",
+                                                     token_predictions[f].size(), " predictions"));
     }
     for (size_t t = 0; t < feature.input_ids.size(); ++t) {
       if (!feature.is_first_subtoken[t]) continue;
       const int32_t word = feature.word_of_token[t];
       if (word < 0 || word >= num_words) {
-        return absl::InvalidArgumentError(absl::StrCat("feature ", f, " token ", t, " is word ", word,
-                                                       " of a sentence of ", num_words, " words"));
+        return absl::InvalidArgumentError(absl::StrCat("feature ", f, " token ", t, " is word ",
+                                                       word, " of a sentence of ", num_words,
+                                                       " words"));
       }
       words[static_cast<size_t>(word)] = token_predictions[f][t];
     }

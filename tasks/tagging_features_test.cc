@@ -26,10 +26,13 @@ TEST(TaggingFeatures, FirstSubTokenCarriesTheTag) {
   const auto bert = SharedTokenizer("bert");
   ASSERT_NE(bert, nullptr);
   // "unaffable" is una ##ffa ##ble in BERT's uncased vocabulary.
-  TaggedSentence sentence{.id = "s1", .line = 3, .words = {"He", "is", "unaffable", "."},
+  TaggedSentence sentence{.id = "s1",
+                          .line = 3,
+                          .words = {"He", "is", "unaffable", "."},
                           .tags = {"PRON", "AUX", "ADJ", "PUNCT"}};
   const std::vector<std::string> tags = UniversalPosTags();
-  absl::StatusOr<std::vector<TaggingFeature>> features = TaggingFeatures(sentence, 7, tags, *bert, 128);
+  absl::StatusOr<std::vector<TaggingFeature>> features =
+      TaggingFeatures(sentence, 7, tags, *bert, 128);
   ASSERT_TRUE(features.ok()) << features.status();
   ASSERT_EQ(features->size(), 1u);
   const TaggingFeature& f = features->front();
@@ -40,7 +43,9 @@ TEST(TaggingFeatures, FirstSubTokenCarriesTheTag) {
   EXPECT_EQ(bert->IdToPiece(f.input_ids[3]), "una");
   EXPECT_EQ(bert->IdToPiece(f.input_ids[4]), "##ffa");
   EXPECT_EQ(bert->IdToPiece(f.input_ids[5]), "##ble");
-  auto tag = [&](const std::string& t) { return static_cast<int32_t>(*TaskSpec{.labels = tags}.LabelIndex(t)); };
+  auto tag = [&](const std::string& t) {
+    return static_cast<int32_t>(*TaskSpec{.labels = tags}.LabelIndex(t));
+  };
   EXPECT_THAT(f.labels, ElementsAre(I, tag("PRON"), tag("AUX"), tag("ADJ"), I, I, tag("PUNCT"), I));
   EXPECT_THAT(f.word_of_token, ElementsAre(-1, 0, 1, 2, 2, 2, 3, -1));
   EXPECT_THAT(f.is_first_subtoken, ElementsAre(false, true, true, true, false, false, true, false));
@@ -129,7 +134,8 @@ TEST(TaggingFeatures, EveryUdEwtDevWordIsLabelledOnceWithBothTokenizers) {
   const std::string path = SharedFile("ud-english-ewt/en_ewt-ud-dev.conllu");
   ASSERT_FALSE(path.empty());
   ReadStats stats;
-  absl::StatusOr<std::vector<TaggedSentence>> sentences = ReadConllu(path, PosTagSet::kUpos, {}, &stats);
+  absl::StatusOr<std::vector<TaggedSentence>> sentences =
+      ReadConllu(path, PosTagSet::kUpos, {}, &stats);
   ASSERT_TRUE(sentences.ok()) << sentences.status();
   const std::vector<std::string> tags = UniversalPosTags();
   for (const std::string name : {"albert", "bert"}) {
@@ -141,16 +147,19 @@ TEST(TaggingFeatures, EveryUdEwtDevWordIsLabelledOnceWithBothTokenizers) {
           TaggingFeatures(*sentences, tags, *tokenizer, max_seq_length);
       ASSERT_TRUE(features.ok()) << features.status();
       std::vector<std::vector<TaggingFeature>> by_sentence(sentences->size());
-      for (TaggingFeature& f : *features) by_sentence[static_cast<size_t>(f.example_index)].push_back(f);
+      for (TaggingFeature& f : *features)
+        by_sentence[static_cast<size_t>(f.example_index)].push_back(f);
       size_t split = 0, labelled = 0, words = 0;
       for (size_t s = 0; s < sentences->size(); ++s) {
-        const std::string where = name + " max " + std::to_string(max_seq_length) + " " + (*sentences)[s].id;
+        const std::string where =
+            name + " max " + std::to_string(max_seq_length) + " " + (*sentences)[s].id;
         ExpectEveryWordOnce((*sentences)[s], tags, by_sentence[s], max_seq_length, where);
         if (::testing::Test::HasFatalFailure()) return;
         split += by_sentence[s].size() > 1;
         words += (*sentences)[s].words.size();
         for (const TaggingFeature& f : by_sentence[s]) {
-          labelled += std::count_if(f.labels.begin(), f.labels.end(), [](int32_t l) { return l != kIgnoredLabel; });
+          labelled += std::count_if(f.labels.begin(), f.labels.end(),
+                                    [](int32_t l) { return l != kIgnoredLabel; });
         }
       }
       EXPECT_EQ(labelled, words) << name << " " << max_seq_length;
@@ -167,7 +176,8 @@ TEST(TaggingFeatures, EveryUdEwtDevWordIsLabelledOnceWithBothTokenizers) {
 TEST(TaggingFeatures, AWordLongerThanTheWindowKeepsItsFirstPieces) {
   const auto bert = SharedTokenizer("bert");
   ASSERT_NE(bert, nullptr);
-  TaggedSentence sentence{.words = {"a", "antidisestablishmentarianism", "b"}, .tags = {"X", "NOUN", "X"}};
+  TaggedSentence sentence{.words = {"a", "antidisestablishmentarianism", "b"},
+                          .tags = {"X", "NOUN", "X"}};
   ASSERT_GT(bert->Encode(sentence.words[1]).size(), 3u);
   absl::StatusOr<std::vector<TaggingFeature>> features =
       TaggingFeatures(sentence, 0, UniversalPosTags(), *bert, 5);
