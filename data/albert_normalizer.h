@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "data/aligned_text.h"
+
 namespace cloze::data {
 
 // `text` as Hugging Face's AlbertTokenizer (do_lower_case=True, keep_accents=False,
@@ -19,6 +21,12 @@ namespace cloze::data {
 // It also splits pieces like "9," into "9" and ","; neither Hugging Face nor cloze does.
 // Invalid UTF-8 bytes become U+FFFD. Thread-safe.
 std::string AlbertNormalize(std::string_view text);
+
+// The same text, each byte aligned with the original bytes it came from: a '"' from "``"
+// with both characters, every character of a decomposition with the decomposed one, the
+// space of a collapsed run with the run's first whitespace character. Removed characters
+// (marks, surplus whitespace) are covered by nothing.
+AlignedText AlbertNormalizeAligned(std::string_view text);
 
 }  // namespace cloze::data
 

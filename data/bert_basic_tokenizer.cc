@@ -1,19 +1,14 @@
 #include "data/bert_basic_tokenizer.h"
 
-#include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
-#include <unicode/unistr.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <string>
+#include <vector>
 
 #include "data/icu_normalizers.h"
 #include "data/utf8.h"
 
 namespace cloze::data {
 namespace {
-
 
 bool HasCategory(char32_t c, uint32_t mask) { return (U_GET_GC_MASK(c) & mask) != 0; }
 
@@ -37,68 +32,67 @@ bool IsPunctuation(char32_t c) { return IsAsciiPunctuation(c) || HasCategory(c, 
 // Collects one whitespace-delimited word, then normalises it and splits off punctuation.
 class WordSplitter {
  public:
-  explicit WordSplitter(absl::FunctionRef<void(std::string_view)> emit) : emit_(emit) {}
+  explicit WordSplitter(absl::FunctionRef<void(const AlignedText&)> emit) : emit_(emit) {}
 
-  void Add(char32_t c) {
-    ascii_ = ascii_ && c < 0x80;
-    word_.append(static_cast<UChar32>(c));
+  void Add(const AlignedChar& a) {
+    ascii_ = ascii_ && a.c < 0x80;
+    word_.push_back(a);
   }
 
   void EndWord() {
-    if (word_.isEmpty()) return;
+    if (word_.empty()) return;
     if (ascii_) {  // NFD is the identity and there are no marks.
-      for (int32_t i = 0; i < word_.length(); ++i) AddNormalized(word_.charAt(i));
+      for (const AlignedChar& a : word_) AddNormalized(a);
     } else {
-      UErrorCode status = U_ZERO_ERROR;
-      const icu::UnicodeString decomposed = NfdNormalizer().normalize(word_, status);
-      for (int32_t i = 0; i < decomposed.length(); i = decomposed.moveIndex32(i, 1)) {
-        const UChar32 c = decomposed.char32At(i);
-        if (!HasCategory(c, U_GC_MN_MASK)) AddNormalized(c);
+      for (const AlignedChar& a : DecomposeAligned(NfdNormalizer(), word_)) {
+        if (!HasCategory(a.c, U_GC_MN_MASK)) AddNormalized(a);
       }
     }
     Flush();
-    word_.remove();
+    word_.clear();
     ascii_ = true;
   }
 
  private:
-  void AddNormalized(UChar32 c) {
-    c = u_tolower(c);
+  void AddNormalized(const AlignedChar& a) {
+    const char32_t c = static_cast<char32_t>(u_tolower(static_cast<UChar32>(a.c)));
     if (IsPunctuation(c)) {
       Flush();
-      AppendUtf8(c, &token_);
+      token_.Append(c, a.origin);
       Flush();
     } else {
-      AppendUtf8(c, &token_);
+      token_.Append(c, a.origin);
     }
   }
 
   void Flush() {
     if (!token_.empty()) emit_(token_);
-    token_.clear();
+    token_.Clear();
   }
 
-  absl::FunctionRef<void(std::string_view)> emit_;
-  icu::UnicodeString word_;
+  absl::FunctionRef<void(const AlignedText&)> emit_;
+  std::vector<AlignedChar> word_;
   bool ascii_ = true;
-  std::string token_;
+  AlignedText token_;
 };
 
 }  // namespace
 
-void BertBasicTokenize(std::string_view text, absl::FunctionRef<void(std::string_view)> emit) {
+void BertBasicTokenize(std::string_view text, absl::FunctionRef<void(const AlignedText&)> emit) {
   WordSplitter splitter(emit);
   for (size_t pos = 0; pos < text.size();) {
+    const size_t begin = pos;
     const char32_t c = NextCodePoint(text, &pos);
+    const AlignedChar a = {c, {begin, pos}};
     if (IsDropped(c)) continue;
     if (IsWhitespace(c)) {
       splitter.EndWord();
     } else if (IsCjkIdeograph(c)) {
       splitter.EndWord();
-      splitter.Add(c);  // compatibility ideographs decompose to unified ones
+      splitter.Add(a);  // compatibility ideographs decompose to unified ones
       splitter.EndWord();
     } else {
-      splitter.Add(c);
+      splitter.Add(a);
     }
   }
   splitter.EndWord();

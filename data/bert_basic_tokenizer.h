@@ -5,11 +5,13 @@
 #include <string_view>
 
 #include "absl/functional/function_ref.h"
+#include "data/aligned_text.h"
 
 namespace cloze::data {
 
-// Calls `emit` with each basic token of `text` in order (never an empty one; the view is
-// valid only during the call). As Hugging Face's BertNormalizer(clean_text,
+// Calls `emit` with each basic token of `text` in order (never an empty one; valid only
+// during the call), each byte aligned with the original bytes it came from (a decomposed
+// and lower-cased letter with its original character). As Hugging Face's BertNormalizer(clean_text,
 // handle_chinese_chars, lowercase) and BertPreTokenizer (transformers 5 BertTokenizer):
 //   - dropped: NUL, U+FFFD and "other" characters (Cc, Cf, Co, Cs; not unassigned Cn),
 //     except \t \n \r, which are whitespace like every Z* character;
@@ -21,7 +23,7 @@ namespace cloze::data {
 // of BERT's U+2B820, and its Unicode tables are older than ICU's, so characters assigned
 // recently (e.g. new punctuation) may be classified differently. Invalid UTF-8 bytes count
 // as U+FFFD. Thread-safe.
-void BertBasicTokenize(std::string_view text, absl::FunctionRef<void(std::string_view)> emit);
+void BertBasicTokenize(std::string_view text, absl::FunctionRef<void(const AlignedText&)> emit);
 
 }  // namespace cloze::data
 

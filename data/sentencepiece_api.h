@@ -25,6 +25,11 @@ struct SentencePieceApi {
   void (*release)(void* processor);
   // SentencePieceProcessor's methods of the same names; const processors are thread-safe.
   bool (*encode)(const void* processor, std::string_view text, std::vector<int>* ids, std::string* error);
+  // Encode with each piece's surface: the bytes [begins[i], ends[i]) of `text` it came from,
+  // as SentencePieceText's begin and end.
+  bool (*encode_with_offsets)(const void* processor, std::string_view text, std::vector<int>* ids,
+                              std::vector<size_t>* begins, std::vector<size_t>* ends,
+                              std::string* error);
   bool (*decode)(const void* processor, const std::vector<int>& ids, std::string* text, std::string* error);
   int (*piece_size)(const void* processor);
   std::string (*id_to_piece)(const void* processor, int id);

@@ -44,6 +44,25 @@ bool Encode(const void* processor, std::string_view text, std::vector<int>* ids,
   return status.ok();
 }
 
+bool EncodeWithOffsets(const void* processor, std::string_view text, std::vector<int>* ids,
+                       std::vector<size_t>* begins, std::vector<size_t>* ends, std::string* error) {
+  // Through the immutable wrapper: sentencepiece.pb.h, the proto's own header, is not installed.
+  sentencepiece::ImmutableSentencePieceText proto;
+  if (const auto status = P(processor).Encode(text, proto.mutable_proto()); !status.ok()) {
+    *error = status.ToString();
+    return false;
+  }
+  ids->clear();
+  begins->clear();
+  ends->clear();
+  for (const auto& piece : proto.pieces()) {
+    ids->push_back(static_cast<int>(piece.id()));
+    begins->push_back(piece.begin());
+    ends->push_back(piece.end());
+  }
+  return true;
+}
+
 bool Decode(const void* processor, const std::vector<int>& ids, std::string* text, std::string* error) {
   const auto status = P(processor).Decode(ids, text);
   if (!status.ok()) *error = status.ToString();
@@ -63,6 +82,7 @@ const SentencePieceApi kApi = {
     .load = Load,
     .release = Release,
     .encode = Encode,
+    .encode_with_offsets = EncodeWithOffsets,
     .decode = Decode,
     .piece_size = [](const void* p) { return P(p).GetPieceSize(); },
     .id_to_piece = [](const void* p, int id) { return P(p).IdToPiece(id); },

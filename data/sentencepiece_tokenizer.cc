@@ -1,5 +1,7 @@
 #include "data/sentencepiece_tokenizer.h"
 
+#include <unicode/uchar.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <type_traits>
@@ -7,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "data/albert_normalizer.h"
+#include "data/aligned_text.h"
 #include "data/sentencepiece_library.h"
 #include "util/sha256.h"
 #include "data/utf8.h"
@@ -72,6 +75,9 @@ absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::
     if (a.id_to_piece(processor, *id) != piece) return missing(piece);
   }
 
+  if (const int id = a.piece_to_id(processor, kWordBoundary); a.id_to_piece(processor, id) == kWordBoundary) {
+    tokenizer->boundary_id_ = id;
+  }
   const int pieces = a.piece_size(processor);
   tokenizer->word_start_.resize(pieces);
   for (int id = 0; id < pieces; ++id) {
@@ -93,6 +99,57 @@ std::vector<int32_t> SentencePieceTokenizer::Encode(std::string_view text) const
     std::abort();
   }
   return ids;
+}
+
+std::vector<TokenSpan> SentencePieceTokenizer::EncodeWithOffsets(std::string_view text) const {
+  const bool albert = normalization_ == SentencePieceNormalization::kAlbert;
+  const AlignedText normalized = albert ? AlbertNormalizeAligned(text) : AlignedText();
+  const std::string_view input = albert ? std::string_view(normalized.text()) : text;
+  std::vector<int> ids;
+  std::vector<size_t> begins, ends;
+  std::string error;
+  if (!api_->encode_with_offsets(processor_, input, &ids, &begins, &ends, &error)) {
+    std::fprintf(stderr, "SentencePiece EncodeWithOffsets failed: %s\n", error.c_str());
+    std::abort();  // as in Encode: only an unloaded model fails
+  }
+  std::vector<TokenSpan> tokens;
+  tokens.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    // SentencePiece's surfaces include the whitespace before a word and characters its
+    // normaliser removed; trimmed here, so that spans hold only what the piece stands for.
+    size_t begin = begins[i], end = ends[i];
+    while (begin < end && IsBlankAt(input, begin)) begin = NextCodePointStart(input, begin);
+    while (end > begin) {
+      const size_t last = PreviousCodePointStart(input, end);
+      if (!IsBlankAt(input, last)) break;
+      end = last;
+    }
+    if (ids[i] == boundary_id_) begin = end;
+    const ByteSpan span = albert ? normalized.OriginOf(begin, end, text.size()) : ByteSpan{begin, end};
+    tokens.push_back({ids[i], span.begin, span.end});
+  }
+  // SentencePiece credits a character its normaliser expands to several pieces ("½" to
+  // "▁1" "⁄" "2") to the last of them; the others, empty, share that span, as Hugging Face
+  // gives every character of an expansion the original's span.
+  for (size_t i = tokens.size(); i-- > 1;) {
+    TokenSpan& t = tokens[i - 1];
+    const TokenSpan& next = tokens[i];
+    if (t.begin == t.end && t.id != boundary_id_ && next.begin == t.begin && next.end > next.begin) {
+      t.end = next.end;
+    }
+  }
+  return tokens;
+}
+
+bool SentencePieceTokenizer::IsBlankAt(std::string_view text, size_t pos) const {
+  size_t next = pos;
+  const char32_t c = NextCodePoint(text, &next);
+  // Letters, digits and marks are never blank; asking the model costs an Encode.
+  if (U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_N_MASK | U_GC_M_MASK)) return false;
+  std::vector<int> ids;
+  std::string error;
+  api_->encode(processor_, text.substr(pos, next - pos), &ids, &error);
+  return ids.empty();
 }
 
 std::string SentencePieceTokenizer::Decode(const std::vector<int32_t>& ids) const {

@@ -36,6 +36,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   ~SentencePieceTokenizer() override;
 
   std::vector<int32_t> Encode(std::string_view text) const override;
+  std::vector<TokenSpan> EncodeWithOffsets(std::string_view text) const override;
   std::string Decode(const std::vector<int32_t>& ids) const override;
   std::string IdToPiece(int32_t id) const override;
   int32_t vocab_size() const override;
@@ -51,11 +52,15 @@ class SentencePieceTokenizer final : public Tokenizer {
   SentencePieceTokenizer(const SentencePieceApi* api, void* processor, SentencePieceNormalization normalization);
   bool InRange(int32_t id) const { return id >= 0 && id < vocab_size(); }
   bool IsSpecial(int32_t id) const;
+  // True when the model reads the character at text[pos] as nothing or as a word boundary
+  // (whitespace, control characters): it is trimmed from the ends of a piece's span.
+  bool IsBlankAt(std::string_view text, size_t pos) const;
 
   // Immutable after Create; SentencePieceProcessor's const methods are thread-safe.
   const SentencePieceApi* api_;
   void* processor_;  // owned: api_->release in the destructor
   SentencePieceNormalization normalization_;
+  int32_t boundary_id_ = -1;  // the piece "▁" alone; -1 when the model has none
   int32_t pad_id_ = -1, unk_id_ = -1, cls_id_ = -1, sep_id_ = -1, mask_id_ = -1;
   std::vector<bool> word_start_;  // by id
   std::string fingerprint_;

@@ -16,6 +16,14 @@
 
 namespace cloze::data {
 
+// One id of EncodeWithOffsets and the bytes [begin, end) of the original text it came from.
+struct TokenSpan {
+  int32_t id;
+  size_t begin;
+  size_t end;
+  bool operator==(const TokenSpan&) const = default;
+};
+
 // A loaded, immutable vocabulary and segmentation algorithm.
 //
 // Thread safety: every method is const and may be called concurrently from any number of
@@ -29,6 +37,27 @@ class Tokenizer {
   // is tokenized as text: a corpus never injects control ids. Empty or whitespace-only
   // text gives no ids.
   virtual std::vector<int32_t> Encode(std::string_view text) const = 0;
+
+  // Encode's ids (always exactly those), each with the span of `text`'s bytes it came from,
+  // for extractive QA and tagging: cut an answer from the original text, map a character
+  // offset to tokens. The conventions are Hugging Face's fast tokenizers'
+  // return_offsets_mapping (AlbertTokenizerFast, BertTokenizerFast), in bytes:
+  //   - a span covers whole original characters, including those normalisation changed or
+  //     expanded: an accented letter whose accent was stripped, an upper-case letter, "ﬁ"
+  //     (both "f" and "i" of it have the ligature's span), a CJK character of its own;
+  //   - characters that normalisation removed (control characters, stripped combining marks
+  //     after their base, surplus whitespace) belong to no span, except inside one;
+  //   - spans never begin or end with whitespace: SentencePiece's "▁" marker is not a span
+  //     of the space before the word ("▁the" covers "the");
+  //   - a piece that is only the "▁" marker (SentencePiece emits it alone before "(" or "中",
+  //     which start pieces of their own) has the EMPTY span [b, b) at the start of the word's
+  //     first character. Hugging Face gives it that character's span, overlapping the next
+  //     token; cloze does not, as the marker stands for no text;
+  //   - "``" and "''", which ALBERT's normaliser turns into one '"', give it both characters
+  //     (Hugging Face: the second only);
+  //   - a WordPiece [UNK] covers the whole word it replaces.
+  // Spans are in order (begin never decreases) and within [0, text.size()].
+  virtual std::vector<TokenSpan> EncodeWithOffsets(std::string_view text) const = 0;
 
   // Readable text of `ids`, for `cloze inspect`: pieces joined back into words. Not an
   // exact inverse of Encode (normalisation loses case, accents, spacing). Special ids are

@@ -16,6 +16,23 @@ char32_t NextCodePoint(std::string_view text, size_t* pos) {
   return c < 0 ? U'\uFFFD' : static_cast<char32_t>(c);
 }
 
+size_t NextCodePointStart(std::string_view text, size_t pos) {
+  NextCodePoint(text, &pos);
+  return pos;
+}
+
+size_t PreviousCodePointStart(std::string_view text, size_t pos) {
+  // Back over continuation bytes to a lead byte whose sequence ends exactly at pos; else the
+  // last byte alone was a code point of its own (U+FFFD for an invalid one).
+  const size_t stop = pos >= 4 ? pos - 4 : 0;
+  for (size_t i = pos - 1;; --i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      return NextCodePointStart(text, i) == pos ? i : pos - 1;
+    }
+    if (i == stop) return pos - 1;
+  }
+}
+
 void AppendUtf8(char32_t c, std::string* out) {
   uint8_t buffer[U8_MAX_LENGTH];
   int32_t length = 0;

@@ -12,6 +12,11 @@ namespace cloze::data {
 // sequences give U+FFFD and advance by at least one byte. Requires *pos < text.size().
 char32_t NextCodePoint(std::string_view text, size_t* pos);
 
+// Where the code point after the one at `pos` starts (requires pos < text.size()), and where
+// the one ending at `pos` starts (requires pos > 0); invalid bytes as in NextCodePoint.
+size_t NextCodePointStart(std::string_view text, size_t pos);
+size_t PreviousCodePointStart(std::string_view text, size_t pos);
+
 // BERT's _is_chinese_char: the CJK Unified Ideographs blocks (not Japanese kana or Hangul).
 bool IsCjkIdeograph(char32_t c);
 

@@ -67,12 +67,19 @@ absl::StatusOr<std::unique_ptr<WordPieceTokenizer>> WordPieceTokenizer::Create(
   return tokenizer;
 }
 
-void WordPieceTokenizer::EncodeWord(std::string_view word, std::vector<int32_t>* ids) const {
-  if (CountCodePoints(word) > kMaxCharsPerWord) {
-    ids->push_back(unk_id_);
-    return;
-  }
+void WordPieceTokenizer::EncodeWord(std::string_view word, std::vector<int32_t>* ids,
+                                    std::vector<ByteSpan>* pieces) const {
   const size_t first = ids->size();
+  const size_t first_piece = pieces == nullptr ? 0 : pieces->size();
+  auto unknown = [&] {
+    ids->resize(first);
+    ids->push_back(unk_id_);
+    if (pieces != nullptr) {
+      pieces->resize(first_piece);
+      pieces->push_back({0, word.size()});
+    }
+  };
+  if (CountCodePoints(word) > kMaxCharsPerWord) return unknown();
   for (size_t start = 0; start < word.size();) {
     const auto& map = start == 0 ? initial_ : continuation_;
     const size_t longest = start == 0 ? longest_initial_ : longest_continuation_;
@@ -83,22 +90,35 @@ void WordPieceTokenizer::EncodeWord(std::string_view word, std::vector<int32_t>*
       if (const auto it = map.find(absl::string_view(word.data() + start, end - start));
           it != map.end()) {
         ids->push_back(it->second);
+        if (pieces != nullptr) pieces->push_back({start, end});
         break;
       }
     }
-    if (end == start) {  // no piece fits: the whole word is unknown
-      ids->resize(first);
-      ids->push_back(unk_id_);
-      return;
-    }
+    if (end == start) return unknown();  // no piece fits: the whole word is unknown
     start = end;
   }
 }
 
 std::vector<int32_t> WordPieceTokenizer::Encode(std::string_view text) const {
   std::vector<int32_t> ids;
-  BertBasicTokenize(text, [&](std::string_view word) { EncodeWord(word, &ids); });
+  BertBasicTokenize(text, [&](const AlignedText& word) { EncodeWord(word.text(), &ids, nullptr); });
   return ids;
+}
+
+std::vector<TokenSpan> WordPieceTokenizer::EncodeWithOffsets(std::string_view text) const {
+  std::vector<int32_t> ids;
+  std::vector<ByteSpan> pieces;  // in the current word
+  std::vector<TokenSpan> tokens;
+  BertBasicTokenize(text, [&](const AlignedText& word) {
+    ids.clear();
+    pieces.clear();
+    EncodeWord(word.text(), &ids, &pieces);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const ByteSpan span = word.OriginOf(pieces[i].begin, pieces[i].end, text.size());
+      tokens.push_back({ids[i], span.begin, span.end});
+    }
+  });
+  return tokens;
 }
 
 std::string WordPieceTokenizer::Decode(const std::vector<int32_t>& ids) const {

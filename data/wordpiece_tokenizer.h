@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "data/aligned_text.h"
 #include "data/tokenizer.h"
 
 namespace cloze::data {
@@ -29,6 +30,7 @@ class WordPieceTokenizer final : public Tokenizer {
                                                                     const std::string& source);
 
   std::vector<int32_t> Encode(std::string_view text) const override;
+  std::vector<TokenSpan> EncodeWithOffsets(std::string_view text) const override;
   std::string Decode(const std::vector<int32_t>& ids) const override;
   std::string IdToPiece(int32_t id) const override;
   int32_t vocab_size() const override { return static_cast<int32_t>(pieces_.size()); }
@@ -45,8 +47,10 @@ class WordPieceTokenizer final : public Tokenizer {
  private:
   WordPieceTokenizer() = default;
   bool InRange(int32_t id) const { return id >= 0 && id < vocab_size(); }
-  // Appends the pieces of one basic token to `ids`.
-  void EncodeWord(std::string_view word, std::vector<int32_t>* ids) const;
+  // Appends the pieces of one basic token to `ids`, and to `pieces` (when not null) the
+  // bytes of `word` each covers: all of it for an [UNK].
+  void EncodeWord(std::string_view word, std::vector<int32_t>* ids,
+                  std::vector<ByteSpan>* pieces) const;
 
   // All immutable after Create.
   std::vector<std::string> pieces_;  // by id

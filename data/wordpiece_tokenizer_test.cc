@@ -120,7 +120,7 @@ TEST(WordPieceTokenizerTest, VocabularyErrorsNameTheSourceAndLine) {
 TEST(BertBasicTokenizeTest, SplitsAsBert) {
   std::vector<std::string> tokens;
   BertBasicTokenize("Héllo,\tWORLD!\u00a0Don't 中文 x\x01y ≠",
-                    [&](std::string_view t) { tokens.emplace_back(t); });
+                    [&](const AlignedText& t) { tokens.push_back(t.text()); });
   EXPECT_EQ(tokens, (std::vector<std::string>{"hello", ",", "world", "!", "don", "'", "t", "中",
                                               "文", "xy", "="}));
 }

@@ -16,6 +16,7 @@ PACKAGES=(
   libsentencepiece-dev
   nlohmann-json3-dev
   libicu-dev libssl-dev    # Unicode tables (ICU) and SHA-256 (OpenSSL) for data/
+  liblzma-dev              # .xz task files (UD treebank, SQuAD) read directly by tasks/
   libopenblas-openmp-dev   # the OpenMP build of OpenBLAS (third_party/system/pkg_config.bzl)
   python3
   prometheus               # server and promtool for deploy/monitoring_test.sh (Debian starts

@@ -19,6 +19,18 @@ _FILES = {
     ],
     "wikitext2_test": ["wikitext-2-raw/wiki.test.raw"],
     "zh_cmrc2018": ["zh-cmrc2018/cmrc2018_dev_trial_contexts.txt"],
+    # Fine-tuning tasks (tasks/): the GLUE tasks present, with their unlabelled test splits.
+    "glue": [
+        "glue/%s/%s.tsv" % (task, split)
+        for task in ["CoLA", "SST-2", "MRPC", "STS-B", "RTE"]
+        for split in ["train", "dev", "test"]
+    ],
+    "ud_english_ewt": [
+        "ud-english-ewt/en_ewt-ud-train.conllu.xz",
+        "ud-english-ewt/en_ewt-ud-dev.conllu",
+        "ud-english-ewt/en_ewt-ud-test.conllu",
+    ],
+    "squad_v1_dev": ["squad-v1.1/dev-v1.1.json.xz"],
 }
 
 def _shared_data_impl(ctx):

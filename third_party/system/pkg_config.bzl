@@ -26,6 +26,8 @@ _LIBRARIES = {
     "nlohmann_json": (["nlohmann_json"], ""),
     # Unicode properties and normalisation for the tokenizers (data/).
     "icu": (["icu-uc"], ""),
+    # .xz files (the UD treebank's train split, SQuAD dev) read without unpacking (tasks/).
+    "lzma": (["liblzma"], ""),
     # SHA-256 of tokenizer files and shards (OpenSSL, already a dependency of gRPC).
 }
 
