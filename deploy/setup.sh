@@ -18,6 +18,7 @@ PACKAGES=(
   libicu-dev libssl-dev    # Unicode tables (ICU) and SHA-256 (OpenSSL) for data/
   libopenblas-openmp-dev   # the OpenMP build of OpenBLAS (third_party/system/pkg_config.bzl)
   python3
+  xz-utils                 # xz -dc: eval/ tests read the SQuAD dev set as shared/data ships it
   prometheus               # server and promtool for deploy/monitoring_test.sh (Debian starts
                            # its service on :9090 where systemd runs; the test uses its own)
 )
