@@ -2,6 +2,7 @@
 // predictions derived from the real GLUE, STS-B and UD English-EWT dev sets: rule baselines,
 // majority/minority class, inverted rules, gold, and seeded random predictions.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eval/classification.h"

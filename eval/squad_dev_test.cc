@@ -5,7 +5,9 @@
 // first sentence of the context, empty, half missing), plus a v2.0 variant of the set in which
 // every third question is unanswerable.
 #include <cstdint>
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
