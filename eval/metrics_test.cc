@@ -162,6 +162,15 @@ TEST(SquadNormalizeTest, DocumentedDifferencesFromPython) {
   EXPECT_EQ(NormalizeAnswer("ΟΔΟΣ"), "οδοσ");
   // Invalid UTF-8 bytes are kept and count as word characters (so "a\xFF" is no article).
   EXPECT_EQ(NormalizeAnswer("The A\xFF an"), "a\xFF");
+  // Truncated, overlong and surrogate sequences: every byte kept, nothing read past the end.
+  EXPECT_EQ(NormalizeAnswer("x \xC3"), "x \xC3");
+  EXPECT_EQ(NormalizeAnswer("\xE0\x80\x80 B"), "\xE0\x80\x80 b");
+  EXPECT_EQ(NormalizeAnswer("\xED\xA0\x80"), "\xED\xA0\x80");
+  EXPECT_EQ(NormalizeAnswer("\xF4\x90\x80\x80"), "\xF4\x90\x80\x80");  // past U+10FFFF
+  EXPECT_EQ(NormalizeAnswer("\xF0\x9F\x98"), "\xF0\x9F\x98");
+  // Valid 4-byte text passes through, and Deseret capitals lower-case as in Python.
+  EXPECT_EQ(NormalizeAnswer("\xF0\x9F\x98\x80 \xF0\x90\x90\x80"),
+            "\xF0\x9F\x98\x80 \xF0\x90\x90\xA8");
 }
 
 TEST(SquadMetricsTest, EmptyAnswersDifferBetweenVersions) {
