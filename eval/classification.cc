@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -85,11 +86,10 @@ absl::StatusOr<double> BinaryF1(absl::Span<const int> labels, absl::Span<const i
 
 absl::StatusOr<double> MacroF1(absl::Span<const int> labels, absl::Span<const int> predictions) {
   if (absl::Status s = CheckPairs("macro F1", labels, predictions); !s.ok()) return s;
-  std::map<int, bool> classes;
-  for (int label : labels) classes[label] = true;
-  for (int prediction : predictions) classes[prediction] = true;
+  std::set<int> classes(labels.begin(), labels.end());
+  classes.insert(predictions.begin(), predictions.end());
   double sum = 0;
-  for (const auto& [c, unused] : classes) sum += F1(CountsFor(c, labels, predictions));
+  for (int c : classes) sum += F1(CountsFor(c, labels, predictions));
   return sum / classes.size();
 }
 

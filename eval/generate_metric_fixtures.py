@@ -83,7 +83,8 @@ def v1_evaluate(questions, predictions):
             continue
         ground_truths = q["answers"]
         prediction = predictions[q["id"]]
-        exact_match += metric_max_over_ground_truths(v1_exact_match_score, prediction, ground_truths)
+        exact_match += metric_max_over_ground_truths(
+            v1_exact_match_score, prediction, ground_truths)
         f1 += metric_max_over_ground_truths(v1_f1_score, prediction, ground_truths)
     return {"exact_match": 100.0 * exact_match / total, "f1": 100.0 * f1 / total}
 
@@ -190,7 +191,8 @@ def fnv1a64(text):
 
 
 def squad_fixture(shared):
-    with lzma.open(os.path.join(shared, "squad-v1.1/dev-v1.1.json.xz"), "rt", encoding="utf-8") as f:
+    path = os.path.join(shared, "squad-v1.1/dev-v1.1.json.xz")
+    with lzma.open(path, "rt", encoding="utf-8") as f:
         dataset = json.load(f)["data"]
     questions, context_hashes = [], []
     for article in dataset:
@@ -262,7 +264,8 @@ def squad_string_cases():
             "prediction": prediction, "golds": golds,
             "normalized": normalize_answer(prediction),
             "normalized_golds": [normalize_answer(g) for g in golds],
-            "v1_exact": float(metric_max_over_ground_truths(v1_exact_match_score, prediction, golds)),
+            "v1_exact": float(
+                metric_max_over_ground_truths(v1_exact_match_score, prediction, golds)),
             "v1_f1": float(metric_max_over_ground_truths(v1_f1_score, prediction, golds)),
             "v2_exact": float(max(v2_compute_exact(g, prediction) for g in v2_gold_answers(golds))),
             "v2_f1": float(max(v2_compute_f1(g, prediction) for g in v2_gold_answers(golds))),
@@ -299,7 +302,7 @@ def glue_tasks(shared):
     tasks = []
     cola = read_tsv(os.path.join(glue, "CoLA/dev.tsv"), header=False)
     labels = [int(r[1]) for r in cola]
-    # CoLA rule: long sentences with a comma or "that" tend to be acceptable; a weak signal.
+    # CoLA rule: sentences of 6+ words or with a comma tend to be acceptable; a weak signal.
     tasks.append(("CoLA", labels, {
         "keyword": [1 if (len(r[3].split()) >= 6 or "," in r[3]) else 0 for r in cola]}))
     sst = read_tsv(os.path.join(glue, "SST-2/dev.tsv"), header=True)
@@ -383,7 +386,8 @@ def correlation_fixture(shared):
                     "pearson": nan_to_none(scipy.stats.pearsonr(labels, predictions)[0]),
                     "spearman": nan_to_none(scipy.stats.spearmanr(labels, predictions)[0])})
     # The other way round too: a constant gold vector against varying predictions.
-    small = {"rule": "constant_labels", "labels": [1.0] * 5, "predictions": [1.0, 2.0, 3.0, 2.0, 1.0]}
+    small = {"rule": "constant_labels", "labels": [1.0] * 5,
+             "predictions": [1.0, 2.0, 3.0, 2.0, 1.0]}
     small["pearson"] = nan_to_none(scipy.stats.pearsonr(small["labels"], small["predictions"])[0])
     small["spearman"] = nan_to_none(scipy.stats.spearmanr(small["labels"], small["predictions"])[0])
     return {"labels": labels, "sets": out, "extra": [small]}

@@ -58,14 +58,16 @@ def main():
         % (sys.version.split()[0], unicodedata.unidata_version),
         "// Included by python_text.cc only.",
         "",
-        "// {first, last, stride, delta}: str.lower() maps first, first+stride, ... last to cp+delta.",
+        "// {first, last, stride, delta}: str.lower() maps first, first+stride, ... last to",
+        "// cp + delta.",
         "constexpr LowerRun kLowerRuns[] = {",
     ]
     lines += ["    {0x%04X, 0x%04X, %d, %d}," % run for run in lower_runs()]
     lines += ["};", "", "// [first, last] ranges of code points that Python's re matches with \\w.",
               "constexpr CodePointRange kWordRanges[] = {"]
     lines += ["    {0x%04X, 0x%04X}," % r for r in word_ranges()]
-    lines += ["};", "", "// The code points for which str.isspace() is true (str.split() splits on them).",
+    lines += ["};", "",
+              "// The code points for which str.isspace() is true (str.split() splits on them).",
               "constexpr char32_t kWhitespace[] = {"]
     spaces = [cp for cp in range(MAX_CODE_POINT + 1) if chr(cp).isspace()]
     lines += ["    " + ", ".join("0x%04X" % cp for cp in spaces) + ","]

@@ -64,8 +64,9 @@ absl::StatusOr<double> GlueTaskScore(GlueTask task, absl::Span<const double> met
   double sum = 0;
   for (size_t i = 0; i < metrics.size(); ++i) {
     if (!std::isfinite(metrics[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(TaskName(task), ": ", std::string(names[i]), " is ",
-                                                     metrics[i], " (degenerate predictions?)"));
+      return absl::InvalidArgumentError(absl::StrCat(TaskName(task), ": ", std::string(names[i]),
+                                                     " is ", metrics[i],
+                                                     " (degenerate predictions?)"));
     }
     sum += metrics[i];
   }

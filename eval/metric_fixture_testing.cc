@@ -37,6 +37,14 @@ absl::StatusOr<const nlohmann::json*> MetricFixture() {
   return &**fixture;
 }
 
+const nlohmann::json& MetricFixtureOrFail() {
+  absl::StatusOr<const nlohmann::json*> fixture = MetricFixture();
+  if (fixture.ok()) return **fixture;
+  ADD_FAILURE() << fixture.status();
+  static const nlohmann::json* empty = new nlohmann::json(nlohmann::json::object());
+  return *empty;
+}
+
 double ReferenceValue(const nlohmann::json& value) {
   return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
 }

@@ -18,6 +18,10 @@ inline constexpr double kReferenceTolerance = 1e-9;
 // The parsed fixture (read once). An error names the file when it is missing or malformed.
 absl::StatusOr<const nlohmann::json*> MetricFixture();
 
+// The fixture for tests: on error, records a gtest failure with the status and returns an
+// empty object (whose .at() then throws, ending the test).
+const nlohmann::json& MetricFixtureOrFail();
+
 // A reference number: the fixture writes NaN (which JSON cannot hold) as null.
 double ReferenceValue(const nlohmann::json& value);
 

@@ -20,19 +20,8 @@ namespace cloze::eval {
 namespace {
 
 using testing::ExpectMatchesReference;
-using testing::MetricFixture;
 
-const nlohmann::json& Fixture() {
-  static const nlohmann::json* fixture = []() -> const nlohmann::json* {
-    absl::StatusOr<const nlohmann::json*> loaded = MetricFixture();
-    if (!loaded.ok()) {
-      ADD_FAILURE() << loaded.status();
-      return new nlohmann::json(nlohmann::json::object());
-    }
-    return *loaded;
-  }();
-  return *fixture;
-}
+const nlohmann::json& Fixture() { return testing::MetricFixtureOrFail(); }
 
 TEST(ClassificationReferenceTest, MatchesScikitLearnOnGlueDevPredictions) {
   const nlohmann::json& tasks = Fixture().at("classification");

@@ -85,17 +85,7 @@ const DevSet& Dev() {
   return *dev;
 }
 
-const nlohmann::json& SquadFixture() {
-  static const nlohmann::json* fixture = []() -> const nlohmann::json* {
-    absl::StatusOr<const nlohmann::json*> loaded = testing::MetricFixture();
-    if (!loaded.ok()) {
-      ADD_FAILURE() << loaded.status();
-      return new nlohmann::json(nlohmann::json::object());
-    }
-    return &(*loaded)->at("squad");
-  }();
-  return *fixture;
-}
+const nlohmann::json& SquadFixture() { return testing::MetricFixtureOrFail().at("squad"); }
 
 std::string Fnv1a64Hex(const std::string& text) {
   uint64_t hash = 0xCBF29CE484222325ull;
@@ -161,7 +151,8 @@ TEST(SquadDevTest, V1TotalsMatchTheOfficialScript) {
     const std::string rule = set.at("rule").get<std::string>();
     SquadPredictions predictions;
     for (size_t i = 0; i < dev.questions.size(); ++i) {
-      std::optional<std::string> p = SquadPrediction(rule, i, questions[i], dev.questions[i].context);
+      std::optional<std::string> p =
+          SquadPrediction(rule, i, questions[i], dev.questions[i].context);
       if (p.has_value()) predictions[questions[i].id] = *std::move(p);
     }
     EXPECT_EQ(static_cast<int64_t>(predictions.size()), set.at("answered").get<int64_t>()) << rule;
@@ -225,7 +216,8 @@ TEST(SquadDevTest, V2TotalsAndHasAnsNoAnsSplitMatchTheOfficialScript) {
     ExpectMatchesReference(result.all.f1, set.at("f1"), rule + " F1");
     ASSERT_TRUE(result.has_answer.has_value() && result.no_answer.has_value()) << rule;
     EXPECT_EQ(result.has_answer->total, set.at("HasAns_total").get<int64_t>()) << rule;
-    ExpectMatchesReference(result.has_answer->exact, set.at("HasAns_exact"), rule + " HasAns exact");
+    ExpectMatchesReference(result.has_answer->exact, set.at("HasAns_exact"),
+                           rule + " HasAns exact");
     ExpectMatchesReference(result.has_answer->f1, set.at("HasAns_f1"), rule + " HasAns F1");
     EXPECT_EQ(result.no_answer->total, set.at("NoAns_total").get<int64_t>()) << rule;
     ExpectMatchesReference(result.no_answer->exact, set.at("NoAns_exact"), rule + " NoAns exact");
