@@ -9,9 +9,10 @@
 namespace cloze::eval {
 namespace {
 
+using Tokens = std::vector<std::string>;  // normalize_answer(text).split()
+
 // Counter(prediction) & Counter(gold), summed.
-int64_t CommonTokenCount(const std::vector<std::string>& prediction,
-                         const std::vector<std::string>& gold) {
+int64_t CommonTokenCount(const Tokens& prediction, const Tokens& gold) {
   absl::flat_hash_map<std::string_view, int64_t> gold_counts;
   for (const std::string& token : gold) ++gold_counts[token];
   int64_t common = 0;
@@ -32,29 +33,36 @@ double TokenF1(int64_t common, size_t prediction_tokens, size_t gold_tokens) {
   return (2 * precision * recall) / (precision + recall);
 }
 
+// The scores from normalised tokens, so that the dataset evaluations normalise each string
+// once. Normalised strings are equal exactly when their token lists are (tokens hold no
+// whitespace and are joined by single spaces).
+double ExactFromTokens(const Tokens& prediction, const Tokens& gold) {
+  return prediction == gold ? 1.0 : 0.0;
+}
+
+double V1F1FromTokens(const Tokens& prediction, const Tokens& gold) {
+  const int64_t common = CommonTokenCount(prediction, gold);
+  if (common == 0) return 0.0;
+  return TokenF1(common, prediction.size(), gold.size());
+}
+
+double V2F1FromTokens(const Tokens& prediction, const Tokens& gold) {
+  if (prediction.empty() || gold.empty()) return prediction == gold ? 1.0 : 0.0;
+  return V1F1FromTokens(prediction, gold);
+}
+
 }  // namespace
 
 double SquadExactMatch(std::string_view prediction, std::string_view gold) {
-  return NormalizeAnswer(prediction) == NormalizeAnswer(gold) ? 1.0 : 0.0;
+  return ExactFromTokens(NormalizedAnswerTokens(prediction), NormalizedAnswerTokens(gold));
 }
 
 double SquadV1F1(std::string_view prediction, std::string_view gold) {
-  const std::vector<std::string> prediction_tokens = NormalizedAnswerTokens(prediction);
-  const std::vector<std::string> gold_tokens = NormalizedAnswerTokens(gold);
-  const int64_t common = CommonTokenCount(prediction_tokens, gold_tokens);
-  if (common == 0) return 0.0;
-  return TokenF1(common, prediction_tokens.size(), gold_tokens.size());
+  return V1F1FromTokens(NormalizedAnswerTokens(prediction), NormalizedAnswerTokens(gold));
 }
 
 double SquadV2F1(std::string_view prediction, std::string_view gold) {
-  const std::vector<std::string> prediction_tokens = NormalizedAnswerTokens(prediction);
-  const std::vector<std::string> gold_tokens = NormalizedAnswerTokens(gold);
-  if (prediction_tokens.empty() || gold_tokens.empty()) {
-    return prediction_tokens == gold_tokens ? 1.0 : 0.0;
-  }
-  const int64_t common = CommonTokenCount(prediction_tokens, gold_tokens);
-  if (common == 0) return 0.0;
-  return TokenF1(common, prediction_tokens.size(), gold_tokens.size());
+  return V2F1FromTokens(NormalizedAnswerTokens(prediction), NormalizedAnswerTokens(gold));
 }
 
 absl::StatusOr<SquadV1Result> EvaluateSquadV1(const std::vector<SquadQuestion>& questions,
@@ -74,10 +82,12 @@ absl::StatusOr<SquadV1Result> EvaluateSquadV1(const std::vector<SquadQuestion>& 
       ++result.unanswered;
       continue;
     }
+    const Tokens prediction = NormalizedAnswerTokens(it->second);
     double exact = 0, f1 = 0;
-    for (const std::string& gold : question.answers) {
-      exact = std::max(exact, SquadExactMatch(it->second, gold));
-      f1 = std::max(f1, SquadV1F1(it->second, gold));
+    for (const std::string& answer : question.answers) {
+      const Tokens gold = NormalizedAnswerTokens(answer);
+      exact = std::max(exact, ExactFromTokens(prediction, gold));
+      f1 = std::max(f1, V1F1FromTokens(prediction, gold));
     }
     exact_sum += exact;
     f1_sum += f1;
@@ -102,15 +112,18 @@ absl::StatusOr<SquadV2Result> EvaluateSquadV2(const std::vector<SquadQuestion>& 
       return absl::InvalidArgumentError(
           absl::StrCat("SQuAD v2.0: no prediction for question ", question.id));
     }
-    std::vector<std::string_view> golds;
+    // Gold answers that normalise to "" are dropped; none left: the one gold answer "".
+    std::vector<Tokens> golds;
     for (const std::string& answer : question.answers) {
-      if (!NormalizeAnswer(answer).empty()) golds.push_back(answer);
+      Tokens gold = NormalizedAnswerTokens(answer);
+      if (!gold.empty()) golds.push_back(std::move(gold));
     }
-    if (golds.empty()) golds.push_back("");
+    if (golds.empty()) golds.push_back({});
+    const Tokens predicted = NormalizedAnswerTokens(prediction->second);
     double exact = 0, f1 = 0;
-    for (std::string_view gold : golds) {
-      exact = std::max(exact, SquadExactMatch(prediction->second, gold));
-      f1 = std::max(f1, SquadV2F1(prediction->second, gold));
+    for (const Tokens& gold : golds) {
+      exact = std::max(exact, ExactFromTokens(predicted, gold));
+      f1 = std::max(f1, V2F1FromTokens(predicted, gold));
     }
     const bool answerable = !question.answers.empty();
     if (options.no_answer_probabilities != nullptr) {
