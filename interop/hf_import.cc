@@ -71,11 +71,12 @@ absl::StatusOr<HfConfigExtras> ParseExtras(const std::string& text, const std::s
   return extras;
 }
 
-// Which file tensor feeds each layout tensor; the rest of the file is unexpected.
+// Which file tensor feeds each layout tensor; the rest of the file is unexpected, but for
+// second copies of tied tensors, which must equal the copy that was loaded.
 struct NameMatch {
   std::map<std::string, std::string> source;  // layout name → file name
   std::vector<std::string> unexpected;
-  std::string tied_decoder;                   // file name of the MLM decoder weight, if read
+  std::map<std::string, std::string> tied_copies;  // file name → the layout name it must equal
 };
 
 absl::StatusOr<NameMatch> MatchNames(const SafetensorsFile& file, const ParameterLayout& layout,
@@ -86,13 +87,12 @@ absl::StatusOr<NameMatch> MatchNames(const SafetensorsFile& file, const Paramete
   const bool has_mlm = by_name.count(tied.output_bias) > 0;
 
   NameMatch match;
-  std::string decoder_bias;
+  std::map<std::string, std::string> tied_names;  // HF's tied name → the layout's, for the MLM head
+  if (has_mlm) tied_names = {{tied.decoder_weight, tied.word_embeddings}, {tied.decoder_bias, tied.output_bias}};
   for (const auto& [name, entry] : file.entries()) {
     const std::string canonical = CanonicalTensorName(name, config);
-    if (has_mlm && canonical == tied.decoder_weight) {
-      match.tied_decoder = name;
-    } else if (has_mlm && canonical == tied.decoder_bias) {
-      decoder_bias = name;
+    if (auto it = tied_names.find(canonical); it != tied_names.end()) {
+      match.tied_copies[name] = it->second;
     } else if (by_name.count(canonical) == 0) {
       match.unexpected.push_back(name);
     } else if (auto [it, inserted] = match.source.emplace(canonical, name); !inserted) {
@@ -100,28 +100,28 @@ absl::StatusOr<NameMatch> MatchNames(const SafetensorsFile& file, const Paramete
                                                      "\" are both \"", canonical, "\""));
     }
   }
-  // HF ties these; a file that kept only the tied copy still holds the values.
-  if (!decoder_bias.empty() && !match.source.emplace(tied.output_bias, decoder_bias).second) {
-    match.unexpected.push_back(decoder_bias);  // redundant with the output bias, which wins
-  }
-  if (!match.tied_decoder.empty() && match.source.emplace(tied.word_embeddings, match.tied_decoder).second) {
-    match.tied_decoder.clear();  // it is the word embeddings; nothing to compare
+  // A file that kept only HF's tied copy (older versions saved the decoder) still holds
+  // the values; then there is nothing left to compare.
+  for (auto it = match.tied_copies.begin(); it != match.tied_copies.end();) {
+    it = match.source.emplace(it->second, it->first).second ? match.tied_copies.erase(it) : std::next(it);
   }
   std::sort(match.unexpected.begin(), match.unexpected.end());
   return match;
 }
 
-absl::Status CheckTiedDecoder(const SafetensorsFile& file, const NameMatch& match, const NamedTensor& words,
-                              std::span<const float> parameters, const std::string& path) {
-  absl::StatusOr<std::vector<float>> decoder = file.ToFloat32(match.tied_decoder);
-  if (!decoder.ok()) return decoder.status();
-  if (static_cast<int64_t>(decoder->size()) == words.size &&
-      std::equal(decoder->begin(), decoder->end(), parameters.begin() + words.offset)) {
+// cloze stores a tied pair once; a file whose copies differ (tie_word_embeddings = false)
+// cannot be represented and is refused rather than silently changed.
+absl::Status CheckTiedCopy(const SafetensorsFile& file, const std::string& copy, const NamedTensor& loaded,
+                           std::span<const float> parameters, const std::string& path) {
+  absl::StatusOr<std::vector<float>> values = file.ToFloat32(copy);
+  if (!values.ok()) return values.status();
+  if (static_cast<int64_t>(values->size()) == loaded.size &&
+      std::equal(values->begin(), values->end(), parameters.begin() + loaded.offset)) {
     return absl::OkStatus();
   }
-  return absl::FailedPreconditionError(absl::StrCat(path, ": \"", match.tied_decoder, "\" differs from \"", words.name,
-                                                    "\"; cloze ties the MLM decoder to the word embeddings "
-                                                    "(tie_word_embeddings = true)"));
+  return absl::FailedPreconditionError(absl::StrCat(path, ": \"", copy, "\" differs from \"", loaded.name,
+                                                    "\"; cloze ties the MLM decoder to the word embeddings and "
+                                                    "the output bias (tie_word_embeddings = true)"));
 }
 
 }  // namespace
@@ -160,9 +160,9 @@ absl::StatusOr<HfImport> ImportHuggingFace(const std::string& folder, const Head
 
   absl::StatusOr<NameMatch> match = MatchNames(*file, layout, result.config, weights_path);
   if (!match.ok()) return match.status();
-  const NamedTensor* words = nullptr;
+  std::map<std::string, const NamedTensor*> by_name;
   for (const NamedTensor& t : layout.tensors) {
-    if (t.name == TiedMlm(result.config).word_embeddings) words = &t;
+    by_name[t.name] = &t;
     auto source = match->source.find(t.name);
     if (source == match->source.end()) {
       result.report.missing.push_back(t.name);
@@ -180,8 +180,11 @@ absl::StatusOr<HfImport> ImportHuggingFace(const std::string& folder, const Head
     std::copy(values->begin(), values->end(), result.parameters.begin() + t.offset);
     result.report.loaded.push_back(t.name);
   }
-  if (!match->tied_decoder.empty() && words != nullptr) {
-    if (absl::Status s = CheckTiedDecoder(*file, *match, *words, result.parameters, weights_path); !s.ok()) return s;
+  for (const auto& [copy, layout_name] : match->tied_copies) {
+    if (absl::Status s = CheckTiedCopy(*file, copy, *by_name.at(layout_name), result.parameters, weights_path);
+        !s.ok()) {
+      return s;
+    }
   }
   result.report.unexpected = std::move(match->unexpected);
   result.tokenizer = FindTokenizer(folder, result.config);

@@ -57,8 +57,9 @@ struct HfImport {
 //                    unusable, a tensor's shape differs from the layout's (both shapes
 //                    named), a tensor is not floating point, two file names map to one
 //                    layout tensor;
-//   FailedPrecondition  an MLM decoder weight that differs from the word embeddings
-//                    (cloze always ties them);
+//   FailedPrecondition  an MLM decoder weight or bias that differs from the word
+//                    embeddings or the output bias (cloze always ties them; a file with
+//                    only the decoder's copy is fine);
 //   DataLoss         model.safetensors is corrupt.
 absl::StatusOr<HfImport> ImportHuggingFace(const std::string& folder, const HeadSpec& head, uint64_t seed);
 

@@ -130,16 +130,18 @@ TEST(HfImportErrors, WrongDtypeAndDuplicateNames) {
               {"bert.embeddings.LayerNorm.weight", "embeddings.LayerNorm.gamma"});
 }
 
-// cloze ties the MLM decoder to the word embeddings; a file whose decoder differs cannot be
-// represented and is refused rather than silently changed.
-TEST(HfImportErrors, UntiedDecoderIsRefused) {
+// cloze stores the MLM decoder once, tied to the word embeddings and the output bias: a
+// file's tied copies are accepted when equal, refused when they differ (an untied model
+// cannot be represented), and used when they are the only copy.
+TEST(HfImportErrors, TiedDecoderCopies) {
   const HeadSpec pretraining{HeadKind::kPretraining};
   const std::string source = ExportedFolder("untied_source", pretraining);
   const SafetensorsFile weights = Unwrap(SafetensorsFile::Read(source + "/model.safetensors"));
   std::map<std::string, Tensor> tensors = TensorsWithPrefix(weights, "");
   Tensor decoder = tensors.at("bert.embeddings.word_embeddings.weight");
   const std::string folder = FreshFolder("untied");
-  tensors["cls.predictions.decoder.weight"] = decoder;  // tied: accepted
+  tensors["cls.predictions.decoder.weight"] = decoder;  // tied copies, as older HF saved them: accepted
+  tensors["cls.predictions.decoder.bias"] = tensors.at("cls.predictions.bias");
   WriteHfFolder(folder, ReadText(source + "/config.json"), tensors);
   absl::StatusOr<HfImport> tied = ImportHuggingFace(folder, pretraining, 1);
   ASSERT_TRUE(tied.ok()) << tied.status();
@@ -150,6 +152,24 @@ TEST(HfImportErrors, UntiedDecoderIsRefused) {
   WriteHfFolder(folder, ReadText(source + "/config.json"), tensors);
   ExpectError(ImportHuggingFace(folder, pretraining, 1), absl::StatusCode::kFailedPrecondition,
               {folder + "/model.safetensors", "cls.predictions.decoder.weight"});
+
+  // Only the decoder's copy of the output bias: it is the output bias.
+  tensors["cls.predictions.decoder.weight"] = tensors.at("bert.embeddings.word_embeddings.weight");
+  Tensor bias = tensors.at("cls.predictions.bias");
+  bias.values[1] = 0.25f;
+  tensors.erase("cls.predictions.bias");
+  tensors["cls.predictions.decoder.bias"] = bias;
+  WriteHfFolder(folder, ReadText(source + "/config.json"), tensors);
+  absl::StatusOr<HfImport> decoder_bias_only = ImportHuggingFace(folder, pretraining, 1);
+  ASSERT_TRUE(decoder_bias_only.ok()) << decoder_bias_only.status();
+  EXPECT_TRUE(decoder_bias_only->report.missing.empty());
+  absl::StatusOr<Model> model = Model::Create(decoder_bias_only->config, pretraining);
+  ASSERT_TRUE(model.ok());
+  for (const NamedTensor& t : model->layout().tensors) {
+    if (t.name == "cls.predictions.bias") {
+      EXPECT_EQ(decoder_bias_only->parameters[t.offset + 1], 0.25f);
+    }
+  }
 }
 
 }  // namespace

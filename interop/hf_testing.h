@@ -3,9 +3,12 @@
 #ifndef CLOZE_INTEROP_HF_TESTING_H_
 #define CLOZE_INTEROP_HF_TESTING_H_
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
