@@ -36,7 +36,8 @@ bool Classifies(const HeadSpec& head) {
   return head.kind == HeadKind::kSequenceClassification || head.kind == HeadKind::kTokenClassification;
 }
 
-absl::StatusOr<json> ConfigJson(const ModelConfig& c, const HeadSpec& head, const std::vector<std::string>& label_names) {
+absl::StatusOr<json> ConfigJson(const ModelConfig& c, const HeadSpec& head,
+                                const std::vector<std::string>& label_names) {
   json config;
   config["architectures"] = {HfArchitecture(c, head)};
   config["model_type"] = c.model_type();
@@ -64,14 +65,14 @@ absl::StatusOr<json> ConfigJson(const ModelConfig& c, const HeadSpec& head, cons
   }
   if (!Classifies(head)) {
     if (!label_names.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("label names given for the ", HeadKindName(head.kind),
-                                                     " head, which has no labels"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("label names given for the ", HeadKindName(head.kind), " head, which has no labels"));
     }
     return config;
   }
   if (!label_names.empty() && static_cast<int>(label_names.size()) != head.num_labels) {
-    return absl::InvalidArgumentError(absl::StrCat(label_names.size(), " label names for a head of num_labels ",
-                                                   head.num_labels));
+    return absl::InvalidArgumentError(
+        absl::StrCat(label_names.size(), " label names for a head of num_labels ", head.num_labels));
   }
   json id2label = json::object(), label2id = json::object();
   for (int i = 0; i < head.num_labels; ++i) {

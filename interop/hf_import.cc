@@ -23,11 +23,15 @@ namespace {
 
 using nlohmann::json;
 
-std::string ShapeString(const std::vector<int64_t>& shape) { return absl::StrCat("[", absl::StrJoin(shape, ", "), "]"); }
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": not found (a Hugging Face model folder has config.json and model.safetensors)"));
+  if (!in)
+    return absl::NotFoundError(
+        absl::StrCat(path, ": not found (a Hugging Face model folder has config.json and model.safetensors)"));
   std::ostringstream contents;
   contents << in.rdbuf();
   return contents.str();
@@ -43,8 +47,8 @@ absl::StatusOr<HfConfigExtras> ParseExtras(const std::string& text, const std::s
   const json config = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!config.is_object()) return absl::InvalidArgumentError(absl::StrCat(path, ": not a JSON object"));
   HfConfigExtras extras;
-  if (auto it = config.find("architectures"); it != config.end() && it->is_array() && !it->empty() &&
-                                              (*it)[0].is_string()) {
+  if (auto it = config.find("architectures");
+      it != config.end() && it->is_array() && !it->empty() && (*it)[0].is_string()) {
     extras.architecture = (*it)[0].get<std::string>();
   }
   if (auto it = config.find("position_embedding_type");
@@ -96,8 +100,8 @@ absl::StatusOr<NameMatch> MatchNames(const SafetensorsFile& file, const Paramete
     } else if (by_name.count(canonical) == 0) {
       match.unexpected.push_back(name);
     } else if (auto [it, inserted] = match.source.emplace(canonical, name); !inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": tensors \"", it->second, "\" and \"", name,
-                                                     "\" are both \"", canonical, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": tensors \"", it->second, "\" and \"", name, "\" are both \"", canonical, "\""));
     }
   }
   // A file that kept only HF's tied copy (older versions saved the decoder) still holds
@@ -172,8 +176,7 @@ absl::StatusOr<HfImport> ImportHuggingFace(const std::string& folder, const Head
     if (shape != t.shape) {
       return absl::InvalidArgumentError(absl::StrCat(weights_path, ": tensor \"", source->second, "\" has shape ",
                                                      ShapeString(shape), " but the model (", HeadKindName(head.kind),
-                                                     " head) expects ", ShapeString(t.shape), " for \"", t.name,
-                                                     "\""));
+                                                     " head) expects ", ShapeString(t.shape), " for \"", t.name, "\""));
     }
     absl::StatusOr<std::vector<float>> values = file->ToFloat32(source->second);
     if (!values.ok()) return values.status();

@@ -39,7 +39,8 @@ struct HfImport {
   ModelConfig config;             // from config.json, normalised and validated
   std::vector<float> parameters;  // BuildParameterLayout(config, head)'s layout: Model::Create(config, head)
   HfImportReport report;
-  std::string architecture;       // config.json's architectures[0], e.g. "AlbertForMaskedLM"; "" if absent
+  // config.json's architectures[0], e.g. "AlbertForMaskedLM"; "" if absent.
+  std::string architecture;
   // id2label ordered by id, e.g. {"negative", "positive"}; empty when config.json has none.
   std::vector<std::string> label_names;
   // The folder's tokenizer as a cloze spec (hf_tokenizer.h: "spm-albert:<folder>/spiece.model"

@@ -116,15 +116,18 @@ TEST(HfImportGolden, PoolerFollowsTheHead) {
   absl::StatusOr<HfImport> as_sequence =
       ImportHuggingFace(tagger_folder, HeadSpec{HeadKind::kSequenceClassification, 5}, 1);
   ASSERT_TRUE(as_sequence.ok()) << as_sequence.status();
-  EXPECT_EQ(as_sequence->report.missing, (std::vector<std::string>{"bert.pooler.dense.weight", "bert.pooler.dense.bias"}));
+  EXPECT_EQ(as_sequence->report.missing,
+            (std::vector<std::string>{"bert.pooler.dense.weight", "bert.pooler.dense.bias"}));
   EXPECT_TRUE(as_sequence->report.unexpected.empty());
 
   const SafetensorsFile classifier = Unwrap(SafetensorsFile::Read("tests/golden/bert_seqcls_golden.safetensors"));
   const std::string classifier_folder = WriteFixtureFolder(classifier, "bert_seqcls_to_tokcls");
-  absl::StatusOr<HfImport> as_tagger = ImportHuggingFace(classifier_folder, HeadSpec{HeadKind::kTokenClassification, 3}, 1);
+  absl::StatusOr<HfImport> as_tagger =
+      ImportHuggingFace(classifier_folder, HeadSpec{HeadKind::kTokenClassification, 3}, 1);
   ASSERT_TRUE(as_tagger.ok()) << as_tagger.status();
   EXPECT_TRUE(as_tagger->report.missing.empty());
-  EXPECT_EQ(as_tagger->report.unexpected, (std::vector<std::string>{"bert.pooler.dense.bias", "bert.pooler.dense.weight"}));
+  EXPECT_EQ(as_tagger->report.unexpected,
+            (std::vector<std::string>{"bert.pooler.dense.bias", "bert.pooler.dense.weight"}));
 }
 
 // BERT checkpoints converted from TensorFlow name LayerNorm gamma/beta, and BertModel saves

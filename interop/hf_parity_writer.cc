@@ -116,7 +116,8 @@ absl::Status WriteCase(const std::string& out_dir, const std::string& family, co
   const std::string name = absl::StrCat(family, "_", HeadKindName(head.kind), head.num_labels);
   const std::string folder = out_dir + "/" + name;
   std::vector<std::string> labels;
-  for (int i = 0; head.kind == HeadKind::kTokenClassification && i < head.num_labels; ++i) labels.push_back(absl::StrCat("tag", i));
+  for (int i = 0; head.kind == HeadKind::kTokenClassification && i < head.num_labels; ++i)
+    labels.push_back(absl::StrCat("tag", i));
   if (absl::Status s = ExportHuggingFace(*config, head, labels, model->parameters(), tokenizer_spec, folder + "/model");
       !s.ok()) {
     return s;
@@ -167,8 +168,9 @@ int main(int argc, char** argv) {
                                        {HeadKind::kSequenceClassification, 1},
                                        {HeadKind::kTokenClassification, 4},
                                        {HeadKind::kSpanExtraction}};
-  for (const auto& [family, spec] : {std::pair<std::string, std::string>{"albert", std::string("spm-albert:") + argv[2]},
-                                     {"bert", std::string("wordpiece:") + argv[3]}}) {
+  for (const auto& [family, spec] :
+       {std::pair<std::string, std::string>{"albert", std::string("spm-albert:") + argv[2]},
+        {"bert", std::string("wordpiece:") + argv[3]}}) {
     for (const HeadSpec& head : heads) {
       if (absl::Status s = interop::WriteCase(argv[1], family, spec, head); !s.ok()) {
         std::cerr << family << " " << HeadKindName(head.kind) << ": " << s << "\n";

@@ -51,7 +51,8 @@ TEST(HfRoundTrip, ExportThenImportIsIdentity) {
     for (const RoundTripCase& c : cases) {
       SCOPED_TRACE(family + " " + HeadKindName(c.head.kind) + " " + std::to_string(c.head.num_labels));
       const std::vector<float> parameters = RandomParameters(config, c.head, 5);
-      const std::string folder = FreshFolder(family + "_" + HeadKindName(c.head.kind) + std::to_string(c.head.num_labels));
+      const std::string folder =
+          FreshFolder(family + "_" + HeadKindName(c.head.kind) + std::to_string(c.head.num_labels));
       std::filesystem::remove(folder);  // the export creates it
       ASSERT_TRUE(ExportHuggingFace(config, c.head, c.labels, parameters, "", folder).ok());
 
@@ -80,9 +81,9 @@ TEST(HfRoundTrip, ConfigJsonHasHfFields) {
   ASSERT_TRUE(ExportHuggingFace(config, head, {}, RandomParameters(config, head, 1), "", folder).ok());
   std::ifstream in(folder + "/config.json");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  for (const char* field : {"\"AlbertForSequenceClassification\"", "\"problem_type\": \"regression\"",
-                            "\"model_type\": \"albert\"", "\"num_labels\": 1", "\"layer_norm_eps\": 1e-12",
-                            "\"num_hidden_groups\": 2", "\"embedding_size\": 16"}) {
+  for (const char* field :
+       {"\"AlbertForSequenceClassification\"", "\"problem_type\": \"regression\"", "\"model_type\": \"albert\"",
+        "\"num_labels\": 1", "\"layer_norm_eps\": 1e-12", "\"num_hidden_groups\": 2", "\"embedding_size\": 16"}) {
     EXPECT_TRUE(absl::StrContains(text, field)) << field << " not in\n" << text;
   }
 }
@@ -103,7 +104,8 @@ TEST(HfRoundTrip, RefusesWrongParametersAndLabels) {
   const HeadSpec head{HeadKind::kSequenceClassification, 3};
   std::vector<float> parameters = RandomParameters(config, head, 1);
   const std::string folder = ::testing::TempDir() + "/refused_export";
-  EXPECT_EQ(ExportHuggingFace(config, head, {"a", "b"}, parameters, "", folder).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ExportHuggingFace(config, head, {"a", "b"}, parameters, "", folder).code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ExportHuggingFace(config, head, {"a", "b", "a"}, parameters, "", folder).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ExportHuggingFace(config, {HeadKind::kSpanExtraction}, {}, parameters, "", folder).code(),
@@ -154,7 +156,8 @@ TEST(HfRoundTrip, VocabularySizeMismatchIsAnError) {
   std::filesystem::copy_file(vocab, folder + "/vocab.txt");
   absl::StatusOr<HfImport> imported = ImportHuggingFace(folder, head, 1);
   ASSERT_TRUE(imported.ok()) << imported.status();
-  const absl::Status mismatch = CheckTokenizerVocabulary(imported->tokenizer, imported->config, folder + "/config.json");
+  const absl::Status mismatch =
+      CheckTokenizerVocabulary(imported->tokenizer, imported->config, folder + "/config.json");
   EXPECT_EQ(mismatch.code(), absl::StatusCode::kInvalidArgument) << mismatch;
   EXPECT_TRUE(absl::StrContains(mismatch.message(), folder + "/vocab.txt")) << mismatch;
   EXPECT_TRUE(absl::StrContains(mismatch.message(), folder + "/config.json")) << mismatch;

@@ -50,7 +50,8 @@ TEST(HfSaved, AlbertForPreTrainingGivesHfMlmLogits) {
   EXPECT_TRUE(imported->report.unexpected.empty());
   EXPECT_EQ(imported->config.num_hidden_groups(), 2);
 
-  const SafetensorsFile expected = Unwrap(SafetensorsFile::Read(kTestdata + "albert_for_pretraining.expected.safetensors"));
+  const SafetensorsFile expected =
+      Unwrap(SafetensorsFile::Read(kTestdata + "albert_for_pretraining.expected.safetensors"));
   absl::StatusOr<Model> model = ImportedModel(*imported, head);
   ASSERT_TRUE(model.ok()) << model.status();
   ASSERT_TRUE(model->Forward(ExpectedBatch(expected), StepOptions{}).ok());

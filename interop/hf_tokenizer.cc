@@ -52,13 +52,14 @@ absl::Status CheckTokenizerVocabulary(const std::string& spec, const ModelConfig
 absl::Status WriteHfTokenizer(const std::string& spec, const ModelConfig& config, const std::string& folder) {
   const bool sentencepiece = absl::StartsWith(spec, "spm-albert:") || absl::StartsWith(spec, "spm:");
   if (!sentencepiece && !absl::StartsWith(spec, "wordpiece:")) {
-    return absl::InvalidArgumentError(absl::StrCat("tokenizer \"", spec,
-                                                   "\": exportable specs are spm-albert:, spm: and wordpiece:"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tokenizer \"", spec, "\": exportable specs are spm-albert:, spm: and wordpiece:"));
   }
   const std::string target = folder + (sentencepiece ? "/spiece.model" : "/vocab.txt");
   std::error_code error;
   fs::copy_file(SpecPath(spec), target, error);
-  if (error) return absl::NotFoundError(absl::StrCat(SpecPath(spec), ": cannot copy to ", target, ": ", error.message()));
+  if (error)
+    return absl::NotFoundError(absl::StrCat(SpecPath(spec), ": cannot copy to ", target, ": ", error.message()));
 
   nlohmann::json tokenizer_config;
   tokenizer_config["model_max_length"] = config.max_position_embeddings();
