@@ -62,6 +62,8 @@ absl::StatusOr<json> ConfigJson(const ModelConfig& c, const HeadSpec& head,
     config["classifier_dropout_prob"] = ShortestDecimal(c.classifier_dropout_prob());
   } else {
     config["position_embedding_type"] = "absolute";
+    // BertConfig's name; explicit, since HF would otherwise use hidden_dropout_prob.
+    config["classifier_dropout"] = ShortestDecimal(c.classifier_dropout_prob());
   }
   if (!Classifies(head)) {
     if (!label_names.empty()) {

@@ -5,7 +5,8 @@
 //                           "AlbertForSequenceClassification"), the ModelConfig fields under
 //                           HF's names, and for classification heads id2label / label2id /
 //                           num_labels and (sequence heads) problem_type "regression" or
-//                           "single_label_classification";
+//                           "single_label_classification"; BERT's classifier dropout as
+//                           "classifier_dropout" (ALBERT: classifier_dropout_prob);
 //   model.safetensors       every layout tensor under its HF name (the For* models' prefixed
 //                           names), F32, metadata {"format": "pt"}; the tied MLM decoder is
 //                           left out, as save_pretrained leaves it out, and HF re-ties it;

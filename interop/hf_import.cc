@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -41,6 +42,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 struct HfConfigExtras {
   std::string architecture;
   std::vector<std::string> label_names;
+  // BertConfig's name for ModelConfig.classifier_dropout_prob (AlbertConfig's); absent or
+  // null there means HF falls back to hidden_dropout_prob, which cloze does not: 0 stays.
+  std::optional<float> bert_classifier_dropout;
 };
 
 absl::StatusOr<HfConfigExtras> ParseExtras(const std::string& text, const std::string& path) {
@@ -50,6 +54,9 @@ absl::StatusOr<HfConfigExtras> ParseExtras(const std::string& text, const std::s
   if (auto it = config.find("architectures");
       it != config.end() && it->is_array() && !it->empty() && (*it)[0].is_string()) {
     extras.architecture = (*it)[0].get<std::string>();
+  }
+  if (auto it = config.find("classifier_dropout"); it != config.end() && it->is_number()) {
+    extras.bert_classifier_dropout = it->get<float>();
   }
   if (auto it = config.find("position_embedding_type");
       it != config.end() && !(it->is_string() && it->get<std::string>() == "absolute")) {
@@ -140,6 +147,12 @@ absl::StatusOr<HfImport> ImportHuggingFace(const std::string& folder, const Head
   result.config = *std::move(config);
   absl::StatusOr<HfConfigExtras> extras = ParseExtras(*config_text, config_path);
   if (!extras.ok()) return extras.status();
+  if (!IsAlbert(result.config) && extras->bert_classifier_dropout.has_value()) {
+    result.config.set_classifier_dropout_prob(*extras->bert_classifier_dropout);
+    if (absl::Status s = ValidateModelConfig(result.config); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(config_path, ": classifier_dropout: ", s.message()));
+    }
+  }
   result.architecture = extras->architecture;
   result.label_names = extras->label_names;
 

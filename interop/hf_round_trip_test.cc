@@ -47,7 +47,12 @@ TEST(HfRoundTrip, ExportThenImportIsIdentity) {
       {{HeadKind::kSpanExtraction}, {}},
   };
   for (const std::string family : {"albert_golden", "bert_golden"}) {
-    const ModelConfig config = GoldenConfig(family);
+    ModelConfig config = GoldenConfig(family);
+    // Distinct non-default dropouts, so a field that does not travel (or travels into
+    // another) shows.
+    config.set_hidden_dropout_prob(0.125f);
+    config.set_attention_probs_dropout_prob(0.25f);
+    config.set_classifier_dropout_prob(0.375f);
     for (const RoundTripCase& c : cases) {
       SCOPED_TRACE(family + " " + HeadKindName(c.head.kind) + " " + std::to_string(c.head.num_labels));
       const std::vector<float> parameters = RandomParameters(config, c.head, 5);
