@@ -128,6 +128,66 @@ absl::StatusOr<std::vector<int32_t>> SafetensorsFile::Int32(const std::string& n
   return Typed<int32_t>(name, "I32");
 }
 
+namespace {
+
+// IEEE binary16 → binary32, exact (every half is a float), subnormals and NaN included.
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16;
+  uint32_t exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  uint32_t bits;
+  if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) {
+    bits = sign;
+  } else {  // subnormal: normalise
+    exponent = 113;
+    while ((mantissa & 0x400) == 0) {
+      mantissa <<= 1;
+      --exponent;
+    }
+    bits = sign | (exponent << 23) | ((mantissa & 0x3ff) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// bfloat16 is the upper half of a float.
+float BFloat16ToFloat(uint16_t b) {
+  const uint32_t bits = uint32_t(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<float>> SafetensorsFile::ToFloat32(const std::string& name) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return absl::NotFoundError(absl::StrCat(source_, ": no tensor \"", name, "\""));
+  const std::string& dtype = it->second.dtype;
+  if (dtype == "F32") return Float32(name);
+  if (dtype == "F64") {
+    absl::StatusOr<std::vector<double>> values = Float64(name);
+    if (!values.ok()) return values.status();
+    return std::vector<float>(values->begin(), values->end());
+  }
+  if (dtype != "F16" && dtype != "BF16") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ": tensor \"", name, "\" is ", dtype, ", expected a floating-point dtype"));
+  }
+  const char* data = bytes_.data() + data_start_ + it->second.begin;
+  std::vector<float> values((it->second.end - it->second.begin) / 2);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint16_t bits;
+    std::memcpy(&bits, data + 2 * i, 2);
+    values[i] = dtype == "F16" ? HalfToFloat(bits) : BFloat16ToFloat(bits);
+  }
+  return values;
+}
+
 void SafetensorsWriter::Add(const std::string& name, const char* dtype, std::vector<int64_t> shape,
                             const void* data, size_t bytes) {
   tensors_.push_back({name, dtype, std::move(shape), std::string(static_cast<const char*>(data), bytes)});

@@ -39,6 +39,10 @@ class SafetensorsFile {
   absl::StatusOr<std::vector<float>> Float32(const std::string& name) const;
   absl::StatusOr<std::vector<double>> Float64(const std::string& name) const;
   absl::StatusOr<std::vector<int32_t>> Int32(const std::string& name) const;
+  // A floating-point tensor of any stored precision (F32, F16, BF16, F64) as float, for
+  // checkpoints saved in half precision; NotFound if absent, InvalidArgument for an
+  // integer dtype.
+  absl::StatusOr<std::vector<float>> ToFloat32(const std::string& name) const;
 
  private:
   template <typename T>
