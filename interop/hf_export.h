@@ -21,7 +21,7 @@
 
 #include "absl/status/status.h"
 #include "proto/model_config.pb.h"
-#include "trainer/head_spec.h"
+#include "model/head_spec.h"
 
 namespace cloze::interop {
 

@@ -13,11 +13,11 @@
 #include "interop/hf_names.h"
 #include "interop/hf_tokenizer.h"
 #include "nlohmann/json.hpp"
-#include "trainer/head.h"
-#include "trainer/initialize.h"
-#include "trainer/model_config.h"
-#include "trainer/parameter_layout.h"
-#include "trainer/safetensors.h"
+#include "model/head.h"
+#include "model/initialize.h"
+#include "model/model_config.h"
+#include "model/parameter_layout.h"
+#include "checkpoint/safetensors.h"
 
 namespace cloze::interop {
 namespace {

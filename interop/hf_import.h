@@ -25,7 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "proto/model_config.pb.h"
-#include "trainer/head_spec.h"
+#include "model/head_spec.h"
 
 namespace cloze::interop {
 

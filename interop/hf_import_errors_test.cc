@@ -9,8 +9,8 @@
 #include "interop/hf_export.h"
 #include "interop/hf_import.h"
 #include "interop/hf_testing.h"
-#include "trainer/model.h"
-#include "trainer/model_config.h"
+#include "model/model.h"
+#include "model/model_config.h"
 
 namespace cloze::interop {
 namespace {

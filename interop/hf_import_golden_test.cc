@@ -11,9 +11,9 @@
 #include "gtest/gtest.h"
 #include "interop/hf_import.h"
 #include "interop/hf_testing.h"
-#include "trainer/model.h"
-#include "trainer/parameter_layout.h"
-#include "trainer/safetensors.h"
+#include "model/model.h"
+#include "model/parameter_layout.h"
+#include "checkpoint/safetensors.h"
 
 namespace cloze::interop {
 namespace {

@@ -2,8 +2,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "trainer/model_config.h"
-#include "trainer/parameter_layout.h"
+#include "model/model_config.h"
+#include "model/parameter_layout.h"
 
 namespace cloze::interop {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "proto/model_config.pb.h"
-#include "trainer/head_spec.h"
+#include "model/head_spec.h"
 
 namespace cloze::interop {
 

@@ -20,9 +20,9 @@
 #include "data/tokenizer.h"
 #include "interop/hf_export.h"
 #include "nlohmann/json.hpp"
-#include "trainer/model.h"
-#include "trainer/model_config.h"
-#include "trainer/safetensors.h"
+#include "model/model.h"
+#include "model/model_config.h"
+#include "checkpoint/safetensors.h"
 
 namespace cloze::interop {
 namespace {

@@ -13,8 +13,8 @@
 #include "interop/hf_names.h"
 #include "interop/hf_testing.h"
 #include "interop/hf_tokenizer.h"
-#include "trainer/model.h"
-#include "trainer/model_config.h"
+#include "model/model.h"
+#include "model/model_config.h"
 
 namespace cloze::interop {
 namespace {

@@ -8,8 +8,8 @@
 #include "gtest/gtest.h"
 #include "interop/hf_import.h"
 #include "interop/hf_testing.h"
-#include "trainer/model.h"
-#include "trainer/safetensors.h"
+#include "model/model.h"
+#include "checkpoint/safetensors.h"
 
 namespace cloze::interop {
 namespace {

@@ -14,9 +14,9 @@
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
-#include "trainer/batch.h"
-#include "trainer/head_spec.h"
-#include "trainer/safetensors.h"
+#include "model/batch.h"
+#include "model/head_spec.h"
+#include "checkpoint/safetensors.h"
 
 namespace cloze::interop::testing {
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "data/tokenizer.h"
 #include "nlohmann/json.hpp"
-#include "trainer/model_config.h"
+#include "model/model_config.h"
 
 namespace cloze::interop {
 namespace {
