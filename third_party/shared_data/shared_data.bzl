@@ -17,7 +17,6 @@ _FILES = {
         "vocab/albert-base-v2-spiece.model",
         "vocab/bert-base-uncased-vocab.txt",
     ],
-    "squad_v1_dev": ["squad-v1.1/dev-v1.1.json.xz"],
     "wikitext2_test": ["wikitext-2-raw/wiki.test.raw"],
     "zh_cmrc2018": ["zh-cmrc2018/cmrc2018_dev_trial_contexts.txt"],
     # Fine-tuning tasks (tasks/): the GLUE tasks present, with their unlabelled test splits.
