@@ -142,7 +142,7 @@ int Run() {
   std::printf("  threads    %d (omp_get_max_threads)\n", threads);
   std::printf("  steps      %d warmup + %d timed, training %s\n", warmup, steps, training ? "on" : "off");
   std::printf("  loss       %.4f at the first step (mlm %.4f, sentence %.4f)\n", first.total_loss,
-              first.mlm_loss, first.sentence_loss);
+              first.mlm().mean, first.sentence().mean);
   std::printf("  ms/step    median %.1f  min %.1f  p90 %.1f\n", stats.median_ms, stats.min_ms, stats.p90_ms);
   std::printf("  tokens/s   %.1f (at the median)\n", tokens_per_s);
   std::vector<std::string> times;

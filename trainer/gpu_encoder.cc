@@ -293,8 +293,8 @@ float* GpuEncoder::d_hidden() { return acts_->d_output.get(); }
 float* GpuEncoder::d_pooled() { return acts_->d_pooled.get(); }
 
 void GpuEncoder::ZeroOutputGradients() {
-  Zero(acts_->d_output);
-  Zero(acts_->d_pooled);
+  ZeroDeviceArray(acts_->d_output);
+  ZeroDeviceArray(acts_->d_pooled);
 }
 
 absl::Status GpuEncoder::BackwardLayer(int layer, const float* input, LayerActivations& l, float* dinput,
@@ -308,10 +308,10 @@ absl::Status GpuEncoder::BackwardLayer(int layer, const float* input, LayerActiv
   // What the ops below ADD into (d_ffn_dense and d_attention_dense are overwritten, and so
   // is d_ffn_pre by the fused GELU, which leaves d_ffn_act unused; dinput is zeroed by the
   // caller).
-  for (DeviceArray<float>* buffer : {&a.d_attention_out, &a.d_context, &a.d_qkv}) Zero(*buffer);
+  for (DeviceArray<float>* buffer : {&a.d_attention_out, &a.d_context, &a.d_qkv}) ZeroDeviceArray(*buffer);
   if (!ops.fuse_gelu()) {
-    Zero(a.d_ffn_act);
-    Zero(a.d_ffn_pre);
+    ZeroDeviceArray(a.d_ffn_act);
+    ZeroDeviceArray(a.d_ffn_pre);
   }
 
   if (absl::Status s = FromDeviceStatus(
@@ -366,7 +366,7 @@ absl::Status GpuEncoder::Backward() {
   const int layers = config_.num_hidden_layers();
   for (DeviceArray<float>* buffer :
        {&a.d_pooled_pre, &a.d_cls, &a.d_embedding_out, &a.d_embedding_norm, &a.d_embedding_sum}) {
-    Zero(*buffer);
+    ZeroDeviceArray(*buffer);
   }
 
   // Pooler: tanh, dense, back to the [CLS] rows.
@@ -384,7 +384,7 @@ absl::Status GpuEncoder::Backward() {
   for (int layer = layers - 1; layer >= 0; --layer) {
     const float* input = layer > 0 ? a.layers[layer - 1].output.get()
                                    : (IsAlbert(config_) ? a.projection.get() : a.embedding_out.get());
-    Zero(a.d_input);
+    ZeroDeviceArray(a.d_input);
     if (absl::Status s = BackwardLayer(layer, input, a.layers[layer], a.d_input.get(), a.d_output.get()); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("layer ", layer, ": ", s.message()));
     }

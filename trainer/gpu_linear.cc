@@ -12,7 +12,7 @@ namespace cloze {
 
 using cpu::Activation;
 
-void Zero(DeviceArray<float>& a) { gpu::zero_bytes(a.get(), a.size() * sizeof(float)); }
+void ZeroDeviceArray(DeviceArray<float>& a) { gpu::zero_bytes(a.get(), a.size() * sizeof(float)); }
 
 namespace {
 

@@ -113,7 +113,7 @@ class GpuOps {
 };
 
 // Sets a device float buffer to zero.
-void Zero(DeviceArray<float>& a);
+void ZeroDeviceArray(DeviceArray<float>& a);
 
 }  // namespace cloze
 

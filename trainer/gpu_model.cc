@@ -50,7 +50,7 @@ class CudaGpuModel final : public GpuModel {
   }
 
   absl::Status ZeroGradients() override {
-    Zero(ops_->gradients());
+    ZeroDeviceArray(ops_->gradients());
     return absl::OkStatus();
   }
 

@@ -71,8 +71,8 @@ class GpuClassificationHead : public GpuHead {
     const Batch& batch = *in.batch;
     GpuOps& ops = *ops_;
     const int64_t rows = def_.rows(batch), h = def_.config().hidden_size(), l = def_.spec().num_labels;
-    Zero(d_logits_);
-    Zero(d_dropped_);
+    ZeroDeviceArray(d_logits_);
+    ZeroDeviceArray(d_dropped_);
     if (def_.spec().is_regression()) {
       cuda::squared_error_backward(d_logits_.get(), logits_.get(), targets_.get(), rows, scales[0]);
     } else {

@@ -98,7 +98,7 @@ class GpuPretrainingHead : public GpuHead {
     const int64_t e = config.embedding_size(), h = config.hidden_size(), v = config.vocab_size();
     for (DeviceArray<float>* buffer : {&d_mlm_logits_, &d_mlm_norm_, &d_mlm_act_, &d_mlm_pre_, &d_mlm_gathered_,
                                        &d_sentence_logits_, &d_pooled_dropped_}) {
-      Zero(*buffer);
+      ZeroDeviceArray(*buffer);
     }
 
     // Sentence: classifier, dropout, into d(pooled).

@@ -70,7 +70,7 @@ class GpuSpanExtractionHead : public GpuHead {
     const int64_t b = batch.batch_size, t = batch.seq_len, h = def_.config().hidden_size();
     for (int k : {kStartTerm, kEndTerm}) {
       Side& s = sides_[k];
-      Zero(s.d_logits);
+      ZeroDeviceArray(s.d_logits);
       cuda::softmax_cross_entropy_backward(s.d_logits.get(), s.probs.get(), labels_.get() + k * b, b, t, scales[k]);
       if (absl::Status status =
               ops.LinearBackward(out.hidden, Row(def_.weight, k, h), Row(def_.bias, k, 1), s.d_logits.get(), in.hidden,
