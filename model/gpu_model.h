@@ -1,13 +1,18 @@
-// The ALBERT/BERT pretraining model of model.h on one GPU: the same interface and the same
-// computation, op for op, on device buffers (kernels/cuda and gpu_model_kernels.h).
+// The model of model.h on one GPU: the encoder (gpu_encoder.h, the twin of encoder.h) and
+// one head (gpu_head.h, the twins of trainer/heads/: pretraining by default, sequence
+// classification or regression, token classification, span extraction), with the same
+// interface and the same computation, op for op, on device buffers (kernels/cuda and
+// gpu_model_kernels.h). Encoder and head share one op context (gpu_linear.h): the
+// parameter and gradient buffers, cuBLAS, and the precision and fusion options below,
+// which therefore apply to the head's products exactly as to the encoder's.
 //
 // Parameters and gradients are two flat DEVICE float buffers with the CPU Model's
-// ParameterLayout, so the optimizer, clipping, checkpoints and gradient sync see one
-// range each, as on the CPU. Forward copies the batch to the device, runs the CPU
-// Model's ops in its order with its dropout streams and first_example offsets (so a
-// step's masks are the CPU's bit for bit), and returns the same Losses; Backward adds the
-// same gradients. Embedding and gather backward use atomics, so gradients are not
-// bit-deterministic run to run (a few ulp), unlike the CPU's.
+// ParameterLayout for the same head, so the optimizer, clipping, checkpoints and gradient
+// sync see one range each, as on the CPU. Forward copies the batch to the device, runs the
+// CPU Model's ops in its order with its dropout streams and first_example offsets (so a
+// step's masks are the CPU's bit for bit), and returns the same Losses (summed on the host
+// in the CPU's order); Backward adds the same gradients. Embedding and gather backward use
+// atomics, so gradients are not bit-deterministic run to run (a few ulp), unlike the CPU's.
 //
 // Precision:
 //   kFp32: every op in fp32 (cuBLASLt without TF32): the CPU's results within float
@@ -18,7 +23,8 @@
 //          attention context, the attention block's output, the FFN activation) are
 //          rounded to bf16 once in forward (the layer-norm tails write theirs as they
 //          write the fp32 values) and that rounding is kept for backward's weight
-//          gradients; other matmul inputs are rounded in scratch at each use. The unfused
+//          gradients; other matmul inputs (the heads' included: the last layer's output
+//          and everything after it) are rounded in scratch at each use. The unfused
 //          attention's four products take bf16 operands too (softmax stays fp32). Not yet
 //          the bf16-only activations issue 6 asks for: the bf16 copies come on top of the
 //          fp32 ones (+2 bytes per element of those four tensors).
@@ -37,11 +43,15 @@
 //              masks.
 //   fuse_gelu  the feed-forward's bias + GELU (tanh form, ALBERT's gelu_new) in cuBLASLt's
 //              epilogue, and its derivative in the epilogue of the gradient product;
-//              other activations run as separate kernels whatever this says.
+//              other activations run as separate kernels whatever this says, and so does
+//              the MLM head's transform (its activation feeds a layer norm, not a matmul).
+// Both are encoder choices: heads have no attention, and their products run through the
+// same Linear as the encoder's, so the precision is the only option they see.
 //
 // Errors: Create fails (FailedPrecondition) where CUDA is not built or no GPU is usable,
-// and (ResourceExhausted/Internal) when device memory or cuBLAS setup fails. Forward
-// returns InvalidArgument for a bad batch (ValidateBatch; the model is unchanged) and
+// (InvalidArgument) for an unusable head spec, and (ResourceExhausted/Internal) when device
+// memory or cuBLAS setup fails. Forward returns InvalidArgument for a bad batch
+// (ValidateInputs and the head's ValidateLabels, as Model::Forward; the model is unchanged) and
 // Internal naming the op when a device call fails; Backward and the copies likewise.
 // After an Internal error the model's state is undefined.
 //
@@ -53,12 +63,14 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/model_config.pb.h"
 #include "model/batch.h"
 #include "model/head.h"
+#include "model/head_spec.h"
 #include "model/losses.h"
 #include "model/step_options.h"
 #include "model/parameter_layout.h"
@@ -80,9 +92,11 @@ struct GpuModelOptions {
 
 class GpuModel {
  public:
-  // `config` must be valid (ValidateModelConfig). Parameters and gradients start at zero.
+  // The model with `head` (pretraining by default) on the encoder. `config` must be valid
+  // (ValidateModelConfig). Parameters and gradients start at zero.
   static absl::StatusOr<std::unique_ptr<GpuModel>> Create(const ModelConfig& config,
-                                                          const GpuModelOptions& options);
+                                                          const GpuModelOptions& options,
+                                                          const HeadSpec& head = {});
   virtual ~GpuModel() = default;
 
   virtual const ModelConfig& config() const = 0;
@@ -113,6 +127,16 @@ class GpuModel {
   // surface at the next call that waits (a download, Forward, the optimizer's norm).
   virtual absl::Status Backward(float loss_scale = 1.0f) = 0;
   virtual absl::Status Backward(const LossNormalizer& normalizer) = 0;
+
+  // The rows each loss term of `batch` counts, for the step's normalizer.
+  PredictionCounts CountPredictions(const Batch& batch) const { return head().CountPredictions(batch); }
+
+  // After a successful Forward, copied to the host (waiting for the device): the head's
+  // logits (Head::logits's outputs and shapes) and the encoder's hidden states (B·T, H):
+  // 0 = the embeddings as the first layer sees them, i = layer i's output. FailedPrecondition
+  // without a Forward, InvalidArgument for an output or layer that does not exist.
+  virtual absl::StatusOr<std::vector<float>> logits(int output = 0) const = 0;
+  virtual absl::StatusOr<std::vector<float>> hidden_state(int i) const = 0;
 };
 
 }  // namespace cloze

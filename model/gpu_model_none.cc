@@ -4,7 +4,7 @@
 
 namespace cloze {
 
-absl::StatusOr<std::unique_ptr<GpuModel>> GpuModel::Create(const ModelConfig&, const GpuModelOptions&) {
+absl::StatusOr<std::unique_ptr<GpuModel>> GpuModel::Create(const ModelConfig&, const GpuModelOptions&, const HeadSpec&) {
   return absl::FailedPreconditionError(
       "GpuModel: this binary was built without CUDA (--config=cpu or no CUDA toolkit)");
 }
