@@ -82,6 +82,16 @@ absl::StatusOr<tasks::TaskSpec> FinetuneTaskSpec(const FinetuneConfig& c) {
   return tasks::GenericTaskSpec("generic", GenericFormat(c), GenericPath(c, c.train_file(), "train.tsv"), {});
 }
 
+absl::StatusOr<FinetuneSplitSizes> CountFinetuneExamples(const FinetuneConfig& c) {
+  absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(c);
+  if (!spec.ok()) return spec.status();
+  absl::StatusOr<std::vector<tasks::SentenceExample>> train = ReadSplit(c, *spec, "train");
+  if (!train.ok()) return train.status();
+  absl::StatusOr<std::vector<tasks::SentenceExample>> dev = ReadSplit(c, *spec, EvalSplit(c));
+  if (!dev.ok()) return dev.status();
+  return FinetuneSplitSizes{.train = static_cast<int64_t>(train->size()), .eval = static_cast<int64_t>(dev->size())};
+}
+
 absl::StatusOr<FinetuneTask> LoadFinetuneTask(const FinetuneConfig& c, int model_vocab_size) {
   FinetuneTask task;
   absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(c);

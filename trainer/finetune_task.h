@@ -40,6 +40,13 @@ struct FinetuneTask {
 // CLI to size the head. Errors as LoadFinetuneTask's.
 absl::StatusOr<tasks::TaskSpec> FinetuneTaskSpec(const FinetuneConfig& config);
 
+// Reads the train and eval splits (without tokenising): their example counts, to size the
+// run before it starts. Errors as LoadFinetuneTask's.
+struct FinetuneSplitSizes {
+  int64_t train = 0, eval = 0;
+};
+absl::StatusOr<FinetuneSplitSizes> CountFinetuneExamples(const FinetuneConfig& config);
+
 // Loads the tokenizer, reads the train and eval splits and featurises them at
 // max_seq_length. Errors name the file (and line, field) at fault: an unknown task
 // (InvalidArgument), a missing split (NotFound), a bad line; FailedPrecondition when the
