@@ -43,6 +43,8 @@ ABSL_FLAG(int64_t, checkpoint_every_steps, 0, "cloze finetune: checkpoint every 
 ABSL_FLAG(std::string, text_a_column, "", "cloze finetune --task=generic: the first sentence's column/field");
 ABSL_FLAG(std::string, text_b_column, "", "cloze finetune --task=generic: the second sentence's column/field");
 ABSL_FLAG(std::string, label_column, "", "cloze finetune --task=generic: the label's column/field");
+ABSL_FLAG(std::string, train_file, "", "cloze finetune --task=generic: the train file under --data_dir (train.tsv)");
+ABSL_FLAG(std::string, dev_file, "", "cloze finetune --task=generic: the dev file under --data_dir (dev.tsv)");
 ABSL_FLAG(bool, regression, false, "cloze finetune --task=generic: labels are real-valued scores");
 
 namespace cloze::cli {
@@ -111,6 +113,8 @@ absl::StatusOr<TrainConfig> BuildConfig() {
   f.set_text_b_column(absl::GetFlag(FLAGS_text_b_column));
   f.set_label_column(absl::GetFlag(FLAGS_label_column));
   f.set_regression(absl::GetFlag(FLAGS_regression));
+  f.set_train_file(absl::GetFlag(FLAGS_train_file));
+  f.set_dev_file(absl::GetFlag(FLAGS_dev_file));
   for (const char* flag : {"task", "data_dir", "init", "tokenizer"}) {
     const absl::CommandLineFlag* given = absl::FindCommandLineFlag(flag);
     if (given == nullptr || given->CurrentValue().empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is missing"));
