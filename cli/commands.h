@@ -23,6 +23,11 @@ int RunInspectCommand(const std::vector<std::string>& args);
 // checkpoint; SIGTERM/SIGINT stop it after a checkpoint with status 0.
 int RunTrainCommand(const std::vector<std::string>& args);
 
+// cloze finetune --task=NAME --data_dir=PATH --init=... --tokenizer=SPEC --run_dir=DIR: a
+// sentence(-pair) task fine-tuned on the training loop, resumed from the run's newest
+// checkpoint; 2 on bad input (unknown task, missing files, a run dir of another run).
+int RunFinetuneCommand(const std::vector<std::string>& args);
+
 // cloze coordinator --config=FILE --run_dir=DIR --listen=HOST:PORT --job_token_file=F: the
 // job's coordinator (server/coordinator.h); exits 0 once the job is finished.
 int RunCoordinatorCommand(const std::vector<std::string>& args);

@@ -25,6 +25,12 @@ commands available now:
   train              pretrain on a prepared dataset: --config=TRAIN_CONFIG --run_dir=DIR
                      [--stop_after_step=N --metrics_address=HOST:PORT]; resumes from the
                      newest valid checkpoint in DIR; SIGTERM/SIGINT checkpoint and exit 0
+  finetune           a GLUE or generic sentence(-pair) task: --task=SST-2 --data_dir=PATH/GLUE
+                     --init=scratch|CHECKPOINT|HF_FOLDER --tokenizer=SPEC --run_dir=DIR
+                     [--model_config (scratch) --max_seq_length=128 --batch_size=32
+                      --learning_rate=2e-5 --epochs=3 --warmup_ratio=0.1 --seed
+                      --eval_every_steps=N]; writes eval_results.json (final and best on
+                     dev) and predictions_dev.jsonl; resumes like train
   launch             the whole distributed job on this machine: --config=TRAIN_CONFIG
                      --run_dir=DIR [--workers=N --ps=M --max_restarts=K]; starts a
                      coordinator, M parameter servers and N workers (mpirun), restarts
@@ -60,6 +66,7 @@ int main(int argc, char** argv) {
   if (command == "prepare") return cloze::cli::RunPrepareCommand(args);
   if (command == "inspect") return cloze::cli::RunInspectCommand(args);
   if (command == "train") return cloze::cli::RunTrainCommand(args);
+  if (command == "finetune") return cloze::cli::RunFinetuneCommand(args);
   if (command == "coordinator") return cloze::cli::RunCoordinatorCommand(args);
   if (command == "ps") return cloze::cli::RunPsCommand(args);
   if (command == "worker") return cloze::cli::RunWorkerCommand(args);

@@ -28,7 +28,11 @@ std::string StepRecordJson(const StepRecord& r, double seconds, const std::optio
     absl::StrAppend(&line, ", \"nonfinite\": \"loss ", absl::StrFormat("%g", r.loss), " grad_norm ",
                     absl::StrFormat("%g", r.grad_norm), "\"");
   }
-  if (eval) {
+  if (eval && !eval->task_metrics.empty()) {
+    absl::StrAppend(&line, ", \"eval_loss\": ", Number(eval->loss));
+    for (const auto& [name, value] : eval->task_metrics) absl::StrAppend(&line, ", \"eval_", name, "\": ", Number(value));
+    absl::StrAppend(&line, ", \"eval_degenerate\": ", eval->degenerate ? "true" : "false");
+  } else if (eval) {
     absl::StrAppend(&line, ", \"eval_loss\": ", Number(eval->loss), ", \"eval_mlm_acc\": ", Number(eval->mlm_accuracy),
                     ", \"eval_sop_acc\": ", Number(eval->sentence_accuracy));
   }

@@ -5,6 +5,9 @@
 #define CLOZE_METRICS_STEP_RECORD_H_
 
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace cloze {
 
@@ -30,6 +33,10 @@ struct EvalRecord {
   double loss = 0;
   double mlm_accuracy = 0;
   double sentence_accuracy = 0;
+  // A fine-tuning run's dev metrics by name (trainer/finetune_task.h), written instead of
+  // the MLM and sentence accuracies when present; degenerate: one class predicted for all.
+  std::vector<std::pair<std::string, double>> task_metrics;
+  bool degenerate = false;
 };
 
 }  // namespace cloze

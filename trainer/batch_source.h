@@ -14,10 +14,11 @@
 #include "proto/checkpoint.pb.h"
 #include "proto/train_config.pb.h"
 #include "model/batch.h"
+#include "trainer/batch_stream.h"
 
 namespace cloze {
 
-class BatchSource {
+class BatchSource final : public BatchStream {
  public:
   // Opens `dataset_dir` for rank `rank` of `world_size`, shuffled with config.seed, and
   // checks it fits the run: FailedPrecondition naming both sides when its vocabulary size
@@ -30,12 +31,12 @@ class BatchSource {
 
   // The next config.batch_size examples of this rank, collated; advances the cursor by the
   // whole world's share. Errors (a corrupt shard) name the shard and example.
-  absl::StatusOr<Batch> Next();
+  absl::StatusOr<Batch> Next() override;
 
-  DataCursor cursor() const;
-  absl::Status Seek(const DataCursor& cursor);
+  DataCursor cursor() const override;
+  absl::Status Seek(const DataCursor& cursor) override;
 
-  const std::string& tokenizer_fingerprint() const { return tokenizer_fingerprint_; }
+  const std::string& tokenizer_fingerprint() const override { return tokenizer_fingerprint_; }
   int64_t size() const { return reader_->size(); }
 
  private:

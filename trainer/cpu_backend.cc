@@ -18,7 +18,7 @@ absl::Status CheckSize(size_t got, int64_t want, const char* what) {
 
 class CpuBackend final : public TrainingBackend {
  public:
-  CpuBackend(const TrainConfig& config, bool with_optimizer) : model_(config.model()) {
+  CpuBackend(const TrainConfig& config, Model model, bool with_optimizer) : model_(std::move(model)) {
     if (with_optimizer) optimizer_.emplace(config.optimizer(), model_.layout());
   }
 
@@ -75,6 +75,11 @@ class CpuBackend final : public TrainingBackend {
     return optimizer_ ? optimizer_->Restore(c.exp_avg, c.exp_avg_sq, c.optimizer_step) : absl::OkStatus();
   }
 
+  absl::StatusOr<std::vector<float>> Logits() override {
+    const std::span<const float> logits = model_.logits(0);
+    return std::vector<float>(logits.begin(), logits.end());
+  }
+
  private:
   absl::Status Copy(std::span<const float> from, std::span<float> to, const char* what) const {
     const int64_t size = model_.layout().total_size;
@@ -90,8 +95,10 @@ class CpuBackend final : public TrainingBackend {
 
 }  // namespace
 
-std::unique_ptr<TrainingBackend> MakeCpuBackend(const TrainConfig& config, bool with_optimizer) {
-  return std::make_unique<CpuBackend>(config, with_optimizer);
+absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeCpuBackend(const TrainConfig& config, bool with_optimizer) {
+  absl::StatusOr<Model> model = Model::Create(config.model(), HeadSpecOf(config));
+  if (!model.ok()) return model.status();
+  return std::make_unique<CpuBackend>(config, *std::move(model), with_optimizer);
 }
 
 }  // namespace cloze

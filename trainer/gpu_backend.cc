@@ -72,6 +72,10 @@ class GpuBackend final : public TrainingBackend {
     return optimizer_ ? optimizer_->Restore(c.exp_avg, c.exp_avg_sq, c.optimizer_step) : absl::OkStatus();
   }
 
+  absl::StatusOr<std::vector<float>> Logits() override {
+    return absl::UnimplementedError("the GPU backend does not return logits yet");
+  }
+
  private:
   std::unique_ptr<GpuModel> model_;
   std::unique_ptr<GpuOptimizer> optimizer_;  // null with parameter servers
@@ -83,6 +87,11 @@ class GpuBackend final : public TrainingBackend {
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeGpuBackend(const TrainConfig& config,
                                                                 const GpuModelOptions& options,
                                                                 bool with_optimizer) {
+  if (config.has_finetune()) {
+    return absl::FailedPreconditionError(
+        "--device=cuda: fine-tuning needs a task head, and the GPU model has only the pretraining head yet; "
+        "fine-tune with --device=cpu");
+  }
   absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(config.model(), options);
   if (!model.ok()) return model.status();
   std::unique_ptr<GpuOptimizer> optimizer;

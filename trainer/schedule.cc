@@ -25,6 +25,13 @@ absl::Status ValidateSchedule(const ScheduleConfig& schedule, int64_t total_step
                    absl::StrCat(schedule.warmup_steps(), " is not in [0, total_steps = ",
                                 total_steps, "]"));
   }
+  if (schedule.decay() == ScheduleConfig::LINEAR_FROM_WARMUP) {
+    if (schedule.warmup_steps() == total_steps) {
+      return Invalid("ScheduleConfig.warmup_steps",
+                     absl::StrCat(total_steps, " = total_steps leaves no step to decay over (LINEAR_FROM_WARMUP)"));
+    }
+    return absl::OkStatus();  // power and end_learning_rate are not used
+  }
   if (!std::isfinite(schedule.power()) || schedule.power() <= 0) {
     return Invalid("ScheduleConfig.power",
                    absl::StrCat(schedule.power(), " is not > 0 (ALBERT and BERT use 1)"));
@@ -47,6 +54,10 @@ float LearningRateAt(const ScheduleConfig& schedule, float peak_learning_rate,
   const int64_t warmup = schedule.warmup_steps();
   if (step < warmup) {
     return static_cast<float>(peak * (static_cast<double>(step) / static_cast<double>(warmup)));
+  }
+  if (schedule.decay() == ScheduleConfig::LINEAR_FROM_WARMUP) {
+    const double left = static_cast<double>(total_steps - step) / static_cast<double>(total_steps - warmup);
+    return static_cast<float>(peak * std::max(0.0, left));
   }
   const double end = schedule.end_learning_rate();
   const double done = static_cast<double>(std::min(step, total_steps)) / static_cast<double>(total_steps);

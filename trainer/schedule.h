@@ -17,6 +17,15 @@
 // - warmup climbs towards peak from 0, not from end_learning_rate;
 // - from total_steps on, lr stays at end_learning_rate (polynomial_decay with cycle=False
 //   clamps the step). ALBERT fixes end_learning_rate at 0; here it is configurable.
+//
+// With decay LINEAR_FROM_WARMUP it is instead Hugging Face's get_linear_schedule_with_warmup
+// (transformers/optimization.py), `step` being the scheduler's count of completed updates:
+//
+//   step < warmup_steps:  lr = peak · step / warmup_steps
+//   otherwise:            lr = peak · max(0, (total_steps − step) / (total_steps − warmup_steps))
+//
+// so it does reach the peak at step == warmup_steps, and end_learning_rate and power are
+// ignored.
 // Computed in double and rounded once to float (TF computes in float32, so values can
 // differ from TF's in the last bit).
 #ifndef CLOZE_TRAINER_SCHEDULE_H_
@@ -30,7 +39,8 @@
 namespace cloze {
 
 // InvalidArgument naming the field unless total_steps >= 1, 0 <= warmup_steps <=
-// total_steps, power > 0 and end_learning_rate >= 0 (all finite). A power of 0 (the
+// total_steps, power > 0 and end_learning_rate >= 0 (all finite); LINEAR_FROM_WARMUP needs
+// warmup_steps < total_steps and ignores power and end_learning_rate. A power of 0 (the
 // proto default) is refused rather than read as "constant": it would never decay.
 absl::Status ValidateSchedule(const ScheduleConfig& schedule, int64_t total_steps);
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "checkpoint/safetensors.h"
 #include "gtest/gtest.h"
 
 namespace cloze {
@@ -94,6 +95,42 @@ TEST(Schedule, InvalidSchedulesNameTheField) {
 
 TEST(ScheduleDeathTest, NegativeStepIsAProgrammerError) {
   EXPECT_DEATH(LearningRateAt(Schedule(1, 1, 0), 1.0f, 10, -1), "step = -1");
+}
+
+
+// Hugging Face's fine-tuning schedule against the rates transformers'
+// get_linear_schedule_with_warmup(W=2, T=20) gave each update of the golden fine-tuning
+// trajectory (tests/golden/finetune_trajectory.py, peak 1e-3).
+TEST(Schedule, LinearFromWarmupMatchesTransformers) {
+  absl::StatusOr<SafetensorsFile> golden =
+      SafetensorsFile::Read("tests/golden/albert_seqcls_trajectory.safetensors");
+  ASSERT_TRUE(golden.ok()) << golden.status();
+  absl::StatusOr<std::vector<double>> rates = golden->Float64("output.learning_rate");
+  ASSERT_TRUE(rates.ok()) << rates.status();
+  ASSERT_EQ(rates->size(), 20u);
+  ScheduleConfig hf;
+  hf.set_warmup_steps(2);
+  hf.set_decay(ScheduleConfig::LINEAR_FROM_WARMUP);
+  ASSERT_TRUE(ValidateSchedule(hf, 20).ok());
+  for (int64_t step = 0; step < 20; ++step) {
+    // Both round the same double to float; torch stores the double itself.
+    EXPECT_EQ(LearningRateAt(hf, 1e-3f, 20, step), static_cast<float>((*rates)[step])) << "step " << step;
+  }
+  // It reaches the peak at the end of warmup (ALBERT's does not) and 0 at total_steps.
+  EXPECT_EQ(LearningRateAt(hf, 1e-3f, 20, 2), 1e-3f);
+  EXPECT_EQ(LearningRateAt(hf, 1e-3f, 20, 20), 0.0f);
+  EXPECT_EQ(LearningRateAt(hf, 1e-3f, 20, 25), 0.0f);
+}
+
+TEST(Schedule, LinearFromWarmupNeedsAStepToDecay) {
+  ScheduleConfig hf;
+  hf.set_warmup_steps(20);
+  hf.set_decay(ScheduleConfig::LINEAR_FROM_WARMUP);
+  const absl::Status s = ValidateSchedule(hf, 20);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("ScheduleConfig.warmup_steps"), std::string::npos) << s;
+  hf.set_warmup_steps(0);  // power 0 is fine here: it is not used
+  EXPECT_TRUE(ValidateSchedule(hf, 20).ok());
 }
 
 }  // namespace

@@ -14,6 +14,23 @@ absl::Status FieldError(const std::string& field, const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat("TrainConfig.", field, ": ", message));
 }
 
+// The fine-tuning block: what the task and its data are, where parameters start.
+absl::Status ValidateFinetuneConfig(const TrainConfig& c) {
+  const FinetuneConfig& f = c.finetune();
+  if (f.task().empty()) return FieldError("finetune.task", "missing (a GLUE task name or \"generic\")");
+  if (f.data_dir().empty()) return FieldError("finetune.data_dir", "missing (the task's folder)");
+  if (f.tokenizer().empty()) return FieldError("finetune.tokenizer", "missing (e.g. spm-albert:PATH/spiece.model)");
+  if (f.init().empty()) return FieldError("finetune.init", "missing (\"scratch\", a checkpoint or a Hugging Face folder)");
+  if (f.num_labels() < 1) return FieldError("finetune.num_labels", absl::StrCat("must be positive, got ", f.num_labels()));
+  if (f.max_seq_length() != c.seq_len()) {
+    return FieldError("finetune.max_seq_length", absl::StrCat(f.max_seq_length(), " differs from seq_len = ", c.seq_len()));
+  }
+  if (c.distributed().parameter_servers() > 0) {
+    return FieldError("distributed.parameter_servers", "fine-tuning runs in one process or all-reduce workers only");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 TrainConfig DefaultTrainConfig() {
@@ -56,7 +73,12 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   if (absl::Status s = ValidateModelConfig(c.model()); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("TrainConfig.model: ", s.message()));
   }
-  if (c.dataset().empty()) return FieldError("dataset", "missing (a folder made by `cloze prepare`)");
+  const bool finetune = c.has_finetune();
+  if (finetune) {
+    if (absl::Status s = ValidateFinetuneConfig(c); !s.ok()) return s;
+  } else if (c.dataset().empty()) {
+    return FieldError("dataset", "missing (a folder made by `cloze prepare`)");
+  }
   if (c.batch_size() < 1) return FieldError("batch_size", absl::StrCat("must be positive, got ", c.batch_size()));
   if (c.accumulation_steps() < 1) {
     return FieldError("accumulation_steps", absl::StrCat("must be positive, got ", c.accumulation_steps()));
@@ -65,7 +87,7 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
     return FieldError("seq_len", absl::StrFormat("must be in [8, model.max_position_embeddings = %d], got %d",
                                                  c.model().max_position_embeddings(), c.seq_len()));
   }
-  if (c.max_predictions_per_seq() < 1 || c.max_predictions_per_seq() > c.seq_len()) {
+  if (!finetune && (c.max_predictions_per_seq() < 1 || c.max_predictions_per_seq() > c.seq_len())) {
     return FieldError("max_predictions_per_seq",
                       absl::StrCat("must be in [1, seq_len], got ", c.max_predictions_per_seq()));
   }
@@ -96,8 +118,8 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   if (k.keep_last() < 1) return FieldError("checkpoint.keep_last", absl::StrCat("must be positive, got ", k.keep_last()));
   if (k.keep_every() < 0) return FieldError("checkpoint.keep_every", "must not be negative");
   if (c.eval_every_steps() < 0) return FieldError("eval_every_steps", "must not be negative");
-  if (c.eval_every_steps() > 0 && c.eval_dataset().empty()) return FieldError("eval_dataset", "missing while eval_every_steps > 0");
-  if (c.eval_every_steps() > 0 && c.eval_batches() < 1) return FieldError("eval_batches", "must be positive");
+  if (!finetune && c.eval_every_steps() > 0 && c.eval_dataset().empty()) return FieldError("eval_dataset", "missing while eval_every_steps > 0");
+  if (!finetune && c.eval_every_steps() > 0 && c.eval_batches() < 1) return FieldError("eval_batches", "must be positive");
   if (c.log_every_steps() < 1) return FieldError("log_every_steps", absl::StrCat("must be positive, got ", c.log_every_steps()));
   const DistributedConfig& d = c.distributed();
   if (d.workers() < 0 || d.workers() > 4096) {

@@ -14,6 +14,14 @@
 // are keyed by global example index, so W workers × batch b compute the step 1 worker ×
 // batch W·b computes. Rank 0 alone writes metrics.jsonl and runs evaluations.
 //
+// Fine-tuning (TrainConfig.finetune, `cloze finetune`) is the same loop with the task's head,
+// batches from its train split (task_batch_source.h), initial parameters from its `init`
+// (finetune_init.h), and the dev split's metrics at eval_every_steps and at the end
+// (finetune_task.h): metrics.jsonl eval lines, predictions_<split>.jsonl and
+// eval_results.json (the final evaluation and the best on dev, told apart). The best so far
+// lives in the checkpoints' TrainerState, so a resumed run reports what the uninterrupted one
+// would. CPU only for now.
+//
 // On a GPU (trainer/training_backend.h) the same loop runs on GpuModel + GpuOptimizer; its
 // losses follow the CPU's within float rounding (fp32), but atomics in two backward ops make
 // it inexact run to run, so the bit-for-bit resume above is the CPU's guarantee only.

@@ -18,10 +18,20 @@ absl::Status SelectTrainingDevice(const TrainingDevice& device) {
   return absl::OkStatus();
 }
 
+HeadSpec HeadSpecOf(const TrainConfig& config) {
+  if (!config.has_finetune()) return HeadSpec{};
+  return HeadSpec{.kind = HeadKind::kSequenceClassification, .num_labels = config.finetune().num_labels()};
+}
+
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const TrainingDevice& device,
                                                                      const TrainConfig& config,
                                                                      bool with_optimizer) {
   if (device.kind == TrainingDevice::Kind::kCpu) return MakeCpuBackend(config, with_optimizer);
+  if (config.has_finetune()) {  // before touching the device: the refusal does not depend on it
+    return absl::FailedPreconditionError(
+        "--device=cuda: fine-tuning needs a task head, and the GPU model has only the pretraining head yet; "
+        "fine-tune with --device=cpu");
+  }
   if (absl::Status s = SelectTrainingDevice(device); !s.ok()) return s;
   return MakeGpuBackend(config, device.gpu_model, with_optimizer);
 }

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -85,22 +86,32 @@ class TrainingBackend {
   // (moments ignored without an optimizer).
   virtual absl::Status SaveState(CheckpointContents& contents) = 0;
   virtual absl::Status RestoreState(const CheckpointContents& contents) = 0;
+
+  // A host copy of the last Forward's head logits (Model::logits(0)), for evaluating a
+  // fine-tuned head. Unimplemented where the backend cannot give them.
+  virtual absl::StatusOr<std::vector<float>> Logits() = 0;
 };
+
+// The head the run's model carries: the pretraining head, or with TrainConfig.finetune the
+// sequence-classification head of finetune.num_labels outputs (1: regression).
+HeadSpec HeadSpecOf(const TrainConfig& config);
 
 // For kCuda: makes device.gpu current for the calling thread and checks that kernels run
 // there; FailedPrecondition "--device=cuda: no usable GPU: <why>" otherwise (CUDA not
 // built, no driver or device, an index past the visible devices). OK for kCpu.
 absl::Status SelectTrainingDevice(const TrainingDevice& device);
 
-// The backend for `device`, with an optimizer for `config.optimizer()` when
-// with_optimizer. For kCuda: SelectTrainingDevice first (its errors), then GpuModel's and
+// The backend for `device`, carrying HeadSpecOf(config), with an optimizer for
+// `config.optimizer()` when with_optimizer. InvalidArgument for an unusable head;
+// FailedPrecondition for a fine-tuning head on kCuda (GpuModel has only the pretraining
+// head yet). For kCuda: SelectTrainingDevice first (its errors), then GpuModel's and
 // GpuOptimizer's (device memory, cuBLAS).
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const TrainingDevice& device,
                                                                      const TrainConfig& config,
                                                                      bool with_optimizer);
 
 // The two implementations, for tests that want one in particular.
-std::unique_ptr<TrainingBackend> MakeCpuBackend(const TrainConfig& config, bool with_optimizer);
+absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeCpuBackend(const TrainConfig& config, bool with_optimizer);
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeGpuBackend(const TrainConfig& config,
                                                                 const GpuModelOptions& options,
                                                                 bool with_optimizer);

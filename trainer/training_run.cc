@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/text_format.h"
+#include "trainer/finetune_init.h"
+#include "trainer/task_batch_source.h"
 
 namespace cloze {
 namespace {
@@ -51,6 +53,11 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> TrainingRun::Setup(const TrainOptio
   if (!made.ok()) return made.status();
   run->model_ = *std::move(made);
   if (run->model_->on_device()) run->host_parameters_.resize(run->model_->layout().total_size);
+  if (options.config.has_finetune()) {
+    absl::StatusOr<FinetuneTask> task = LoadFinetuneTask(options.config.finetune(), options.config.model().vocab_size());
+    if (!task.ok()) return task.status();
+    run->task_ = *std::move(task);
+  }
   std::error_code error;
   fs::create_directories(options.run_dir, error);
   if (error) return absl::PermissionDeniedError(absl::StrCat(options.run_dir, ": ", error.message()));
@@ -91,7 +98,10 @@ absl::Status TrainingRun::ResumeOrInitialize() {
     if (!contents.ok()) return contents.status();  // the coordinator's choice: never skipped
     loaded = LoadedCheckpoint{*options_.resume_from, *std::move(contents)};
   }
-  if (absl::IsNotFound(loaded.status())) return model_->InitializeParameters(config_.seed());
+  if (absl::IsNotFound(loaded.status())) {
+    if (absl::Status s = model_->InitializeParameters(config_.seed()); !s.ok()) return s;
+    return task_ ? InitializeForFinetuning() : absl::OkStatus();
+  }
   if (!loaded.ok()) return loaded.status();
   const CheckpointContents& c = loaded->contents;
   if (absl::Status s = model_->RestoreState(c); !s.ok()) return s;
@@ -103,6 +113,21 @@ absl::Status TrainingRun::ResumeOrInitialize() {
   Event(absl::StrCat("resuming from ", loaded->path, " (step ", step_, ")"));
   resumed_ = *std::move(loaded);
   return absl::OkStatus();
+}
+
+// A fresh fine-tuning run: the seed's parameters, then those `init` names (finetune_init.h).
+absl::Status TrainingRun::InitializeForFinetuning() {
+  absl::StatusOr<FinetuneInit> init = ResolveFinetuneInit(config_.finetune().init());
+  if (!init.ok()) return init.status();
+  absl::StatusOr<std::span<float>> parameters = ParametersOnHost();
+  if (!parameters.ok()) return parameters.status();
+  if (absl::Status s = LoadInitialParameters(*init, config_.model(), model_->layout(), HeadSpecOf(config_),
+                                             config_.seed(), task_->tokenizer->vocab_size(), *parameters,
+                                             [this](const std::string& m) { Event(m); });
+      !s.ok()) {
+    return s;
+  }
+  return model_->on_device() ? model_->UploadParameters(host_parameters_) : absl::OkStatus();
 }
 
 // Checkpoints newer than the one resumed from were skipped as damaged. Moving them aside
@@ -124,6 +149,7 @@ absl::Status TrainingRun::MoveDamagedCheckpointsAside() {
 }
 
 absl::Status TrainingRun::OpenData(const DataCursor& cursor, const std::string& expected_fingerprint) {
+  if (task_) return OpenTaskData(cursor, expected_fingerprint);
   absl::StatusOr<std::unique_ptr<BatchSource>> source =
       BatchSource::Open(config_.dataset(), config_, exchange_.rank(), exchange_.world_size(), expected_fingerprint);
   if (!source.ok()) return source.status();
@@ -139,6 +165,35 @@ absl::Status TrainingRun::OpenData(const DataCursor& cursor, const std::string& 
     if (!opened.ok()) return opened.status();
     eval_source_ = *std::move(opened);
   }
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::OpenTaskData(const DataCursor& cursor, const std::string& expected_fingerprint) {
+  const std::string fingerprint = task_->tokenizer->Fingerprint();
+  if (!expected_fingerprint.empty() && expected_fingerprint != fingerprint) {
+    return absl::FailedPreconditionError(absl::StrCat("the checkpoint was trained with the tokenizer ", expected_fingerprint,
+                                                      ", FinetuneConfig.tokenizer ", config_.finetune().tokenizer(),
+                                                      " is ", fingerprint));
+  }
+  absl::StatusOr<std::unique_ptr<TaskBatchSource>> source =
+      TaskBatchSource::Create(task_->train, {.batch_size = config_.batch_size(),
+                                             .seed = config_.seed(),
+                                             .rank = exchange_.rank(),
+                                             .world_size = exchange_.world_size(),
+                                             .pad_id = task_->tokenizer->pad_id(),
+                                             .regression = task_->regression(),
+                                             .tokenizer_fingerprint = fingerprint});
+  if (!source.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(config_.finetune().data_dir(), " train split: ", source.status().message()));
+  }
+  if (summary_.resumed) {
+    if (absl::Status s = (*source)->Seek(cursor); !s.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(config_.finetune().data_dir(),
+                                                        ": cannot continue the checkpoint's data order (", s.message(),
+                                                        "); was the train split replaced?"));
+    }
+  }
+  source_ = *std::move(source);
   return absl::OkStatus();
 }
 
@@ -218,6 +273,13 @@ absl::Status TrainingRun::NoteFinishedCheckpoint(bool wait) {
 }
 
 absl::StatusOr<TrainSummary> TrainingRun::Finish() {
+  if (task_ && chief_) {
+    if (!last_task_eval_.has_value() || last_task_eval_->step != step_) {
+      absl::StatusOr<TaskEvaluation> evaluated = EvaluateTaskNow();
+      if (!evaluated.ok()) return evaluated.status();
+    }
+    if (absl::Status s = WriteEvalResults(); !s.ok()) return s;
+  }
   if (last_checkpoint_step_ != step_) {
     if (absl::Status s = ScheduleCheckpoint(); !s.ok()) return s;
   }
@@ -230,6 +292,34 @@ absl::StatusOr<TrainSummary> TrainingRun::Finish() {
   summary_.last_window_mlm_accuracy = Mean(last_accuracies_);
   summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
   return summary_;
+}
+
+absl::StatusOr<TaskEvaluation> TrainingRun::EvaluateTaskNow() {
+  absl::StatusOr<TaskEvaluation> evaluated = EvaluateTask(*model_, *task_, config_.batch_size(), step_);
+  if (!evaluated.ok()) return evaluated.status();
+  if (absl::Status s = WriteDevPredictions(options_.run_dir, *task_, *evaluated); !s.ok()) return s;
+  if (state_.best_eval_json().empty() || evaluated->primary() > state_.best_eval_primary()) {
+    state_.set_best_eval_json(TaskEvaluationJson(*evaluated));
+    state_.set_best_eval_primary(evaluated->primary());
+  }
+  last_task_eval_ = *evaluated;
+  std::string metrics;
+  for (const auto& [name, value] : evaluated->metrics) absl::StrAppend(&metrics, ", ", name, " ", value);
+  Event(absl::StrCat("dev evaluation at step ", step_, ": loss ", evaluated->loss, metrics,
+                     evaluated->degenerate ? " (DEGENERATE: one prediction for every example)" : ""));
+  return evaluated;
+}
+
+// eval_results.json: the final evaluation and the best one on dev, told apart (picking the
+// best on dev is selection on the evaluation set: report both).
+absl::Status TrainingRun::WriteEvalResults() {
+  const std::string primary = task_->spec.metrics.empty() ? "" : task_->spec.metrics.front();
+  const std::string text = absl::StrCat(
+      "{\n  \"task\": \"", task_->spec.name, "\",\n  \"eval_split\": \"", task_->eval_split, "\",\n  \"primary_metric\": \"",
+      primary, "\",\n  \"finished\": ", step_ >= config_.total_steps() ? "true" : "false",
+      ",\n  \"final\": ", TaskEvaluationJson(*last_task_eval_), ",\n  \"best\": ", state_.best_eval_json(),
+      ",\n  \"degenerate\": ", last_task_eval_->degenerate ? "true" : "false", "\n}\n");
+  return WriteTextFileAtomically(options_.run_dir + "/eval_results.json", text);
 }
 
 }  // namespace cloze

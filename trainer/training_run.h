@@ -19,6 +19,8 @@
 
 #include "absl/status/statusor.h"
 #include "trainer/batch_source.h"
+#include "trainer/batch_stream.h"
+#include "trainer/finetune_task.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_writer.h"
 #include "trainer/loss_guard.h"
@@ -45,6 +47,8 @@ class TrainingRun {
   absl::Status ResumeOrInitialize();
   absl::Status MoveDamagedCheckpointsAside();
   absl::Status OpenData(const DataCursor& cursor, const std::string& expected_fingerprint);
+  absl::Status OpenTaskData(const DataCursor& cursor, const std::string& expected_fingerprint);
+  absl::Status InitializeForFinetuning();
   absl::Status OpenLogs();
   absl::Status BeginExchange();
 
@@ -56,6 +60,10 @@ class TrainingRun {
                              absl::StatusOr<LoadedCheckpoint>& rollback_target);
   absl::Status RollBack(const absl::StatusOr<LoadedCheckpoint>& target);
   absl::Status Record(StepRecord& record, std::chrono::steady_clock::time_point step_start);
+  // Fine-tuning: the dev split's evaluation at step_, its predictions file and the best
+  // so far (TrainerState); eval_results.json at the end.
+  absl::StatusOr<TaskEvaluation> EvaluateTaskNow();
+  absl::Status WriteEvalResults();
 
   // Checkpoints.
   absl::StatusOr<std::span<float>> ParametersOnHost();
@@ -83,7 +91,10 @@ class TrainingRun {
   TrainerState state_;
   int64_t step_ = 0, end_ = 0;
   std::optional<LoadedCheckpoint> resumed_;
-  std::unique_ptr<BatchSource> source_, eval_source_;
+  std::unique_ptr<BatchStream> source_;
+  std::unique_ptr<BatchSource> eval_source_;  // pretraining's held-out set
+  std::optional<FinetuneTask> task_;          // a fine-tuning run's task (TrainConfig.finetune)
+  std::optional<TaskEvaluation> last_task_eval_;
   std::unique_ptr<MetricsLog> log_;
   std::unique_ptr<TrainingMetrics> metrics_;
   std::optional<LossGuard> guard_;

@@ -217,7 +217,17 @@ absl::Status TrainingRun::RollBack(const absl::StatusOr<LoadedCheckpoint>& targe
 // the summary.
 absl::Status TrainingRun::Record(StepRecord& record, Clock::time_point step_start) {
   std::optional<EvalRecord> eval;
-  if (eval_source_ && step_ % config_.eval_every_steps() == 0) {
+  const bool task_eval_due =
+      (config_.eval_every_steps() > 0 && step_ % config_.eval_every_steps() == 0) || step_ == config_.total_steps();
+  if (task_ && chief_ && task_eval_due) {
+    absl::StatusOr<TaskEvaluation> evaluated = EvaluateTaskNow();
+    if (!evaluated.ok()) return evaluated.status();
+    eval.emplace();
+    eval->step = step_;
+    eval->loss = evaluated->loss;
+    eval->task_metrics = evaluated->metrics;
+    eval->degenerate = evaluated->degenerate;
+  } else if (eval_source_ && step_ % config_.eval_every_steps() == 0) {
     absl::StatusOr<EvalRecord> evaluated = Evaluate(*model_, *eval_source_, config_, step_);
     if (!evaluated.ok()) return evaluated.status();
     eval = *evaluated;

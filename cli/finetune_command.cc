@@ -1,0 +1,227 @@
+// cloze finetune: a sentence or sentence-pair task (GLUE or the user's TSV/JSONL) on the
+// training loop, with the task's head and its dev metrics (trainer/finetune_task.h).
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cli/commands.h"
+#include "cli/common_flags.h"
+#include "cli/progress.h"
+#include "cli/stop_signal.h"
+#include "data/read_file.h"
+#include "data/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "model/model_config.h"
+#include "trainer/finetune_init.h"
+#include "trainer/finetune_task.h"
+#include "trainer/train_config.h"
+#include "trainer/trainer.h"
+
+ABSL_DECLARE_FLAG(int, batch_size);
+ABSL_DECLARE_FLAG(int, max_seq_length);
+ABSL_DECLARE_FLAG(std::string, tokenizer);
+ABSL_DECLARE_FLAG(int64_t, stop_after_step);
+
+ABSL_FLAG(std::string, task, "", "cloze finetune: a GLUE task (SST-2, MRPC, ...) or \"generic\"");
+ABSL_FLAG(std::string, data_dir, "", "cloze finetune: the task's folder, or the folder holding it (PATH/GLUE)");
+ABSL_FLAG(std::string, init, "", "cloze finetune: scratch, a cloze checkpoint or run directory, or a Hugging Face folder");
+ABSL_FLAG(std::string, model_config, "", "cloze finetune: the model config for --init=scratch");
+ABSL_FLAG(double, learning_rate, 2e-5, "cloze finetune: peak learning rate (AdamW)");
+ABSL_FLAG(double, weight_decay, 0.0, "cloze finetune: AdamW weight decay");
+ABSL_FLAG(double, epochs, 3, "cloze finetune: passes over the train split");
+ABSL_FLAG(double, warmup_ratio, 0.1, "cloze finetune: share of the steps spent warming up (Hugging Face's linear schedule)");
+ABSL_FLAG(int64_t, eval_every_steps, 0, "cloze finetune: dev evaluation every N steps (and always at the end)");
+ABSL_FLAG(int64_t, checkpoint_every_steps, 0, "cloze finetune: checkpoint every N steps; 0: once per epoch");
+ABSL_FLAG(std::string, text_a_column, "", "cloze finetune --task=generic: the first sentence's column/field");
+ABSL_FLAG(std::string, text_b_column, "", "cloze finetune --task=generic: the second sentence's column/field");
+ABSL_FLAG(std::string, label_column, "", "cloze finetune --task=generic: the label's column/field");
+ABSL_FLAG(std::string, train_file, "", "cloze finetune --task=generic: the train file under --data_dir (train.tsv)");
+ABSL_FLAG(std::string, dev_file, "", "cloze finetune --task=generic: the dev file under --data_dir (dev.tsv)");
+ABSL_FLAG(bool, regression, false, "cloze finetune --task=generic: labels are real-valued scores");
+
+namespace cloze::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: cloze finetune --task=NAME --data_dir=PATH --init=scratch|CHECKPOINT|HF_FOLDER --tokenizer=SPEC "
+    "--run_dir=DIR [--model_config=FILE (init=scratch) --max_seq_length=128 --batch_size=32 --learning_rate=2e-5 "
+    "--epochs=3 --warmup_ratio=0.1 --seed=N --eval_every_steps=N --checkpoint_every_steps=N]\n";
+
+int Fail(int status, const absl::Status& error) {
+  std::fprintf(stderr, "cloze finetune: %s\n", std::string(error.message()).c_str());
+  return status;
+}
+
+// --batch_size and --max_seq_length are shared with other subcommands, whose defaults
+// (8, 512) are not fine-tuning's: a flag not on the command line gets `fallback`. This absl
+// keeps IsSpecifiedOnCommandLine private, so the command line is read back from /proc.
+bool OnCommandLine(const std::string& name) {
+  absl::StatusOr<std::string> cmdline = data::ReadFile("/proc/self/cmdline");
+  if (!cmdline.ok()) return false;
+  for (const absl::string_view arg : absl::StrSplit(*cmdline, '\0')) {
+    for (const char* dashes : {"--", "-"}) {
+      const std::string flag = absl::StrCat(dashes, name);
+      if (arg == flag || absl::StartsWith(arg, flag + "=")) return true;
+    }
+  }
+  return false;
+}
+
+template <typename T>
+T FlagOr(const char* name, T value, T fallback) {
+  return OnCommandLine(name) ? value : fallback;
+}
+
+std::string ConfigText(const TrainConfig& config) {
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(config, &text);
+  return text;
+}
+
+// A run directory belongs to the run whose config it holds: refuse to mix another into it
+// (resuming the same run is fine).
+absl::Status CheckRunDirIsOurs(const std::string& run_dir, const TrainConfig& config) {
+  const std::string path = run_dir + "/train_config.pb.txt";
+  if (!std::filesystem::exists(path)) return absl::OkStatus();
+  absl::StatusOr<std::string> text = data::ReadFile(path);
+  if (!text.ok()) return text.status();
+  TrainConfig theirs;
+  if (!google::protobuf::TextFormat::ParseFromString(*text, &theirs) || ConfigText(theirs) != ConfigText(config)) {
+    return absl::FailedPreconditionError(absl::StrCat(run_dir, " holds another run (its ", path,
+                                                      " differs from this one's): choose another --run_dir"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainConfig> BuildConfig() {
+  TrainConfig config = DefaultTrainConfig();
+  FinetuneConfig& f = *config.mutable_finetune();
+  f.set_task(absl::GetFlag(FLAGS_task));
+  f.set_data_dir(absl::GetFlag(FLAGS_data_dir));
+  f.set_init(absl::GetFlag(FLAGS_init));
+  f.set_tokenizer(absl::GetFlag(FLAGS_tokenizer));
+  f.set_max_seq_length(FlagOr("max_seq_length", absl::GetFlag(FLAGS_max_seq_length), 128));
+  f.set_text_a_column(absl::GetFlag(FLAGS_text_a_column));
+  f.set_text_b_column(absl::GetFlag(FLAGS_text_b_column));
+  f.set_label_column(absl::GetFlag(FLAGS_label_column));
+  f.set_regression(absl::GetFlag(FLAGS_regression));
+  f.set_train_file(absl::GetFlag(FLAGS_train_file));
+  f.set_dev_file(absl::GetFlag(FLAGS_dev_file));
+  for (const char* flag : {"task", "data_dir", "init", "tokenizer"}) {
+    const absl::CommandLineFlag* given = absl::FindCommandLineFlag(flag);
+    if (given == nullptr || given->CurrentValue().empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is missing"));
+  }
+  absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(f);
+  if (!spec.ok()) return spec.status();
+  f.set_num_labels(spec->kind == tasks::TaskKind::kRegression ? 1 : static_cast<int>(spec->labels.size()));
+  absl::StatusOr<FinetuneSplitSizes> sizes = CountFinetuneExamples(f);
+  if (!sizes.ok()) return sizes.status();
+
+  // The model: the init's own config, or --model_config from scratch.
+  absl::StatusOr<FinetuneInit> init = ResolveFinetuneInit(f.init());
+  if (!init.ok()) return init.status();
+  const std::string model_config = absl::GetFlag(FLAGS_model_config);
+  if (init->kind == FinetuneInit::Kind::kScratch && model_config.empty()) {
+    return absl::InvalidArgumentError("--init=scratch needs --model_config (e.g. configs/albert-tiny.textproto)");
+  }
+  if (init->kind != FinetuneInit::Kind::kScratch && !model_config.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--model_config is for --init=scratch; ", f.init(), " has its own"));
+  }
+  absl::StatusOr<ModelConfig> model =
+      init->kind == FinetuneInit::Kind::kScratch ? LoadModelConfig(model_config) : InitModelConfig(*init);
+  if (!model.ok()) return model.status();
+  *config.mutable_model() = *model;
+  absl::StatusOr<std::unique_ptr<data::Tokenizer>> tokenizer = data::LoadTokenizer(f.tokenizer());
+  if (!tokenizer.ok()) return tokenizer.status();
+  if ((*tokenizer)->vocab_size() != model->vocab_size()) {
+    return absl::FailedPreconditionError(absl::StrCat("--tokenizer=", f.tokenizer(), " has ", (*tokenizer)->vocab_size(),
+                                                      " ids but the model (", init->kind == FinetuneInit::Kind::kScratch
+                                                                                  ? model_config : init->path,
+                                                      ") has vocab_size ", model->vocab_size()));
+  }
+
+  // The run's length and schedule, as Hugging Face's Trainer sizes them.
+  config.set_seq_len(f.max_seq_length());
+  config.set_batch_size(FlagOr("batch_size", absl::GetFlag(FLAGS_batch_size), 32));
+  config.set_max_predictions_per_seq(1);  // unused by a task head
+  const double epochs = absl::GetFlag(FLAGS_epochs);
+  if (!(epochs > 0)) return absl::InvalidArgumentError(absl::StrCat("--epochs: must be positive, got ", epochs));
+  const int64_t steps_per_epoch = (sizes->train + config.batch_size() - 1) / config.batch_size();
+  config.set_total_steps(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(epochs * sizes->train / config.batch_size()))));
+  const double warmup_ratio = absl::GetFlag(FLAGS_warmup_ratio);
+  if (!(warmup_ratio >= 0 && warmup_ratio < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("--warmup_ratio: must be in [0, 1), got ", warmup_ratio));
+  }
+  ScheduleConfig& schedule = *config.mutable_schedule();
+  schedule.set_decay(ScheduleConfig::LINEAR_FROM_WARMUP);
+  schedule.set_warmup_steps(std::min<int64_t>(config.total_steps() - 1,
+                                              static_cast<int64_t>(std::ceil(warmup_ratio * config.total_steps()))));
+  schedule.clear_power();
+  schedule.clear_end_learning_rate();
+  OptimizerConfig& o = *config.mutable_optimizer();
+  o.set_kind(OptimizerConfig::ADAMW);
+  o.set_learning_rate(static_cast<float>(absl::GetFlag(FLAGS_learning_rate)));
+  o.set_epsilon(1e-8f);  // Hugging Face's AdamW default
+  o.set_weight_decay(static_cast<float>(absl::GetFlag(FLAGS_weight_decay)));
+  config.mutable_guard()->set_spike_factor(0);  // non-finite losses only: fine-tuning losses jump early
+  const int64_t every = absl::GetFlag(FLAGS_checkpoint_every_steps);
+  config.mutable_checkpoint()->set_every_steps(every > 0 ? every : steps_per_epoch);
+  config.mutable_checkpoint()->set_keep_last(2);
+  config.mutable_checkpoint()->set_keep_every(0);
+  config.set_eval_every_steps(absl::GetFlag(FLAGS_eval_every_steps));
+  config.set_seed(absl::GetFlag(FLAGS_seed));
+  if (absl::Status s = ValidateTrainConfig(config); !s.ok()) return s;
+  return config;
+}
+
+}  // namespace
+
+int RunFinetuneCommand(const std::vector<std::string>& args) {
+  const std::string run_dir = absl::GetFlag(FLAGS_run_dir);
+  if (!args.empty() || run_dir.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  absl::StatusOr<TrainConfig> config = BuildConfig();
+  if (!config.ok()) return Fail(2, config.status());
+  if (absl::Status s = CheckRunDirIsOurs(run_dir, *config); !s.ok()) return Fail(2, s);
+  absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
+  if (!device.ok()) return Fail(2, device.status());
+
+  const bool terminal = isatty(STDERR_FILENO);
+  TrainOptions options;
+  options.config = *config;
+  options.run_dir = run_dir;
+  options.device = *device;
+  options.stop_after_step = absl::GetFlag(FLAGS_stop_after_step);
+  options.stop_requested = StopOnSignals();
+  options.run_name = std::filesystem::path(run_dir).filename().string();
+  options.on_event = EventPrinter(terminal);
+  options.on_step = StepPrinter(terminal, config->log_every_steps());
+  absl::StatusOr<TrainSummary> summary = Train(options);
+  if (terminal) std::fprintf(stderr, "\n");
+  if (!summary.ok()) {
+    const absl::StatusCode code = summary.status().code();
+    const bool bad_input = code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kNotFound ||
+                           code == absl::StatusCode::kFailedPrecondition;
+    return Fail(bad_input ? 2 : 1, summary.status());
+  }
+  std::printf("\n%s %s on %s: steps %lld to %lld of %lld\n",
+              summary->end_step < config->total_steps() ? "stopped" : "finished", config->finetune().task().c_str(),
+              run_dir.c_str(), static_cast<long long>(summary->start_step), static_cast<long long>(summary->end_step),
+              static_cast<long long>(config->total_steps()));
+  absl::StatusOr<std::string> results = data::ReadFile(run_dir + "/eval_results.json");
+  if (results.ok()) std::printf("%s/eval_results.json:\n%s", run_dir.c_str(), results->c_str());
+  std::printf("  dev predictions: %s/predictions_*.jsonl; metrics: %s/metrics.jsonl\n", run_dir.c_str(), run_dir.c_str());
+  return 0;
+}
+
+}  // namespace cloze::cli
