@@ -71,14 +71,7 @@ class CudaGpuModel final : public GpuModel {
 
   absl::Status Backward(float loss_scale) override {
     if (!has_forward_) return absl::FailedPreconditionError("GpuModel::Backward without a Forward");
-    // Model::Backward's scales, float for float.
-    const std::array<double, kMaxLossTerms> weights = head().term_weights();
-    std::array<float, kMaxLossTerms> scales{};
-    for (int i = 0; i < kMaxLossTerms; ++i) {
-      const int64_t count = losses_.terms[i].count;
-      scales[i] = count > 0 ? static_cast<float>(weights[i]) * loss_scale / count : 0.0f;
-    }
-    return BackwardScaled(scales);
+    return BackwardScaled(BatchTermScales(head().term_weights(), losses_, loss_scale));  // Model's, float for float
   }
   absl::Status Backward(const LossNormalizer& normalizer) override {
     if (!has_forward_) return absl::FailedPreconditionError("GpuModel::Backward without a Forward");

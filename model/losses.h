@@ -86,6 +86,19 @@ inline std::vector<int32_t> RowArgmax(std::span<const float> logits, int64_t cla
   return argmax;
 }
 
+// The scales Backward(loss_scale) gives the terms of one batch's `losses`:
+// weight_i · loss_scale / count_i in float (0 when the term counts nothing), the gradient of
+// loss_scale · total_loss.
+inline std::array<float, kMaxLossTerms> BatchTermScales(const std::array<double, kMaxLossTerms>& weights,
+                                                        const Losses& losses, float loss_scale) {
+  std::array<float, kMaxLossTerms> scales{};
+  for (int i = 0; i < kMaxLossTerms; ++i) {
+    const int64_t count = losses.terms[i].count;
+    scales[i] = count > 0 ? static_cast<float>(weights[i]) * loss_scale / count : 0.0f;
+  }
+  return scales;
+}
+
 // The scale Backward gives term i: weight_i / normalizer_i (0 when the term counts nothing).
 inline std::array<float, kMaxLossTerms> TermScales(const std::array<double, kMaxLossTerms>& weights,
                                                    const LossNormalizer& normalizer) {

@@ -65,13 +65,7 @@ absl::StatusOr<Losses> Model::Forward(const Batch& batch, const StepOptions& opt
 
 absl::Status Model::Backward(float loss_scale) {
   if (!has_forward_) return absl::FailedPreconditionError("Model::Backward without a Forward");
-  const std::array<double, kMaxLossTerms> weights = head().term_weights();
-  std::array<float, kMaxLossTerms> scales{};
-  for (int i = 0; i < kMaxLossTerms; ++i) {
-    const int64_t count = losses_.terms[i].count;
-    scales[i] = count > 0 ? static_cast<float>(weights[i]) * loss_scale / count : 0.0f;
-  }
-  return BackwardScaled(scales);
+  return BackwardScaled(BatchTermScales(head().term_weights(), losses_, loss_scale));
 }
 
 absl::Status Model::Backward(const LossNormalizer& normalizer) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "util/atomic_file.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -59,15 +60,6 @@ absl::StatusOr<std::vector<tasks::SentenceExample>> ReadSplit(const FinetuneConf
 
 std::string Number(double v) { return std::isfinite(v) ? absl::StrFormat("%.17g", v) : "null"; }
 
-absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  std::FILE* f = std::fopen(temporary.c_str(), "w");
-  if (f == nullptr) return absl::PermissionDeniedError(absl::StrCat(temporary, ": cannot create"));
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !ok) return absl::DataLossError(absl::StrCat(temporary, ": write failed"));
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) return absl::DataLossError(absl::StrCat(path, ": rename failed"));
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -209,7 +201,7 @@ absl::Status WriteDevPredictions(const std::string& run_dir, const FinetuneTask&
     j["logits"] = e.logits[i];
     absl::StrAppend(&text, j.dump(), "\n");
   }
-  return WriteFileAtomically(absl::StrCat(run_dir, "/predictions_", task.eval_split, ".jsonl"), text);
+  return util::WriteTextFileAtomically(absl::StrCat(run_dir, "/predictions_", task.eval_split, ".jsonl"), text);
 }
 
 }  // namespace cloze

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/text_format.h"
+#include "util/atomic_file.h"
 #include "trainer/finetune_init.h"
 #include "trainer/task_batch_source.h"
 
@@ -17,18 +18,6 @@ namespace cloze {
 namespace {
 
 namespace fs = std::filesystem;
-
-absl::Status WriteTextFileAtomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::FILE* f = std::fopen(temporary.c_str(), "w");
-    if (f == nullptr) return absl::PermissionDeniedError(absl::StrCat(temporary, ": cannot create"));
-    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    if (std::fclose(f) != 0 || !ok) return absl::DataLossError(absl::StrCat(temporary, ": write failed"));
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) return absl::DataLossError(absl::StrCat(path, ": rename failed"));
-  return absl::OkStatus();
-}
 
 double Mean(const std::deque<double>& values) {
   return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / values.size();
@@ -203,7 +192,7 @@ absl::Status TrainingRun::OpenLogs() {
   if (chief_) {
     std::string config_text;
     google::protobuf::TextFormat::PrintToString(config_, &config_text);
-    if (absl::Status s = WriteTextFileAtomically(options_.run_dir + "/train_config.pb.txt", config_text); !s.ok()) {
+    if (absl::Status s = util::WriteTextFileAtomically(options_.run_dir + "/train_config.pb.txt", config_text); !s.ok()) {
       return s;
     }
     absl::StatusOr<std::unique_ptr<MetricsLog>> opened = MetricsLog::Open(options_.run_dir, step_);
@@ -217,7 +206,7 @@ absl::Status TrainingRun::OpenLogs() {
   metrics_ = *std::move(started);
   summary_.metrics_port = metrics_->port();
   if (!options_.metrics_port_file.empty()) {
-    if (absl::Status s = WriteTextFileAtomically(options_.metrics_port_file, absl::StrCat(metrics_->port(), "\n"));
+    if (absl::Status s = util::WriteTextFileAtomically(options_.metrics_port_file, absl::StrCat(metrics_->port(), "\n"));
         !s.ok()) {
       return s;
     }
@@ -319,7 +308,7 @@ absl::Status TrainingRun::WriteEvalResults() {
       primary, "\",\n  \"finished\": ", step_ >= config_.total_steps() ? "true" : "false",
       ",\n  \"final\": ", TaskEvaluationJson(*last_task_eval_), ",\n  \"best\": ", state_.best_eval_json(),
       ",\n  \"degenerate\": ", last_task_eval_->degenerate ? "true" : "false", "\n}\n");
-  return WriteTextFileAtomically(options_.run_dir + "/eval_results.json", text);
+  return util::WriteTextFileAtomically(options_.run_dir + "/eval_results.json", text);
 }
 
 }  // namespace cloze
