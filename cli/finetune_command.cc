@@ -22,7 +22,9 @@
 #include "model/model_config.h"
 #include "trainer/finetune_init.h"
 #include "trainer/finetune_task.h"
+#include "trainer/seeds_summary.h"
 #include "trainer/train_config.h"
+#include "util/atomic_file.h"
 #include "trainer/trainer.h"
 
 ABSL_DECLARE_FLAG(int, batch_size);
@@ -46,6 +48,9 @@ ABSL_FLAG(std::string, label_column, "", "cloze finetune --task=generic: the lab
 ABSL_FLAG(std::string, train_file, "", "cloze finetune --task=generic: the train file under --data_dir (train.tsv)");
 ABSL_FLAG(std::string, dev_file, "", "cloze finetune --task=generic: the dev file under --data_dir (dev.tsv)");
 ABSL_FLAG(bool, regression, false, "cloze finetune --task=generic: labels are real-valued scores");
+ABSL_FLAG(int, seeds, 1,
+          "cloze finetune: runs with seeds --seed, --seed+1, ... in RUN_DIR/seed-K, summarised in "
+          "RUN_DIR/seeds_summary.json; 1: one run in RUN_DIR itself");
 
 namespace cloze::cli {
 namespace {
@@ -53,7 +58,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: cloze finetune --task=NAME --data_dir=PATH --init=scratch|CHECKPOINT|HF_FOLDER --tokenizer=SPEC "
     "--run_dir=DIR [--model_config=FILE (init=scratch) --max_seq_length=128 --batch_size=32 --learning_rate=2e-5 "
-    "--epochs=3 --warmup_ratio=0.1 --seed=N --eval_every_steps=N --checkpoint_every_steps=N]\n";
+    "--epochs=3 --warmup_ratio=0.1 --seed=N --seeds=1 --eval_every_steps=N --checkpoint_every_steps=N]\n";
 
 int Fail(int status, const absl::Status& error) {
   std::fprintf(stderr, "cloze finetune: %s\n", std::string(error.message()).c_str());
@@ -182,30 +187,20 @@ absl::StatusOr<TrainConfig> BuildConfig() {
   return config;
 }
 
-}  // namespace
-
-int RunFinetuneCommand(const std::vector<std::string>& args) {
-  const std::string run_dir = absl::GetFlag(FLAGS_run_dir);
-  if (!args.empty() || run_dir.empty()) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
-  absl::StatusOr<TrainConfig> config = BuildConfig();
-  if (!config.ok()) return Fail(2, config.status());
-  if (absl::Status s = CheckRunDirIsOurs(run_dir, *config); !s.ok()) return Fail(2, s);
-  absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
-  if (!device.ok()) return Fail(2, device.status());
-
+// One fine-tune in `run_dir` (a new run, or the resumption of its own): 0, or the exit
+// status of its failure (2 for bad input). `*finished`: it reached total_steps.
+int RunOne(const TrainConfig& config, const std::string& run_dir, const TrainingDevice& device, bool* finished) {
+  if (absl::Status s = CheckRunDirIsOurs(run_dir, config); !s.ok()) return Fail(2, s);
   const bool terminal = isatty(STDERR_FILENO);
   TrainOptions options;
-  options.config = *config;
+  options.config = config;
   options.run_dir = run_dir;
-  options.device = *device;
+  options.device = device;
   options.stop_after_step = absl::GetFlag(FLAGS_stop_after_step);
   options.stop_requested = StopOnSignals();
   options.run_name = std::filesystem::path(run_dir).filename().string();
   options.on_event = EventPrinter(terminal);
-  options.on_step = StepPrinter(terminal, config->log_every_steps());
+  options.on_step = StepPrinter(terminal, config.log_every_steps());
   absl::StatusOr<TrainSummary> summary = Train(options);
   if (terminal) std::fprintf(stderr, "\n");
   if (!summary.ok()) {
@@ -214,14 +209,77 @@ int RunFinetuneCommand(const std::vector<std::string>& args) {
                            code == absl::StatusCode::kFailedPrecondition;
     return Fail(bad_input ? 2 : 1, summary.status());
   }
-  std::printf("\n%s %s on %s: steps %lld to %lld of %lld\n",
-              summary->end_step < config->total_steps() ? "stopped" : "finished", config->finetune().task().c_str(),
-              run_dir.c_str(), static_cast<long long>(summary->start_step), static_cast<long long>(summary->end_step),
-              static_cast<long long>(config->total_steps()));
+  *finished = summary->end_step >= config.total_steps();
+  std::printf("\n%s %s on %s: steps %lld to %lld of %lld\n", *finished ? "finished" : "stopped",
+              config.finetune().task().c_str(), run_dir.c_str(), static_cast<long long>(summary->start_step),
+              static_cast<long long>(summary->end_step), static_cast<long long>(config.total_steps()));
   absl::StatusOr<std::string> results = data::ReadFile(run_dir + "/eval_results.json");
   if (results.ok()) std::printf("%s/eval_results.json:\n%s", run_dir.c_str(), results->c_str());
   std::printf("  dev predictions: %s/predictions_*.jsonl; metrics: %s/metrics.jsonl\n", run_dir.c_str(), run_dir.c_str());
   return 0;
+}
+
+// --seeds=N > 1: the same fine-tune with seeds seed .. seed+N-1, each in RUN_DIR/seed-K (a
+// normal, resumable run folder), then RUN_DIR/seeds_summary.json. A seed whose run finished
+// is not run again, so the same command after an interruption picks up where it stopped.
+int RunSeeds(const TrainConfig& config, const std::string& run_dir, int seeds, const TrainingDevice& device) {
+  if (std::filesystem::exists(run_dir + "/train_config.pb.txt")) {
+    return Fail(2, absl::FailedPreconditionError(absl::StrCat(
+                       run_dir, " holds a single run (--seeds=1): choose another --run_dir for --seeds=", seeds)));
+  }
+  std::vector<SeedRunResult> results;
+  for (int i = 0; i < seeds; ++i) {
+    TrainConfig seeded = config;
+    seeded.set_seed(config.seed() + i);
+    const std::string seed_dir = SeedRunDir(run_dir, seeded.seed());
+    absl::StatusOr<SeedRunResult> done = ReadSeedRunResult(seed_dir, seeded.seed());
+    if (done.ok() && done->finished) {
+      if (absl::Status s = CheckRunDirIsOurs(seed_dir, seeded); !s.ok()) return Fail(2, s);
+      std::printf("seed %llu: already finished in %s\n", static_cast<unsigned long long>(seeded.seed()),
+                  seed_dir.c_str());
+    } else {
+      std::printf("seed %llu (%d of %d) in %s\n", static_cast<unsigned long long>(seeded.seed()), i + 1, seeds,
+                  seed_dir.c_str());
+      std::fflush(stdout);
+      bool finished = false;
+      if (int status = RunOne(seeded, seed_dir, device, &finished); status != 0) return status;
+      if (!finished) {
+        std::printf("stopped before seed %llu finished: the same command resumes it\n",
+                    static_cast<unsigned long long>(seeded.seed()));
+        return 0;
+      }
+      done = ReadSeedRunResult(seed_dir, seeded.seed());
+    }
+    if (!done.ok()) return Fail(1, done.status());
+    results.push_back(*std::move(done));
+  }
+  absl::StatusOr<std::string> json = SeedsSummaryJson(results);
+  if (!json.ok()) return Fail(1, json.status());
+  const std::string path = run_dir + "/seeds_summary.json";
+  if (absl::Status s = util::WriteTextFileAtomically(path, *json); !s.ok()) return Fail(1, s);
+  absl::StatusOr<std::string> table = SeedsSummaryTable(results);
+  if (!table.ok()) return Fail(1, table.status());
+  std::printf("\n%s  summary: %s\n", table->c_str(), path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunFinetuneCommand(const std::vector<std::string>& args) {
+  const std::string run_dir = absl::GetFlag(FLAGS_run_dir);
+  if (!args.empty() || run_dir.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const int seeds = absl::GetFlag(FLAGS_seeds);
+  if (seeds < 1) return Fail(2, absl::InvalidArgumentError(absl::StrCat("--seeds: must be at least 1, got ", seeds)));
+  absl::StatusOr<TrainConfig> config = BuildConfig();
+  if (!config.ok()) return Fail(2, config.status());
+  absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
+  if (!device.ok()) return Fail(2, device.status());
+  if (seeds > 1) return RunSeeds(*config, run_dir, seeds, *device);
+  bool finished = false;
+  return RunOne(*config, run_dir, *device, &finished);
 }
 
 }  // namespace cloze::cli
