@@ -85,6 +85,7 @@ absl::StatusOr<std::string> Predict(Model& model, const tasks::TaskSpec& spec,
       nlohmann::json j;
       j["index"] = first + r;
       j["guid"] = x.guid;
+      j["line"] = x.line;
       if (!x.id.empty()) j["id"] = x.id;
       if (regression) {
         j["prediction"] = row[0];

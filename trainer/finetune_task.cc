@@ -85,7 +85,7 @@ absl::StatusOr<std::vector<tasks::SentenceExample>> ReadFinetuneFile(const Finet
   absl::StatusOr<std::vector<std::string>> splits = tasks::GlueSplits(c.task());
   if (!splits.ok()) return splits.status();
   if (file.extension() != ".tsv" || std::find(splits->begin(), splits->end(), split) == splits->end()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": a ", spec.name, " file must be named after one of its splits (",
+    return absl::InvalidArgumentError(absl::StrCat(path, ": a file of task ", spec.name, " must be named after one of its splits (",
                                                    absl::StrJoin(*splits, ".tsv, "), ".tsv), whose layout it has"));
   }
   return tasks::ReadGlueSplit(dir, c.task(), split, {}, &stats);
