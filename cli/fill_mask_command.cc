@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <numeric>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/flags/declare.h"
