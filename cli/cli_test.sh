@@ -22,6 +22,9 @@ grep -q "^step 1: loss [0-9]" <<<"$out" || fail "step output: $out"
 
 out=$($cloze frobnicate 2>&1); [ $? -eq 2 ] || fail "unknown command should exit 2"
 $cloze help | grep -q "config CONFIG" || fail "help text"
+$cloze help | grep -q "fill-mask TEXT" && $cloze help | grep -q "^  predict " || fail "help text lacks fill-mask or predict"
+out=$($cloze fill-mask 2>&1); [ $? -eq 2 ] && grep -q "usage: cloze fill-mask" <<<"$out" || fail "fill-mask without flags: $out"
+out=$($cloze predict 2>&1); [ $? -eq 2 ] && grep -q "usage: cloze predict" <<<"$out" || fail "predict without flags: $out"
 
 [ $failures -eq 0 ] && echo "all cli checks passed"
 exit $failures

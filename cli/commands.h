@@ -28,6 +28,14 @@ int RunTrainCommand(const std::vector<std::string>& args);
 // checkpoint; 2 on bad input (unknown task, missing files, a run dir of another run).
 int RunFinetuneCommand(const std::vector<std::string>& args);
 
+// cloze fill-mask --init=CHECKPOINT|RUN_DIR --tokenizer=SPEC [TEXT...]: the top_k tokens at
+// each [MASK] of each text (or stdin line), from a pretraining checkpoint's MLM head.
+int RunFillMaskCommand(const std::vector<std::string>& args);
+
+// cloze predict --run_dir=FINETUNE_RUN --input=FILE [--output=FILE.jsonl]: a fine-tuned
+// run's newest checkpoint on a file in its task's format, one JSON line per example.
+int RunPredictCommand(const std::vector<std::string>& args);
+
 // cloze coordinator --config=FILE --run_dir=DIR --listen=HOST:PORT --job_token_file=F: the
 // job's coordinator (server/coordinator.h); exits 0 once the job is finished.
 int RunCoordinatorCommand(const std::vector<std::string>& args);

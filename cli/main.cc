@@ -31,6 +31,11 @@ commands available now:
                       --learning_rate=2e-5 --epochs=3 --warmup_ratio=0.1 --seed
                       --eval_every_steps=N]; writes eval_results.json (final and best on
                      dev) and predictions_dev.jsonl; resumes like train
+  fill-mask TEXT...  the likeliest tokens at each [MASK] of TEXT (or of each stdin line):
+                     --init=CHECKPOINT|RUN_DIR (pretraining) --tokenizer=SPEC [--top_k=5]
+  predict            a fine-tuned run on a file in its task's format (GLUE: named after a
+                     split, e.g. test.tsv): --run_dir=FINETUNE_RUN --input=FILE
+                     [--output=FILE.jsonl --batch_size=8]; one JSON line per example
   launch             the whole distributed job on this machine: --config=TRAIN_CONFIG
                      --run_dir=DIR [--workers=N --ps=M --max_restarts=K]; starts a
                      coordinator, M parameter servers and N workers (mpirun), restarts
@@ -67,6 +72,8 @@ int main(int argc, char** argv) {
   if (command == "inspect") return cloze::cli::RunInspectCommand(args);
   if (command == "train") return cloze::cli::RunTrainCommand(args);
   if (command == "finetune") return cloze::cli::RunFinetuneCommand(args);
+  if (command == "fill-mask") return cloze::cli::RunFillMaskCommand(args);
+  if (command == "predict") return cloze::cli::RunPredictCommand(args);
   if (command == "coordinator") return cloze::cli::RunCoordinatorCommand(args);
   if (command == "ps") return cloze::cli::RunPsCommand(args);
   if (command == "worker") return cloze::cli::RunWorkerCommand(args);

@@ -74,6 +74,23 @@ absl::StatusOr<tasks::TaskSpec> FinetuneTaskSpec(const FinetuneConfig& c) {
   return tasks::GenericTaskSpec("generic", GenericFormat(c), GenericPath(c, c.train_file(), "train.tsv"), {});
 }
 
+absl::StatusOr<std::vector<tasks::SentenceExample>> ReadFinetuneFile(const FinetuneConfig& c,
+                                                                     const tasks::TaskSpec& spec,
+                                                                     const std::string& path) {
+  const fs::path file(path);
+  const std::string split = file.stem().string();
+  const std::string dir = file.has_parent_path() ? file.parent_path().string() : ".";
+  tasks::ReadStats stats;
+  if (IsGeneric(c)) return tasks::ReadGenericSplit(path, split, spec, GenericFormat(c), {}, &stats);
+  absl::StatusOr<std::vector<std::string>> splits = tasks::GlueSplits(c.task());
+  if (!splits.ok()) return splits.status();
+  if (file.extension() != ".tsv" || std::find(splits->begin(), splits->end(), split) == splits->end()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": a file of task ", spec.name, " must be named after one of its splits (",
+                                                   absl::StrJoin(*splits, ".tsv, "), ".tsv), whose layout it has"));
+  }
+  return tasks::ReadGlueSplit(dir, c.task(), split, {}, &stats);
+}
+
 absl::StatusOr<FinetuneSplitSizes> CountFinetuneExamples(const FinetuneConfig& c) {
   absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(c);
   if (!spec.ok()) return spec.status();

@@ -53,6 +53,15 @@ absl::StatusOr<FinetuneSplitSizes> CountFinetuneExamples(const FinetuneConfig& c
 // tokenizer's vocabulary size differs from `model_vocab_size`, naming both.
 absl::StatusOr<FinetuneTask> LoadFinetuneTask(const FinetuneConfig& config, int model_vocab_size);
 
+// One file in the run's task format, for prediction (cloze predict). A GLUE task's file
+// must be named after one of the task's splits (dev.tsv, test.tsv, ...): the split decides
+// its layout, as ReadGlueSplit reads it. A generic task's file has the run's columns; its
+// split is the file name's stem, so a name starting with "test" may lack the label column.
+// Guids are "<split>-<line>" as in the run's own predictions. Errors as the readers'.
+absl::StatusOr<std::vector<tasks::SentenceExample>> ReadFinetuneFile(const FinetuneConfig& config,
+                                                                     const tasks::TaskSpec& spec,
+                                                                     const std::string& path);
+
 struct TaskEvaluation {
   int64_t step = 0;
   double loss = 0;
