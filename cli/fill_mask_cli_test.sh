@@ -6,11 +6,7 @@
 # a run folder means its newest checkpoint; stdin lines work too; bad input exits 2 naming
 # the problem.
 set -uo pipefail
-cloze=cli/cloze
-work=$TEST_TMPDIR
-spm=../shared_data/vocab/albert-base-v2-spiece.model
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source cli/testing/common.sh
 
 $cloze prepare --input=corpus/demo/frankenstein.txt --output="$work/data" --tokenizer=spm-train:1000 \
   --max_seq_length=64 --max_predictions_per_seq=10 --shards=2 --threads=2 >"$work/prepare.log" 2>&1 ||

@@ -4,15 +4,10 @@
 # the per-seed eval_results.json, a rerun that trains nothing, a seed resumed after an
 # interruption, and --seeds=1 unchanged (no seed-K folder).
 set -uo pipefail
-cloze=cli/cloze
-work=$TEST_TMPDIR
-spm=../shared_data/vocab/albert-base-v2-spiece.model
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-[ -f "$spm" ] || { echo "FAIL: missing $spm (shared data)"; exit 1; }
+source cli/testing/common.sh
+require_spm
 
-flags=(--task=RTE --data_dir=cli/testdata/finetune --init=scratch --tokenizer=spm-albert:$spm
-  --model_config=cli/testdata/finetune/albert-micro.textproto --max_seq_length=64 --batch_size=8
+flags=(--task=RTE --data_dir=cli/testdata/finetune "${micro_rte[@]}"
   --learning_rate=1e-4 --epochs=2 --eval_every_steps=8 --checkpoint_every_steps=8 --seed=3)
 finetune() {  # finetune RUN_DIR [EXTRA FLAGS...]
   local run=$1

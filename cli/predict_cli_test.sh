@@ -5,16 +5,11 @@
 # same predictions and logits as the run's own predictions_dev.jsonl. The unlabelled
 # test.tsv layout gives the same answers; bad input exits 2 naming the problem.
 set -uo pipefail
-cloze=cli/cloze
-work=$TEST_TMPDIR
-spm=../shared_data/vocab/albert-base-v2-spiece.model
+source cli/testing/common.sh
+require_spm
 dev=cli/testdata/finetune/RTE/dev.tsv
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-[ -f "$spm" ] || { echo "FAIL: missing $spm (shared data)"; exit 1; }
 
-common=(--init=scratch --tokenizer=spm-albert:$spm --model_config=cli/testdata/finetune/albert-micro.textproto
-  --max_seq_length=64 --batch_size=8 --learning_rate=1e-3 --checkpoint_every_steps=8 --seed=1)
+common=("${micro_rte[@]}" --learning_rate=1e-3 --checkpoint_every_steps=8 --seed=1)
 $cloze finetune --task=RTE --data_dir=cli/testdata/finetune --epochs=2 "${common[@]}" --run_dir="$work/rte" \
   >"$work/rte.log" 2>&1 || { tail -5 "$work/rte.log"; echo "FAIL: finetune RTE"; exit 1; }
 $cloze finetune --task=generic --data_dir=cli/testdata/finetune/RTE --text_b_column=sentence2 --epochs=1 \
