@@ -73,7 +73,7 @@ class GpuBackend final : public TrainingBackend {
   }
 
   absl::StatusOr<std::vector<float>> Logits() override {
-    return absl::UnimplementedError("the GPU backend does not return logits yet");
+    return model_->logits(0);
   }
 
  private:
@@ -87,12 +87,7 @@ class GpuBackend final : public TrainingBackend {
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeGpuBackend(const TrainConfig& config,
                                                                 const GpuModelOptions& options,
                                                                 bool with_optimizer) {
-  if (config.has_finetune()) {
-    return absl::FailedPreconditionError(
-        "--device=cuda: fine-tuning needs a task head, and the GPU model has only the pretraining head yet; "
-        "fine-tune with --device=cpu");
-  }
-  absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(config.model(), options);
+  absl::StatusOr<std::unique_ptr<GpuModel>> model = GpuModel::Create(config.model(), options, HeadSpecOf(config));
   if (!model.ok()) return model.status();
   std::unique_ptr<GpuOptimizer> optimizer;
   if (with_optimizer) {

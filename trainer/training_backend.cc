@@ -27,11 +27,6 @@ absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const Train
                                                                      const TrainConfig& config,
                                                                      bool with_optimizer) {
   if (device.kind == TrainingDevice::Kind::kCpu) return MakeCpuBackend(config, with_optimizer);
-  if (config.has_finetune()) {  // before touching the device: the refusal does not depend on it
-    return absl::FailedPreconditionError(
-        "--device=cuda: fine-tuning needs a task head, and the GPU model has only the pretraining head yet; "
-        "fine-tune with --device=cpu");
-  }
   if (absl::Status s = SelectTrainingDevice(device); !s.ok()) return s;
   return MakeGpuBackend(config, device.gpu_model, with_optimizer);
 }

@@ -102,10 +102,9 @@ HeadSpec HeadSpecOf(const TrainConfig& config);
 absl::Status SelectTrainingDevice(const TrainingDevice& device);
 
 // The backend for `device`, carrying HeadSpecOf(config), with an optimizer for
-// `config.optimizer()` when with_optimizer. InvalidArgument for an unusable head;
-// FailedPrecondition for a fine-tuning head on kCuda (GpuModel has only the pretraining
-// head yet). For kCuda: SelectTrainingDevice first (its errors), then GpuModel's and
-// GpuOptimizer's (device memory, cuBLAS).
+// `config.optimizer()` when with_optimizer. InvalidArgument for an unusable head. For kCuda:
+// SelectTrainingDevice first (its errors), then GpuModel's and GpuOptimizer's (device
+// memory, cuBLAS); the GPU heads are model/gpu_heads/ (not yet run on a GPU).
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const TrainingDevice& device,
                                                                      const TrainConfig& config,
                                                                      bool with_optimizer);
