@@ -1,5 +1,7 @@
 #include "data/testing/offset_fixtures.h"
 
+#include "data/testing/fixture_records.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -21,39 +23,16 @@ std::string Describe(const Tokenizer& tokenizer, const std::string& text, const 
 
 // Tokens around the first difference, so that a failure is readable.
 std::string DescribeDifference(const Tokenizer& tokenizer, const std::string& text,
-                               const std::vector<TokenSpan>& want,
-                               const std::vector<TokenSpan>& got) {
-  size_t first = 0;
-  while (first < want.size() && first < got.size() && want[first] == got[first]) ++first;
-  auto window = [&](const std::vector<TokenSpan>& tokens) {
-    std::vector<std::string> parts;
-    for (size_t i = first >= 2 ? first - 2 : 0; i < std::min(tokens.size(), first + 3); ++i) {
-      parts.push_back(Describe(tokenizer, text, tokens[i]));
-    }
-    return absl::StrJoin(parts, " ");
-  };
-  return absl::StrCat("first difference at token ", first, " (lengths ", want.size(), " vs ",
-                      got.size(), "): want ", window(want), " | got ", window(got));
+                               const std::vector<TokenSpan>& want, const std::vector<TokenSpan>& got) {
+  return FirstDifference<TokenSpan>(want, got, "token", 2, 3,
+                                    [&](const TokenSpan& t) { return Describe(tokenizer, text, t); });
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<OffsetFixtureCase>> ReadOffsetFixtures(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   std::vector<OffsetFixtureCase> cases;
-  std::string line;
-  for (int number = 1; std::getline(file, line); ++number) {
-    const json record = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    auto bad = [&](absl::string_view why) {
-      return absl::DataLossError(absl::StrCat(path, ":", number, ": ", why));
-    };
-    if (record.is_discarded() || !record.is_object()) return bad("not a JSON object");
-    if (record.contains("meta")) continue;
-    if (!record.contains("source") || !record["source"].is_string() || !record.contains("text") ||
-        !record["text"].is_string()) {
-      return bad("no source or text string");
-    }
+  const absl::Status walked = ForEachFixtureRecord(path, [&](const json& record, const BadRecord& bad) -> absl::Status {
     OffsetFixtureCase c;
     c.source = record["source"].get<std::string>();
     c.text = record["text"].get<std::string>();
@@ -84,8 +63,9 @@ absl::StatusOr<std::vector<OffsetFixtureCase>> ReadOffsetFixtures(const std::str
     }
     if (record.contains("differs")) c.differs = record["differs"].get<std::map<std::string, std::string>>();
     cases.push_back(std::move(c));
-  }
-  if (cases.empty()) return absl::DataLossError(absl::StrCat(path, ": no cases"));
+    return absl::OkStatus();
+  });
+  if (!walked.ok()) return walked;
   return cases;
 }
 

@@ -1,5 +1,7 @@
 #include "data/testing/tokenizer_fixtures.h"
 
+#include "data/testing/fixture_records.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -18,34 +20,15 @@ using json = nlohmann::json;
 // Ids around the first difference, with their pieces, so a failure is readable.
 std::string DescribeDifference(const Tokenizer& tokenizer, const std::vector<int32_t>& want,
                                const std::vector<int32_t>& got) {
-  size_t first = 0;
-  while (first < want.size() && first < got.size() && want[first] == got[first]) ++first;
-  auto window = [&](const std::vector<int32_t>& ids) {
-    std::vector<std::string> parts;
-    for (size_t i = first >= 3 ? first - 3 : 0; i < std::min(ids.size(), first + 5); ++i) {
-      parts.push_back(absl::StrCat(ids[i], "=", tokenizer.IdToPiece(ids[i])));
-    }
-    return absl::StrJoin(parts, " ");
-  };
-  return absl::StrCat("first difference at id ", first, " (lengths ", want.size(), " vs ",
-                      got.size(), "): want ", window(want), " | got ", window(got));
+  return FirstDifference<int32_t>(want, got, "id", 3, 5,
+                                  [&](const int32_t& id) { return absl::StrCat(id, "=", tokenizer.IdToPiece(id)); });
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<FixtureCase>> ReadTokenizerFixtures(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   std::vector<FixtureCase> cases;
-  std::string line;
-  for (int number = 1; std::getline(file, line); ++number) {
-    const json record = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    auto bad = [&](absl::string_view why) {
-      return absl::DataLossError(absl::StrCat(path, ":", number, ": ", why));
-    };
-    if (record.is_discarded() || !record.is_object()) return bad("not a JSON object");
-    if (record.contains("meta")) continue;
-    if (!record.contains("source") || !record.contains("text")) return bad("no source or text");
+  const absl::Status walked = ForEachFixtureRecord(path, [&](const json& record, const BadRecord& bad) -> absl::Status {
     FixtureCase c;
     c.source = record["source"].get<std::string>();
     c.text = record["text"].get<std::string>();
@@ -64,8 +47,9 @@ absl::StatusOr<std::vector<FixtureCase>> ReadTokenizerFixtures(const std::string
     if (record.contains("differs"))
       c.differs = record["differs"].get<std::map<std::string, std::string>>();
     cases.push_back(std::move(c));
-  }
-  if (cases.empty()) return absl::DataLossError(absl::StrCat(path, ": no cases"));
+    return absl::OkStatus();
+  });
+  if (!walked.ok()) return walked;
   return cases;
 }
 
