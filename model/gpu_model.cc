@@ -142,10 +142,7 @@ absl::StatusOr<std::unique_ptr<GpuModel>> GpuModel::Create(const ModelConfig& co
   auto ops = std::make_unique<GpuOps>(config, options, std::move(blas));
   absl::StatusOr<std::unique_ptr<GpuHead>> head = MakeGpuHead(head_spec, ops.get(), BuildEncoderLayout(config));
   if (!head.ok()) return head.status();
-  // The encoder's layout with the head's tensors appended (model.cc's LayoutWithHead).
-  ParameterLayout layout = BuildEncoderLayout(config, (*head)->definition().uses_pooled_output());
-  LayoutBuilder builder(layout);
-  (*head)->definition().AddParameters(builder);
+  ParameterLayout layout = LayoutWithHead(config, (*head)->definition());
   if (absl::Status s = ops->Allocate(layout.total_size); !s.ok()) return s;
   return std::unique_ptr<GpuModel>(
       std::make_unique<CudaGpuModel>(std::move(ops), std::move(*head), std::move(layout)));

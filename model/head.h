@@ -88,6 +88,10 @@ class Head {
 // possible), naming it.
 absl::StatusOr<std::unique_ptr<HeadDefinition>> MakeHeadDefinition(const HeadSpec& spec, const ModelConfig& config,
                                                                    const ParameterLayout& encoder_layout);
+// The encoder's layout (with a pooler only when `head` reads it) and the head's tensors
+// appended through `head.AddParameters`, which keeps their slots.
+ParameterLayout LayoutWithHead(const ModelConfig& config, HeadDefinition& head);
+
 absl::StatusOr<std::unique_ptr<Head>> MakeCpuHead(const HeadSpec& spec, const ModelConfig& config,
                                                   const ParameterLayout& encoder_layout);
 

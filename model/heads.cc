@@ -69,14 +69,18 @@ absl::StatusOr<std::unique_ptr<Head>> MakeCpuHead(const HeadSpec& spec, const Mo
   return absl::InvalidArgumentError("unknown head kind");
 }
 
-ParameterLayout BuildParameterLayout(const ModelConfig& config, const HeadSpec& head) {
-  ParameterLayout layout = BuildEncoderLayout(config);
-  absl::StatusOr<std::unique_ptr<HeadDefinition>> definition = MakeHeadDefinition(head, config, layout);
-  if (!definition.ok()) return layout;  // callers validate the spec through MakeHeadDefinition
-  layout = BuildEncoderLayout(config, (*definition)->uses_pooled_output());
+ParameterLayout LayoutWithHead(const ModelConfig& config, HeadDefinition& head) {
+  ParameterLayout layout = BuildEncoderLayout(config, head.uses_pooled_output());
   LayoutBuilder builder(layout);
-  (*definition)->AddParameters(builder);
+  head.AddParameters(builder);
   return layout;
+}
+
+ParameterLayout BuildParameterLayout(const ModelConfig& config, const HeadSpec& head) {
+  absl::StatusOr<std::unique_ptr<HeadDefinition>> definition =
+      MakeHeadDefinition(head, config, BuildEncoderLayout(config));
+  if (!definition.ok()) return BuildEncoderLayout(config);  // callers validate the spec through MakeHeadDefinition
+  return LayoutWithHead(config, **definition);
 }
 
 }  // namespace cloze

@@ -7,17 +7,6 @@
 #include "model/initialize.h"
 
 namespace cloze {
-namespace {
-
-// The encoder's layout with the head's tensors appended.
-ParameterLayout LayoutWithHead(const ModelConfig& config, Head& head) {
-  ParameterLayout layout = BuildEncoderLayout(config, head.definition().uses_pooled_output());
-  LayoutBuilder builder(layout);
-  head.definition().AddParameters(builder);
-  return layout;
-}
-
-}  // namespace
 
 Model::Model(const ModelConfig& config, std::unique_ptr<Head> head, ParameterLayout layout)
     : config_(config),
@@ -32,7 +21,7 @@ Model::Model(const ModelConfig& config) : Model(std::move(*Create(config, HeadSp
 absl::StatusOr<Model> Model::Create(const ModelConfig& config, const HeadSpec& spec) {
   absl::StatusOr<std::unique_ptr<Head>> head = MakeCpuHead(spec, config, BuildEncoderLayout(config));
   if (!head.ok()) return head.status();
-  ParameterLayout layout = LayoutWithHead(config, **head);
+  ParameterLayout layout = LayoutWithHead(config, (*head)->definition());
   return Model(config, std::move(*head), std::move(layout));
 }
 
