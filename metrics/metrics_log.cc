@@ -15,13 +15,26 @@ namespace {
 // NaN) and the line says which in "nonfinite".
 std::string Number(double v) { return std::isfinite(v) ? absl::StrFormat("%.17g", v) : "null"; }
 
+// The head's terms under their names: mlm_* and sop_* for pretraining; for a task head its
+// one term is "loss" itself, with "acc" when it classifies.
+std::string TermFields(const StepRecord& r) {
+  switch (r.head) {
+    case StepHead::kPretraining:
+      return absl::StrCat(", \"mlm_loss\": ", Number(r.mlm_loss), ", \"sop_loss\": ", Number(r.sentence_loss),
+                          ", \"mlm_acc\": ", Number(r.mlm_accuracy), ", \"sop_acc\": ", Number(r.sentence_accuracy));
+    case StepHead::kClassification:
+      return absl::StrCat(", \"acc\": ", Number(r.mlm_accuracy));
+    case StepHead::kRegression:
+      return "";
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string StepRecordJson(const StepRecord& r, double seconds, const std::optional<EvalRecord>& eval) {
   std::string line = absl::StrCat(
-      "{\"step\": ", r.step, ", \"loss\": ", Number(r.loss), ", \"mlm_loss\": ", Number(r.mlm_loss),
-      ", \"sop_loss\": ", Number(r.sentence_loss), ", \"mlm_acc\": ", Number(r.mlm_accuracy),
-      ", \"sop_acc\": ", Number(r.sentence_accuracy), ", \"lr\": ", Number(r.learning_rate),
+      "{\"step\": ", r.step, ", \"loss\": ", Number(r.loss), TermFields(r), ", \"lr\": ", Number(r.learning_rate),
       ", \"grad_norm\": ", Number(r.grad_norm), ", \"tokens_per_s\": ", Number(r.tokens_per_second),
       ", \"tokens\": ", r.tokens, ", \"skipped\": ", r.skipped ? "true" : "false", ", \"seconds\": ", Number(seconds));
   if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) {

@@ -36,6 +36,24 @@ TEST(MetricsLog, FloatsRoundTripAndNonFiniteIsNull) {
   }
 }
 
+TEST(MetricsLog, AFineTuningStepNamesItsOneTerm) {
+  const nlohmann::json classification = nlohmann::json::parse(
+      StepRecordJson({.head = StepHead::kClassification, .step = 3, .loss = 0.5, .mlm_loss = 0.5, .mlm_accuracy = 0.75},
+                     0.1, EvalRecord{.step = 3, .loss = 0.4, .task_metrics = {{"matthews_corrcoef", 0.2}}}));
+  EXPECT_EQ(classification["loss"].get<double>(), 0.5);
+  EXPECT_EQ(classification["acc"].get<double>(), 0.75);
+  EXPECT_EQ(classification["eval_matthews_corrcoef"].get<double>(), 0.2);
+  const nlohmann::json regression =
+      nlohmann::json::parse(StepRecordJson({.head = StepHead::kRegression, .step = 3, .loss = 1.5}, 0.1, {}));
+  EXPECT_EQ(regression["loss"].get<double>(), 1.5);
+  EXPECT_FALSE(regression.contains("acc"));
+  for (const nlohmann::json& j : {classification, regression}) {
+    for (const char* key : {"mlm_loss", "sop_loss", "mlm_acc", "sop_acc", "eval_mlm_acc"}) {
+      EXPECT_FALSE(j.contains(key)) << key << " in " << j.dump();
+    }
+  }
+}
+
 TEST(MetricsLog, ReopeningKeepsOnlyStepsUpToTheCheckpoint) {
   const std::string dir = ::testing::TempDir() + "/metrics_log_test";
   std::filesystem::remove_all(dir);

@@ -11,9 +11,19 @@
 
 namespace cloze {
 
+// Which head's terms a StepRecord holds, which decides the names they are reported under.
+enum class StepHead {
+  kPretraining,     // mlm_* and sop_* (the sentence task's): two terms
+  kClassification,  // a fine-tuning head's one term: "loss" and "acc" (train accuracy)
+  kRegression,      // a fine-tuning head's one term: "loss" only (MSE has no accuracy)
+};
+
 // One optimizer step. Losses and norms are reported as computed, non-finite ones included:
 // a NaN here is what the guard and the alerts look for, so it must not be cleaned up.
+// A fine-tuning step (head != kPretraining) keeps its one term in mlm_loss/mlm_accuracy;
+// the sentence fields are then 0 and are not reported.
 struct StepRecord {
+  StepHead head = StepHead::kPretraining;
   int64_t step = 0;              // the optimizer step this record is for
   double loss = 0;               // mlm_loss + sentence_loss
   double mlm_loss = 0;           // masked-LM cross-entropy, mean over masked positions

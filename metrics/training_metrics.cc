@@ -50,29 +50,39 @@ class TrainingMetrics::LockedRegistry : public prometheus::Collectable {
 struct TrainingMetrics::StepGauges {
   StepGauges(prometheus::Registry& r, const prometheus::Labels& l)
       : step(NewGauge(r, l, "cloze_train_step", "Optimizer step of the latest step record.")),
-        loss(NewGauge(r, l, "cloze_train_loss", "Training loss (MLM + sentence task) of the latest step.")),
-        mlm_loss(NewGauge(r, l, "cloze_train_mlm_loss", "Masked-LM loss of the latest step.")),
-        sentence_loss(NewGauge(r, l, "cloze_train_sentence_loss", "SOP/NSP loss of the latest step.")),
-        mlm_accuracy(NewGauge(r, l, "cloze_train_mlm_accuracy", "Masked-LM accuracy of the latest step, 0 to 1.")),
-        sentence_accuracy(
-            NewGauge(r, l, "cloze_train_sentence_accuracy", "SOP/NSP accuracy of the latest step, 0 to 1.")),
+        loss(NewGauge(r, l, "cloze_train_loss",
+                      "Training loss of the latest step (pretraining: MLM + sentence task; fine-tuning: the task's).")),
         learning_rate(NewGauge(r, l, "cloze_train_learning_rate", "Learning rate applied at the latest step.")),
         grad_norm(NewGauge(r, l, "cloze_train_grad_norm", "Global gradient L2 norm before clipping.")),
         tokens_per_second(
             NewGauge(r, l, "cloze_train_tokens_per_second", "Training throughput reported by the trainer.")) {}
 
-  prometheus::Gauge &step, &loss, &mlm_loss, &sentence_loss, &mlm_accuracy, &sentence_accuracy, &learning_rate,
-      &grad_norm, &tokens_per_second;
+  prometheus::Gauge &step, &loss, &learning_rate, &grad_norm, &tokens_per_second;
+};
+
+// The pretraining head's terms; a fine-tuning run does not export them.
+struct TrainingMetrics::PretrainingGauges {
+  PretrainingGauges(prometheus::Registry& r, const prometheus::Labels& l)
+      : mlm_loss(NewGauge(r, l, "cloze_train_mlm_loss", "Masked-LM loss of the latest step.")),
+        sentence_loss(NewGauge(r, l, "cloze_train_sentence_loss", "SOP/NSP loss of the latest step.")),
+        mlm_accuracy(NewGauge(r, l, "cloze_train_mlm_accuracy", "Masked-LM accuracy of the latest step, 0 to 1.")),
+        sentence_accuracy(
+            NewGauge(r, l, "cloze_train_sentence_accuracy", "SOP/NSP accuracy of the latest step, 0 to 1.")) {}
+
+  prometheus::Gauge &mlm_loss, &sentence_loss, &mlm_accuracy, &sentence_accuracy;
 };
 
 struct TrainingMetrics::EvalGauges {
   EvalGauges(prometheus::Registry& r, const prometheus::Labels& l)
       : step(NewGauge(r, l, "cloze_eval_step", "Optimizer step of the latest evaluation.")),
-        loss(NewGauge(r, l, "cloze_eval_loss", "Held-out loss of the latest evaluation.")),
-        mlm_accuracy(NewGauge(r, l, "cloze_eval_mlm_accuracy", "Held-out masked-LM accuracy, 0 to 1.")),
-        sentence_accuracy(NewGauge(r, l, "cloze_eval_sentence_accuracy", "Held-out SOP/NSP accuracy, 0 to 1.")) {}
+        loss(NewGauge(r, l, "cloze_eval_loss", "Held-out loss of the latest evaluation.")) {}
 
-  prometheus::Gauge &step, &loss, &mlm_accuracy, &sentence_accuracy;
+  prometheus::Gauge &step, &loss;
+  // Pretraining: created at its first evaluation.
+  prometheus::Gauge* mlm_accuracy = nullptr;
+  prometheus::Gauge* sentence_accuracy = nullptr;
+  // Fine-tuning: cloze_eval_task_metric{metric="accuracy"} etc., one per dev metric.
+  prometheus::Family<prometheus::Gauge>* task_metrics = nullptr;
 };
 
 absl::StatusOr<std::unique_ptr<TrainingMetrics>> TrainingMetrics::Start(TrainingMetricsOptions options) {
@@ -121,17 +131,28 @@ std::string TrainingMetrics::ExpositionText() const {
 void TrainingMetrics::RecordStep(const StepRecord& record) {
   const double now = NowSeconds();
   absl::MutexLock lock(&mu_);
-  if (step_gauges_ == nullptr) step_gauges_ = std::make_unique<StepGauges>(*registry_, RunLabels(options_.run));
+  const prometheus::Labels labels = RunLabels(options_.run);
+  if (step_gauges_ == nullptr) step_gauges_ = std::make_unique<StepGauges>(*registry_, labels);
   StepGauges& g = *step_gauges_;
   g.step.Set(static_cast<double>(record.step));
   g.loss.Set(record.loss);
-  g.mlm_loss.Set(record.mlm_loss);
-  g.sentence_loss.Set(record.sentence_loss);
-  g.mlm_accuracy.Set(record.mlm_accuracy);
-  g.sentence_accuracy.Set(record.sentence_accuracy);
   g.learning_rate.Set(record.learning_rate);
   g.grad_norm.Set(record.grad_norm);
   g.tokens_per_second.Set(record.tokens_per_second);
+  if (record.head == StepHead::kPretraining) {
+    if (pretraining_gauges_ == nullptr) pretraining_gauges_ = std::make_unique<PretrainingGauges>(*registry_, labels);
+    PretrainingGauges& p = *pretraining_gauges_;
+    p.mlm_loss.Set(record.mlm_loss);
+    p.sentence_loss.Set(record.sentence_loss);
+    p.mlm_accuracy.Set(record.mlm_accuracy);
+    p.sentence_accuracy.Set(record.sentence_accuracy);
+  } else if (record.head == StepHead::kClassification) {
+    if (task_accuracy_ == nullptr) {
+      task_accuracy_ = &NewGauge(*registry_, labels, "cloze_train_task_accuracy",
+                                 "Fine-tuning: train accuracy of the latest step, 0 to 1.");
+    }
+    task_accuracy_->Set(record.mlm_accuracy);
+  }
   if (record.tokens > 0) tokens_->Increment(static_cast<double>(record.tokens));
   if (!std::isfinite(record.loss) || !std::isfinite(record.mlm_loss) || !std::isfinite(record.sentence_loss)) {
     nonfinite_losses_->Increment();
@@ -157,11 +178,29 @@ void TrainingMetrics::RecordCheckpoint(int64_t step) {
 
 void TrainingMetrics::RecordEval(const EvalRecord& record) {
   absl::MutexLock lock(&mu_);
-  if (eval_gauges_ == nullptr) eval_gauges_ = std::make_unique<EvalGauges>(*registry_, RunLabels(options_.run));
-  eval_gauges_->step.Set(static_cast<double>(record.step));
-  eval_gauges_->loss.Set(record.loss);
-  eval_gauges_->mlm_accuracy.Set(record.mlm_accuracy);
-  eval_gauges_->sentence_accuracy.Set(record.sentence_accuracy);
+  const prometheus::Labels labels = RunLabels(options_.run);
+  if (eval_gauges_ == nullptr) eval_gauges_ = std::make_unique<EvalGauges>(*registry_, labels);
+  EvalGauges& g = *eval_gauges_;
+  g.step.Set(static_cast<double>(record.step));
+  g.loss.Set(record.loss);
+  if (record.task_metrics.empty()) {
+    if (g.mlm_accuracy == nullptr) {
+      g.mlm_accuracy = &NewGauge(*registry_, labels, "cloze_eval_mlm_accuracy", "Held-out masked-LM accuracy, 0 to 1.");
+      g.sentence_accuracy =
+          &NewGauge(*registry_, labels, "cloze_eval_sentence_accuracy", "Held-out SOP/NSP accuracy, 0 to 1.");
+    }
+    g.mlm_accuracy->Set(record.mlm_accuracy);
+    g.sentence_accuracy->Set(record.sentence_accuracy);
+    return;
+  }
+  if (g.task_metrics == nullptr) {
+    g.task_metrics = &prometheus::BuildGauge()
+                          .Name("cloze_eval_task_metric")
+                          .Help("Fine-tuning: the latest dev evaluation's metrics, by name as GLUE reports them.")
+                          .Labels(labels)
+                          .Register(*registry_);
+  }
+  for (const auto& [name, value] : record.task_metrics) g.task_metrics->Add({{"metric", name}}).Set(value);
 }
 
 void TrainingMetrics::RecordRollback() {

@@ -7,9 +7,11 @@
 //
 // Metrics (deploy/README.md has the queries built on them):
 //   gauges, from the first RecordStep (before it there is nothing to show, rather than 0s):
-//     cloze_train_step, cloze_train_loss, cloze_train_mlm_loss, cloze_train_sentence_loss,
-//     cloze_train_mlm_accuracy, cloze_train_sentence_accuracy, cloze_train_learning_rate,
-//     cloze_train_grad_norm, cloze_train_tokens_per_second
+//     cloze_train_step, cloze_train_loss, cloze_train_learning_rate,
+//     cloze_train_grad_norm, cloze_train_tokens_per_second; and the head's terms:
+//     pretraining  cloze_train_mlm_loss, cloze_train_sentence_loss,
+//                  cloze_train_mlm_accuracy, cloze_train_sentence_accuracy
+//     fine-tuning  cloze_train_task_accuracy (classifying heads; regression has none)
 //   gauges, from the start:
 //     cloze_train_last_step_timestamp_seconds        Unix time of the last accepted step
 //     cloze_train_last_checkpoint_timestamp_seconds  Unix time of the last checkpoint
@@ -20,8 +22,9 @@
 //   counters, from the start: cloze_train_skipped_steps_total,
 //     cloze_train_nonfinite_losses_total, cloze_train_rollbacks_total,
 //     cloze_train_tokens_total, cloze_train_checkpoints_total
-//   gauges, from the first RecordEval: cloze_eval_step, cloze_eval_loss,
-//     cloze_eval_mlm_accuracy, cloze_eval_sentence_accuracy
+//   gauges, from the first RecordEval: cloze_eval_step, cloze_eval_loss, and
+//     pretraining  cloze_eval_mlm_accuracy, cloze_eval_sentence_accuracy
+//     fine-tuning  cloze_eval_task_metric{metric="accuracy"|"f1"|"pearson"|...}
 #ifndef CLOZE_METRICS_TRAINING_METRICS_H_
 #define CLOZE_METRICS_TRAINING_METRICS_H_
 
@@ -41,6 +44,8 @@
 namespace prometheus {
 class Counter;
 class Gauge;
+template <typename T>
+class Family;
 class Registry;
 }  // namespace prometheus
 
@@ -95,6 +100,7 @@ class TrainingMetrics {
  private:
   class LockedRegistry;
   struct StepGauges;
+  struct PretrainingGauges;
   struct EvalGauges;
 
   explicit TrainingMetrics(TrainingMetricsOptions options);
@@ -109,6 +115,8 @@ class TrainingMetrics {
 
   // Created on first use (see the header comment), then never removed.
   std::unique_ptr<StepGauges> step_gauges_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<PretrainingGauges> pretraining_gauges_ ABSL_GUARDED_BY(mu_);
+  prometheus::Gauge* task_accuracy_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::unique_ptr<EvalGauges> eval_gauges_ ABSL_GUARDED_BY(mu_);
   prometheus::Gauge* last_checkpoint_step_ ABSL_GUARDED_BY(mu_) = nullptr;
 

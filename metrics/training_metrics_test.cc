@@ -189,6 +189,23 @@ TEST(TrainingMetricsTest, CheckpointsEvaluationsAndRollbacks) {
   EXPECT_EQ(Sample(text, "cloze_eval_sentence_accuracy"), 0.8);
 }
 
+TEST(TrainingMetricsTest, AFineTuningRunExportsItsTaskNotThePretrainingTerms) {
+  std::unique_ptr<TrainingMetrics> metrics = StartOrDie({.listen_address = "", .run = "test"});
+  ASSERT_NE(metrics, nullptr);
+  metrics->RecordStep({.head = StepHead::kClassification, .step = 4, .loss = 0.6, .mlm_loss = 0.6, .mlm_accuracy = 0.7});
+  metrics->RecordEval({.step = 4, .loss = 0.5, .task_metrics = {{"accuracy", 0.8}, {"f1", 0.75}}});
+  const std::string text = metrics->ExpositionText();
+  EXPECT_EQ(Sample(text, "cloze_train_loss"), 0.6);
+  EXPECT_EQ(Sample(text, "cloze_train_task_accuracy"), 0.7);
+  EXPECT_EQ(Sample(text, "cloze_eval_loss"), 0.5);
+  EXPECT_NE(text.find("cloze_eval_task_metric{run=\"test\",metric=\"accuracy\"} 0.8"), std::string::npos) << text;
+  EXPECT_NE(text.find("cloze_eval_task_metric{run=\"test\",metric=\"f1\"} 0.75"), std::string::npos) << text;
+  for (const char* name : {"cloze_train_mlm_loss", "cloze_train_mlm_accuracy", "cloze_train_sentence_loss",
+                           "cloze_eval_mlm_accuracy", "cloze_eval_sentence_accuracy"}) {
+    EXPECT_EQ(text.find(name), std::string::npos) << name;
+  }
+}
+
 TEST(TrainingMetricsTest, RefusesABusyAddressAndAnEmptyRun) {
   std::unique_ptr<TrainingMetrics> first = StartOrDie({.listen_address = "127.0.0.1:0", .run = "a"});
   ASSERT_NE(first, nullptr);

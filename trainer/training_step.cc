@@ -148,6 +148,10 @@ absl::StatusOr<bool> TrainingRun::ComputeGradients(StepRecord& record) {
   record.loss = weights[0] * record.mlm_loss + weights[1] * record.sentence_loss;
   record.mlm_accuracy = term0 > 0 ? stats[kTerm0Correct] / term0 : 0;
   record.sentence_accuracy = term1 > 0 ? stats[kTerm1Correct] / term1 : 0;
+  const HeadSpec head = model_->head().spec();
+  record.head = head.kind == HeadKind::kPretraining ? StepHead::kPretraining
+                : head.is_regression()              ? StepHead::kRegression
+                                                    : StepHead::kClassification;
   const std::vector<int64_t>& nonfinite = options_.nonfinite_loss_steps;
   if (std::find(nonfinite.begin(), nonfinite.end(), step_ + 1) != nonfinite.end()) {
     record.loss = std::numeric_limits<double>::quiet_NaN();
