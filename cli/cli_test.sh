@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The cloze program end to end: good configs are described, a bad one is refused with
-# the field named and a non-zero status, and a step on ALBERT-tiny gives finite losses.
+# the field named and a non-zero status, a step on ALBERT-tiny gives finite losses, and
+# --threads sets the thread count of the ops.
 set -uo pipefail
 cloze=cli/cloze
 failures=0
@@ -19,6 +20,9 @@ grep -q "$bad" <<<"$out" || fail "bad config message lacks the file name: $out"
 
 out=$($cloze step configs/albert-tiny.textproto --batch_size=2 --seq_len=32 --steps=2 2>&1) || fail "step exit $?: $out"
 grep -q "^step 1: loss [0-9]" <<<"$out" || fail "step output: $out"
+# --threads sets the ops' thread count (the test environment's OMP_NUM_THREADS is 2).
+out=$($cloze step configs/albert-tiny.textproto --batch_size=2 --seq_len=32 --steps=1 --threads=1 2>&1) || fail "step --threads=1 exit $?: $out"
+grep -q "batch 2 x 32, 1 threads" <<<"$out" || fail "step --threads=1 output: $out"
 
 out=$($cloze frobnicate 2>&1); [ $? -eq 2 ] || fail "unknown command should exit 2"
 $cloze help | grep -q "config CONFIG" || fail "help text"

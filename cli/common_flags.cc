@@ -9,9 +9,12 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "kernels/cpu/threads.h"
 
 ABSL_FLAG(uint64_t, seed, 12345, "seed of everything random (parameters, data, dropout)");
-ABSL_FLAG(int, threads, 0, "worker threads (0: one per hardware thread)");
+ABSL_FLAG(int, threads, 0,
+          "threads: prepare's workers; the CPU ops and matrix products of train, finetune, worker, step, ... "
+          "(0: prepare one per hardware thread, the ops OpenMP's default: OMP_NUM_THREADS or every core)");
 
 ABSL_FLAG(std::string, config, "", "training config (text TrainConfig, e.g. configs/train-demo.textproto)");
 ABSL_FLAG(std::string, run_dir, "", "run directory (checkpoints, metrics.jsonl); a run resumes if it has checkpoints");
@@ -90,6 +93,11 @@ absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags() {
     return absl::InvalidArgumentError(absl::StrCat("--gpu_attention=", attention, ": want unfused or fused"));
   }
   return device;
+}
+
+void ApplyThreadsFlagToCpuOps() {
+  const int threads = absl::GetFlag(FLAGS_threads);
+  if (threads > 0) cpu::SetCpuThreads(threads);
 }
 
 int CommandThreads() {

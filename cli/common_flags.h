@@ -49,6 +49,10 @@ absl::StatusOr<std::vector<int64_t>> NonfiniteLossStepsFromFlag();
 // --threads, or every hardware thread when it is 0.
 int CommandThreads();
 
+// --threads > 0: the CPU ops and matrix products of this process use that many threads
+// (kernels/cpu/threads.h); 0 leaves OpenMP's default (OMP_NUM_THREADS, or every core).
+void ApplyThreadsFlagToCpuOps();
+
 }  // namespace cloze::cli
 
 #endif  // CLOZE_CLI_COMMON_FLAGS_H_

@@ -5,6 +5,7 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "cli/common_flags.h"
 #include "cli/commands.h"
 
 namespace {
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  cloze::cli::ApplyThreadsFlagToCpuOps();
   const std::string command = positional[1];
   const std::vector<std::string> args(positional.begin() + 2, positional.end());
   if (command == "config") return cloze::cli::RunConfigCommand(args);
