@@ -1,6 +1,7 @@
 // cloze prepare: raw text → tokens → ALBERT examples → sharded RocksDB dataset.
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,10 @@
 #include "data/prepare.h"
 
 ABSL_FLAG(std::vector<std::string>, input, {}, "cloze prepare: input files or folders, comma-separated");
+ABSL_FLAG(std::string, input_format, "auto",
+          "cloze prepare: auto (detected per file), bert, paragraphs, lines, wikitext, wikiextractor, wrapped, "
+          "chinese, jsonl (data/input_format.h)");
+ABSL_FLAG(bool, chapters, false, "cloze prepare: wrapped and chinese input: a document per chapter, not per file");
 ABSL_FLAG(std::string, output, "", "cloze prepare: dataset folder to create (must not exist or be empty)");
 ABSL_FLAG(std::string, tokenizer, "", "cloze prepare: spm:PATH, spm-albert:PATH, spm-train:VOCAB_SIZE, wordpiece:PATH");
 ABSL_FLAG(int, max_seq_length, 512, "cloze prepare: tokens per example, [CLS] and [SEP]s included");
@@ -52,6 +57,24 @@ absl::StatusOr<DataConfig> ConfigFromFlags() {
   c.set_shards(absl::GetFlag(FLAGS_shards));
   if (absl::Status s = data::ValidateDataConfig(c); !s.ok()) return s;
   return c;
+}
+
+// Each file's format and why; past the first few files, a count per format.
+void PrintFormats(const std::vector<data::FileFormat>& formats) {
+  constexpr size_t kListed = 20;
+  std::map<std::string, int64_t> rest;
+  for (size_t i = 0; i < formats.size(); ++i) {
+    const data::FileFormat& f = formats[i];
+    if (i < kListed) {
+      std::printf("format: %s: %s (%s)\n", f.path.c_str(), f.decision.format.c_str(), f.decision.reason.c_str());
+    } else {
+      ++rest[f.decision.format];
+    }
+  }
+  if (rest.empty()) return;
+  std::printf("format: %zu more files:", formats.size() - kListed);
+  for (const auto& [format, count] : rest) std::printf(" %lld %s", static_cast<long long>(count), format.c_str());
+  std::printf("\n");
 }
 
 void PrintSummary(const data::InputStats& in, const data::PipelineStats& out, const DataConfig& config,
@@ -103,6 +126,8 @@ int RunPrepareCommand(const std::vector<std::string>& args) {
   data::PrepareOptions options;
   options.inputs = absl::GetFlag(FLAGS_input);
   options.inputs.insert(options.inputs.end(), args.begin(), args.end());
+  options.source.format = absl::GetFlag(FLAGS_input_format);
+  options.source.chapters = absl::GetFlag(FLAGS_chapters);
   options.output = absl::GetFlag(FLAGS_output);
   if (options.inputs.empty() || options.output.empty() || absl::GetFlag(FLAGS_tokenizer).empty()) {
     std::fprintf(stderr, "usage: cloze prepare --input=FILES_OR_FOLDERS --output=DIR --tokenizer=SPEC [options]\n");
@@ -122,6 +147,7 @@ int RunPrepareCommand(const std::vector<std::string>& args) {
   if (!result.ok()) return fail(result.status());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("prepared %s with %d threads\n", options.output.c_str(), options.threads);
+  PrintFormats(result->formats);
   PrintSummary(result->input, result->examples, result->config, seconds);
   std::printf("peak memory: %.0f MB\n", PeakRssMegabytes());
   if (result->input.skipped_lines() + result->input.empty_documents > 0) {

@@ -4,19 +4,20 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "data/sentence_splitter.h"
 #include "data/text_checks.h"
-#include "nlohmann/json.hpp"
 
 namespace cloze::data {
 
 namespace fs = std::filesystem;
 
 absl::StatusOr<std::unique_ptr<DocumentSource>> DocumentSource::Open(const std::vector<std::string>& paths,
-                                                                     int64_t max_line_bytes) {
+                                                                     const SourceOptions& options) {
+  if (options.format != "auto") {
+    if (absl::StatusOr<std::unique_ptr<InputFormat>> f = MakeInputFormat(options.format, {}); !f.ok()) return f.status();
+  }
   std::vector<std::string> files;
   for (const std::string& path : paths) {
     std::error_code error;
@@ -34,29 +35,57 @@ absl::StatusOr<std::unique_ptr<DocumentSource>> DocumentSource::Open(const std::
   }
   if (files.empty()) return absl::InvalidArgumentError("no input files");
   std::sort(files.begin(), files.end());
-  return std::unique_ptr<DocumentSource>(new DocumentSource(std::move(files), max_line_bytes));
+  return std::unique_ptr<DocumentSource>(new DocumentSource(std::move(files), options));
 }
 
-DocumentSource::DocumentSource(std::vector<std::string> files, int64_t max_line_bytes)
-    : files_(std::move(files)), max_line_bytes_(max_line_bytes), buffer_(1 << 20) {}
+DocumentSource::DocumentSource(std::vector<std::string> files, const SourceOptions& options)
+    : files_(std::move(files)),
+      options_(options),
+      buffer_(1 << 20),
+      assembler_(&stats_, options.max_document_bytes) {}
 
 DocumentSource::~DocumentSource() {
   if (file_ != nullptr) std::fclose(file_);
 }
 
+// Detection reads the file's start with a read of its own: the main read stays one
+// sequential pass.
+absl::StatusOr<FormatDecision> DocumentSource::DecideFormat(const std::string& path) {
+  std::string sample(kDetectionSampleBytes, '\0');
+  sample.resize(std::fread(sample.data(), 1, sample.size(), file_));
+  if (std::ferror(file_)) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  std::rewind(file_);
+  FormatDecision decision = DetectInputFormat(path, sample);
+  if (options_.format != "auto") {
+    decision.format = options_.format;
+    decision.reason = "named with --input_format";
+  }
+  return decision;
+}
+
 absl::Status DocumentSource::OpenNextFile() {
-  if (file_ != nullptr) std::fclose(file_);
-  file_ = nullptr;
-  if (next_file_ >= files_.size()) return absl::OkStatus();
   const std::string& path = files_[next_file_++];
   file_ = std::fopen(path.c_str(), "rb");
   if (file_ == nullptr) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  jsonl_ = absl::EndsWith(path, ".jsonl");
+  absl::StatusOr<FormatDecision> decision = DecideFormat(path);
+  if (!decision.ok()) return decision.status();
+  FormatOptions format_options{.chapters = options_.chapters, .gutenberg_markers = decision->gutenberg_markers};
+  absl::StatusOr<std::unique_ptr<InputFormat>> format = MakeInputFormat(decision->format, format_options);
+  if (!format.ok()) return format.status();
+  format_ = *std::move(format);
+  file_formats_.push_back({path, *std::move(decision)});
+  assembler_.StartFile(path);
   buffer_pos_ = buffer_end_ = 0;
+  first_line_ = true;
   ++stats_.files;
   return absl::OkStatus();
 }
 
+void DocumentSource::CloseFile() {
+  if (file_ != nullptr) std::fclose(file_);
+  file_ = nullptr;
+  format_.reset();
+}
 absl::StatusOr<DocumentSource::LineResult> DocumentSource::ReadLine(std::string* line) {
   line->clear();
   bool overlong = false, any = false;
@@ -78,7 +107,7 @@ absl::StatusOr<DocumentSource::LineResult> DocumentSource::ReadLine(std::string*
     const char* newline = static_cast<const char*>(std::memchr(begin, '\n', buffer_end_ - buffer_pos_));
     const size_t take = newline ? static_cast<size_t>(newline - begin) : buffer_end_ - buffer_pos_;
     if (!overlong) {
-      if (static_cast<int64_t>(line->size() + take) > max_line_bytes_) {
+      if (static_cast<int64_t>(line->size() + take) > options_.max_line_bytes) {
         overlong = true;  // keep reading to the newline, keeping nothing
         line->clear();
         line->shrink_to_fit();
@@ -113,88 +142,49 @@ bool DocumentSource::Usable(const std::string& line) {
   return true;
 }
 
-absl::StatusOr<bool> DocumentSource::NextRaw(Document* document) {
-  std::string line;
-  bool had_lines = false;  // any non-blank line (kept or skipped) in this document
-  while (true) {
-    absl::StatusOr<LineResult> result = ReadLine(&line);
-    if (!result.ok()) return result.status();
-    if (*result == LineResult::kEnd) break;
-    if (*result == LineResult::kOverlong) {
-      had_lines = true;
-      continue;
-    }
-    std::string_view text = TrimAsciiSpace(line);
-    if (text.empty()) {
-      if (!document->sentences.empty()) return true;
-      if (had_lines) ++stats_.empty_documents;
-      had_lines = false;
-      continue;
-    }
-    had_lines = true;
-    if (!Usable(line)) continue;
-    document->sentences.emplace_back(text);
-    document->bytes += static_cast<int64_t>(text.size());
-  }
-  if (!document->sentences.empty()) return true;
-  if (had_lines) ++stats_.empty_documents;
-  return false;  // end of this file
-}
-
-absl::StatusOr<bool> DocumentSource::NextJsonLines(Document* document) {
+absl::StatusOr<bool> DocumentSource::ReadUntilDocument() {
   std::string line;
   while (true) {
     absl::StatusOr<LineResult> result = ReadLine(&line);
     if (!result.ok()) return result.status();
-    if (*result == LineResult::kEnd) return false;
-    if (*result == LineResult::kOverlong) continue;
-    if (TrimAsciiSpace(line).empty()) continue;
-    if (!IsValidUtf8(line)) {
-      ++stats_.invalid_utf8_lines;
-      continue;
+    if (*result == LineResult::kEnd) {
+      format_->EndOfFile(assembler_);
+      assembler_.EndDocument();
+      return false;
     }
-    const nlohmann::json value = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (value.is_discarded() || !value.is_object() || !value.contains("text") || !value["text"].is_string()) {
-      ++stats_.bad_json_lines;
-      continue;
+    const bool first = std::exchange(first_line_, false);
+    if (*result == LineResult::kOverlong || !Usable(line)) {
+      format_->SkippedLine(assembler_);
+    } else {
+      std::string_view text = line;
+      if (first) ConsumePrefix(&text, "\xEF\xBB\xBF");  // a UTF-8 BOM
+      format_->Line(text, assembler_);
     }
-    const std::string& text = value["text"].get_ref<const std::string&>();
-    for (std::string& sentence : SplitSentences(text)) {
-      if (LooksBinary(sentence)) {
-        ++stats_.binary_lines;
-        continue;
-      }
-      document->bytes += static_cast<int64_t>(sentence.size());
-      document->sentences.push_back(std::move(sentence));
-    }
-    if (!document->sentences.empty()) return true;
-    ++stats_.empty_documents;
+    if (assembler_.has_ready()) return true;
   }
 }
 
 absl::StatusOr<bool> DocumentSource::Next(Document* document) {
-  document->sentences.clear();
-  document->bytes = 0;
-  while (true) {
+  while (!assembler_.Pop(document)) {
     if (file_ == nullptr) {
       if (next_file_ >= files_.size()) return false;
-      if (absl::Status s = OpenNextFile(); !s.ok()) return s;
+      if (absl::Status s = OpenNextFile(); !s.ok()) {
+        next_file_ = files_.size();
+        CloseFile();
+        return s;
+      }
     }
-    absl::StatusOr<bool> got = jsonl_ ? NextJsonLines(document) : NextRaw(document);
+    absl::StatusOr<bool> got = ReadUntilDocument();
     if (!got.ok()) {
       next_file_ = files_.size();
-      std::fclose(file_);
-      file_ = nullptr;
+      CloseFile();
       return got.status();
     }
-    if (*got) {
-      ++stats_.documents;
-      stats_.sentences += static_cast<int64_t>(document->sentences.size());
-      return true;
-    }
-    std::fclose(file_);  // this file is exhausted
-    file_ = nullptr;
+    if (!*got) CloseFile();  // this file is exhausted
   }
+  ++stats_.documents;
+  stats_.sentences += static_cast<int64_t>(document->sentences.size());
+  return true;
 }
 
 }  // namespace cloze::data

@@ -88,7 +88,7 @@ TEST(DocumentSource, BadInputIsSkippedAndCounted) {
   Write("empty.txt", "");
   auto source = DocumentSource::Open({::testing::TempDir() + "/document_source_test/bad.txt",
                                       ::testing::TempDir() + "/document_source_test/empty.txt"},
-                                     1 << 20);
+                                     {.max_line_bytes = 1 << 20});
   ASSERT_TRUE(source.ok()) << source.status();
   const auto documents = ReadAll(**source);
   ASSERT_EQ(documents.size(), 2u);

@@ -44,7 +44,7 @@ absl::StatusOr<std::string> MaterializeTokenizer(const PrepareOptions& options) 
       return absl::InvalidArgumentError(absl::StrCat("DataConfig.tokenizer: \"", options.config.tokenizer(),
                                                      "\": the vocabulary size must be a number >= 8"));
     }
-    absl::StatusOr<std::unique_ptr<DocumentSource>> source = DocumentSource::Open(options.inputs);
+    absl::StatusOr<std::unique_ptr<DocumentSource>> source = DocumentSource::Open(options.inputs, options.source);
     if (!source.ok()) return source.status();
     std::vector<std::string> sentences;
     Document document;
@@ -88,7 +88,7 @@ absl::StatusOr<PrepareResult> PrepareDataset(const PrepareOptions& options) {
   if (absl::Status s = ValidateDataConfig(options.config); !s.ok()) return s;
   if (absl::Status s = CheckOutput(options.output); !s.ok()) return s;
   // Input first: a typo in a path should not leave an output folder behind.
-  absl::StatusOr<std::unique_ptr<DocumentSource>> source = DocumentSource::Open(options.inputs);
+  absl::StatusOr<std::unique_ptr<DocumentSource>> source = DocumentSource::Open(options.inputs, options.source);
   if (!source.ok()) return source.status();
   std::error_code error;
   fs::create_directories(options.output, error);
@@ -120,6 +120,7 @@ absl::StatusOr<PrepareResult> PrepareDataset(const PrepareOptions& options) {
   absl::StatusOr<std::vector<ShardMetadata>> shards = (*writer)->Finish();
   if (!shards.ok()) return shards.status();
   result.input = (*source)->stats();
+  result.formats = (*source)->file_formats();
   result.examples = *std::move(stats);
   result.shards = *std::move(shards);
   return result;

@@ -16,6 +16,7 @@ namespace cloze::data {
 
 struct PrepareOptions {
   std::vector<std::string> inputs;  // files or folders (document_source.h)
+  SourceOptions source;             // input format ("auto": detected per file), chapters
   std::string output;               // dataset folder: must not exist, or be empty
   DataConfig config;                // validated here; config.tokenizer as the user gave it
   int threads = 1;
@@ -25,6 +26,7 @@ struct PrepareOptions {
 
 struct PrepareResult {
   InputStats input;
+  std::vector<FileFormat> formats;  // how each input file was read
   PipelineStats examples;
   std::vector<ShardMetadata> shards;
   DataConfig config;  // as recorded in the shards (tokenizer spec relative to the dataset)

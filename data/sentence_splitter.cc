@@ -10,7 +10,9 @@ namespace cloze::data {
 namespace {
 
 // UTF-8 of the full-width terminators and of closing marks that may follow a terminator.
-constexpr std::array<std::string_view, 3> kCjkTerminators = {"\xE3\x80\x82", "\xEF\xBC\x81", "\xEF\xBC\x9F"};  // 。！？
+// 。！？ and the full-width full stop ． that some Chinese web editions use for 。.
+constexpr std::array<std::string_view, 4> kCjkTerminators = {"\xE3\x80\x82", "\xEF\xBC\x81", "\xEF\xBC\x9F",
+                                                             "\xEF\xBC\x8E"};
 constexpr std::array<std::string_view, 10> kClosers = {
     "\"", "'", ")", "]", "\xE2\x80\x9D" /* ” */, "\xE2\x80\x99" /* ’ */, "\xE3\x80\x8D" /* 」 */,
     "\xE3\x80\x8F" /* 』 */, "\xEF\xBC\x89" /* ） */, "\xE3\x80\x8B" /* 》 */};

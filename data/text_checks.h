@@ -13,6 +13,11 @@ bool IsValidUtf8(std::string_view text);
 // other than tab (a line has already lost its newline, and \r is stripped).
 bool LooksBinary(std::string_view text);
 
+// Removes `prefix` from the front of *text (`suffix` from its back) when it is there.
+// (Debian's Abseil has its own string_view, so absl::ConsumePrefix does not take ours.)
+bool ConsumePrefix(std::string_view* text, std::string_view prefix);
+bool ConsumeSuffix(std::string_view* text, std::string_view suffix);
+
 // Removes leading and trailing ASCII whitespace (including a CRLF's \r).
 std::string_view TrimAsciiSpace(std::string_view text);
 

@@ -18,6 +18,17 @@ _FILES = {
         "vocab/bert-base-uncased-vocab.txt",
     ],
     "wikitext2_test": ["wikitext-2-raw/wiki.test.raw"],
+    "wikitext2_tokenized": [
+        "wikitext-2/valid.txt",
+        "wikitext-2/test.txt",
+    ],
+    # Gutenberg books as one tar (tests unpack it) and the Chinese novels.
+    "books": [
+        "books/en-gutenberg.tar.xz",
+        "books/zh-classics/zh-hongloumeng.txt",
+        "books/zh-classics/zh-sanguoyanyi.txt",
+        "books/zh-classics/zh-xiyouji.txt",
+    ],
     "zh_cmrc2018": ["zh-cmrc2018/cmrc2018_dev_trial_contexts.txt"],
     # Fine-tuning tasks (tasks/): the GLUE tasks present, with their unlabelled test splits.
     "glue": [
