@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "data/data_health.h"
 #include "data/dataset_reader.h"
 #include "data/prepare.h"
 #include "data/tokenizer.h"
@@ -42,7 +43,7 @@ struct Statistics {
   }
 };
 
-void PrintStatistics(const Statistics& s) {
+void PrintStatistics(const Statistics& s, const ShardMetadata& meta) {
   std::printf("scanned %lld examples: %lld tokens (%.1f per example)\n", static_cast<long long>(s.examples),
               static_cast<long long>(s.tokens), static_cast<double>(s.tokens) / std::max<int64_t>(1, s.examples));
   if (s.masked > 0) {
@@ -53,7 +54,15 @@ void PrintStatistics(const Statistics& s) {
   } else {
     std::printf("masked: none stored (dynamic masking)\n");
   }
-  std::printf("sentence label 1: %.1f%%\n", 100.0 * s.label_1 / std::max<int64_t>(1, s.examples));
+  data::CorpusHealth health;
+  health.corpus = meta.corpus();
+  health.examples = s.examples;
+  health.tokens = s.tokens;
+  health.sentence_label_1 = s.label_1;
+  health.max_seq_length = meta.data_config().max_seq_length();
+  health.sentence_task = meta.data_config().sentence_task();
+  for (const std::string& line : data::HealthLines(health)) std::printf("%s\n", line.c_str());
+  for (const std::string& line : data::HealthWarnings(health)) std::printf("warning: %s\n", line.c_str());
   std::printf("length histogram:\n");
   const int64_t peak = *std::max_element(s.lengths.begin(), s.lengths.end());
   for (size_t b = 0; b < s.lengths.size(); ++b) {
@@ -118,7 +127,7 @@ int RunInspectCommand(const std::vector<std::string>& args) {
                   DecodeExample(*example, **tokenizer).c_str());
     }
   }
-  PrintStatistics(statistics);
+  PrintStatistics(statistics, meta);
   if (absl::GetFlag(FLAGS_verify)) {
     if (absl::Status s = r.VerifyContent(); !s.ok()) {
       std::fprintf(stderr, "cloze inspect: %s\n", std::string(s.message()).c_str());

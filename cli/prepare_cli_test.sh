@@ -28,8 +28,24 @@ grep -Eq "skipped: [1-9][0-9]* lines .*[1-9][0-9]* over the length limit, 1 bad 
 grep -q "over the length limit" <<<"$log" || fail "no overlong count: $log"
 ls "$out" | grep -q "shard-00000-of-00002" || fail "no shard written: $(ls "$out")"
 
+grep -q "format: $in/good.txt: bert (" <<<"$log" || fail "no format decision for good.txt: $log"
+grep -q "format: $in/docs.jsonl: jsonl (" <<<"$log" || fail "no format decision for docs.jsonl: $log"
+grep -Eq "^fill: [0-9.]+% " <<<"$log" || fail "no fill in the summary: $log"
+
 log=$($cloze inspect "$out" --examples=1 --verify 2>&1) || fail "inspect failed: $log"
 grep -q "content hashes: all 2 shards verified" <<<"$log" || fail "inspect --verify: $log"
+grep -Eq "^documents: [1-9][0-9]*, " <<<"$log" || fail "inspect does not report the documents: $log"
+grep -Eq "^fill: [0-9.]+% " <<<"$log" || fail "inspect does not report the fill: $log"
+
+# Paragraphs read as one-sentence-per-line documents: the summary warns and names the cause.
+for i in $(seq 1 40); do printf 'Paragraph %s has a sentence. And another one here.\n\n' "$i"; done >"$TEST_TMPDIR/short.txt"
+log=$($cloze prepare --input="$TEST_TMPDIR/short.txt" --input_format=bert --output="$TEST_TMPDIR/short" \
+  --tokenizer="wordpiece:$vocab" --max_seq_length=128 --shards=1 2>&1) || fail "prepare short documents: $log"
+grep -q "warning: fill .* documents are short" <<<"$log" || fail "no low-fill warning naming short documents: $log"
+log=$($cloze prepare --input="$TEST_TMPDIR/short.txt" --input_format=nonsense --output="$TEST_TMPDIR/x" \
+  --tokenizer="wordpiece:$vocab" 2>&1)
+[ $? -eq 2 ] || fail "unknown --input_format: exit status"
+grep -q "nonsense" <<<"$log" || fail "unknown --input_format not named: $log"
 
 # A missing input is an error naming it, and leaves no output behind.
 log=$($cloze prepare --input="$TEST_TMPDIR/nope.txt" --output="$TEST_TMPDIR/other" --tokenizer="wordpiece:$vocab" 2>&1)

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "data/data_config.h"
+#include "data/data_health.h"
 #include "data/prepare.h"
 
 ABSL_FLAG(std::vector<std::string>, input, {}, "cloze prepare: input files or folders, comma-separated");
@@ -102,8 +103,17 @@ void PrintSummary(const data::InputStats& in, const data::PipelineStats& out, co
     }
     std::printf("\n");
   }
-  std::printf("sentence labels: %.1f%% %s\n", 100.0 * out.sentence_label_1 / std::max<int64_t>(out.examples, 1),
-              config.sentence_task() == DataConfig::SENTENCE_ORDER ? "swapped" : "random next");
+  data::CorpusHealth health;
+  health.corpus.set_documents(in.documents);
+  health.corpus.set_sentences(in.sentences);
+  health.corpus.set_one_sentence_chunks(out.one_sentence_chunks);
+  health.examples = out.examples;
+  health.tokens = out.tokens;
+  health.sentence_label_1 = out.sentence_label_1;
+  health.max_seq_length = config.max_seq_length();
+  health.sentence_task = config.sentence_task();
+  for (const std::string& line : data::HealthLines(health)) std::printf("%s\n", line.c_str());
+  for (const std::string& line : data::HealthWarnings(health)) std::printf("warning: %s\n", line.c_str());
   std::printf("time: %.1f s, %.2f MB/s\n", seconds, in.bytes / 1e6 / std::max(seconds, 1e-9));
 }
 

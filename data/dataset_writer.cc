@@ -25,10 +25,10 @@ absl::Status DatasetWriter::Add(const Example& example) {
   return shards_[static_cast<size_t>(next_++ % static_cast<int64_t>(shards_.size()))]->Append(example);
 }
 
-absl::StatusOr<std::vector<ShardMetadata>> DatasetWriter::Finish() {
+absl::StatusOr<std::vector<ShardMetadata>> DatasetWriter::Finish(const CorpusCounts& corpus) {
   std::vector<ShardMetadata> metadata;
   for (auto& shard : shards_) {
-    absl::StatusOr<ShardMetadata> m = shard->Finish();
+    absl::StatusOr<ShardMetadata> m = shard->Finish(corpus);
     if (!m.ok()) return m.status();
     metadata.push_back(*std::move(m));
   }

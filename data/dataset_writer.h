@@ -27,8 +27,9 @@ class DatasetWriter : public ExampleSink {
 
   absl::Status Add(const Example& example) override;
 
-  // Finishes every shard (in index order) and returns their metadata.
-  absl::StatusOr<std::vector<ShardMetadata>> Finish();
+  // Finishes every shard (in index order), recording `corpus` in each, and returns their
+  // metadata.
+  absl::StatusOr<std::vector<ShardMetadata>> Finish(const CorpusCounts& corpus = {});
 
  private:
   explicit DatasetWriter(std::vector<std::unique_ptr<ShardWriter>> shards) : shards_(std::move(shards)) {}

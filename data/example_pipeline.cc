@@ -57,7 +57,7 @@ void ProcessBlock(Block& block, const EncodeFunction& encode, const VocabInfo& v
     for (size_t d = 0; d < documents.size(); ++d) {
       util::Rng rng(util::MixKey(options.seed, static_cast<uint64_t>(block.index), static_cast<uint64_t>(pass), d));
       const size_t first = block.examples.size();
-      BuildInstances(documents, d, options.instance, vocab, rng, &block.examples);
+      block.stats.one_sentence_chunks += BuildInstances(documents, d, options.instance, vocab, rng, &block.examples);
       for (size_t e = first; e < block.examples.size(); ++e) {
         Example& example = block.examples[e];
         std::vector<int32_t> originals;
@@ -87,6 +87,7 @@ void PipelineStats::Merge(const PipelineStats& other) {
   masked_kept += other.masked_kept;
   masked_random += other.masked_random;
   sentence_label_1 += other.sentence_label_1;
+  one_sentence_chunks += other.one_sentence_chunks;
   if (ngram_spans.size() < other.ngram_spans.size()) ngram_spans.resize(other.ngram_spans.size());
   for (size_t i = 0; i < other.ngram_spans.size(); ++i) ngram_spans[i] += other.ngram_spans[i];
   if (length_histogram.size() < other.length_histogram.size()) length_histogram.resize(other.length_histogram.size());

@@ -58,6 +58,7 @@ struct PipelineStats {
   int64_t masked_random = 0;   // ... replaced by a random token
   std::vector<int64_t> ngram_spans;  // [n-1]: spans of n candidates chosen
   int64_t sentence_label_1 = 0;      // swapped (SOP) or random next (NSP)
+  int64_t one_sentence_chunks = 0;   // examples whose chunk held one sentence (label 1, B from elsewhere)
   std::vector<int64_t> length_histogram;  // examples by length, buckets of 16 tokens
 
   void Merge(const PipelineStats& other);

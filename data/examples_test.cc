@@ -65,7 +65,7 @@ TEST(InstanceBuilder, LayoutLengthsAndSentenceOrderLabels) {
     util::Rng doc_rng(util::MixKey(7, d));
     BuildInstances(documents, d, options, vocab, doc_rng, &examples);
   }
-  ASSERT_GT(examples.size(), 200u);
+  ASSERT_GT(examples.size(), 150u);
   int64_t swapped = 0, full = 0;
   for (const Example& e : examples) {
     ASSERT_LE(e.input_ids_size(), options.max_seq_length);
@@ -82,6 +82,29 @@ TEST(InstanceBuilder, LayoutLengthsAndSentenceOrderLabels) {
   EXPECT_GT(rate, 0.4);
   EXPECT_LT(rate, 0.65);
   EXPECT_GT(full, static_cast<int64_t>(examples.size()) / 2);  // most examples fill the length
+}
+
+// A book as one document: about one example in ten is short (the target length is drawn
+// per chunk, not once per document as in ALBERT), the rest are full.
+TEST(InstanceBuilder, ShortTargetsAreDrawnPerChunk) {
+  util::Rng rng(3);
+  const std::vector<TokenizedDocument> documents = {RandomDocument(rng, 20000), RandomDocument(rng, 10)};
+  std::vector<Example> examples;
+  util::Rng doc_rng(util::MixKey(7, 0));
+  const int one_sentence = BuildInstances(documents, 0, {.max_seq_length = 128, .short_seq_prob = 0.1f}, ToyVocab(),
+                                          doc_rng, &examples);
+  ASSERT_GT(examples.size(), 1000u);
+  int64_t short_examples = 0, label_1 = 0;
+  for (const Example& e : examples) {
+    short_examples += e.input_ids_size() < 128 - 8;
+    label_1 += e.sentence_label();
+  }
+  const double short_share = static_cast<double>(short_examples) / examples.size();
+  EXPECT_GT(short_share, 0.05);
+  EXPECT_LT(short_share, 0.15);
+  EXPECT_GT(one_sentence, 0);
+  EXPECT_LT(one_sentence, static_cast<int>(examples.size()) / 10);
+  EXPECT_NEAR(static_cast<double>(label_1) / examples.size(), 0.5, 0.05);
 }
 
 TEST(InstanceBuilder, UnswappedPairsAreConsecutiveText) {

@@ -20,12 +20,15 @@ void TruncatePair(std::deque<int32_t>& a, std::deque<int32_t>& b, int max_tokens
 
 }  // namespace
 
-void BuildInstances(const std::vector<TokenizedDocument>& documents, size_t index, const InstanceOptions& options,
-                    const VocabInfo& vocab, util::Rng& rng, std::vector<Example>* out) {
+int BuildInstances(const std::vector<TokenizedDocument>& documents, size_t index, const InstanceOptions& options,
+                   const VocabInfo& vocab, util::Rng& rng, std::vector<Example>* out) {
   const TokenizedDocument& document = documents[index];
   const int max_tokens = options.max_seq_length - 3;  // [CLS] A [SEP] B [SEP]
-  int target_length = max_tokens;
-  if (rng.Uniform() < options.short_seq_prob) target_length = static_cast<int>(rng.UniformInt(2, max_tokens));
+  auto draw_target_length = [&] {
+    return rng.Uniform() < options.short_seq_prob ? static_cast<int>(rng.UniformInt(2, max_tokens)) : max_tokens;
+  };
+  int target_length = draw_target_length();
+  int one_sentence_chunks = 0;
   const bool next_sentence = options.sentence_task == DataConfig::NEXT_SENTENCE;
 
   std::vector<const std::vector<int32_t>*> chunk;
@@ -41,6 +44,7 @@ void BuildInstances(const std::vector<TokenizedDocument>& documents, size_t inde
     int label = 0;
     if (chunk.size() == 1 || (next_sentence && rng.Uniform() < 0.5)) {
       label = 1;
+      one_sentence_chunks += chunk.size() == 1;
       const int target_b = target_length - static_cast<int>(a.size());
       size_t other = index;
       for (int attempt = 0; attempt < 10; ++attempt) {
@@ -76,7 +80,9 @@ void BuildInstances(const std::vector<TokenizedDocument>& documents, size_t inde
 
     chunk.clear();
     chunk_length = 0;
+    target_length = draw_target_length();
   }
+  return one_sentence_chunks;
 }
 
 }  // namespace cloze::data

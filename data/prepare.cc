@@ -117,7 +117,11 @@ absl::StatusOr<PrepareResult> PrepareDataset(const PrepareOptions& options) {
       RunExamplePipeline(**source, [&t](std::string_view s) { return t.Encode(s); }, VocabInfoOf(t),
                          PipelineOptionsFrom(result.config, options.threads), **writer);
   if (!stats.ok()) return stats.status();
-  absl::StatusOr<std::vector<ShardMetadata>> shards = (*writer)->Finish();
+  CorpusCounts corpus;
+  corpus.set_documents((*source)->stats().documents);
+  corpus.set_sentences((*source)->stats().sentences);
+  corpus.set_one_sentence_chunks(stats->one_sentence_chunks);
+  absl::StatusOr<std::vector<ShardMetadata>> shards = (*writer)->Finish(corpus);
   if (!shards.ok()) return shards.status();
   result.input = (*source)->stats();
   result.formats = (*source)->file_formats();

@@ -126,7 +126,7 @@ absl::Status ShardWriter::Append(const Example& example) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ShardMetadata> ShardWriter::Finish() {
+absl::StatusOr<ShardMetadata> ShardWriter::Finish(const CorpusCounts& corpus) {
   if (!failure_.ok()) return failure_;
   if (finish_called_) return absl::FailedPreconditionError(absl::StrCat("shard ", final_path_, ": Finish twice"));
   finish_called_ = true;
@@ -139,6 +139,7 @@ absl::StatusOr<ShardMetadata> ShardWriter::Finish() {
   *metadata.mutable_data_config() = spec_.data_config;
   metadata.set_content_sha256(hasher_.HexDigest());
   metadata.set_vocab_size(spec_.vocab_size);
+  if (corpus.documents() > 0) *metadata.mutable_corpus() = corpus;
   const std::string context = absl::StrCat("shard ", partial_path_);
   if (absl::Status s = FromRocksDb(
           batch_.Put(rocksdb::Slice(kMetadataKey.data(), kMetadataKey.size()), metadata.SerializeAsString()),

@@ -68,10 +68,10 @@ class ShardWriter {
   // call return it, and the shard is never published.
   absl::Status Append(const Example& example);
 
-  // Writes the metadata record, flushes and syncs, closes the database and renames the
+  // Writes the metadata record (with `corpus`, when it counts any document), flushes and syncs, closes the database and renames the
   // shard to its final name (then syncs the dataset directory). Returns the metadata
   // written. On error nothing is published. Call at most once.
-  absl::StatusOr<ShardMetadata> Finish();
+  absl::StatusOr<ShardMetadata> Finish(const CorpusCounts& corpus = {});
 
   int64_t example_count() const { return example_count_; }
   const std::string& path() const { return final_path_; }  // the final shard directory
