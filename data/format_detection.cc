@@ -116,7 +116,7 @@ FormatDecision FromStatistics(const SampleStatistics& s) {
     if (s.blank_lines == 0) return {"lines", absl::StrCat(multi_text, ", no blank lines")};
     return {"paragraphs", multi_text};
   }
-  return {"bert", absl::StrCat("one sentence per line (", multi_text, ")")};
+  return {"bert", absl::StrCat("one sentence per line: ", multi_text)};
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "data/collate.h"
 #include "data/data_config.h"
+#include "data/data_health.h"
 #include "data/dataset_reader.h"
 #include "data/shard_testing.h"
 #include "data/testing/shared_data.h"
@@ -50,6 +52,40 @@ TEST(Prepare, IdenticalShardsForOneTwoAndFourThreads) {
   EXPECT_GT(one->examples.examples, 2000);
   EXPECT_EQ(one->input.documents, 290);
   EXPECT_EQ(one->input.skipped_lines(), 0);
+}
+
+// WikiText read as articles: the same shards for any thread count, full examples and a
+// balanced sentence-order task at 512 (issue 16's targets), recorded for inspect.
+TEST(Prepare, WikiTextArticlesAreFullAndBalancedForAnyThreadCount) {
+  absl::StatusOr<std::string> wikitext = testing::SharedDataPath("wikitext-2/valid.txt");
+  ASSERT_TRUE(wikitext.ok()) << wikitext.status();
+  std::vector<std::string> hashes;
+  for (int threads : {1, 3}) {
+    PrepareOptions options = DemoOptions(absl::StrCat("prepare_wikitext_", threads), threads);
+    options.inputs = {*wikitext};
+    options.config.set_max_seq_length(512);
+    absl::StatusOr<PrepareResult> result = PrepareDataset(options);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->formats.size(), 1u);
+    EXPECT_EQ(result->formats[0].decision.format, "wikitext");
+    const CorpusCounts& corpus = result->shards.at(0).corpus();
+    EXPECT_EQ(corpus.documents(), 60);
+    EXPECT_EQ(corpus.sentences(), result->input.sentences);
+    CorpusHealth health{.corpus = corpus,
+                        .examples = result->examples.examples,
+                        .tokens = result->examples.tokens,
+                        .sentence_label_1 = result->examples.sentence_label_1,
+                        .max_seq_length = 512};
+    EXPECT_GE(health.fill(), 0.85);
+    EXPECT_GE(health.label_1_share(), 0.45);
+    EXPECT_LE(health.label_1_share(), 0.55);
+    EXPECT_TRUE(HealthWarnings(health).empty());
+    const std::vector<std::string> shard_hashes = ContentHashes(*result);
+    hashes.insert(hashes.end(), shard_hashes.begin(), shard_hashes.end());
+  }
+  ASSERT_EQ(hashes.size(), 6u);
+  EXPECT_EQ(std::vector<std::string>(hashes.begin(), hashes.begin() + 3),
+            std::vector<std::string>(hashes.begin() + 3, hashes.end()));
 }
 
 TEST(Prepare, MaskingAndSentenceOrderStatisticsOnARealCorpus) {
