@@ -1,11 +1,13 @@
-// cloze finetune: a sentence or sentence-pair task (GLUE or the user's TSV/JSONL) on the
-// training loop, with the task's head and its dev metrics (trainer/finetune_task.h).
+// cloze finetune: a sentence or sentence-pair task (GLUE or the user's TSV/JSONL), POS
+// tagging (CoNLL-U) or extractive QA (SQuAD v1.1 / v2.0) on the training loop, with the
+// task's head and its dev metrics (trainer/finetune_task.h).
 #include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -19,6 +21,7 @@
 #include "data/read_file.h"
 #include "data/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "model/head_spec.h"
 #include "model/model_config.h"
 #include "trainer/finetune_init.h"
 #include "trainer/finetune_task.h"
@@ -32,7 +35,9 @@ ABSL_DECLARE_FLAG(int, max_seq_length);
 ABSL_DECLARE_FLAG(std::string, tokenizer);
 ABSL_DECLARE_FLAG(int64_t, stop_after_step);
 
-ABSL_FLAG(std::string, task, "", "cloze finetune: a GLUE task (SST-2, MRPC, ...) or \"generic\"");
+ABSL_FLAG(std::string, task, "",
+          "cloze finetune: a GLUE task (SST-2, MRPC, ...), \"generic\", \"pos\" (CoNLL-U), \"squad\" (v1.1) or "
+          "\"squad_v2\"");
 ABSL_FLAG(std::string, data_dir, "", "cloze finetune: the task's folder, or the folder holding it (PATH/GLUE)");
 ABSL_FLAG(std::string, init, "", "cloze finetune: scratch, a cloze checkpoint or run directory, or a Hugging Face folder");
 ABSL_FLAG(std::string, model_config, "", "cloze finetune: the model config for --init=scratch");
@@ -45,8 +50,19 @@ ABSL_FLAG(int64_t, checkpoint_every_steps, 0, "cloze finetune: checkpoint every 
 ABSL_FLAG(std::string, text_a_column, "", "cloze finetune --task=generic: the first sentence's column/field");
 ABSL_FLAG(std::string, text_b_column, "", "cloze finetune --task=generic: the second sentence's column/field");
 ABSL_FLAG(std::string, label_column, "", "cloze finetune --task=generic: the label's column/field");
-ABSL_FLAG(std::string, train_file, "", "cloze finetune --task=generic: the train file under --data_dir (train.tsv)");
-ABSL_FLAG(std::string, dev_file, "", "cloze finetune --task=generic: the dev file under --data_dir (dev.tsv)");
+ABSL_FLAG(std::string, train_file, "",
+          "cloze finetune: the train file under --data_dir (generic: train.tsv; pos: *-ud-train.conllu[.xz]; squad: "
+          "train-v1.1.json[.xz], squad_v2: train-v2.0.json[.xz])");
+ABSL_FLAG(std::string, dev_file, "",
+          "cloze finetune: the dev file under --data_dir (generic: dev.tsv; pos: *-ud-dev.conllu[.xz]; squad: "
+          "dev-v1.1.json[.xz], squad_v2: dev-v2.0.json[.xz])");
+ABSL_FLAG(std::string, tag_set, "upos", "cloze finetune --task=pos: upos (universal tags) or xpos (the train split's)");
+ABSL_FLAG(int, doc_stride, 128, "cloze finetune --task=squad*: tokens between the starts of a context's windows");
+ABSL_FLAG(int, max_query_length, 64, "cloze finetune --task=squad*: question tokens kept");
+ABSL_FLAG(int, n_best_size, 20, "cloze finetune --task=squad*: start/end candidates and n-best answers kept");
+ABSL_FLAG(int, max_answer_length, 30, "cloze finetune --task=squad*: the longest answer, in tokens");
+ABSL_FLAG(double, null_score_diff_threshold, 0.0,
+          "cloze finetune --task=squad_v2: predict no answer when the null score beats the best span by more");
 ABSL_FLAG(bool, regression, false, "cloze finetune --task=generic: labels are real-valued scores");
 ABSL_FLAG(int, seeds, 1,
           "cloze finetune: runs with seeds --seed, --seed+1, ... in RUN_DIR/seed-K, summarised in "
@@ -57,8 +73,12 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: cloze finetune --task=NAME --data_dir=PATH --init=scratch|CHECKPOINT|HF_FOLDER --tokenizer=SPEC "
-    "--run_dir=DIR [--model_config=FILE (init=scratch) --max_seq_length=128 --batch_size=32 --learning_rate=2e-5 "
-    "--epochs=3 --warmup_ratio=0.1 --seed=N --seeds=1 --eval_every_steps=N --checkpoint_every_steps=N]\n";
+    "--run_dir=DIR [--model_config=FILE (init=scratch) --max_seq_length=128 (squad: 384) --batch_size=32 "
+    "--learning_rate=2e-5 --epochs=3 --warmup_ratio=0.1 --seed=N --seeds=1 --eval_every_steps=N "
+    "--checkpoint_every_steps=N --train_file=F --dev_file=F]\n"
+    "  NAME: a GLUE task, generic [--text_a_column --text_b_column --label_column --regression], "
+    "pos [--tag_set=upos|xpos], squad or squad_v2 [--doc_stride=128 --max_query_length=64 --n_best_size=20 "
+    "--max_answer_length=30 --null_score_diff_threshold=0]\n";
 
 int Fail(int status, const absl::Status& error) {
   std::fprintf(stderr, "cloze finetune: %s\n", std::string(error.message()).c_str());
@@ -113,22 +133,38 @@ absl::StatusOr<TrainConfig> BuildConfig() {
   f.set_data_dir(absl::GetFlag(FLAGS_data_dir));
   f.set_init(absl::GetFlag(FLAGS_init));
   f.set_tokenizer(absl::GetFlag(FLAGS_tokenizer));
-  f.set_max_seq_length(FlagOr("max_seq_length", absl::GetFlag(FLAGS_max_seq_length), 128));
+  const bool squad = f.task() == "squad" || f.task() == "squad_v2";
+  f.set_max_seq_length(FlagOr("max_seq_length", absl::GetFlag(FLAGS_max_seq_length), squad ? 384 : 128));
   f.set_text_a_column(absl::GetFlag(FLAGS_text_a_column));
   f.set_text_b_column(absl::GetFlag(FLAGS_text_b_column));
   f.set_label_column(absl::GetFlag(FLAGS_label_column));
   f.set_regression(absl::GetFlag(FLAGS_regression));
   f.set_train_file(absl::GetFlag(FLAGS_train_file));
   f.set_dev_file(absl::GetFlag(FLAGS_dev_file));
+  if (f.task() == "pos") f.set_tag_set(absl::GetFlag(FLAGS_tag_set));
+  if (squad) {
+    for (const auto& [name, value] : {std::pair{"doc_stride", absl::GetFlag(FLAGS_doc_stride)},
+                                      std::pair{"max_query_length", absl::GetFlag(FLAGS_max_query_length)},
+                                      std::pair{"n_best_size", absl::GetFlag(FLAGS_n_best_size)},
+                                      std::pair{"max_answer_length", absl::GetFlag(FLAGS_max_answer_length)}}) {
+      if (value < 1) return absl::InvalidArgumentError(absl::StrCat("--", name, ": must be positive, got ", value));
+    }
+    f.set_doc_stride(absl::GetFlag(FLAGS_doc_stride));
+    f.set_max_query_length(absl::GetFlag(FLAGS_max_query_length));
+    f.set_n_best_size(absl::GetFlag(FLAGS_n_best_size));
+    f.set_max_answer_length(absl::GetFlag(FLAGS_max_answer_length));
+    if (f.task() == "squad_v2") {
+      f.set_null_score_diff_threshold(static_cast<float>(absl::GetFlag(FLAGS_null_score_diff_threshold)));
+    }
+  }
   for (const char* flag : {"task", "data_dir", "init", "tokenizer"}) {
     const absl::CommandLineFlag* given = absl::FindCommandLineFlag(flag);
     if (given == nullptr || given->CurrentValue().empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is missing"));
   }
-  absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(f);
-  if (!spec.ok()) return spec.status();
-  f.set_num_labels(spec->kind == tasks::TaskKind::kRegression ? 1 : static_cast<int>(spec->labels.size()));
-  absl::StatusOr<FinetuneSplitSizes> sizes = CountFinetuneExamples(f);
-  if (!sizes.ok()) return sizes.status();
+  if (f.task() != "pos" && f.task() != "squad" && f.task() != "squad_v2") {
+    // Sentence tasks: an unknown name or missing data fails before the model is looked at.
+    if (absl::Status s = FinetuneTaskSpec(f).status(); !s.ok()) return s;
+  }
 
   // The model: the init's own config, or --model_config from scratch.
   absl::StatusOr<FinetuneInit> init = ResolveFinetuneInit(f.init());
@@ -153,14 +189,22 @@ absl::StatusOr<TrainConfig> BuildConfig() {
                                                       ") has vocab_size ", model->vocab_size()));
   }
 
+  // The task: its head, and its train split's size in model inputs (windows for pos and
+  // squad, which are featurised here for it).
+  absl::StatusOr<FinetuneTaskSummary> task = SummarizeFinetuneTask(f, model->vocab_size());
+  if (!task.ok()) return task.status();
+  f.set_num_labels(task->head.num_labels);
+  if (task->head.kind != HeadKind::kSequenceClassification) f.set_head(HeadKindName(task->head.kind));
+
   // The run's length and schedule, as Hugging Face's Trainer sizes them.
   config.set_seq_len(f.max_seq_length());
   config.set_batch_size(FlagOr("batch_size", absl::GetFlag(FLAGS_batch_size), 32));
   config.set_max_predictions_per_seq(1);  // unused by a task head
   const double epochs = absl::GetFlag(FLAGS_epochs);
   if (!(epochs > 0)) return absl::InvalidArgumentError(absl::StrCat("--epochs: must be positive, got ", epochs));
-  const int64_t steps_per_epoch = (sizes->train + config.batch_size() - 1) / config.batch_size();
-  config.set_total_steps(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(epochs * sizes->train / config.batch_size()))));
+  const int64_t train = task->train_inputs;
+  const int64_t steps_per_epoch = (train + config.batch_size() - 1) / config.batch_size();
+  config.set_total_steps(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(epochs * train / config.batch_size()))));
   const double warmup_ratio = absl::GetFlag(FLAGS_warmup_ratio);
   if (!(warmup_ratio >= 0 && warmup_ratio < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("--warmup_ratio: must be in [0, 1), got ", warmup_ratio));
@@ -215,7 +259,9 @@ int RunOne(const TrainConfig& config, const std::string& run_dir, const Training
               static_cast<long long>(summary->end_step), static_cast<long long>(config.total_steps()));
   absl::StatusOr<std::string> results = data::ReadFile(run_dir + "/eval_results.json");
   if (results.ok()) std::printf("%s/eval_results.json:\n%s", run_dir.c_str(), results->c_str());
-  std::printf("  dev predictions: %s/predictions_*.jsonl; metrics: %s/metrics.jsonl\n", run_dir.c_str(), run_dir.c_str());
+  const bool squad = config.finetune().head() == HeadKindName(HeadKind::kSpanExtraction);
+  std::printf("  dev predictions: %s/%s; metrics: %s/metrics.jsonl\n", run_dir.c_str(),
+              squad ? "predictions.json, nbest_predictions.json" : "predictions_*.jsonl", run_dir.c_str());
   return 0;
 }
 

@@ -1,5 +1,6 @@
 // cloze predict: a fine-tuned sentence(-pair) classifier or regressor (a `cloze finetune`
-// run folder) on a file in its task's format, one JSON line per example.
+// run folder) on a file in its task's format, one JSON line per example. Tagging and SQuAD
+// runs are refused (exit 2): their dev predictions are in their run folder.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "data/tokenizer.h"
+#include "model/head_spec.h"
 #include "nlohmann/json.hpp"
 #include "tasks/features.h"
 #include "trainer/finetune_task.h"
@@ -125,6 +127,12 @@ int RunPredictCommand(const std::vector<std::string>& args) {
                                                               "use cloze fill-mask")));
   }
   const FinetuneConfig& finetune = config.finetune();
+  if (!finetune.head().empty() && finetune.head() != HeadKindName(HeadKind::kSequenceClassification)) {
+    return Fail(2, absl::UnimplementedError(absl::StrCat(
+                       "cloze predict runs sentence tasks only; ", loaded->checkpoint_dir, " is a ", finetune.task(),
+                       " run (", finetune.head(), " head), whose dev predictions `cloze finetune` wrote into its "
+                       "run folder (predictions_dev.jsonl, or predictions.json for squad)")));
+  }
   absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(finetune);
   if (!spec.ok()) return Fail(ExitStatus(spec.status()), spec.status());
   const std::string tokenizer_spec =

@@ -75,8 +75,8 @@ class CpuBackend final : public TrainingBackend {
     return optimizer_ ? optimizer_->Restore(c.exp_avg, c.exp_avg_sq, c.optimizer_step) : absl::OkStatus();
   }
 
-  absl::StatusOr<std::vector<float>> Logits() override {
-    const std::span<const float> logits = model_.logits(0);
+  absl::StatusOr<std::vector<float>> Logits(int output) override {
+    const std::span<const float> logits = model_.logits(output);
     return std::vector<float>(logits.begin(), logits.end());
   }
 

@@ -1,16 +1,33 @@
-// The data and the evaluation of a fine-tuning run (TrainConfig.finetune): the task's spec,
-// its train split as features for TaskBatchSource, and its dev split scored with the task's
-// metrics (eval/).
+// The task of a fine-tuning run (TrainConfig.finetune): its spec and head, its train split as
+// model inputs for TaskBatchSource, and its dev split scored with the task's metrics
+// (eval/). One implementation per task family, each in one file of trainer/finetune/:
+//   sentence  GLUE by name, or "generic" (the user's TSV / JSON Lines): the sequence-
+//             classification head; metrics as GLUE names them: "accuracy",
+//             "matthews_corrcoef" (CoLA), "f1" (MRPC, QQP: positive class 1), "pearson" and
+//             "spearman" (regression). Predictions: predictions_<split>.jsonl, one line per
+//             example (guid, line, label, prediction, logits).
+//   tagging   "pos": a CoNLL-U treebank, UPOS (UniversalPosTags) or XPOS (the tags of the
+//             train and eval splits: a dev tag unseen in training is a miss, not an error);
+//             the token-classification head; "accuracy" over words, each word's tag
+//             read at its first sub-token. Predictions: predictions_<split>.jsonl, one line
+//             per sentence (id, line, words, tags, predictions).
+//   span      "squad" (v1.1) and "squad_v2": SQuAD-format JSON; the span-extraction head over
+//             windows of the context; "f1" then "exact_match" (percentages, as the official
+//             scripts), F1 first, so that it is what "best on dev" maximises (the less noisy
+//             of the two, and SQuAD's headline number). Predictions: predictions.json
+//             ({id: text}, the official format), nbest_predictions.json and, v2,
+//             null_odds.json.
 //
-// Evaluation runs every dev feature through the model in eval mode (no dropout), in
-// batches padded to their longest example, and reports the mean loss and the task's
-// metrics as GLUE names them: "accuracy", "matthews_corrcoef" (CoLA), "f1" (MRPC, QQP:
-// positive class 1), "pearson" and "spearman" (regression). A run is "degenerate" when it
-// predicts one class for every dev example (or one score, for regression); correlations
-// are then undefined and reported as 0.
+// Evaluation runs every dev input through the model in eval mode (no dropout), in batches
+// padded to their longest input, and reports the mean loss (the mean of the head's per-term
+// mean losses: span's start and end) and the task's metrics. A run is "degenerate" when its
+// predictions carry no information: one class for every dev example (or one score, for
+// regression); one tag for every dev word (tagging); the same answer text for every question,
+// "" included (span). Correlations are then undefined and reported as 0.
 #ifndef CLOZE_TRAINER_FINETUNE_TASK_H_
 #define CLOZE_TRAINER_FINETUNE_TASK_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,42 +35,82 @@
 
 #include "absl/status/statusor.h"
 #include "data/tokenizer.h"
+#include "model/head_spec.h"
 #include "proto/train_config.pb.h"
-#include "tasks/features.h"
 #include "tasks/task_example.h"
+#include "trainer/model_input.h"
 #include "trainer/training_backend.h"
 
 namespace cloze {
 
-struct FinetuneTask {
-  tasks::TaskSpec spec;
-  std::unique_ptr<data::Tokenizer> tokenizer;
-  std::vector<tasks::SequenceFeature> train;
-  std::vector<tasks::SequenceFeature> dev;
-  std::vector<tasks::SentenceExample> dev_examples;  // dev[i] is of dev_examples[i]
-  std::string eval_split;
+struct TaskEvaluation {
+  int64_t step = 0;
+  double loss = 0;
+  std::vector<std::pair<std::string, double>> metrics;  // in the task's order
+  bool degenerate = false;
+  // The task's prediction files of this evaluation: (name in the run directory, contents).
+  // Rendered with the evaluation, so that writing them is the same for every task.
+  std::vector<std::pair<std::string, std::string>> prediction_files;
 
-  bool regression() const { return spec.kind == tasks::TaskKind::kRegression; }
+  // The first metric: what "best on dev" maximises.
+  double primary() const { return metrics.empty() ? 0 : metrics.front().second; }
 };
 
-// The task's spec alone (GLUE by name; "generic": from the train file's labels), for the
-// CLI to size the head. Errors as LoadFinetuneTask's.
+class FinetuneTask {
+ public:
+  virtual ~FinetuneTask() = default;
+
+  const tasks::TaskSpec& spec() const { return spec_; }
+  const HeadSpec& head() const { return head_; }
+  const std::string& eval_split() const { return eval_split_; }
+  const data::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const BatchLayout& batch_layout() const { return batch_layout_; }
+  // Model inputs of the train split (after TakeTrainInputs: still their count).
+  int64_t train_size() const { return train_size_; }
+  // The train inputs, handed over to the batch source (they can be large: SQuAD's windows);
+  // empty afterwards.
+  std::vector<ModelInput> TakeTrainInputs() { return std::move(train_); }
+
+  // The eval split through `model` (eval mode) in batches of `batch_size`: loss, metrics,
+  // the degenerate flag and the prediction files. Errors: the model's, or InvalidArgument
+  // when its logits do not fit the inputs.
+  virtual absl::StatusOr<TaskEvaluation> Evaluate(TrainingBackend& model, int batch_size, int64_t step) const = 0;
+
+ protected:
+  FinetuneTask() = default;
+
+  tasks::TaskSpec spec_;
+  HeadSpec head_;
+  std::string eval_split_;
+  std::unique_ptr<data::Tokenizer> tokenizer_;
+  BatchLayout batch_layout_;
+  std::vector<ModelInput> train_;
+  int64_t train_size_ = 0;
+};
+
+// The task `config.task` names: a GLUE name or "generic" (sentence), "pos" (tagging),
+// "squad" or "squad_v2" (span). Loads the tokenizer, reads the train and eval splits and
+// featurises them at max_seq_length. Errors name the file (and line, field) at fault: an
+// unknown task or flag value (InvalidArgument), a missing split (NotFound), a bad line or
+// record (InvalidArgument); FailedPrecondition when the tokenizer's vocabulary size differs
+// from `model_vocab_size`, naming both.
+absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadFinetuneTask(const FinetuneConfig& config, int model_vocab_size);
+
+// What the CLI needs to size a run before it starts: the spec, the head and the number of
+// train inputs (sentence tasks: examples; tagging and span: the featurised windows, so the
+// train split is tokenised for those). Errors as LoadFinetuneTask's.
+struct FinetuneTaskSummary {
+  tasks::TaskSpec spec;
+  HeadSpec head;
+  int64_t train_inputs = 0;
+};
+absl::StatusOr<FinetuneTaskSummary> SummarizeFinetuneTask(const FinetuneConfig& config, int model_vocab_size);
+
+// The sentence tasks' spec alone (GLUE by name; "generic": from the train file's labels).
+// InvalidArgument for any other task.
 absl::StatusOr<tasks::TaskSpec> FinetuneTaskSpec(const FinetuneConfig& config);
 
-// Reads the train and eval splits (without tokenising): their example counts, to size the
-// run before it starts. Errors as LoadFinetuneTask's.
-struct FinetuneSplitSizes {
-  int64_t train = 0, eval = 0;
-};
-absl::StatusOr<FinetuneSplitSizes> CountFinetuneExamples(const FinetuneConfig& config);
-
-// Loads the tokenizer, reads the train and eval splits and featurises them at
-// max_seq_length. Errors name the file (and line, field) at fault: an unknown task
-// (InvalidArgument), a missing split (NotFound), a bad line; FailedPrecondition when the
-// tokenizer's vocabulary size differs from `model_vocab_size`, naming both.
-absl::StatusOr<FinetuneTask> LoadFinetuneTask(const FinetuneConfig& config, int model_vocab_size);
-
-// One file in the run's task format, for prediction (cloze predict). A GLUE task's file
+// One file in a sentence task's format, for prediction (cloze predict). A GLUE task's file
 // must be named after one of the task's splits (dev.tsv, test.tsv, ...): the split decides
 // its layout, as ReadGlueSplit reads it. A generic task's file has the run's columns; its
 // split is the file name's stem, so a name starting with "test" may lack the label column.
@@ -62,30 +119,11 @@ absl::StatusOr<std::vector<tasks::SentenceExample>> ReadFinetuneFile(const Finet
                                                                      const tasks::TaskSpec& spec,
                                                                      const std::string& path);
 
-struct TaskEvaluation {
-  int64_t step = 0;
-  double loss = 0;
-  std::vector<std::pair<std::string, double>> metrics;  // in the task's order
-  bool degenerate = false;
-  std::vector<int> predicted_labels;     // classification, per dev example
-  std::vector<double> predicted_scores;  // regression, per dev example
-  std::vector<std::vector<float>> logits;  // per dev example
-
-  // The first metric: what "best on dev" maximises.
-  double primary() const { return metrics.empty() ? 0 : metrics.front().second; }
-};
-
-// The dev split through `model` (eval mode) in batches of `batch_size`.
-absl::StatusOr<TaskEvaluation> EvaluateTask(TrainingBackend& model, const FinetuneTask& task, int batch_size,
-                                            int64_t step);
-
 // {"step": ..., "loss": ..., "<metric>": ..., "degenerate": ...} on one line.
 std::string TaskEvaluationJson(const TaskEvaluation& evaluation);
 
-// <run_dir>/predictions_dev.jsonl: one line per dev example (guid, line, label, prediction,
-// logits), written atomically.
-absl::Status WriteDevPredictions(const std::string& run_dir, const FinetuneTask& task,
-                                 const TaskEvaluation& evaluation);
+// The evaluation's prediction files into `run_dir`, each written atomically.
+absl::Status WriteTaskPredictions(const std::string& run_dir, const TaskEvaluation& evaluation);
 
 }  // namespace cloze
 

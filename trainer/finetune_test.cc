@@ -2,6 +2,7 @@
 // the degenerate flag on scripted logits, initialisation by tensor name from a checkpoint
 // and a Hugging Face folder (missing, unexpected, vocabulary checks), and the task head on both backends.
 #include <filesystem>
+#include <sstream>
 
 #include "absl/strings/str_format.h"
 #include "checkpoint/safetensors.h"
@@ -10,53 +11,30 @@
 #include "gtest/gtest.h"
 #include "model/model.h"
 #include "model/model_config.h"
+#include "nlohmann/json.hpp"
+#include "trainer/finetune/task_families.h"
 #include "trainer/finetune_init.h"
 #include "trainer/finetune_task.h"
+#include "trainer/testing/eval_only_backend.h"
 #include "trainer/training_backend.h"
 
 namespace cloze {
 namespace {
 
 // A backend whose logits are scripted per example, in the order the dev split is read.
-class ScriptedBackend final : public TrainingBackend {
+class ScriptedBackend final : public testing::EvalOnlyBackend {
  public:
   explicit ScriptedBackend(std::vector<std::vector<float>> logits) : logits_(std::move(logits)) {}
 
-  const ParameterLayout& layout() const override { return layout_; }
-  const HeadDefinition& head() const override { std::abort(); }
-  bool on_device() const override { return false; }
-  bool has_optimizer() const override { return false; }
-  std::span<float> parameters() override { return {}; }
-  std::span<float> gradients() override { return {}; }
-  absl::Status InitializeParameters(uint64_t) override { return absl::OkStatus(); }
-  absl::Status ZeroGradients() override { return absl::OkStatus(); }
-  absl::StatusOr<Losses> Forward(const Batch& batch, const StepOptions& options) override {
-    EXPECT_FALSE(options.training);
-    rows_ = batch.batch_size;
-    Losses losses;
-    losses.terms[0].sum = 0.5 * batch.batch_size;
-    losses.terms[0].count = batch.batch_size;
-    return losses;
-  }
-  absl::Status Backward(const LossNormalizer&) override { return absl::OkStatus(); }
-  absl::StatusOr<double> GradientNorm() override { return 0.0; }
-  absl::Status ApplyUpdate(float, float) override { return absl::OkStatus(); }
-  absl::Status DownloadParameters(std::span<float>) override { return absl::OkStatus(); }
-  absl::Status UploadParameters(std::span<const float>) override { return absl::OkStatus(); }
-  absl::Status DownloadGradients(std::span<float>) override { return absl::OkStatus(); }
-  absl::Status UploadGradients(std::span<const float>) override { return absl::OkStatus(); }
-  absl::Status SaveState(CheckpointContents&) override { return absl::OkStatus(); }
-  absl::Status RestoreState(const CheckpointContents&) override { return absl::OkStatus(); }
-  absl::StatusOr<std::vector<float>> Logits() override {
+  std::vector<float> LogitsFor(const Batch& batch, int output) override {
+    EXPECT_EQ(output, 0);
     std::vector<float> out;
-    for (int r = 0; r < rows_; ++r, ++next_) out.insert(out.end(), logits_[next_].begin(), logits_[next_].end());
+    for (int r = 0; r < batch.batch_size; ++r, ++next_) out.insert(out.end(), logits_[next_].begin(), logits_[next_].end());
     return out;
   }
 
  private:
-  ParameterLayout layout_;
   std::vector<std::vector<float>> logits_;
-  int rows_ = 0;
   size_t next_ = 0;
 };
 
@@ -68,37 +46,57 @@ std::unique_ptr<data::Tokenizer> AlbertTokenizer() {
   return *std::move(t);
 }
 
-// A task of `labels.size()` dev examples (one token each) with those gold labels.
-FinetuneTask ClassificationTask(std::vector<std::string> metrics, const std::vector<int>& labels) {
-  FinetuneTask task;
-  task.spec.name = "test";
-  task.spec.kind = tasks::TaskKind::kPair;
-  task.spec.labels = {"no", "yes"};
-  task.spec.metrics = std::move(metrics);
-  task.tokenizer = AlbertTokenizer();
-  task.eval_split = "dev";
+// A task of `labels.size()` dev examples (one token each) with those gold labels (or, for
+// regression, those scores).
+std::unique_ptr<FinetuneTask> ClassificationTask(std::vector<std::string> metrics, const std::vector<int>& labels,
+                                                 const std::vector<float>& scores = {}) {
+  tasks::TaskSpec spec;
+  spec.name = "test";
+  spec.kind = scores.empty() ? tasks::TaskKind::kPair : tasks::TaskKind::kRegression;
+  if (scores.empty()) spec.labels = {"no", "yes"};
+  spec.metrics = std::move(metrics);
+  std::vector<tasks::SequenceFeature> dev;
+  std::vector<tasks::SentenceExample> dev_examples;
   for (size_t i = 0; i < labels.size(); ++i) {
     tasks::SequenceFeature f;
     f.example_index = i;
     f.input_ids = {2, 100 + static_cast<int>(i), 3};
     f.token_type_ids = {0, 0, 0};
     f.attention_mask = {1, 1, 1};
-    f.label = labels[i];
-    task.dev.push_back(f);
-    task.dev_examples.push_back({.guid = "dev-" + std::to_string(i), .line = static_cast<int64_t>(i + 2)});
-    task.dev_examples.back().label = labels[i];
+    dev_examples.push_back({.guid = "dev-" + std::to_string(i), .line = static_cast<int64_t>(i + 2)});
+    if (scores.empty()) {
+      f.label = labels[i];
+      dev_examples.back().label = labels[i];
+    } else {
+      f.score = scores[i];
+      dev_examples.back().score = scores[i];
+    }
+    dev.push_back(f);
   }
-  return task;
+  return finetune::MakeSentenceTask(std::move(spec), AlbertTokenizer(), "dev", dev, dev, std::move(dev_examples));
+}
+
+// The evaluation's predictions file, one JSON object per line.
+std::vector<nlohmann::json> PredictionLines(const TaskEvaluation& e, const std::string& name) {
+  std::vector<nlohmann::json> lines;
+  for (const auto& [file, text] : e.prediction_files) {
+    if (file != name) continue;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  }
+  return lines;
 }
 
 TEST(EvaluateTask, ScoresTheTaskMetricsOnArgmaxPredictions) {
   // gold 1 1 0 0 1; predicted 1 0 0 1 1 (argmax of each row): TP 2, FN 1, FP 1, TN 1.
-  const FinetuneTask task = ClassificationTask({"f1", "accuracy", "matthews_corrcoef"}, {1, 1, 0, 0, 1});
+  const std::unique_ptr<FinetuneTask> task = ClassificationTask({"f1", "accuracy", "matthews_corrcoef"}, {1, 1, 0, 0, 1});
   ScriptedBackend model({{0, 1}, {2, 1}, {3, -1}, {0, 0.5}, {-1, 1}});
-  absl::StatusOr<TaskEvaluation> e = EvaluateTask(model, task, /*batch_size=*/2, /*step=*/7);
+  absl::StatusOr<TaskEvaluation> e = task->Evaluate(model, /*batch_size=*/2, /*step=*/7);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->step, 7);
-  EXPECT_EQ(e->predicted_labels, (std::vector<int>{1, 0, 0, 1, 1}));
+  std::vector<std::string> predicted;
+  for (const nlohmann::json& line : PredictionLines(*e, "predictions_dev.jsonl")) predicted.push_back(line["prediction"]);
+  EXPECT_EQ(predicted, (std::vector<std::string>{"yes", "no", "no", "yes", "yes"}));
   ASSERT_EQ(e->metrics.size(), 3u);
   EXPECT_EQ(e->metrics[0].first, "f1");
   EXPECT_DOUBLE_EQ(e->metrics[0].second, 2.0 * 2 / (2 * 2 + 1 + 1));
@@ -113,7 +111,7 @@ TEST(EvaluateTask, ScoresTheTaskMetricsOnArgmaxPredictions) {
 
   const std::string dir = ::testing::TempDir() + "/predictions";
   std::filesystem::create_directories(dir);
-  ASSERT_TRUE(WriteDevPredictions(dir, task, *e).ok());
+  ASSERT_TRUE(WriteTaskPredictions(dir, *e).ok());
   absl::StatusOr<std::string> text = data::ReadFile(dir + "/predictions_dev.jsonl");
   ASSERT_TRUE(text.ok());
   EXPECT_NE(text->find("{\"guid\":\"dev-1\",\"label\":\"yes\",\"line\":3,\"logits\":[2.0,1.0],\"prediction\":\"no\"}"),
@@ -122,9 +120,9 @@ TEST(EvaluateTask, ScoresTheTaskMetricsOnArgmaxPredictions) {
 }
 
 TEST(EvaluateTask, FlagsOneClassForEveryExampleAsDegenerate) {
-  const FinetuneTask task = ClassificationTask({"accuracy", "matthews_corrcoef"}, {1, 0, 0, 1});
+  const std::unique_ptr<FinetuneTask> task = ClassificationTask({"accuracy", "matthews_corrcoef"}, {1, 0, 0, 1});
   ScriptedBackend model({{0, 1}, {0, 2}, {-1, 1}, {0, 3}});
-  absl::StatusOr<TaskEvaluation> e = EvaluateTask(model, task, 3, 1);
+  absl::StatusOr<TaskEvaluation> e = task->Evaluate(model, 3, 1);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_TRUE(e->degenerate);
   EXPECT_DOUBLE_EQ(e->metrics[0].second, 0.5);
@@ -133,25 +131,18 @@ TEST(EvaluateTask, FlagsOneClassForEveryExampleAsDegenerate) {
 }
 
 TEST(EvaluateTask, RegressionReportsPearsonAndSpearman) {
-  FinetuneTask task = ClassificationTask({"pearson", "spearman"}, {0, 0, 0, 0});
-  task.spec.kind = tasks::TaskKind::kRegression;
-  task.spec.labels.clear();
-  const std::vector<float> gold = {1.0f, 2.0f, 3.0f, 5.0f};
-  for (size_t i = 0; i < gold.size(); ++i) {
-    task.dev[i].label.reset();
-    task.dev[i].score = gold[i];
-    task.dev_examples[i].label.reset();
-    task.dev_examples[i].score = gold[i];
-  }
+  const std::unique_ptr<FinetuneTask> task =
+      ClassificationTask({"pearson", "spearman"}, {0, 0, 0, 0}, {1.0f, 2.0f, 3.0f, 5.0f});
+  EXPECT_EQ(task->head().num_labels, 1);
   ScriptedBackend model({{1.0f}, {3.0f}, {2.0f}, {4.0f}});
-  absl::StatusOr<TaskEvaluation> e = EvaluateTask(model, task, 4, 1);
+  absl::StatusOr<TaskEvaluation> e = task->Evaluate(model, 4, 1);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->metrics[0].first, "pearson");
   EXPECT_NEAR(e->metrics[0].second, 0.8315218406, 1e-9);  // scipy.stats.pearsonr
   EXPECT_DOUBLE_EQ(e->metrics[1].second, 0.8);             // ranks 1 3 2 4 against 1 2 3 4
   EXPECT_FALSE(e->degenerate);
   ScriptedBackend constant({{2.0f}, {2.0f}, {2.0f}, {2.0f}});
-  e = EvaluateTask(constant, task, 4, 1);
+  e = task->Evaluate(constant, 4, 1);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_TRUE(e->degenerate);
   EXPECT_EQ(e->metrics[0].second, 0.0);  // undefined (scipy: NaN): reported as 0

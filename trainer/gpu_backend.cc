@@ -72,8 +72,8 @@ class GpuBackend final : public TrainingBackend {
     return optimizer_ ? optimizer_->Restore(c.exp_avg, c.exp_avg_sq, c.optimizer_step) : absl::OkStatus();
   }
 
-  absl::StatusOr<std::vector<float>> Logits() override {
-    return model_->logits(0);
+  absl::StatusOr<std::vector<float>> Logits(int output) override {
+    return model_->logits(output);
   }
 
  private:

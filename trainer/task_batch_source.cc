@@ -11,71 +11,44 @@
 namespace cloze {
 namespace {
 
-absl::Status CheckFeature(const tasks::SequenceFeature& f, bool regression) {
-  const size_t n = f.input_ids.size();
-  if (n == 0 || f.token_type_ids.size() != n || f.attention_mask.size() != n) {
-    return absl::InvalidArgumentError(absl::StrCat("feature of example ", f.example_index, ": ", n,
-                                                   " input ids, ", f.token_type_ids.size(), " token type ids and ",
-                                                   f.attention_mask.size(), " mask values"));
-  }
-  if (regression ? !f.score.has_value() : !f.label.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("feature of example ", f.example_index, ": no ",
-                                                   regression ? "score" : "label", " (an unlabelled split?)"));
-  }
-  return absl::OkStatus();
-}
-
 // Identifies the features (ids, segments, targets) and the seed: a cursor is only valid
 // for the order they make.
-std::string OrderFingerprint(const std::vector<tasks::SequenceFeature>& features, uint64_t seed) {
-  uint64_t h = util::MixKey(seed, features.size());
+std::string OrderFingerprint(const std::vector<ModelInput>& inputs, uint64_t seed) {
+  uint64_t h = util::MixKey(seed, inputs.size());
   auto add = [&h](uint64_t v) { h = util::Mix64(h ^ (v + 0x9E3779B97F4A7C15ull)); };
-  for (const tasks::SequenceFeature& f : features) {
-    for (int32_t id : f.input_ids) add(static_cast<uint32_t>(id));
-    for (int32_t t : f.token_type_ids) add(static_cast<uint32_t>(t));
-    add(f.label.has_value() ? static_cast<uint64_t>(*f.label) : ~0ull);
-    float score = f.score.value_or(0);
+  for (const ModelInput& x : inputs) {
+    for (int32_t id : x.input_ids) add(static_cast<uint32_t>(id));
+    for (int32_t t : x.token_type_ids) add(static_cast<uint32_t>(t));
+    // One label or none hashes as the sentence features always did (the cursors of runs
+    // from before other layouts existed stay valid).
+    if (x.labels.size() <= 1) {
+      add(x.labels.empty() ? ~0ull : static_cast<uint64_t>(x.labels[0]));
+    } else {
+      for (int32_t label : x.labels) add(static_cast<uint64_t>(label));
+    }
+    float score = x.target.value_or(0);
     uint32_t bits;
     std::memcpy(&bits, &score, sizeof bits);
     add(bits);
   }
-  return absl::StrFormat("task:%d:%016x", features.size(), h);
+  return absl::StrFormat("task:%d:%016x", inputs.size(), h);
 }
 
 }  // namespace
 
 absl::StatusOr<Batch> CollateTaskFeatures(std::span<const tasks::SequenceFeature* const> features, int32_t pad_id,
                                           bool regression) {
-  if (features.empty()) return absl::InvalidArgumentError("CollateTaskFeatures: no features");
-  size_t longest = 0;
-  for (const tasks::SequenceFeature* f : features) {
-    if (absl::Status s = CheckFeature(*f, regression); !s.ok()) return s;
-    longest = std::max(longest, f->input_ids.size());
-  }
-  Batch batch;
-  batch.batch_size = static_cast<int>(features.size());
-  batch.seq_len = static_cast<int>(longest);
-  const size_t cells = features.size() * longest;
-  batch.input_ids.assign(cells, pad_id);
-  batch.token_type_ids.assign(cells, 0);
-  batch.attention_mask.assign(cells, 0);
-  for (size_t b = 0; b < features.size(); ++b) {
-    const tasks::SequenceFeature& f = *features[b];
-    std::copy(f.input_ids.begin(), f.input_ids.end(), batch.input_ids.begin() + b * longest);
-    std::copy(f.token_type_ids.begin(), f.token_type_ids.end(), batch.token_type_ids.begin() + b * longest);
-    std::copy(f.attention_mask.begin(), f.attention_mask.end(), batch.attention_mask.begin() + b * longest);
-    if (regression) {
-      batch.targets.push_back(*f.score);
-    } else {
-      batch.labels.push_back(*f.label);
-    }
-  }
-  return batch;
+  std::vector<ModelInput> inputs;
+  inputs.reserve(features.size());
+  for (const tasks::SequenceFeature* f : features) inputs.push_back(ToModelInput(*f));
+  std::vector<const ModelInput*> rows;
+  for (const ModelInput& x : inputs) rows.push_back(&x);
+  return CollateModelInputs(rows, pad_id, {.labels = LabelLayout::kPerSequence, .regression = regression});
 }
 
-absl::StatusOr<std::unique_ptr<TaskBatchSource>> TaskBatchSource::Create(std::vector<tasks::SequenceFeature> features,
+absl::StatusOr<std::unique_ptr<TaskBatchSource>> TaskBatchSource::Create(std::vector<ModelInput> inputs,
                                                                          const TaskBatchOptions& options) {
-  if (features.empty()) return absl::InvalidArgumentError("TaskBatchSource: the train split has no examples");
+  if (inputs.empty()) return absl::InvalidArgumentError("TaskBatchSource: the train split has no examples");
   if (options.batch_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat("TaskBatchSource: batch_size ", options.batch_size, " is not >= 1"));
   }
@@ -83,12 +56,12 @@ absl::StatusOr<std::unique_ptr<TaskBatchSource>> TaskBatchSource::Create(std::ve
     return absl::InvalidArgumentError(
         absl::StrCat("TaskBatchSource: rank ", options.rank, " is outside [0, world_size = ", options.world_size, ")"));
   }
-  for (const tasks::SequenceFeature& f : features) {
-    if (absl::Status s = CheckFeature(f, options.regression); !s.ok()) return s;
+  for (const ModelInput& x : inputs) {
+    if (absl::Status s = CheckModelInput(x, options.batch_layout()); !s.ok()) return s;
   }
   std::unique_ptr<TaskBatchSource> source(new TaskBatchSource());
-  source->order_fingerprint_ = OrderFingerprint(features, options.seed);
-  source->features_ = std::move(features);
+  source->order_fingerprint_ = OrderFingerprint(inputs, options.seed);
+  source->features_ = std::move(inputs);
   source->options_ = options;
   return source;
 }
@@ -103,7 +76,7 @@ std::vector<int64_t> TaskBatchSource::Order(int64_t epoch) const {
   return order;
 }
 
-const tasks::SequenceFeature& TaskBatchSource::At(int64_t stream_index) {
+const ModelInput& TaskBatchSource::At(int64_t stream_index) {
   const int64_t n = size();
   const int64_t epoch = stream_index / n;
   if (epoch != cached_epoch_) {
@@ -115,12 +88,12 @@ const tasks::SequenceFeature& TaskBatchSource::At(int64_t stream_index) {
 
 absl::StatusOr<Batch> TaskBatchSource::Next() {
   const int64_t b = options_.batch_size;
-  std::vector<const tasks::SequenceFeature*> rows;
+  std::vector<const ModelInput*> rows;
   rows.reserve(b);
   const int64_t first = next_ + int64_t{options_.rank} * b;
   for (int64_t i = 0; i < b; ++i) rows.push_back(&At(first + i));
   next_ += int64_t{options_.world_size} * b;
-  return CollateTaskFeatures(rows, options_.pad_id, options_.regression);
+  return CollateModelInputs(rows, options_.pad_id, options_.batch_layout());
 }
 
 DataCursor TaskBatchSource::cursor() const {

@@ -1,5 +1,6 @@
-// Training batches of a fine-tuning task: its featurised train split (tasks/features.h),
-// shuffled anew each epoch, cut into batches padded to their longest example.
+// Training batches of a fine-tuning task: its train split as model inputs
+// (trainer/model_input.h: sentence features, tagging windows or SQuAD windows), shuffled
+// anew each epoch, cut into batches padded to their longest example.
 //
 // Order: the examples form an endless stream, epoch after epoch; epoch e visits every
 // feature once, in a permutation that is a pure function of (seed, e, N) (Fisher–Yates
@@ -11,8 +12,8 @@
 // cursor from other data.
 //
 // Padding (dynamic): each batch is padded with pad_id to the longest of its examples,
-// attention mask 0 and segment 0 on padding; labels (classification) are Batch.labels (B),
-// scores (regression) Batch.targets (B).
+// attention mask 0 and segment 0 on padding; labels in the options' layout
+// (CollateModelInputs: Batch.labels B, B·T or 2B; regression: Batch.targets B).
 #ifndef CLOZE_TRAINER_TASK_BATCH_SOURCE_H_
 #define CLOZE_TRAINER_TASK_BATCH_SOURCE_H_
 
@@ -25,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "tasks/features.h"
 #include "trainer/batch_stream.h"
+#include "trainer/model_input.h"
 
 namespace cloze {
 
@@ -33,22 +35,34 @@ struct TaskBatchOptions {
   uint64_t seed = 0;    // the run's seed
   int rank = 0, world_size = 1;
   int32_t pad_id = 0;
-  bool regression = false;  // read SequenceFeature::score instead of ::label
+  LabelLayout label_layout = LabelLayout::kPerSequence;
+  bool regression = false;  // kPerSequence: read the target (SequenceFeature::score), not the label
   std::string tokenizer_fingerprint;
+
+  BatchLayout batch_layout() const { return {.labels = label_layout, .regression = regression}; }
 };
 
-// `features` padded to their longest into one batch (the layout above). InvalidArgument
-// naming the feature's example_index when it lacks its label (or score) or its three
-// token lists differ in length; an empty span is InvalidArgument too.
+// Sentence `features` padded to their longest into one batch (CollateModelInputs with the
+// per-sequence layout). InvalidArgument naming the feature's example_index when it lacks
+// its label (or score) or its three token lists differ in length; an empty span is
+// InvalidArgument too.
 absl::StatusOr<Batch> CollateTaskFeatures(std::span<const tasks::SequenceFeature* const> features, int32_t pad_id,
                                           bool regression);
 
 class TaskBatchSource final : public BatchStream {
  public:
-  // InvalidArgument for no features, a feature CollateTaskFeatures would refuse (checked
-  // here, once), batch_size < 1 or a rank outside [0, world_size).
-  static absl::StatusOr<std::unique_ptr<TaskBatchSource>> Create(std::vector<tasks::SequenceFeature> features,
+  // InvalidArgument for no inputs, an input CollateModelInputs would refuse in
+  // options.batch_layout() (checked here, once), batch_size < 1 or a rank outside
+  // [0, world_size).
+  static absl::StatusOr<std::unique_ptr<TaskBatchSource>> Create(std::vector<ModelInput> inputs,
                                                                  const TaskBatchOptions& options);
+  // Featuriser outputs (tasks::SequenceFeature, TaggingFeature, SquadFeature), converted by
+  // ToModelInput; options.label_layout must be theirs.
+  template <typename Feature>
+  static absl::StatusOr<std::unique_ptr<TaskBatchSource>> Create(const std::vector<Feature>& features,
+                                                                 const TaskBatchOptions& options) {
+    return Create(ToModelInputs(features), options);
+  }
 
   absl::StatusOr<Batch> Next() override;
   DataCursor cursor() const override;
@@ -61,9 +75,9 @@ class TaskBatchSource final : public BatchStream {
 
  private:
   TaskBatchSource() = default;
-  const tasks::SequenceFeature& At(int64_t stream_index);
+  const ModelInput& At(int64_t stream_index);
 
-  std::vector<tasks::SequenceFeature> features_;
+  std::vector<ModelInput> features_;
   TaskBatchOptions options_;
   std::string order_fingerprint_;
   int64_t next_ = 0;  // stream index of the next step's first example

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "model/head_spec.h"
 #include "model/model_config.h"
 #include "kernels/cpu/optimizer.h"
 #include "trainer/schedule.h"
@@ -22,6 +23,11 @@ absl::Status ValidateFinetuneConfig(const TrainConfig& c) {
   if (f.tokenizer().empty()) return FieldError("finetune.tokenizer", "missing (e.g. spm-albert:PATH/spiece.model)");
   if (f.init().empty()) return FieldError("finetune.init", "missing (\"scratch\", a checkpoint or a Hugging Face folder)");
   if (f.num_labels() < 1) return FieldError("finetune.num_labels", absl::StrCat("must be positive, got ", f.num_labels()));
+  if (!f.head().empty()) {
+    absl::StatusOr<HeadKind> head = ParseHeadKind(f.head());
+    if (!head.ok()) return FieldError("finetune.head", std::string(head.status().message()));
+    if (*head == HeadKind::kPretraining) return FieldError("finetune.head", "a fine-tuning run needs a task head");
+  }
   if (f.max_seq_length() != c.seq_len()) {
     return FieldError("finetune.max_seq_length", absl::StrCat(f.max_seq_length(), " differs from seq_len = ", c.seq_len()));
   }

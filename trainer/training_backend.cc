@@ -20,7 +20,11 @@ absl::Status SelectTrainingDevice(const TrainingDevice& device) {
 
 HeadSpec HeadSpecOf(const TrainConfig& config) {
   if (!config.has_finetune()) return HeadSpec{};
-  return HeadSpec{.kind = HeadKind::kSequenceClassification, .num_labels = config.finetune().num_labels()};
+  const std::string& head = config.finetune().head();
+  absl::StatusOr<HeadKind> kind = head.empty() ? HeadKind::kSequenceClassification : ParseHeadKind(head);
+  // An unknown name is ValidateTrainConfig's to refuse; a head is still needed here.
+  return HeadSpec{.kind = kind.ok() ? *kind : HeadKind::kSequenceClassification,
+                  .num_labels = config.finetune().num_labels()};
 }
 
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const TrainingDevice& device,

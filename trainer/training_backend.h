@@ -87,13 +87,15 @@ class TrainingBackend {
   virtual absl::Status SaveState(CheckpointContents& contents) = 0;
   virtual absl::Status RestoreState(const CheckpointContents& contents) = 0;
 
-  // A host copy of the last Forward's head logits (Model::logits(0)), for evaluating a
-  // fine-tuned head. Unimplemented where the backend cannot give them.
-  virtual absl::StatusOr<std::vector<float>> Logits() = 0;
+  // A host copy of the last Forward's head logits (Model::logits(output): 0, or 1 for the
+  // span head's end logits), for evaluating a fine-tuned head. Unimplemented where the
+  // backend cannot give them.
+  virtual absl::StatusOr<std::vector<float>> Logits(int output) = 0;
 };
 
 // The head the run's model carries: the pretraining head, or with TrainConfig.finetune the
-// sequence-classification head of finetune.num_labels outputs (1: regression).
+// head finetune.head names ("": sequence classification; 1 output: regression) with
+// finetune.num_labels outputs.
 HeadSpec HeadSpecOf(const TrainConfig& config);
 
 // For kCuda: makes device.gpu current for the calling thread and checks that kernels run

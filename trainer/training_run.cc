@@ -43,7 +43,8 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> TrainingRun::Setup(const TrainOptio
   run->model_ = *std::move(made);
   if (run->model_->on_device()) run->host_parameters_.resize(run->model_->layout().total_size);
   if (options.config.has_finetune()) {
-    absl::StatusOr<FinetuneTask> task = LoadFinetuneTask(options.config.finetune(), options.config.model().vocab_size());
+    absl::StatusOr<std::unique_ptr<FinetuneTask>> task =
+        LoadFinetuneTask(options.config.finetune(), options.config.model().vocab_size());
     if (!task.ok()) return task.status();
     run->task_ = *std::move(task);
   }
@@ -111,7 +112,7 @@ absl::Status TrainingRun::InitializeForFinetuning() {
   absl::StatusOr<std::span<float>> parameters = ParametersOnHost();
   if (!parameters.ok()) return parameters.status();
   if (absl::Status s = LoadInitialParameters(*init, config_.model(), model_->layout(), HeadSpecOf(config_),
-                                             config_.seed(), task_->tokenizer->vocab_size(), *parameters,
+                                             config_.seed(), task_->tokenizer().vocab_size(), *parameters,
                                              [this](const std::string& m) { Event(m); });
       !s.ok()) {
     return s;
@@ -158,20 +159,21 @@ absl::Status TrainingRun::OpenData(const DataCursor& cursor, const std::string& 
 }
 
 absl::Status TrainingRun::OpenTaskData(const DataCursor& cursor, const std::string& expected_fingerprint) {
-  const std::string fingerprint = task_->tokenizer->Fingerprint();
+  const std::string fingerprint = task_->tokenizer().Fingerprint();
   if (!expected_fingerprint.empty() && expected_fingerprint != fingerprint) {
     return absl::FailedPreconditionError(absl::StrCat("the checkpoint was trained with the tokenizer ", expected_fingerprint,
                                                       ", FinetuneConfig.tokenizer ", config_.finetune().tokenizer(),
                                                       " is ", fingerprint));
   }
   absl::StatusOr<std::unique_ptr<TaskBatchSource>> source =
-      TaskBatchSource::Create(task_->train, {.batch_size = config_.batch_size(),
-                                             .seed = config_.seed(),
-                                             .rank = exchange_.rank(),
-                                             .world_size = exchange_.world_size(),
-                                             .pad_id = task_->tokenizer->pad_id(),
-                                             .regression = task_->regression(),
-                                             .tokenizer_fingerprint = fingerprint});
+      TaskBatchSource::Create(task_->TakeTrainInputs(), {.batch_size = config_.batch_size(),
+                                                        .seed = config_.seed(),
+                                                        .rank = exchange_.rank(),
+                                                        .world_size = exchange_.world_size(),
+                                                        .pad_id = task_->tokenizer().pad_id(),
+                                                        .label_layout = task_->batch_layout().labels,
+                                                        .regression = task_->batch_layout().regression,
+                                                        .tokenizer_fingerprint = fingerprint});
   if (!source.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(config_.finetune().data_dir(), " train split: ", source.status().message()));
   }
@@ -284,9 +286,10 @@ absl::StatusOr<TrainSummary> TrainingRun::Finish() {
 }
 
 absl::StatusOr<TaskEvaluation> TrainingRun::EvaluateTaskNow() {
-  absl::StatusOr<TaskEvaluation> evaluated = EvaluateTask(*model_, *task_, config_.batch_size(), step_);
+  absl::StatusOr<TaskEvaluation> evaluated = task_->Evaluate(*model_, config_.batch_size(), step_);
   if (!evaluated.ok()) return evaluated.status();
-  if (absl::Status s = WriteDevPredictions(options_.run_dir, *task_, *evaluated); !s.ok()) return s;
+  if (absl::Status s = WriteTaskPredictions(options_.run_dir, *evaluated); !s.ok()) return s;
+  evaluated->prediction_files.clear();  // written; eval_results.json needs the figures only
   if (state_.best_eval_json().empty() || evaluated->primary() > state_.best_eval_primary()) {
     state_.set_best_eval_json(TaskEvaluationJson(*evaluated));
     state_.set_best_eval_primary(evaluated->primary());
@@ -302,9 +305,9 @@ absl::StatusOr<TaskEvaluation> TrainingRun::EvaluateTaskNow() {
 // eval_results.json: the final evaluation and the best one on dev, told apart (picking the
 // best on dev is selection on the evaluation set: report both).
 absl::Status TrainingRun::WriteEvalResults() {
-  const std::string primary = task_->spec.metrics.empty() ? "" : task_->spec.metrics.front();
+  const std::string primary = task_->spec().metrics.empty() ? "" : task_->spec().metrics.front();
   const std::string text = absl::StrCat(
-      "{\n  \"task\": \"", task_->spec.name, "\",\n  \"eval_split\": \"", task_->eval_split, "\",\n  \"primary_metric\": \"",
+      "{\n  \"task\": \"", task_->spec().name, "\",\n  \"eval_split\": \"", task_->eval_split(), "\",\n  \"primary_metric\": \"",
       primary, "\",\n  \"finished\": ", step_ >= config_.total_steps() ? "true" : "false",
       ",\n  \"final\": ", TaskEvaluationJson(*last_task_eval_), ",\n  \"best\": ", state_.best_eval_json(),
       ",\n  \"degenerate\": ", last_task_eval_->degenerate ? "true" : "false", "\n}\n");

@@ -152,6 +152,12 @@ absl::StatusOr<bool> TrainingRun::ComputeGradients(StepRecord& record) {
   record.head = head.kind == HeadKind::kPretraining ? StepHead::kPretraining
                 : head.is_regression()              ? StepHead::kRegression
                                                     : StepHead::kClassification;
+  if (head.kind == HeadKind::kSpanExtraction && term0 + term1 > 0) {
+    // Two terms (start, end) reported as the one a task head has: the step's loss, and the
+    // share of boundaries (starts and ends together) predicted right.
+    record.mlm_loss = record.loss;
+    record.mlm_accuracy = (stats[kTerm0Correct] + stats[kTerm1Correct]) / static_cast<double>(term0 + term1);
+  }
   const std::vector<int64_t>& nonfinite = options_.nonfinite_loss_steps;
   if (std::find(nonfinite.begin(), nonfinite.end(), step_ + 1) != nonfinite.end()) {
     record.loss = std::numeric_limits<double>::quiet_NaN();

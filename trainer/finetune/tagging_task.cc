@@ -1,0 +1,229 @@
+// POS tagging on a CoNLL-U treebank ("pos"): one model input per window of whole words, the
+// token-classification head, accuracy over words (trainer/finetune_task.h).
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "eval/tagging.h"
+#include "nlohmann/json.hpp"
+#include "tasks/conllu.h"
+#include "tasks/tagging_features.h"
+#include "trainer/finetune/dev_forward.h"
+#include "trainer/finetune/task_families.h"
+
+namespace cloze::finetune {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The split's file: config's own name under data_dir, or the one file of data_dir whose
+// name ends in -ud-<split>.conllu or -ud-<split>.conllu.xz (UD's naming).
+absl::StatusOr<std::string> TreebankFile(const FinetuneConfig& c, const std::string& split, const std::string& named) {
+  if (!named.empty()) return absl::StrCat(c.data_dir(), "/", named);
+  const std::string suffix = absl::StrCat("-ud-", split, ".conllu");
+  std::vector<std::string> found;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(c.data_dir(), error)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, suffix) || absl::EndsWith(name, suffix + ".xz")) found.push_back(entry.path().string());
+  }
+  if (error) return absl::NotFoundError(absl::StrCat(c.data_dir(), ": ", error.message(), " (--data_dir of task pos)"));
+  std::sort(found.begin(), found.end());
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat(c.data_dir(), ": no file *", suffix, "[.xz] (the ", split,
+                                            " split of a UD treebank; or name it with --",
+                                            split == "train" ? "train_file" : "dev_file", ")"));
+  }
+  if (found.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(c.data_dir(), ": several ", split, " files (",
+                                                   absl::StrJoin(found, ", "), "): name one with --",
+                                                   split == "train" ? "train_file" : "dev_file"));
+  }
+  return found.front();
+}
+
+// "en_ewt-upos" from en_ewt-ud-train.conllu; "pos-upos" when the name is not UD's.
+std::string TaskName(const std::string& train_path, const std::string& tag_set) {
+  const std::string file = fs::path(train_path).filename().string();
+  const size_t ud = file.find("-ud-");
+  return absl::StrCat(ud == std::string::npos || ud == 0 ? "pos" : file.substr(0, ud), "-", tag_set);
+}
+
+// XPOS has no fixed inventory: the tags of both splits, so that a dev tag the train split
+// lacks (a small treebank, a slice) is scored as a miss instead of failing the run. The
+// model never learns it; only the head has an output for it.
+std::vector<std::string> XposInventory(const std::vector<tasks::TaggedSentence>& train,
+                                       const std::vector<tasks::TaggedSentence>& dev) {
+  std::vector<tasks::TaggedSentence> both = train;
+  both.insert(both.end(), dev.begin(), dev.end());
+  return tasks::CollectTags(both);
+}
+
+class TaggingTask final : public FinetuneTask {
+ public:
+  TaggingTask() = default;
+
+  absl::Status Init(tasks::TaskSpec spec, std::unique_ptr<data::Tokenizer> tokenizer, std::string eval_split,
+                    const std::vector<tasks::TaggedSentence>& train, std::vector<tasks::TaggedSentence> dev,
+                    int max_seq_length);
+  absl::StatusOr<TaskEvaluation> Evaluate(TrainingBackend& model, int batch_size, int64_t step) const override;
+
+ private:
+  // Each dev sentence's predicted tag indices from the windows' per-token logits.
+  absl::StatusOr<std::vector<std::vector<int32_t>>> PredictWords(const std::vector<std::vector<float>>& logits) const;
+  std::string PredictionsJsonl(const std::vector<std::vector<int32_t>>& predicted) const;
+
+  std::vector<tasks::TaggedSentence> dev_sentences_;
+  std::vector<std::vector<tasks::TaggingFeature>> dev_windows_;  // per dev sentence
+  std::vector<ModelInput> dev_;                                  // the windows, in order
+  std::vector<std::vector<int32_t>> dev_gold_;                   // tag index per word
+};
+
+absl::Status TaggingTask::Init(tasks::TaskSpec spec, std::unique_ptr<data::Tokenizer> tokenizer, std::string eval_split,
+                               const std::vector<tasks::TaggedSentence>& train, std::vector<tasks::TaggedSentence> dev,
+                               int max_seq_length) {
+  spec_ = std::move(spec);
+  head_ = {.kind = HeadKind::kTokenClassification, .num_labels = static_cast<int>(spec_.labels.size())};
+  eval_split_ = std::move(eval_split);
+  tokenizer_ = std::move(tokenizer);
+  batch_layout_ = {.labels = LabelLayout::kPerToken};
+  absl::StatusOr<std::vector<tasks::TaggingFeature>> train_windows =
+      tasks::TaggingFeatures(train, spec_.labels, *tokenizer_, max_seq_length);
+  if (!train_windows.ok()) return train_windows.status();
+  train_ = ToModelInputs(*train_windows);
+  train_size_ = static_cast<int64_t>(train_.size());
+  dev_sentences_ = std::move(dev);
+  for (size_t s = 0; s < dev_sentences_.size(); ++s) {
+    const tasks::TaggedSentence& sentence = dev_sentences_[s];
+    absl::StatusOr<std::vector<tasks::TaggingFeature>> windows =
+        tasks::TaggingFeatures(sentence, static_cast<int64_t>(s), spec_.labels, *tokenizer_, max_seq_length);
+    if (!windows.ok()) return windows.status();
+    for (const tasks::TaggingFeature& w : *windows) dev_.push_back(ToModelInput(w));
+    dev_windows_.push_back(*std::move(windows));
+    std::vector<int32_t> gold;
+    for (const std::string& tag : sentence.tags) {
+      absl::StatusOr<int> index = spec_.LabelIndex(tag);
+      if (!index.ok()) return index.status();  // TaggingFeatures refused it already
+      gold.push_back(*index);
+    }
+    dev_gold_.push_back(std::move(gold));
+  }
+  if (dev_.empty()) return absl::InvalidArgumentError(absl::StrCat("the ", eval_split_, " split has no words to tag"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::vector<int32_t>>> TaggingTask::PredictWords(
+    const std::vector<std::vector<float>>& logits) const {
+  const size_t tags = spec_.labels.size();
+  std::vector<std::vector<int32_t>> out;
+  size_t next = 0;  // the window's index in dev_ and logits
+  for (size_t s = 0; s < dev_sentences_.size(); ++s) {
+    std::vector<std::vector<int32_t>> token_predictions;
+    for (size_t w = 0; w < dev_windows_[s].size(); ++w, ++next) {
+      const std::vector<float>& rows = logits[next];
+      std::vector<int32_t> predicted;
+      for (size_t t = 0; t + tags <= rows.size(); t += tags) {
+        predicted.push_back(static_cast<int32_t>(std::max_element(rows.begin() + t, rows.begin() + t + tags) -
+                                                 (rows.begin() + t)));
+      }
+      token_predictions.push_back(std::move(predicted));
+    }
+    absl::StatusOr<std::vector<int32_t>> words = tasks::WordPredictions(
+        dev_windows_[s], token_predictions, static_cast<int>(dev_sentences_[s].words.size()));
+    if (!words.ok()) return words.status();
+    out.push_back(*std::move(words));
+  }
+  return out;
+}
+
+absl::StatusOr<TaskEvaluation> TaggingTask::Evaluate(TrainingBackend& model, int batch_size, int64_t step) const {
+  absl::StatusOr<DevOutputs> outputs =
+      ForwardDev(model, dev_, batch_layout_, tokenizer_->pad_id(), batch_size, 1, eval_split_);
+  if (!outputs.ok()) return outputs.status();
+  absl::StatusOr<std::vector<std::vector<int32_t>>> predicted = PredictWords(outputs->logits[0]);
+  if (!predicted.ok()) return predicted.status();
+  TaskEvaluation out;
+  out.step = step;
+  out.loss = outputs->loss;
+  std::vector<int> gold_flat, predicted_flat;
+  for (size_t s = 0; s < dev_gold_.size(); ++s) {
+    gold_flat.insert(gold_flat.end(), dev_gold_[s].begin(), dev_gold_[s].end());
+    predicted_flat.insert(predicted_flat.end(), (*predicted)[s].begin(), (*predicted)[s].end());
+  }
+  absl::StatusOr<double> accuracy = eval::TokenAccuracy(gold_flat, predicted_flat);
+  if (!accuracy.ok()) return absl::InvalidArgumentError(absl::StrCat(spec_.name, ": ", accuracy.status().message()));
+  out.metrics.emplace_back("accuracy", *accuracy);
+  out.degenerate = std::all_of(predicted_flat.begin(), predicted_flat.end(),
+                               [&](int tag) { return tag == predicted_flat.front(); });
+  out.prediction_files.emplace_back(absl::StrCat("predictions_", eval_split_, ".jsonl"), PredictionsJsonl(*predicted));
+  return out;
+}
+
+std::string TaggingTask::PredictionsJsonl(const std::vector<std::vector<int32_t>>& predicted) const {
+  std::string text;
+  for (size_t s = 0; s < dev_sentences_.size(); ++s) {
+    const tasks::TaggedSentence& sentence = dev_sentences_[s];
+    nlohmann::json j;
+    j["id"] = sentence.id;
+    j["line"] = sentence.line;
+    j["words"] = sentence.words;
+    j["tags"] = sentence.tags;
+    std::vector<std::string> tags;
+    for (int32_t tag : predicted[s]) tags.push_back(tag >= 0 ? spec_.labels[tag] : "");
+    j["predictions"] = tags;
+    absl::StrAppend(&text, j.dump(), "\n");
+  }
+  return text;
+}
+
+}  // namespace
+
+bool IsTaggingTask(const std::string& task) { return task == "pos"; }
+
+absl::StatusOr<std::unique_ptr<FinetuneTask>> MakeTaggingTask(tasks::TaskSpec spec,
+                                                              std::unique_ptr<data::Tokenizer> tokenizer,
+                                                              std::string eval_split,
+                                                              const std::vector<tasks::TaggedSentence>& train,
+                                                              std::vector<tasks::TaggedSentence> dev,
+                                                              int max_seq_length) {
+  auto task = std::make_unique<TaggingTask>();
+  if (absl::Status s = task->Init(std::move(spec), std::move(tokenizer), std::move(eval_split), train, std::move(dev),
+                                  max_seq_length);
+      !s.ok()) {
+    return s;
+  }
+  return task;
+}
+
+absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadTaggingTask(const FinetuneConfig& c,
+                                                              std::unique_ptr<data::Tokenizer> tokenizer) {
+  const std::string tag_set = c.tag_set().empty() ? "upos" : c.tag_set();
+  if (tag_set != "upos" && tag_set != "xpos") {
+    return absl::InvalidArgumentError(absl::StrCat("--tag_set=", tag_set, ": must be upos or xpos"));
+  }
+  const tasks::PosTagSet column = tag_set == "upos" ? tasks::PosTagSet::kUpos : tasks::PosTagSet::kXpos;
+  const std::string eval_split = c.eval_split().empty() ? "dev" : c.eval_split();
+  absl::StatusOr<std::string> train_path = TreebankFile(c, "train", c.train_file());
+  if (!train_path.ok()) return train_path.status();
+  absl::StatusOr<std::string> dev_path = TreebankFile(c, eval_split, c.dev_file());
+  if (!dev_path.ok()) return dev_path.status();
+  tasks::ReadStats stats;
+  absl::StatusOr<std::vector<tasks::TaggedSentence>> train = tasks::ReadConllu(*train_path, column, {}, &stats);
+  if (!train.ok()) return train.status();
+  absl::StatusOr<std::vector<tasks::TaggedSentence>> dev = tasks::ReadConllu(*dev_path, column, {}, &stats);
+  if (!dev.ok()) return dev.status();
+  tasks::TaskSpec spec = tasks::TaggingTaskSpec(TaskName(*train_path, tag_set),
+                                                column == tasks::PosTagSet::kUpos ? tasks::UniversalPosTags()
+                                                                                  : XposInventory(*train, *dev));
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> task =
+      MakeTaggingTask(std::move(spec), std::move(tokenizer), eval_split, *train, *std::move(dev), c.max_seq_length());
+  if (!task.ok()) {
+    // A tag outside the inventory (XPOS: one the train split lacks) names its sentence; add the file.
+    return absl::Status(task.status().code(), absl::StrCat(*train_path, " / ", *dev_path, ": ", task.status().message()));
+  }
+  return task;
+}
+
+}  // namespace cloze::finetune

@@ -1,0 +1,202 @@
+// The tagging and span tasks' evaluation on hand-made sentences and questions, with the real
+// ALBERT tokenizer and logits made from the batch itself: an oracle that puts the highest
+// logit on the gold label (and a wrong tag on every token the loss ignores, so a word read
+// anywhere but at its first sub-token would count as wrong), and constant models.
+#include <sstream>
+
+#include "data/testing/shared_data.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tasks/conllu.h"
+#include "trainer/finetune/task_families.h"
+#include "trainer/testing/eval_only_backend.h"
+
+namespace cloze {
+namespace {
+
+std::unique_ptr<data::Tokenizer> AlbertTokenizer() {
+  absl::StatusOr<std::string> path = data::testing::SharedDataPath("vocab/albert-base-v2-spiece.model");
+  EXPECT_TRUE(path.ok()) << path.status();
+  absl::StatusOr<std::unique_ptr<data::Tokenizer>> t = data::LoadTokenizer("spm-albert:" + *path);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return *std::move(t);
+}
+
+const std::string* File(const TaskEvaluation& e, const std::string& name) {
+  for (const auto& [file, text] : e.prediction_files) {
+    if (file == name) return &text;
+  }
+  return nullptr;
+}
+
+// Per-token logits (B·T, tags): +1 on `tag_of(label)`, -1 elsewhere.
+class TaggingBackend final : public testing::EvalOnlyBackend {
+ public:
+  TaggingBackend(int tags, std::function<int(int32_t label)> tag_of) : tags_(tags), tag_of_(std::move(tag_of)) {}
+  std::vector<float> LogitsFor(const Batch& batch, int output) override {
+    EXPECT_EQ(output, 0);
+    EXPECT_EQ(batch.labels.size(), static_cast<size_t>(batch.batch_size) * batch.seq_len);
+    std::vector<float> logits(batch.labels.size() * tags_, -1.0f);
+    for (size_t cell = 0; cell < batch.labels.size(); ++cell) logits[cell * tags_ + tag_of_(batch.labels[cell])] = 1.0f;
+    return logits;
+  }
+
+ private:
+  int tags_;
+  std::function<int(int32_t)> tag_of_;
+};
+
+std::unique_ptr<FinetuneTask> PosTask() {
+  const std::vector<tasks::TaggedSentence> dev = {
+      {.id = "s1", .line = 3, .words = {"The", "unbelievably", "longwinded", "dog"}, .tags = {"DET", "ADV", "ADJ", "NOUN"}},
+      {.id = "s2", .line = 9, .words = {"Dogs", "run"}, .tags = {"NOUN", "VERB"}},
+  };
+  // max_seq_length 5: windows of 3 tokens, so s1 spans several windows.
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> task = finetune::MakeTaggingTask(
+      tasks::TaggingTaskSpec("test-upos", tasks::UniversalPosTags()), AlbertTokenizer(), "dev", dev, dev, 5);
+  EXPECT_TRUE(task.ok()) << task.status();
+  return *std::move(task);
+}
+
+int TagIndex(const FinetuneTask& task, const std::string& tag) { return *task.spec().LabelIndex(tag); }
+
+TEST(TaggingTask, ScoresWordsAtTheirFirstSubToken) {
+  const std::unique_ptr<FinetuneTask> task = PosTask();
+  EXPECT_EQ(task->head().kind, HeadKind::kTokenClassification);
+  EXPECT_EQ(task->head().num_labels, 17);
+  EXPECT_GT(task->train_size(), 2);  // s1 needs more than one window
+  const int x = TagIndex(*task, "X");
+  TaggingBackend oracle(17, [x](int32_t label) { return label >= 0 ? label : x; });
+  absl::StatusOr<TaskEvaluation> e = task->Evaluate(oracle, /*batch_size=*/2, /*step=*/3);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->metrics.size(), 1u);
+  EXPECT_EQ(e->metrics[0].first, "accuracy");
+  EXPECT_DOUBLE_EQ(e->metrics[0].second, 1.0);
+  EXPECT_DOUBLE_EQ(e->loss, 0.5);
+  EXPECT_FALSE(e->degenerate);
+  const std::string* jsonl = File(*e, "predictions_dev.jsonl");
+  ASSERT_NE(jsonl, nullptr);
+  std::istringstream in(*jsonl);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const nlohmann::json first = nlohmann::json::parse(line);
+  EXPECT_EQ(first["id"], "s1");
+  EXPECT_EQ(first["line"], 3);
+  EXPECT_EQ(first["words"].size(), 4u);
+  EXPECT_EQ(first["predictions"], first["tags"]);
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["predictions"], nlohmann::json({"NOUN", "VERB"}));
+  EXPECT_FALSE(std::getline(in, line));
+}
+
+TEST(TaggingTask, OneTagForEveryWordIsDegenerate) {
+  const std::unique_ptr<FinetuneTask> task = PosTask();
+  const int noun = TagIndex(*task, "NOUN");
+  TaggingBackend constant(17, [noun](int32_t) { return noun; });
+  absl::StatusOr<TaskEvaluation> e = task->Evaluate(constant, 4, 1);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_DOUBLE_EQ(e->metrics[0].second, 2.0 / 6);
+  EXPECT_TRUE(e->degenerate);
+}
+
+// Start and end logits (B, T) each: 10 at the position `pick` chooses from the batch's
+// gold start/end, 0 elsewhere.
+class SpanBackend final : public testing::EvalOnlyBackend {
+ public:
+  explicit SpanBackend(std::function<int32_t(int32_t gold)> pick) : EvalOnlyBackend(2), pick_(std::move(pick)) {}
+  std::vector<float> LogitsFor(const Batch& batch, int output) override {
+    const int b_size = batch.batch_size, t_size = batch.seq_len;
+    EXPECT_EQ(batch.labels.size(), 2u * b_size);
+    std::vector<float> logits(static_cast<size_t>(b_size) * t_size, 0.0f);
+    for (int b = 0; b < b_size; ++b) {
+      const int32_t position = pick_(batch.labels[output * b_size + b]);
+      if (position >= 0 && position < t_size) logits[b * t_size + position] = 10.0f;
+    }
+    return logits;
+  }
+
+ private:
+  std::function<int32_t(int32_t)> pick_;
+};
+
+tasks::QaExample Question(std::string id, std::string question, std::string context, std::string answer) {
+  tasks::QaExample x{.id = std::move(id), .question = std::move(question), .context = std::move(context)};
+  if (answer.empty()) {
+    x.is_impossible = true;
+  } else {
+    const int64_t at = static_cast<int64_t>(x.context.find(answer));
+    x.answers.push_back({.text = answer, .char_start = at, .byte_start = at});
+  }
+  return x;
+}
+
+std::unique_ptr<FinetuneTask> SquadTask(bool v2) {
+  std::vector<tasks::QaExample> dev = {
+      Question("q1", "Where did the cat sit?", "The cat sat on the mat near the door.", "on the mat"),
+      Question("q2", "What is the capital of France?", "Paris is the capital of France.", "Paris"),
+  };
+  if (v2) dev.push_back(Question("q3", "Who painted the mat?", "The cat sat on the mat near the door.", ""));
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> task = finetune::MakeSpanTask(
+      v2 ? "squad_v2" : "squad", AlbertTokenizer(), "dev", dev, dev,
+      {.max_seq_length = 64, .doc_stride = 16, .max_query_length = 16},
+      {.n_best_size = 5, .max_answer_length = 10, .version_2_with_negative = v2});
+  EXPECT_TRUE(task.ok()) << task.status();
+  return *std::move(task);
+}
+
+TEST(SpanTask, TheGoldSpansScoreFullMarksAndWriteTheOfficialFiles) {
+  const std::unique_ptr<FinetuneTask> task = SquadTask(/*v2=*/false);
+  EXPECT_EQ(task->head().kind, HeadKind::kSpanExtraction);
+  SpanBackend oracle([](int32_t gold) { return gold; });
+  absl::StatusOr<TaskEvaluation> e = task->Evaluate(oracle, 1, 5);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->metrics.size(), 2u);
+  EXPECT_EQ(e->metrics[0].first, "f1");  // the primary metric
+  EXPECT_EQ(e->metrics[1].first, "exact_match");
+  EXPECT_DOUBLE_EQ(e->metrics[0].second, 100.0);
+  EXPECT_DOUBLE_EQ(e->metrics[1].second, 100.0);
+  EXPECT_DOUBLE_EQ(e->loss, 0.5);
+  EXPECT_FALSE(e->degenerate);
+  ASSERT_NE(File(*e, "predictions.json"), nullptr);
+  const nlohmann::json answers = nlohmann::json::parse(*File(*e, "predictions.json"));
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_NE(answers["q1"].get<std::string>().find("on the mat"), std::string::npos) << answers;
+  EXPECT_NE(answers["q2"].get<std::string>().find("Paris"), std::string::npos) << answers;
+  const nlohmann::json nbest = nlohmann::json::parse(*File(*e, "nbest_predictions.json"));
+  ASSERT_FALSE(nbest["q1"].empty());
+  EXPECT_EQ(nbest["q1"][0]["text"], answers["q1"]);
+  EXPECT_TRUE(nbest["q1"][0].contains("probability"));
+  EXPECT_EQ(File(*e, "null_odds.json"), nullptr);  // v2 only
+}
+
+TEST(SpanTask, V2NullAnswersEverywhereAreDegenerate) {
+  const std::unique_ptr<FinetuneTask> task = SquadTask(/*v2=*/true);
+  SpanBackend null_everywhere([](int32_t) { return 0; });  // [CLS]
+  absl::StatusOr<TaskEvaluation> e = task->Evaluate(null_everywhere, 2, 1);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_TRUE(e->degenerate);
+  EXPECT_NEAR(e->metrics[0].second, 100.0 / 3, 1e-9);  // only the unanswerable q3 is right
+  EXPECT_NEAR(e->metrics[1].second, 100.0 / 3, 1e-9);
+  const nlohmann::json answers = nlohmann::json::parse(*File(*e, "predictions.json"));
+  EXPECT_EQ(answers, nlohmann::json({{"q1", ""}, {"q2", ""}, {"q3", ""}}));
+  ASSERT_NE(File(*e, "null_odds.json"), nullptr);
+  EXPECT_EQ(nlohmann::json::parse(*File(*e, "null_odds.json")).size(), 3u);
+
+  SpanBackend oracle([](int32_t gold) { return gold; });
+  e = task->Evaluate(oracle, 2, 1);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_DOUBLE_EQ(e->metrics[0].second, 100.0);
+  EXPECT_FALSE(e->degenerate);
+}
+
+TEST(SpanTask, AV1DevQuestionWithoutAnswerIsRefused) {
+  std::vector<tasks::QaExample> dev = {Question("q9", "Who?", "Nobody knows.", "")};
+  absl::Status s = finetune::MakeSpanTask("squad", AlbertTokenizer(), "dev", dev, dev, {.max_seq_length = 64}, {})
+                       .status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("q9"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("squad_v2"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace cloze
