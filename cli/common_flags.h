@@ -46,6 +46,12 @@ absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags();
 // --testing_nonfinite_loss_steps as steps; InvalidArgument naming the value that is not one.
 absl::StatusOr<std::vector<int64_t>> NonfiniteLossStepsFromFlag();
 
+// A flag shared by several subcommands whose default differs between them (--batch_size,
+// --max_seq_length) defaults to 0: each command reads it through this, with its own default.
+inline int OrCommandDefault(int flag_value, int command_default) {
+  return flag_value == 0 ? command_default : flag_value;
+}
+
 // --threads, or every hardware thread when it is 0.
 int CommandThreads();
 

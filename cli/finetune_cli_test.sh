@@ -92,6 +92,11 @@ diff "$work/straight.txt" "$work/killed.txt" || fail "steps 17-32 differ after t
 diff <(grep -v '"finished"' "$work/straight/eval_results.json") <(grep -v '"finished"' "$work/killed/eval_results.json") ||
   fail "eval_results.json differs after the kill and resume"
 cmp "$work/straight/predictions_dev.jsonl" "$work/killed/predictions_dev.jsonl" || fail "dev predictions differ after resume"
+# The finished run predicted the task's test split (10 pairs) as a GLUE submission file.
+submission="$work/straight/glue_submission/RTE.tsv"
+[ "$(head -1 "$submission")" = "$(printf 'index\tprediction')" ] || fail "no GLUE submission header in $submission"
+[ "$(wc -l <"$submission")" -eq 11 ] || fail "$submission: $(wc -l <"$submission") lines, want 11"
+cmp "$submission" "$work/killed/glue_submission/RTE.tsv" || fail "test predictions differ after resume"
 
 # A cloze checkpoint initialises a new run by tensor name (its own model config).
 $cloze finetune --task=RTE --data_dir=cli/testdata/finetune --init="$work/straight" --tokenizer=spm-albert:$spm \

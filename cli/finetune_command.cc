@@ -11,9 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "cli/progress.h"
@@ -85,26 +83,6 @@ int Fail(int status, const absl::Status& error) {
   return status;
 }
 
-// --batch_size and --max_seq_length are shared with other subcommands, whose defaults
-// (8, 512) are not fine-tuning's: a flag not on the command line gets `fallback`. This absl
-// keeps IsSpecifiedOnCommandLine private, so the command line is read back from /proc.
-bool OnCommandLine(const std::string& name) {
-  absl::StatusOr<std::string> cmdline = data::ReadFile("/proc/self/cmdline");
-  if (!cmdline.ok()) return false;
-  for (const absl::string_view arg : absl::StrSplit(*cmdline, '\0')) {
-    for (const char* dashes : {"--", "-"}) {
-      const std::string flag = absl::StrCat(dashes, name);
-      if (arg == flag || absl::StartsWith(arg, flag + "=")) return true;
-    }
-  }
-  return false;
-}
-
-template <typename T>
-T FlagOr(const char* name, T value, T fallback) {
-  return OnCommandLine(name) ? value : fallback;
-}
-
 std::string ConfigText(const TrainConfig& config) {
   std::string text;
   google::protobuf::TextFormat::PrintToString(config, &text);
@@ -134,7 +112,7 @@ absl::StatusOr<TrainConfig> BuildConfig() {
   f.set_init(absl::GetFlag(FLAGS_init));
   f.set_tokenizer(absl::GetFlag(FLAGS_tokenizer));
   const bool squad = f.task() == "squad" || f.task() == "squad_v2";
-  f.set_max_seq_length(FlagOr("max_seq_length", absl::GetFlag(FLAGS_max_seq_length), squad ? 384 : 128));
+  f.set_max_seq_length(OrCommandDefault(absl::GetFlag(FLAGS_max_seq_length), squad ? 384 : 128));
   f.set_text_a_column(absl::GetFlag(FLAGS_text_a_column));
   f.set_text_b_column(absl::GetFlag(FLAGS_text_b_column));
   f.set_label_column(absl::GetFlag(FLAGS_label_column));
@@ -198,7 +176,7 @@ absl::StatusOr<TrainConfig> BuildConfig() {
 
   // The run's length and schedule, as Hugging Face's Trainer sizes them.
   config.set_seq_len(f.max_seq_length());
-  config.set_batch_size(FlagOr("batch_size", absl::GetFlag(FLAGS_batch_size), 32));
+  config.set_batch_size(OrCommandDefault(absl::GetFlag(FLAGS_batch_size), 32));
   config.set_max_predictions_per_seq(1);  // unused by a task head
   const double epochs = absl::GetFlag(FLAGS_epochs);
   if (!(epochs > 0)) return absl::InvalidArgumentError(absl::StrCat("--epochs: must be positive, got ", epochs));

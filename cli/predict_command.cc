@@ -116,7 +116,7 @@ int RunPredictCommand(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  const int batch_size = absl::GetFlag(FLAGS_batch_size);
+  const int batch_size = OrCommandDefault(absl::GetFlag(FLAGS_batch_size), 8);
   if (batch_size < 1) return Fail(2, absl::InvalidArgumentError(absl::StrCat("--batch_size: must be positive, got ", batch_size)));
   absl::StatusOr<CheckpointModel> loaded = LoadCheckpointModel(run_dir);
   if (!loaded.ok()) return Fail(ExitStatus(loaded.status()), loaded.status());

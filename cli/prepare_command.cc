@@ -18,7 +18,9 @@ ABSL_FLAG(std::string, input_format, "auto",
 ABSL_FLAG(bool, chapters, false, "cloze prepare: wrapped and chinese input: a document per chapter, not per file");
 ABSL_FLAG(std::string, output, "", "cloze prepare: dataset folder to create (must not exist or be empty)");
 ABSL_FLAG(std::string, tokenizer, "", "cloze prepare: spm:PATH, spm-albert:PATH, spm-train:VOCAB_SIZE, wordpiece:PATH");
-ABSL_FLAG(int, max_seq_length, 512, "cloze prepare: tokens per example, [CLS] and [SEP]s included");
+ABSL_FLAG(int, max_seq_length, 0,
+          "tokens per example, [CLS] and [SEP]s included (0: the command's default: prepare 512, finetune 128, "
+          "squad 384)");
 ABSL_FLAG(double, short_seq_prob, 0.1, "cloze prepare: probability of a shorter target length");
 ABSL_FLAG(double, masked_lm_prob, 0.15, "cloze prepare: share of tokens to predict");
 ABSL_FLAG(int, max_predictions_per_seq, 20, "cloze prepare: at most this many predictions per example");
@@ -38,7 +40,7 @@ using ::cloze::DataConfig;
 absl::StatusOr<DataConfig> ConfigFromFlags() {
   DataConfig c = data::DefaultDataConfig();
   c.set_tokenizer(absl::GetFlag(FLAGS_tokenizer));
-  c.set_max_seq_length(absl::GetFlag(FLAGS_max_seq_length));
+  c.set_max_seq_length(OrCommandDefault(absl::GetFlag(FLAGS_max_seq_length), 512));
   c.set_short_seq_prob(static_cast<float>(absl::GetFlag(FLAGS_short_seq_prob)));
   c.set_masked_lm_prob(static_cast<float>(absl::GetFlag(FLAGS_masked_lm_prob)));
   c.set_max_predictions_per_seq(absl::GetFlag(FLAGS_max_predictions_per_seq));

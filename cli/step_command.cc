@@ -12,7 +12,7 @@
 #include "model/model_config.h"
 #include "model/synthetic_batch.h"
 
-ABSL_FLAG(int, batch_size, 8, "examples per batch (cloze step)");
+ABSL_FLAG(int, batch_size, 0, "examples per batch (0: the command's default: step 8, predict 8, finetune 32)");
 ABSL_FLAG(int, seq_len, 128, "tokens per example (cloze step)");
 ABSL_FLAG(int, steps, 3, "forward+backward passes to run (cloze step)");
 ABSL_FLAG(bool, training, true, "dropout on (cloze step)");
@@ -35,12 +35,13 @@ int RunStepCommand(const std::vector<std::string>& args) {
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   Model model(*config);
   model.InitializeParameters(seed);
-  if (absl::GetFlag(FLAGS_batch_size) < 1 || absl::GetFlag(FLAGS_seq_len) < 2) {
+  const int batch_size = OrCommandDefault(absl::GetFlag(FLAGS_batch_size), 8);
+  if (batch_size < 1 || absl::GetFlag(FLAGS_seq_len) < 2) {
     std::fprintf(stderr, "cloze step: --batch_size must be >= 1 and --seq_len >= 2\n");
     return 2;
   }
   // ALBERT's supervision: 20 predictions per sequence (max_predictions_per_seq).
-  const Batch batch = MakeSyntheticBatch(*config, absl::GetFlag(FLAGS_batch_size),
+  const Batch batch = MakeSyntheticBatch(*config, batch_size,
                                          absl::GetFlag(FLAGS_seq_len), 20, seed);
   std::printf("%s: batch %d x %d, %d threads\n", args[0].c_str(), batch.batch_size, batch.seq_len,
               omp_get_max_threads());

@@ -2,6 +2,8 @@
 // shares once it is made: its JSON line and its files.
 #include "trainer/finetune_task.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "trainer/finetune/dev_forward.h"
 #include "trainer/finetune/task_families.h"
@@ -57,9 +59,14 @@ std::string TaskEvaluationJson(const TaskEvaluation& e) {
   return absl::StrCat(line, ", \"degenerate\": ", e.degenerate ? "true" : "false", "}");
 }
 
-absl::Status WriteTaskPredictions(const std::string& run_dir, const TaskEvaluation& e) {
-  for (const auto& [name, text] : e.prediction_files) {
-    if (absl::Status s = util::WriteTextFileAtomically(absl::StrCat(run_dir, "/", name), text); !s.ok()) return s;
+absl::Status WriteTaskPredictions(const std::string& run_dir,
+                                  const std::vector<std::pair<std::string, std::string>>& files) {
+  for (const auto& [name, text] : files) {
+    const std::filesystem::path path = std::filesystem::path(run_dir) / name;
+    std::error_code error;
+    std::filesystem::create_directories(path.parent_path(), error);
+    if (error) return absl::InternalError(absl::StrCat(path.parent_path().string(), ": cannot create: ", error.message()));
+    if (absl::Status s = util::WriteTextFileAtomically(path.string(), text); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

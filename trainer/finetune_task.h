@@ -4,8 +4,11 @@
 //   sentence  GLUE by name, or "generic" (the user's TSV / JSON Lines): the sequence-
 //             classification head; metrics as GLUE names them: "accuracy",
 //             "matthews_corrcoef" (CoLA), "f1" (MRPC, QQP: positive class 1), "pearson" and
-//             "spearman" (regression). Predictions: predictions_<split>.jsonl, one line per
-//             example (guid, line, label, prediction, logits).
+//             "spearman" (regression). MNLI is scored on dev_matched and dev_mismatched
+//             (metrics "accuracy" and "accuracy_mismatched") unless an eval split is named.
+//             Predictions: predictions_<split>.jsonl, one line per example (guid, line,
+//             label, prediction, logits); at the end of the run the GLUE test splits present
+//             are predicted too (PredictUnlabelled).
 //   tagging   "pos": a CoNLL-U treebank, UPOS (UniversalPosTags) or XPOS (the tags of the
 //             train and eval splits: a dev tag unseen in training is a miss, not an error);
 //             the token-classification head; "accuracy" over words, each word's tag
@@ -76,6 +79,14 @@ class FinetuneTask {
   // when its logits do not fit the inputs.
   virtual absl::StatusOr<TaskEvaluation> Evaluate(TrainingBackend& model, int batch_size, int64_t step) const = 0;
 
+  // The final model's predictions of the task's unlabelled splits, as files (name in the
+  // run directory, contents): GLUE's test splits give predictions_<split>.jsonl and the
+  // submission file glue_submission/<Task>.tsv (tasks/glue_submission.h). None by default.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PredictUnlabelled(TrainingBackend& model,
+                                                                                             int batch_size) const {
+    return std::vector<std::pair<std::string, std::string>>{};
+  }
+
  protected:
   FinetuneTask() = default;
 
@@ -122,8 +133,10 @@ absl::StatusOr<std::vector<tasks::SentenceExample>> ReadFinetuneFile(const Finet
 // {"step": ..., "loss": ..., "<metric>": ..., "degenerate": ...} on one line.
 std::string TaskEvaluationJson(const TaskEvaluation& evaluation);
 
-// The evaluation's prediction files into `run_dir`, each written atomically.
-absl::Status WriteTaskPredictions(const std::string& run_dir, const TaskEvaluation& evaluation);
+// Prediction files (name relative to `run_dir`, contents) into `run_dir`, each written
+// atomically, folders created.
+absl::Status WriteTaskPredictions(const std::string& run_dir,
+                                  const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace cloze
 

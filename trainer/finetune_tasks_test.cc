@@ -1,7 +1,8 @@
-// The tagging and span tasks' evaluation on hand-made sentences and questions, with the real
-// ALBERT tokenizer and logits made from the batch itself: an oracle that puts the highest
-// logit on the gold label (and a wrong tag on every token the loss ignores, so a word read
-// anywhere but at its first sub-token would count as wrong), and constant models.
+// The task families' evaluation on hand-made sentences and questions and on GLUE files, with
+// the real ALBERT tokenizer and logits made from the batch itself: an oracle that puts the
+// highest logit on the gold label (and a wrong tag on every token the loss ignores, so a word
+// read anywhere but at its first sub-token would count as wrong), and constant models.
+#include <algorithm>
 #include <sstream>
 
 #include "data/testing/shared_data.h"
@@ -56,6 +57,85 @@ std::unique_ptr<FinetuneTask> PosTask() {
       tasks::TaggingTaskSpec("test-upos", tasks::UniversalPosTags()), AlbertTokenizer(), "dev", dev, dev, 5);
   EXPECT_TRUE(task.ok()) << task.status();
   return *std::move(task);
+}
+
+// Per-sequence logits (B, classes): +1 on the gold class (class 0 when unlabelled), -1
+// elsewhere.
+class SequenceBackend final : public testing::EvalOnlyBackend {
+ public:
+  explicit SequenceBackend(int classes) : classes_(classes) {}
+  std::vector<float> LogitsFor(const Batch& batch, int output) override {
+    EXPECT_EQ(output, 0);
+    std::vector<float> logits(static_cast<size_t>(batch.batch_size) * classes_, -1.0f);
+    for (int b = 0; b < batch.batch_size; ++b) logits[b * classes_ + std::max(0, batch.labels[b])] = 1.0f;
+    return logits;
+  }
+
+ private:
+  int classes_;
+};
+
+size_t Lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+
+FinetuneConfig GlueConfig(const std::string& task, const std::string& data_dir) {
+  FinetuneConfig c;
+  c.set_task(task);
+  c.set_data_dir(data_dir);
+  c.set_tokenizer("spm-albert:" + *data::testing::SharedDataPath("vocab/albert-base-v2-spiece.model"));
+  c.set_max_seq_length(32);
+  return c;
+}
+
+TEST(SentenceTask, MnliIsScoredOnBothDevSplitsAndItsTestSplitsGiveSubmissionFiles) {
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> task = LoadFinetuneTask(GlueConfig("MNLI", "tasks/testdata/glue"), 30000);
+  ASSERT_TRUE(task.ok()) << task.status();
+  SequenceBackend oracle(3);
+  absl::StatusOr<TaskEvaluation> e = (*task)->Evaluate(oracle, /*batch_size=*/4, /*step=*/1);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->metrics.size(), 2u);
+  EXPECT_EQ(e->metrics[0], (std::pair<std::string, double>("accuracy", 1.0)));
+  EXPECT_EQ(e->metrics[1], (std::pair<std::string, double>("accuracy_mismatched", 1.0)));
+  ASSERT_NE(File(*e, "predictions_dev_matched.jsonl"), nullptr);
+  ASSERT_NE(File(*e, "predictions_dev_mismatched.jsonl"), nullptr);
+
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> files = (*task)->PredictUnlabelled(oracle, 4);
+  ASSERT_TRUE(files.ok()) << files.status();
+  std::vector<std::string> names;
+  for (const auto& [name, text] : *files) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"predictions_test_matched.jsonl", "glue_submission/MNLI-m.tsv",
+                                             "predictions_test_mismatched.jsonl", "glue_submission/MNLI-mm.tsv"}));
+  // Unlabelled inputs predict class 0 here, MNLI's "contradiction"; one line per test line.
+  const std::string& submission = (*files)[1].second;
+  EXPECT_EQ(submission.substr(0, submission.find('\n', submission.find('\n') + 1) + 1),
+            "index\tprediction\n0\tcontradiction\n");
+  EXPECT_EQ(Lines(submission), Lines((*files)[0].second) + 1);
+}
+
+TEST(SentenceTask, NamedEvalSplitAloneAndNoSubmissionWithoutTestFile) {
+  FinetuneConfig c = GlueConfig("MNLI", "tasks/testdata/glue");
+  c.set_eval_split("dev_mismatched");
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> task = LoadFinetuneTask(c, 30000);
+  ASSERT_TRUE(task.ok()) << task.status();
+  SequenceBackend oracle(3);
+  absl::StatusOr<TaskEvaluation> e = (*task)->Evaluate(oracle, 4, 1);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->metrics.size(), 1u);
+  EXPECT_NE(File(*e, "predictions_dev_mismatched.jsonl"), nullptr);
+}
+
+TEST(SentenceTask, RealRteTestSplitGivesItsSubmissionFile) {
+  absl::StatusOr<std::string> test_file = data::testing::SharedDataPath("glue/RTE/test.tsv");
+  ASSERT_TRUE(test_file.ok()) << test_file.status();
+  const std::string rte_dir = test_file->substr(0, test_file->rfind('/'));
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> task = LoadFinetuneTask(GlueConfig("RTE", rte_dir), 30000);
+  ASSERT_TRUE(task.ok()) << task.status();
+  SequenceBackend oracle(2);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> files = (*task)->PredictUnlabelled(oracle, 64);
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[1].first, "glue_submission/RTE.tsv");
+  EXPECT_EQ(Lines((*files)[1].second), 3001u);  // RTE's test.tsv: 3,000 pairs and the header
+  EXPECT_EQ((*files)[1].second.substr(0, 30), "index\tprediction\n0\tentailment\n");
 }
 
 int TagIndex(const FinetuneTask& task, const std::string& tag) { return *task.spec().LabelIndex(tag); }

@@ -111,7 +111,7 @@ TEST(EvaluateTask, ScoresTheTaskMetricsOnArgmaxPredictions) {
 
   const std::string dir = ::testing::TempDir() + "/predictions";
   std::filesystem::create_directories(dir);
-  ASSERT_TRUE(WriteTaskPredictions(dir, *e).ok());
+  ASSERT_TRUE(WriteTaskPredictions(dir, e->prediction_files).ok());
   absl::StatusOr<std::string> text = data::ReadFile(dir + "/predictions_dev.jsonl");
   ASSERT_TRUE(text.ok());
   EXPECT_NE(text->find("{\"guid\":\"dev-1\",\"label\":\"yes\",\"line\":3,\"logits\":[2.0,1.0],\"prediction\":\"no\"}"),

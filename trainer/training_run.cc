@@ -270,6 +270,13 @@ absl::StatusOr<TrainSummary> TrainingRun::Finish() {
       if (!evaluated.ok()) return evaluated.status();
     }
     if (absl::Status s = WriteEvalResults(); !s.ok()) return s;
+    if (step_ >= config_.total_steps()) {
+      absl::StatusOr<std::vector<std::pair<std::string, std::string>>> files =
+          task_->PredictUnlabelled(*model_, config_.batch_size());
+      if (!files.ok()) return files.status();
+      if (absl::Status s = WriteTaskPredictions(options_.run_dir, *files); !s.ok()) return s;
+      for (const auto& [name, text] : *files) Event(absl::StrCat("test predictions: ", options_.run_dir, "/", name));
+    }
   }
   if (last_checkpoint_step_ != step_) {
     if (absl::Status s = ScheduleCheckpoint(); !s.ok()) return s;
@@ -288,7 +295,7 @@ absl::StatusOr<TrainSummary> TrainingRun::Finish() {
 absl::StatusOr<TaskEvaluation> TrainingRun::EvaluateTaskNow() {
   absl::StatusOr<TaskEvaluation> evaluated = task_->Evaluate(*model_, config_.batch_size(), step_);
   if (!evaluated.ok()) return evaluated.status();
-  if (absl::Status s = WriteTaskPredictions(options_.run_dir, *evaluated); !s.ok()) return s;
+  if (absl::Status s = WriteTaskPredictions(options_.run_dir, evaluated->prediction_files); !s.ok()) return s;
   evaluated->prediction_files.clear();  // written; eval_results.json needs the figures only
   if (state_.best_eval_json().empty() || evaluated->primary() > state_.best_eval_primary()) {
     state_.set_best_eval_json(TaskEvaluationJson(*evaluated));

@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "eval/classification.h"
 #include "eval/correlation.h"
 #include "nlohmann/json.hpp"
 #include "tasks/generic_task.h"
+#include "tasks/glue_submission.h"
 #include "tasks/glue_tasks.h"
 #include "trainer/finetune/dev_forward.h"
 #include "trainer/finetune/task_families.h"
@@ -56,12 +60,30 @@ absl::StatusOr<std::vector<tasks::SentenceExample>> ReadSplit(const FinetuneConf
   return tasks::ReadGenericSplit(path, split, spec, GenericFormat(c), {}, &stats);
 }
 
+// A split the task reads besides train and the eval split: MNLI's second dev split, or a
+// GLUE test split (unlabelled: its inputs carry placeholder labels the loss ignores).
+struct SentenceSplit {
+  std::string name;  // "dev_mismatched", "test", "test_matched", ...
+  std::vector<tasks::SentenceExample> examples;
+  std::vector<ModelInput> inputs;  // inputs[i] is of examples[i]
+};
+
+// One split's predictions and, when it is labelled, its metrics.
+struct SplitScores {
+  double loss = 0;
+  std::vector<std::pair<std::string, double>> metrics;
+  bool degenerate = false;
+  std::vector<int> predicted_labels;     // classification
+  std::vector<double> predicted_scores;  // regression
+  std::vector<std::vector<float>> logits;
+};
+
 class SentenceTask final : public FinetuneTask {
  public:
   SentenceTask(tasks::TaskSpec spec, std::unique_ptr<data::Tokenizer> tokenizer, std::string eval_split,
                std::vector<tasks::SequenceFeature> train, std::vector<tasks::SequenceFeature> dev,
                std::vector<tasks::SentenceExample> dev_examples)
-      : dev_(ToModelInputs(dev)), dev_examples_(std::move(dev_examples)) {
+      : dev_{.name = eval_split, .examples = std::move(dev_examples), .inputs = ToModelInputs(dev)} {
     spec_ = std::move(spec);
     const bool regression = spec_.kind == tasks::TaskKind::kRegression;
     head_ = {.kind = HeadKind::kSequenceClassification, .num_labels = regression ? 1 : static_cast<int>(spec_.labels.size())};
@@ -72,53 +94,98 @@ class SentenceTask final : public FinetuneTask {
     train_size_ = static_cast<int64_t>(train_.size());
   }
 
+  // Evaluated with the eval split, its metrics named "<metric>_<split without dev_>"
+  // (MNLI: "accuracy_mismatched").
+  void AddSecondEvalSplit(SentenceSplit split) { second_eval_ = std::move(split); }
+  // Predicted by the final model (PredictUnlabelled).
+  void AddTestSplit(SentenceSplit split) { tests_.push_back(std::move(split)); }
+
   absl::StatusOr<TaskEvaluation> Evaluate(TrainingBackend& model, int batch_size, int64_t step) const override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PredictUnlabelled(TrainingBackend& model,
+                                                                                     int batch_size) const override;
 
  private:
+  absl::StatusOr<SplitScores> Score(TrainingBackend& model, const SentenceSplit& split, int batch_size,
+                                    bool labelled) const;
   absl::StatusOr<double> Metric(const std::string& name, const std::vector<int>& gold_labels,
                                 const std::vector<int>& predicted_labels, const std::vector<double>& gold_scores,
                                 const std::vector<double>& predicted_scores, bool degenerate) const;
-  std::string PredictionsJsonl(const std::vector<int>& predicted_labels, const std::vector<double>& predicted_scores,
-                               const std::vector<std::vector<float>>& logits) const;
+  std::string PredictionsJsonl(const SentenceSplit& split, const SplitScores& scores) const;
 
-  std::vector<ModelInput> dev_;
-  std::vector<tasks::SentenceExample> dev_examples_;  // dev_[i] is of dev_examples_[i]
+  SentenceSplit dev_;
+  std::optional<SentenceSplit> second_eval_;
+  std::vector<SentenceSplit> tests_;
 };
 
-absl::StatusOr<TaskEvaluation> SentenceTask::Evaluate(TrainingBackend& model, int batch_size, int64_t step) const {
+absl::StatusOr<SplitScores> SentenceTask::Score(TrainingBackend& model, const SentenceSplit& split, int batch_size,
+                                                bool labelled) const {
   absl::StatusOr<DevOutputs> outputs =
-      ForwardDev(model, dev_, batch_layout_, tokenizer_->pad_id(), batch_size, 1, eval_split_);
+      ForwardDev(model, split.inputs, batch_layout_, tokenizer_->pad_id(), batch_size, 1, split.name);
   if (!outputs.ok()) return outputs.status();
-  TaskEvaluation out;
-  out.step = step;
+  SplitScores out;
   out.loss = outputs->loss;
   const bool regression = batch_layout_.regression;
-  std::vector<int> gold_labels, predicted_labels;
-  std::vector<double> gold_scores, predicted_scores;
-  const std::vector<std::vector<float>>& logits = outputs->logits[0];
-  for (size_t i = 0; i < dev_.size(); ++i) {
-    const std::vector<float>& row = logits[i];
+  std::vector<int> gold_labels;
+  std::vector<double> gold_scores;
+  out.logits = std::move(outputs->logits[0]);
+  for (size_t i = 0; i < split.inputs.size(); ++i) {
+    const std::vector<float>& row = out.logits[i];
     if (regression) {
-      predicted_scores.push_back(row[0]);
-      gold_scores.push_back(*dev_[i].target);
+      out.predicted_scores.push_back(row[0]);
+      if (labelled) gold_scores.push_back(*split.inputs[i].target);
     } else {
-      predicted_labels.push_back(static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin()));
-      gold_labels.push_back(dev_[i].labels[0]);
+      out.predicted_labels.push_back(static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin()));
+      if (labelled) gold_labels.push_back(split.inputs[i].labels[0]);
     }
   }
-  out.degenerate = regression ? std::all_of(predicted_scores.begin(), predicted_scores.end(),
-                                            [&](double v) { return v == predicted_scores.front(); })
-                              : std::all_of(predicted_labels.begin(), predicted_labels.end(),
-                                            [&](int v) { return v == predicted_labels.front(); });
+  const std::vector<double>& scores = out.predicted_scores;
+  const std::vector<int>& labels = out.predicted_labels;
+  out.degenerate = regression ? std::all_of(scores.begin(), scores.end(), [&](double v) { return v == scores.front(); })
+                              : std::all_of(labels.begin(), labels.end(), [&](int v) { return v == labels.front(); });
+  if (!labelled) return out;
   for (const std::string& name : spec_.metrics) {
-    absl::StatusOr<double> value =
-        Metric(name, gold_labels, predicted_labels, gold_scores, predicted_scores, out.degenerate);
+    absl::StatusOr<double> value = Metric(name, gold_labels, labels, gold_scores, scores, out.degenerate);
     if (!value.ok()) return absl::InvalidArgumentError(absl::StrCat(spec_.name, ": ", value.status().message()));
     out.metrics.emplace_back(name, std::isfinite(*value) ? *value : 0.0);
   }
-  out.prediction_files.emplace_back(absl::StrCat("predictions_", eval_split_, ".jsonl"),
-                                    PredictionsJsonl(predicted_labels, predicted_scores, logits));
   return out;
+}
+
+absl::StatusOr<TaskEvaluation> SentenceTask::Evaluate(TrainingBackend& model, int batch_size, int64_t step) const {
+  absl::StatusOr<SplitScores> scores = Score(model, dev_, batch_size, /*labelled=*/true);
+  if (!scores.ok()) return scores.status();
+  TaskEvaluation out;
+  out.step = step;
+  out.loss = scores->loss;
+  out.degenerate = scores->degenerate;
+  out.metrics = scores->metrics;
+  out.prediction_files.emplace_back(absl::StrCat("predictions_", dev_.name, ".jsonl"), PredictionsJsonl(dev_, *scores));
+  if (second_eval_.has_value()) {
+    absl::StatusOr<SplitScores> second = Score(model, *second_eval_, batch_size, /*labelled=*/true);
+    if (!second.ok()) return second.status();
+    const std::string suffix = absl::StrCat("_", absl::StripPrefix(second_eval_->name, "dev_"));
+    for (const auto& [name, value] : second->metrics) out.metrics.emplace_back(name + suffix, value);
+    out.prediction_files.emplace_back(absl::StrCat("predictions_", second_eval_->name, ".jsonl"),
+                                      PredictionsJsonl(*second_eval_, *second));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SentenceTask::PredictUnlabelled(
+    TrainingBackend& model, int batch_size) const {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const SentenceSplit& test : tests_) {
+    absl::StatusOr<SplitScores> scores = Score(model, test, batch_size, /*labelled=*/false);
+    if (!scores.ok()) return scores.status();
+    files.emplace_back(absl::StrCat("predictions_", test.name, ".jsonl"), PredictionsJsonl(test, *scores));
+    absl::StatusOr<std::string> name = tasks::GlueSubmissionFileName(spec_.name, test.name);
+    if (!name.ok()) return name.status();
+    absl::StatusOr<std::string> tsv =
+        tasks::GlueSubmissionText(spec_, test.examples, scores->predicted_labels, scores->predicted_scores);
+    if (!tsv.ok()) return tsv.status();
+    files.emplace_back(absl::StrCat("glue_submission/", *name), *std::move(tsv));
+  }
+  return files;
 }
 
 absl::StatusOr<double> SentenceTask::Metric(const std::string& name, const std::vector<int>& gold_labels,
@@ -137,26 +204,59 @@ absl::StatusOr<double> SentenceTask::Metric(const std::string& name, const std::
   return absl::InvalidArgumentError(absl::StrCat("unknown metric \"", name, "\""));
 }
 
-std::string SentenceTask::PredictionsJsonl(const std::vector<int>& predicted_labels,
-                                           const std::vector<double>& predicted_scores,
-                                           const std::vector<std::vector<float>>& logits) const {
+std::string SentenceTask::PredictionsJsonl(const SentenceSplit& split, const SplitScores& scores) const {
   std::string text;
-  for (size_t i = 0; i < dev_examples_.size(); ++i) {
-    const tasks::SentenceExample& x = dev_examples_[i];
+  for (size_t i = 0; i < split.examples.size(); ++i) {
+    const tasks::SentenceExample& x = split.examples[i];
     nlohmann::json j;
     j["guid"] = x.guid;
     j["line"] = x.line;
+    if (!x.id.empty()) j["id"] = x.id;
     if (batch_layout_.regression) {
       if (x.score) j["score"] = *x.score;
-      j["prediction"] = predicted_scores[i];
+      j["prediction"] = scores.predicted_scores[i];
     } else {
       if (x.label) j["label"] = spec_.labels[*x.label];
-      j["prediction"] = spec_.labels[predicted_labels[i]];
+      j["prediction"] = spec_.labels[scores.predicted_labels[i]];
     }
-    j["logits"] = logits[i];
+    j["logits"] = scores.logits[i];
     absl::StrAppend(&text, j.dump(), "\n");
   }
   return text;
+}
+
+// A split's examples featurised; unlabelled ones get a placeholder the loss ignores (class
+// -1) or whose loss is unused (score 0).
+absl::StatusOr<SentenceSplit> FeaturiseSplit(std::string name, std::vector<tasks::SentenceExample> examples,
+                                             const data::Tokenizer& tokenizer, int max_seq_length, bool regression) {
+  absl::StatusOr<std::vector<tasks::SequenceFeature>> features =
+      tasks::SentenceFeatures(examples, tokenizer, max_seq_length);
+  if (!features.ok()) return features.status();
+  for (tasks::SequenceFeature& f : *features) {
+    if (regression && !f.score) f.score = 0.0f;
+    if (!regression && !f.label) f.label = -1;
+  }
+  return SentenceSplit{.name = std::move(name), .examples = std::move(examples), .inputs = ToModelInputs(*features)};
+}
+
+// MNLI's second dev split, evaluated beside the first when the eval split is the default.
+std::optional<std::string> SecondEvalSplit(const FinetuneConfig& c, const tasks::TaskSpec& spec) {
+  if (IsGeneric(c) || spec.name != "MNLI" || !c.eval_split().empty()) return std::nullopt;
+  return "dev_mismatched";
+}
+
+// The GLUE task's test splits whose files are present.
+std::vector<std::string> PresentTestSplits(const FinetuneConfig& c, const tasks::TaskSpec& spec) {
+  std::vector<std::string> present;
+  if (IsGeneric(c)) return present;
+  absl::StatusOr<std::vector<std::string>> splits = tasks::GlueSplits(spec.name);
+  if (!splits.ok()) return present;
+  for (const std::string& split : *splits) {
+    if (absl::StartsWith(split, "test") && fs::exists(absl::StrCat(GlueTaskDir(c, spec), "/", split, ".tsv"))) {
+      present.push_back(split);
+    }
+  }
+  return present;
 }
 
 }  // namespace
@@ -200,8 +300,29 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadSentenceTask(const FinetuneCon
   absl::StatusOr<std::vector<tasks::SequenceFeature>> dev_features =
       tasks::SentenceFeatures(*dev, *tokenizer, c.max_seq_length());
   if (!dev_features.ok()) return dev_features.status();
-  return MakeSentenceTask(*std::move(spec), std::move(tokenizer), eval_split, *std::move(train_features),
-                          *std::move(dev_features), *std::move(dev));
+  const bool regression = spec->kind == tasks::TaskKind::kRegression;
+  std::vector<SentenceSplit> extra;  // the second eval split first, if any, then the tests
+  const std::optional<std::string> second = SecondEvalSplit(c, *spec);
+  std::vector<std::string> extra_names = PresentTestSplits(c, *spec);
+  if (second.has_value()) extra_names.insert(extra_names.begin(), *second);
+  for (const std::string& name : extra_names) {
+    absl::StatusOr<std::vector<tasks::SentenceExample>> examples = ReadSplit(c, *spec, name);
+    if (!examples.ok()) return examples.status();
+    absl::StatusOr<SentenceSplit> split =
+        FeaturiseSplit(name, *std::move(examples), *tokenizer, c.max_seq_length(), regression);
+    if (!split.ok()) return split.status();
+    extra.push_back(*std::move(split));
+  }
+  auto task = std::make_unique<SentenceTask>(*std::move(spec), std::move(tokenizer), eval_split,
+                                             *std::move(train_features), *std::move(dev_features), *std::move(dev));
+  for (SentenceSplit& split : extra) {
+    if (second.has_value() && split.name == *second) {
+      task->AddSecondEvalSplit(std::move(split));
+    } else {
+      task->AddTestSplit(std::move(split));
+    }
+  }
+  return task;
 }
 
 }  // namespace cloze::finetune
