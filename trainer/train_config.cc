@@ -142,6 +142,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   return absl::OkStatus();
 }
 
+std::string TrainConfigText(const TrainConfig& config) {
+  return util::TextProtoOverDefaults(config, DefaultTrainConfig());
+}
+
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
   TrainConfig config = DefaultTrainConfig();
   if (absl::Status s = util::MergeTextProtoFile(path, &config); !s.ok()) return s;
