@@ -45,9 +45,9 @@ std::string OrderFingerprint(const std::vector<tasks::SequenceFeature>& features
 }  // namespace
 
 absl::StatusOr<Batch> CollateTaskFeatures(std::span<const tasks::SequenceFeature* const> features, int32_t pad_id,
-                                          bool regression) {
+                                          bool regression, size_t pad_to) {
   if (features.empty()) return absl::InvalidArgumentError("CollateTaskFeatures: no features");
-  size_t longest = 0;
+  size_t longest = pad_to;
   for (const tasks::SequenceFeature* f : features) {
     if (absl::Status s = CheckFeature(*f, regression); !s.ok()) return s;
     longest = std::max(longest, f->input_ids.size());
@@ -114,13 +114,20 @@ const tasks::SequenceFeature& TaskBatchSource::At(int64_t stream_index) {
 }
 
 absl::StatusOr<Batch> TaskBatchSource::Next() {
-  const int64_t b = options_.batch_size;
+  const int64_t b = options_.batch_size, first = int64_t{options_.rank} * b;
   std::vector<const tasks::SequenceFeature*> rows;
   rows.reserve(b);
-  const int64_t first = next_ + int64_t{options_.rank} * b;
-  for (int64_t i = 0; i < b; ++i) rows.push_back(&At(first + i));
+  // Padded to the longest example of the whole step (every rank's share), so that the batch
+  // shape, and with it each example's dropout masks (model/step_options.h), do not depend on
+  // how the step is split over workers.
+  size_t step_longest = 0;
+  for (int64_t i = 0; i < int64_t{options_.world_size} * b; ++i) {
+    const tasks::SequenceFeature& f = At(next_ + i);
+    step_longest = std::max(step_longest, f.input_ids.size());
+    if (i >= first && i < first + b) rows.push_back(&f);
+  }
   next_ += int64_t{options_.world_size} * b;
-  return CollateTaskFeatures(rows, options_.pad_id, options_.regression);
+  return CollateTaskFeatures(rows, options_.pad_id, options_.regression, step_longest);
 }
 
 DataCursor TaskBatchSource::cursor() const {

@@ -10,8 +10,9 @@
 // it) of the next step, plus a fingerprint of the features and seed, so Seek refuses a
 // cursor from other data.
 //
-// Padding (dynamic): each batch is padded with pad_id to the longest of its examples,
-// attention mask 0 and segment 0 on padding; labels (classification) are Batch.labels (B),
+// Padding (dynamic): each batch is padded with pad_id to the longest example of its step
+// (all ranks' shares, so that a step's shapes and dropout masks are the same however it is
+// split over workers), attention mask 0 and segment 0 on padding; labels (classification) are Batch.labels (B),
 // scores (regression) Batch.targets (B).
 #ifndef CLOZE_TRAINER_TASK_BATCH_SOURCE_H_
 #define CLOZE_TRAINER_TASK_BATCH_SOURCE_H_
@@ -37,11 +38,11 @@ struct TaskBatchOptions {
   std::string tokenizer_fingerprint;
 };
 
-// `features` padded to their longest into one batch (the layout above). InvalidArgument
-// naming the feature's example_index when it lacks its label (or score) or its three
-// token lists differ in length; an empty span is InvalidArgument too.
+// `features` padded to their longest, or to pad_to if longer, into one batch (the layout
+// above). InvalidArgument naming the feature's example_index when it lacks its label (or
+// score) or its three token lists differ in length; an empty span is InvalidArgument too.
 absl::StatusOr<Batch> CollateTaskFeatures(std::span<const tasks::SequenceFeature* const> features, int32_t pad_id,
-                                          bool regression);
+                                          bool regression, size_t pad_to = 0);
 
 class TaskBatchSource final : public BatchStream {
  public:
