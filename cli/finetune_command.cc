@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/launch_job.h"
 #include "cli/progress.h"
 #include "cli/stop_signal.h"
 #include "data/read_file.h"
@@ -76,7 +77,9 @@ constexpr char kUsage[] =
     "--checkpoint_every_steps=N --train_file=F --dev_file=F]\n"
     "  NAME: a GLUE task, generic [--text_a_column --text_b_column --label_column --regression], "
     "pos [--tag_set=upos|xpos], squad or squad_v2 [--doc_stride=128 --max_query_length=64 --n_best_size=20 "
-    "--max_answer_length=30 --null_score_diff_threshold=0]\n";
+    "--max_answer_length=30 --null_score_diff_threshold=0]\n"
+    "  [--workers=N --ps=M --max_restarts=K: a distributed job on this machine, as cloze launch runs it; "
+    "--batch_size is per worker, so N workers × B run the steps of one process × N·B]\n";
 
 int Fail(int status, const absl::Status& error) {
   std::fprintf(stderr, "cloze finetune: %s\n", std::string(error.message()).c_str());
@@ -180,9 +183,11 @@ absl::StatusOr<TrainConfig> BuildConfig() {
   config.set_max_predictions_per_seq(1);  // unused by a task head
   const double epochs = absl::GetFlag(FLAGS_epochs);
   if (!(epochs > 0)) return absl::InvalidArgumentError(absl::StrCat("--epochs: must be positive, got ", epochs));
+  // A step takes batch_size inputs on each worker (--workers=N: N × batch_size).
   const int64_t train = task->train_inputs;
-  const int64_t steps_per_epoch = (train + config.batch_size() - 1) / config.batch_size();
-  config.set_total_steps(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(epochs * train / config.batch_size()))));
+  const int64_t step_examples = int64_t{config.batch_size()} * std::max(1, absl::GetFlag(FLAGS_workers));
+  const int64_t steps_per_epoch = (train + step_examples - 1) / step_examples;
+  config.set_total_steps(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(epochs * train / step_examples))));
   const double warmup_ratio = absl::GetFlag(FLAGS_warmup_ratio);
   if (!(warmup_ratio >= 0 && warmup_ratio < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("--warmup_ratio: must be in [0, 1), got ", warmup_ratio));
@@ -209,10 +214,37 @@ absl::StatusOr<TrainConfig> BuildConfig() {
   return config;
 }
 
+// What the run left: its eval_results.json, and where the rest is.
+void PrintResults(const TrainConfig& config, const std::string& run_dir) {
+  absl::StatusOr<std::string> results = data::ReadFile(run_dir + "/eval_results.json");
+  if (results.ok()) std::printf("%s/eval_results.json:\n%s", run_dir.c_str(), results->c_str());
+  const bool squad = config.finetune().head() == HeadKindName(HeadKind::kSpanExtraction);
+  std::printf("  dev predictions: %s/%s; metrics: %s/metrics.jsonl\n", run_dir.c_str(),
+              squad ? "predictions.json, nbest_predictions.json" : "predictions_*.jsonl", run_dir.c_str());
+}
+
+// --workers=N: the fine-tune as a job of N worker processes (cli/launch_job.h).
+bool Launched() { return absl::GetFlag(FLAGS_workers) > 0; }
+
+int RunLaunched(const TrainConfig& config, const std::string& run_dir, const TrainingDevice& device, bool* finished) {
+  absl::StatusOr<LaunchSummary> summary = LaunchJob(config, run_dir, device);
+  if (!summary.ok()) return Fail(1, summary.status());
+  *finished = summary->finished;
+  std::printf("\n%s %s on %s: %d workers, %d process restarts; logs: %s/logs/\n", *finished ? "finished" : "stopped",
+              config.finetune().task().c_str(), run_dir.c_str(), config.distributed().workers(), summary->restarts,
+              run_dir.c_str());
+  return 0;
+}
+
 // One fine-tune in `run_dir` (a new run, or the resumption of its own): 0, or the exit
 // status of its failure (2 for bad input). `*finished`: it reached total_steps.
 int RunOne(const TrainConfig& config, const std::string& run_dir, const TrainingDevice& device, bool* finished) {
   if (absl::Status s = CheckRunDirIsOurs(run_dir, config); !s.ok()) return Fail(2, s);
+  if (Launched()) {
+    if (int status = RunLaunched(config, run_dir, device, finished); status != 0) return status;
+    PrintResults(config, run_dir);
+    return 0;
+  }
   const bool terminal = isatty(STDERR_FILENO);
   TrainOptions options;
   options.config = config;
@@ -235,11 +267,7 @@ int RunOne(const TrainConfig& config, const std::string& run_dir, const Training
   std::printf("\n%s %s on %s: steps %lld to %lld of %lld\n", *finished ? "finished" : "stopped",
               config.finetune().task().c_str(), run_dir.c_str(), static_cast<long long>(summary->start_step),
               static_cast<long long>(summary->end_step), static_cast<long long>(config.total_steps()));
-  absl::StatusOr<std::string> results = data::ReadFile(run_dir + "/eval_results.json");
-  if (results.ok()) std::printf("%s/eval_results.json:\n%s", run_dir.c_str(), results->c_str());
-  const bool squad = config.finetune().head() == HeadKindName(HeadKind::kSpanExtraction);
-  std::printf("  dev predictions: %s/%s; metrics: %s/metrics.jsonl\n", run_dir.c_str(),
-              squad ? "predictions.json, nbest_predictions.json" : "predictions_*.jsonl", run_dir.c_str());
+  PrintResults(config, run_dir);
   return 0;
 }
 
@@ -301,6 +329,15 @@ int RunFinetuneCommand(const std::vector<std::string>& args) {
   if (!config.ok()) return Fail(2, config.status());
   absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
   if (!device.ok()) return Fail(2, device.status());
+  if (!Launched() && absl::GetFlag(FLAGS_ps) >= 0) {
+    return Fail(2, absl::InvalidArgumentError("--ps: parameter servers need --workers=N"));
+  }
+  if (Launched()) {
+    if (absl::GetFlag(FLAGS_stop_after_step) > 0) {
+      return Fail(2, absl::InvalidArgumentError("--stop_after_step: not with --workers (stop the job with SIGINT)"));
+    }
+    if (absl::Status s = ApplyJobFlags(*config, *device); !s.ok()) return Fail(2, s);
+  }
   if (seeds > 1) return RunSeeds(*config, run_dir, seeds, *device);
   bool finished = false;
   return RunOne(*config, run_dir, *device, &finished);

@@ -31,7 +31,8 @@ commands available now:
                      [--model_config (scratch) --max_seq_length=128 --batch_size=32
                       --learning_rate=2e-5 --epochs=3 --warmup_ratio=0.1 --seed
                       --eval_every_steps=N]; writes eval_results.json (final and best on
-                     dev) and predictions_dev.jsonl; resumes like train
+                     dev) and predictions_dev.jsonl; resumes like train; --workers=N
+                     [--ps=M]: as a job like launch (--batch_size per worker)
   fill-mask TEXT...  the likeliest tokens at each [MASK] of TEXT (or of each stdin line):
                      --init=CHECKPOINT|RUN_DIR (pretraining) --tokenizer=SPEC [--top_k=5]
   predict            a fine-tuned run on a file in its task's format (GLUE: named after a

@@ -16,11 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/text_format.h"
 #include "server/child_process.h"
 #include "rpc/host_port.h"
 #include "rpc/job_auth.h"
 #include "rpc/coordinator_client.h"
+#include "trainer/train_config.h"
 
 namespace cloze {
 namespace {
@@ -238,11 +238,11 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
   if (!token.ok()) return token.status();
   token_file_ = *token;
   config_file_ = options_.run_dir + "/job_config.pb.txt";
-  std::string config_text;
-  google::protobuf::TextFormat::PrintToString(options_.config, &config_text);
-  if (absl::Status s = WriteFile(config_file_, config_text, fs::perms::owner_read | fs::perms::owner_write |
-                                                                fs::perms::group_read | fs::perms::others_read);
-      !s.ok()) {
+  // The coordinator reads it with LoadTrainConfig, which fills what a file leaves out with
+  // the defaults: TrainConfigText writes the zeros plain text format would drop.
+  const fs::perms readable = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                             fs::perms::others_read;
+  if (absl::Status s = WriteFile(config_file_, TrainConfigText(options_.config), readable); !s.ok()) {
     return s;
   }
   absl::StatusOr<GrpcSecurity> security = LoadGrpcSecurity(token_file_);

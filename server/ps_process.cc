@@ -30,6 +30,7 @@
 #include "server/parameter_server.h"
 #include "model/parameter_layout.h"
 #include "rpc/coordinator_client.h"
+#include "trainer/training_backend.h"
 
 namespace cloze {
 namespace {
@@ -136,7 +137,8 @@ int RunPsProcess(const PsProcessOptions& flags) {
   options.metrics_address = flags.metrics_address;
   options.run_name = flags.run_name.empty() ? "default" : flags.run_name;
   ShardConfig& shard = options.shard;
-  shard.layout = BuildParameterLayout(config.model());  // the coordinator validated the config
+  // The workers' model: the encoder and the run's head (a fine-tuning task's, or pretraining's).
+  shard.layout = BuildParameterLayout(config.model(), HeadSpecOf(config));  // the coordinator validated the config
   shard.server_rank = registered->rank();
   shard.num_servers = registered->num_servers();
   shard.optimizer = config.optimizer();

@@ -71,9 +71,9 @@ absl::Status CheckModelInput(const ModelInput& input, const BatchLayout& layout)
 }
 
 absl::StatusOr<Batch> CollateModelInputs(std::span<const ModelInput* const> inputs, int32_t pad_id,
-                                         const BatchLayout& layout) {
+                                         const BatchLayout& layout, size_t pad_to) {
   if (inputs.empty()) return absl::InvalidArgumentError("CollateModelInputs: no inputs");
-  size_t longest = 0;
+  size_t longest = pad_to;
   for (const ModelInput* input : inputs) {
     if (absl::Status s = CheckModelInput(*input, layout); !s.ok()) return s;
     longest = std::max(longest, input->input_ids.size());

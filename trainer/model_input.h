@@ -64,11 +64,11 @@ std::vector<ModelInput> ToModelInputs(const std::vector<Feature>& features) {
 // example_index otherwise ("no label (an unlabelled split?)" for a missing class or score).
 absl::Status CheckModelInput(const ModelInput& input, const BatchLayout& layout);
 
-// `inputs` padded to their longest into one batch: pad_id, attention mask 0 and segment 0 on
-// padding, labels as the layout says (per-token labels padded with kIgnoredLabel).
-// InvalidArgument for no inputs or one CheckModelInput refuses.
+// `inputs` padded to their longest (or to `pad_to`, if longer) into one batch: pad_id,
+// attention mask 0 and segment 0 on padding, labels as the layout says (per-token labels
+// padded with kIgnoredLabel). InvalidArgument for no inputs or one CheckModelInput refuses.
 absl::StatusOr<Batch> CollateModelInputs(std::span<const ModelInput* const> inputs, int32_t pad_id,
-                                         const BatchLayout& layout);
+                                         const BatchLayout& layout, size_t pad_to = 0);
 
 }  // namespace cloze
 

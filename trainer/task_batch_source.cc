@@ -87,13 +87,20 @@ const ModelInput& TaskBatchSource::At(int64_t stream_index) {
 }
 
 absl::StatusOr<Batch> TaskBatchSource::Next() {
-  const int64_t b = options_.batch_size;
+  const int64_t b = options_.batch_size, first = int64_t{options_.rank} * b;
   std::vector<const ModelInput*> rows;
   rows.reserve(b);
-  const int64_t first = next_ + int64_t{options_.rank} * b;
-  for (int64_t i = 0; i < b; ++i) rows.push_back(&At(first + i));
+  // Padded to the longest input of the whole step (every rank's share), so that the batch
+  // shape, and with it each example's dropout masks (model/step_options.h), do not depend on
+  // how the step is split over workers.
+  size_t step_longest = 0;
+  for (int64_t i = 0; i < int64_t{options_.world_size} * b; ++i) {
+    const ModelInput& input = At(next_ + i);
+    step_longest = std::max(step_longest, input.input_ids.size());
+    if (i >= first && i < first + b) rows.push_back(&input);
+  }
   next_ += int64_t{options_.world_size} * b;
-  return CollateModelInputs(rows, options_.pad_id, options_.batch_layout());
+  return CollateModelInputs(rows, options_.pad_id, options_.batch_layout(), step_longest);
 }
 
 DataCursor TaskBatchSource::cursor() const {

@@ -11,8 +11,9 @@
 // it) of the next step, plus a fingerprint of the features and seed, so Seek refuses a
 // cursor from other data.
 //
-// Padding (dynamic): each batch is padded with pad_id to the longest of its examples,
-// attention mask 0 and segment 0 on padding; labels in the options' layout
+// Padding (dynamic): each batch is padded with pad_id to the longest example of its step
+// (all ranks' shares, so that a step's shapes and dropout masks are the same however it is
+// split over workers), attention mask 0 and segment 0 on padding; labels in the options' layout
 // (CollateModelInputs: Batch.labels B, B·T or 2B; regression: Batch.targets B).
 #ifndef CLOZE_TRAINER_TASK_BATCH_SOURCE_H_
 #define CLOZE_TRAINER_TASK_BATCH_SOURCE_H_

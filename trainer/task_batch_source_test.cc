@@ -121,15 +121,21 @@ TEST(TaskBatchSource, SeekingToACursorContinuesExactly) {
   EXPECT_EQ(resumed->Seek(outside).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// The same rows, padded to the same length (the step's longest): a step's shapes, and so its
+// dropout masks, do not depend on the split.
 TEST(TaskBatchSource, RanksSplitEachStepOfTheSingleProcessStream) {
   auto one = Source(30, {.batch_size = 6, .seed = 3});
   auto rank0 = Source(30, {.batch_size = 3, .seed = 3, .rank = 0, .world_size = 2});
   auto rank1 = Source(30, {.batch_size = 3, .seed = 3, .rank = 1, .world_size = 2});
   for (int step = 0; step < 8; ++step) {
-    std::vector<int> whole = Rows(*one->Next());
-    std::vector<int> parts = Rows(*rank0->Next());
-    for (int i : Rows(*rank1->Next())) parts.push_back(i);
-    EXPECT_EQ(whole, parts) << "step " << step;
+    const Batch whole = *one->Next(), first = *rank0->Next(), second = *rank1->Next();
+    std::vector<int> parts = Rows(first);
+    for (int i : Rows(second)) parts.push_back(i);
+    EXPECT_EQ(Rows(whole), parts) << "step " << step;
+    EXPECT_EQ(first.seq_len, whole.seq_len) << "step " << step;
+    EXPECT_EQ(second.seq_len, whole.seq_len) << "step " << step;
+    EXPECT_EQ(std::vector<int32_t>(whole.input_ids.begin(), whole.input_ids.begin() + 3 * whole.seq_len),
+              first.input_ids) << "step " << step;
   }
   EXPECT_EQ(one->cursor().DebugString(), rank0->cursor().DebugString());
   EXPECT_EQ(rank0->cursor().DebugString(), rank1->cursor().DebugString());

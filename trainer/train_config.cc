@@ -31,9 +31,6 @@ absl::Status ValidateFinetuneConfig(const TrainConfig& c) {
   if (f.max_seq_length() != c.seq_len()) {
     return FieldError("finetune.max_seq_length", absl::StrCat(f.max_seq_length(), " differs from seq_len = ", c.seq_len()));
   }
-  if (c.distributed().parameter_servers() > 0) {
-    return FieldError("distributed.parameter_servers", "fine-tuning runs in one process or all-reduce workers only");
-  }
   return absl::OkStatus();
 }
 
@@ -146,6 +143,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
     return FieldError("distributed.failure_timeout_seconds", "must exceed heartbeat_interval_seconds");
   }
   return absl::OkStatus();
+}
+
+std::string TrainConfigText(const TrainConfig& config) {
+  return util::TextProtoOverDefaults(config, DefaultTrainConfig());
 }
 
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {

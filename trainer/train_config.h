@@ -19,6 +19,12 @@ TrainConfig DefaultTrainConfig();
 // values. Validated (the model with ValidateModelConfig); errors name the file and field.
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path);
 
+// `config` as the text of a file that LoadTrainConfig reads back as `config`: text format
+// with the fields at zero that DefaultTrainConfig sets otherwise written out (plain text
+// format leaves them out, and loading would turn no weight decay, no warmup or seed 0 into
+// the defaults).
+std::string TrainConfigText(const TrainConfig& config);
+
 // InvalidArgument naming the first bad field, e.g. "TrainConfig.batch_size: must be
 // positive, got 0".
 absl::Status ValidateTrainConfig(const TrainConfig& config);

@@ -2,7 +2,8 @@
 // data, model, optimizer, guard, checkpoints, metrics.
 //
 // A run lives in its run directory: checkpoints/ (checkpoint/checkpoint.h), metrics.jsonl
-// (one line per step), train_config.pb.txt (what was asked). Starting a run whose
+// (one line per step), train_config.pb.txt (what was asked; a config file for `cloze train`
+// or `cloze coordinator`). Starting a run whose
 // directory holds a valid checkpoint resumes from the newest one (damaged ones are skipped
 // with a warning), and on CPU the resumed run computes bit-for-bit the losses the
 // uninterrupted run would have: parameters, moments and guard state are restored exactly,

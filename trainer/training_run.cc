@@ -9,10 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/text_format.h"
 #include "util/atomic_file.h"
 #include "trainer/finetune_init.h"
 #include "trainer/task_batch_source.h"
+#include "trainer/train_config.h"
 
 namespace cloze {
 namespace {
@@ -192,8 +192,8 @@ absl::Status TrainingRun::OpenTaskData(const DataCursor& cursor, const std::stri
 // process may serve Prometheus.
 absl::Status TrainingRun::OpenLogs() {
   if (chief_) {
-    std::string config_text;
-    google::protobuf::TextFormat::PrintToString(config_, &config_text);
+    // As LoadTrainConfig reads it back (`cloze train`, `cloze coordinator`: explicit zeros kept).
+    const std::string config_text = TrainConfigText(config_);
     if (absl::Status s = util::WriteTextFileAtomically(options_.run_dir + "/train_config.pb.txt", config_text); !s.ok()) {
       return s;
     }

@@ -9,6 +9,54 @@
 #include "google/protobuf/text_format.h"
 
 namespace cloze::util {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+// Appends `message`'s fields at `indent`; `defaults` is null under a submessage the
+// defaults lack (nothing to override there).
+void AppendFields(const Message& message, const Message* defaults, const google::protobuf::TextFormat::Printer& printer,
+                  int indent, std::string* out) {
+  const Reflection& reflection = *message.GetReflection();
+  const std::string pad(2 * indent, ' ');
+  auto append_value = [&](const FieldDescriptor* field, int index) {
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      const Message& sub = index < 0 ? reflection.GetMessage(message, field)
+                                     : reflection.GetRepeatedMessage(message, field, index);
+      const Message* sub_defaults = defaults != nullptr && index < 0 && defaults->GetReflection()->HasField(*defaults, field)
+                                        ? &defaults->GetReflection()->GetMessage(*defaults, field)
+                                        : nullptr;
+      absl::StrAppend(out, pad, field->name(), " {\n");
+      AppendFields(sub, sub_defaults, printer, indent + 1, out);
+      absl::StrAppend(out, pad, "}\n");
+      return;
+    }
+    std::string value;
+    printer.PrintFieldValueToString(message, field, index, &value);
+    absl::StrAppend(out, pad, field->name(), ": ", value, "\n");
+  };
+  for (int i = 0; i < message.GetDescriptor()->field_count(); ++i) {
+    const FieldDescriptor* field = message.GetDescriptor()->field(i);
+    if (field->is_repeated()) {
+      for (int k = 0; k < reflection.FieldSize(message, field); ++k) append_value(field, k);
+    } else if (reflection.HasField(message, field) ||
+               (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE && defaults != nullptr &&
+                defaults->GetReflection()->HasField(*defaults, field))) {
+      append_value(field, -1);
+    }
+  }
+}
+
+}  // namespace
+
+std::string TextProtoOverDefaults(const Message& message, const Message& defaults) {
+  google::protobuf::TextFormat::Printer printer;
+  std::string text;
+  AppendFields(message, &defaults, printer, 0, &text);
+  return text;
+}
 
 absl::Status ReadTextFile(const std::string& path, std::string* contents) {
   std::ifstream file(path, std::ios::binary);

@@ -17,6 +17,13 @@ absl::Status MergeTextProto(const std::string& text, const std::string& source, 
 // The same for the contents of `path` (NotFound naming it when it cannot be read).
 absl::Status MergeTextProtoFile(const std::string& path, google::protobuf::Message* message);
 
+// *message as text that MergeTextProto into `defaults` (a message of its type) reads back
+// as *message: text format, plus the singular scalar fields text format leaves out (proto3
+// fields at zero) wherever `defaults` holds another value, so that an explicit 0 does not
+// come back as the default. (A submessage *message lacks but `defaults` has cannot be said
+// in text; it comes back as the default's.)
+std::string TextProtoOverDefaults(const google::protobuf::Message& message, const google::protobuf::Message& defaults);
+
 // The contents of `path`, or NotFound naming it.
 absl::Status ReadTextFile(const std::string& path, std::string* contents);
 

@@ -10,6 +10,7 @@
 #include "rpc/host_port.h"
 #include "model/parameter_layout.h"
 #include "trainer/train_config.h"
+#include "trainer/training_backend.h"
 #include "worker/all_reduce_exchange.h"
 #include "worker/device_all_reduce_exchange.h"
 #include "worker/coordinated_checkpoint.h"
@@ -110,7 +111,8 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   }
 
   const TrainConfig& config = job->config();
-  const ParameterLayout layout = BuildParameterLayout(config.model());
+  // The model Train builds: the encoder and the run's head (a fine-tuning task's, or pretraining's).
+  const ParameterLayout layout = BuildParameterLayout(config.model(), HeadSpecOf(config));
   std::unique_ptr<StepExchange> exchange;
   if (parameter_servers) {
     absl::StatusOr<std::unique_ptr<StepExchange>> made = MakeParameterServerExchange(
