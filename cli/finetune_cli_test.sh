@@ -106,13 +106,15 @@ grep -q "initialised from $work/straight/checkpoints/step-000000032: .* tensors 
   "$work/from_checkpoint.log" || fail "init from a checkpoint: $(cat "$work/from_checkpoint.log")"
 [ -f "$work/from_checkpoint/eval_results.json" ] || fail "init from a checkpoint: no eval_results.json"
 
-# The same data as a generic sentence-pair task (TSV with named columns; labels sorted).
+# The same data as a generic sentence-pair task (TSV with named columns; labels sorted),
+# batched by length.
 $cloze finetune --task=generic --data_dir=cli/testdata/finetune/RTE --text_b_column=sentence2 --init=scratch \
   --tokenizer=spm-albert:$spm --model_config=cli/testdata/finetune/albert-micro.textproto \
-  --run_dir="$work/generic" --max_seq_length=64 --batch_size=8 --epochs=1 --seed=1 \
+  --run_dir="$work/generic" --max_seq_length=64 --batch_size=8 --epochs=1 --seed=1 --group_by_length \
   >"$work/generic.log" 2>&1 || fail "generic task: $(cat "$work/generic.log")"
 grep -q '"task": "generic"' "$work/generic/eval_results.json" || fail "generic task: no eval_results.json"
 [ "$(wc -l <"$work/generic/predictions_dev.jsonl")" -eq 32 ] || fail "generic task: dev predictions"
+grep -q "group_by_length: true" "$work/generic/train_config.pb.txt" || fail "generic task: --group_by_length not in its config"
 log=$($cloze finetune --task=generic --data_dir=cli/testdata/finetune/RTE --text_b_column=no_such_column \
   --init=scratch --tokenizer=spm-albert:$spm --model_config=cli/testdata/finetune/albert-micro.textproto \
   --run_dir="$work/generic_bad" 2>&1)

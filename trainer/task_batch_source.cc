@@ -60,7 +60,8 @@ absl::StatusOr<std::unique_ptr<TaskBatchSource>> TaskBatchSource::Create(std::ve
     if (absl::Status s = CheckModelInput(x, options.batch_layout()); !s.ok()) return s;
   }
   std::unique_ptr<TaskBatchSource> source(new TaskBatchSource());
-  source->order_fingerprint_ = OrderFingerprint(inputs, options.seed);
+  source->order_fingerprint_ =
+      absl::StrCat(OrderFingerprint(inputs, options.seed), options.group_by_length ? ":by-length" : "");
   source->features_ = std::move(inputs);
   source->options_ = options;
   return source;
@@ -72,6 +73,13 @@ std::vector<int64_t> TaskBatchSource::Order(int64_t epoch) const {
   util::Rng rng(util::MixKey(options_.seed, 0x7461736B6F72646Full /* "taskord" */, static_cast<uint64_t>(epoch)));
   for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i) {
     std::swap(order[i], order[rng.UniformInt(0, i)]);
+  }
+  if (options_.group_by_length) {
+    const size_t group = static_cast<size_t>(kLengthGroupSteps) * options_.world_size * options_.batch_size;
+    auto longer = [this](int64_t a, int64_t b) { return features_[a].input_ids.size() > features_[b].input_ids.size(); };
+    for (size_t start = 0; start < order.size(); start += group) {
+      std::stable_sort(order.begin() + start, order.begin() + std::min(order.size(), start + group), longer);
+    }
   }
   return order;
 }

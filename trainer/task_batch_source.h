@@ -31,6 +31,8 @@
 
 namespace cloze {
 
+inline constexpr int kLengthGroupSteps = 50;
+
 struct TaskBatchOptions {
   int batch_size = 32;  // examples per rank per batch
   uint64_t seed = 0;    // the run's seed
@@ -38,6 +40,12 @@ struct TaskBatchOptions {
   int32_t pad_id = 0;
   LabelLayout label_layout = LabelLayout::kPerSequence;
   bool regression = false;  // kPerSequence: read the target (SequenceFeature::score), not the label
+  // Length grouping: each epoch's permutation is cut into groups of kLengthGroupSteps steps
+  // (world_size × batch_size inputs each) and every group sorted by input length, longest
+  // first (stable), as Hugging Face's LengthGroupedSampler does with its megabatches. Steps
+  // then hold inputs of similar lengths and pad less; the order stays a pure function of
+  // (seed, epoch, inputs, world_size × batch_size).
+  bool group_by_length = false;
   std::string tokenizer_fingerprint;
 
   BatchLayout batch_layout() const { return {.labels = label_layout, .regression = regression}; }

@@ -1,5 +1,6 @@
 #include "trainer/task_batch_source.h"
 
+#include <algorithm>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -150,6 +151,31 @@ TEST(TaskBatchSource, RefusesUnusableInput) {
   absl::Status s = TaskBatchSource::Create(unlabelled, {}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("example 2"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace cloze
+
+namespace cloze {
+namespace {
+
+// Each group of kLengthGroupSteps steps is the plain order's group sorted by length, longest
+// first; a step's rows have similar lengths; the cursor of a plain run is refused.
+TEST(TaskBatchSource, GroupingByLengthSortsEachGroupOfTheShuffledOrder) {
+  const int n = 2 * kLengthGroupSteps * 4 + 7;  // two whole groups of 4-input steps and a part
+  auto plain = Source(n, {.batch_size = 2, .seed = 5, .world_size = 2});
+  auto grouped = Source(n, {.batch_size = 2, .seed = 5, .world_size = 2, .group_by_length = true});
+  const std::vector<int64_t> before = plain->Order(3), after = grouped->Order(3);
+  const size_t group = kLengthGroupSteps * 4;
+  auto length = [](int64_t i) { return i % 5 + 3; };  // Features(i): [CLS], i % 5 + 1 ids, [SEP]
+  for (size_t start = 0; start < before.size(); start += group) {
+    const size_t end = std::min(before.size(), start + group);
+    std::vector<int64_t> expected(before.begin() + start, before.begin() + end);
+    std::stable_sort(expected.begin(), expected.end(), [&](int64_t a, int64_t b) { return length(a) > length(b); });
+    EXPECT_EQ(std::vector<int64_t>(after.begin() + start, after.begin() + end), expected) << "group at " << start;
+  }
+  EXPECT_NE(plain->cursor().order_fingerprint(), grouped->cursor().order_fingerprint());
+  EXPECT_FALSE(grouped->Seek(plain->cursor()).ok());
 }
 
 }  // namespace

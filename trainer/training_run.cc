@@ -173,6 +173,7 @@ absl::Status TrainingRun::OpenTaskData(const DataCursor& cursor, const std::stri
                                                         .pad_id = task_->tokenizer().pad_id(),
                                                         .label_layout = task_->batch_layout().labels,
                                                         .regression = task_->batch_layout().regression,
+                                                        .group_by_length = config_.finetune().group_by_length(),
                                                         .tokenizer_fingerprint = fingerprint});
   if (!source.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(config_.finetune().data_dir(), " train split: ", source.status().message()));
