@@ -63,30 +63,13 @@ log=$(finetune "$work/straight" --learning_rate=2e-3 2>&1)
 [ $? -eq 2 ] && grep -q "holds another run" <<<"$log" || fail "another run's folder: $log"
 
 # kill -9 after the step-16 checkpoint, then the same command again.
-# (cloze itself in the background, not a subshell, so that the kill reaches it)
-$cloze finetune "${flags[@]}" --run_dir="$work/killed" >"$work/killed1.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 6000); do
-  [ -d "$work/killed/checkpoints/step-000000016" ] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.01
-done
-kill -9 $pid 2>/dev/null || fail "the run ended before it could be killed: $(cat "$work/killed1.log")"
-wait $pid 2>/dev/null
+kill_at_checkpoint 16 "$work/killed" "$work/killed1.log" $cloze finetune "${flags[@]}" --run_dir="$work/killed"
 [ ! -e "$work/killed/eval_results.json" ] || fail "the killed run got to the end"
 finetune "$work/killed" >"$work/killed2.log" 2>&1 || fail "resumed run: $(cat "$work/killed2.log")"
 grep -q "resuming from .*step-0000000" "$work/killed2.log" || fail "did not resume: $(cat "$work/killed2.log")"
 # Every figure of the steps after the checkpoint, timings aside, as written (bitwise).
-figures() { python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if r["step"] > 16:
-        r.pop("seconds"); r.pop("tokens_per_s")
-        print(json.dumps(r, sort_keys=True))
-' "$1"; }
-figures "$work/straight/metrics.jsonl" >"$work/straight.txt"
-figures "$work/killed/metrics.jsonl" >"$work/killed.txt"
+figures_after 16 "$work/straight/metrics.jsonl" >"$work/straight.txt"
+figures_after 16 "$work/killed/metrics.jsonl" >"$work/killed.txt"
 [ "$(wc -l <"$work/straight.txt")" -eq 16 ] || fail "uninterrupted run logged $(wc -l <"$work/straight.txt") steps after 16"
 diff "$work/straight.txt" "$work/killed.txt" || fail "steps 17-32 differ after the kill and resume"
 diff <(grep -v '"finished"' "$work/straight/eval_results.json") <(grep -v '"finished"' "$work/killed/eval_results.json") ||

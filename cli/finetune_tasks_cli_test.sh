@@ -56,29 +56,12 @@ assert abs(right / words - r["final"]["accuracy"]) < 1e-12, (right, words, r)
 PY
 
 # kill -9 after the step-12 checkpoint, then the same command again.
-# (cloze itself in the background, not a subshell, so that the kill reaches it)
-$cloze finetune "${pos_flags[@]}" --run_dir="$work/killed" >"$work/killed1.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 6000); do
-  [ -d "$work/killed/checkpoints/step-000000012" ] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.01
-done
-kill -9 $pid 2>/dev/null || fail "the pos run ended before it could be killed: $(cat "$work/killed1.log")"
-wait $pid 2>/dev/null
+kill_at_checkpoint 12 "$work/killed" "$work/killed1.log" $cloze finetune "${pos_flags[@]}" --run_dir="$work/killed"
 [ ! -e "$work/killed/eval_results.json" ] || fail "the killed pos run got to the end"
 pos "$work/killed" >"$work/killed2.log" 2>&1 || fail "resumed pos run: $(cat "$work/killed2.log")"
 grep -q "resuming from .*step-0000000" "$work/killed2.log" || fail "did not resume: $(cat "$work/killed2.log")"
-figures() { python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if r["step"] > 12:
-        r.pop("seconds"); r.pop("tokens_per_s")
-        print(json.dumps(r, sort_keys=True))
-' "$1"; }
-figures "$work/pos/metrics.jsonl" >"$work/straight.txt"
-figures "$work/killed/metrics.jsonl" >"$work/killed.txt"
+figures_after 12 "$work/pos/metrics.jsonl" >"$work/straight.txt"
+figures_after 12 "$work/killed/metrics.jsonl" >"$work/killed.txt"
 [ "$(wc -l <"$work/straight.txt")" -ge 8 ] || fail "the pos run logged $(wc -l <"$work/straight.txt") steps after 12"
 diff "$work/straight.txt" "$work/killed.txt" || fail "pos steps after 12 differ after the kill and resume"
 diff <(grep -v '"finished"' "$work/pos/eval_results.json") <(grep -v '"finished"' "$work/killed/eval_results.json") ||

@@ -66,11 +66,7 @@ absl::StatusOr<std::string> Predict(Model& model, const tasks::TaskSpec& spec,
   absl::StatusOr<std::vector<tasks::SequenceFeature>> features =
       tasks::SentenceFeatures(examples, tokenizer, max_seq_length);
   if (!features.ok()) return features.status();
-  // Unlabelled examples get targets the head ignores (class -1) or whose loss is unused.
-  for (tasks::SequenceFeature& f : *features) {
-    if (regression && !f.score) f.score = 0.0f;
-    if (!regression && !f.label) f.label = -1;
-  }
+  tasks::SetPlaceholderTargets(&*features, regression);
   std::string out;
   for (size_t first = 0; first < features->size(); first += batch_size) {
     std::vector<const tasks::SequenceFeature*> rows;

@@ -68,4 +68,11 @@ absl::StatusOr<std::vector<SequenceFeature>> SentenceFeatures(
   return features;
 }
 
+void SetPlaceholderTargets(std::vector<SequenceFeature>* features, bool regression) {
+  for (SequenceFeature& f : *features) {
+    if (regression && !f.score) f.score = 0.0f;
+    if (!regression && !f.label) f.label = -1;
+  }
+}
+
 }  // namespace cloze::tasks

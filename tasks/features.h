@@ -46,6 +46,11 @@ absl::StatusOr<SequenceFeature> SentenceFeature(const SentenceExample& example,
                                                 const data::Tokenizer& tokenizer,
                                                 int max_seq_length);
 
+// Gives unlabelled features (test splits) a placeholder target so that they can be batched
+// for prediction: class -1, which the classification head's loss ignores, or score 0 for
+// regression, whose loss is then not used. Labelled features are left as they are.
+void SetPlaceholderTargets(std::vector<SequenceFeature>* features, bool regression);
+
 // SentenceFeature of every example, example_index set to its position.
 absl::StatusOr<std::vector<SequenceFeature>> SentenceFeatures(
     const std::vector<SentenceExample>& examples, const data::Tokenizer& tokenizer,

@@ -12,3 +12,36 @@ require_spm() { [ -f "$spm" ] || { echo "FAIL: missing $spm (shared data)"; exit
 # rate, epochs, seed and cadences.
 micro_rte=(--init=scratch --tokenizer=spm-albert:$spm --model_config=cli/testdata/finetune/albert-micro.textproto
   --max_seq_length=64 --batch_size=8)
+
+# kill_at_checkpoint STEP RUN_DIR LOG COMMAND...: runs COMMAND in the background (itself, not a
+# subshell, so that the kill reaches it) with its output in LOG, and SIGKILLs it once RUN_DIR
+# has the checkpoint of STEP. Fails (status 1) when the run ended before.
+kill_at_checkpoint() {
+  local step=$1 run_dir=$2 log=$3
+  shift 3
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  local checkpoint
+  checkpoint=$(printf '%s/checkpoints/step-%09d' "$run_dir" "$step")
+  for _ in $(seq 1 6000); do
+    [ -d "$checkpoint" ] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.01
+  done
+  kill -9 $pid 2>/dev/null || { fail "the run ended before it could be killed: $(cat "$log")"; return 1; }
+  wait $pid 2>/dev/null
+  return 0
+}
+
+# figures_after STEP METRICS_JSONL: every figure of the steps after STEP, timings aside, one
+# line per step with sorted keys, for a bitwise comparison of two runs.
+figures_after() {
+  python3 -c '
+import json, sys
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    if r["step"] > int(sys.argv[1]):
+        r.pop("seconds"); r.pop("tokens_per_s")
+        print(json.dumps(r, sort_keys=True))
+' "$1" "$2"
+}

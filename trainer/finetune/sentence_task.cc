@@ -225,17 +225,13 @@ std::string SentenceTask::PredictionsJsonl(const SentenceSplit& split, const Spl
   return text;
 }
 
-// A split's examples featurised; unlabelled ones get a placeholder the loss ignores (class
-// -1) or whose loss is unused (score 0).
+// A split's examples featurised, unlabelled ones with placeholder targets.
 absl::StatusOr<SentenceSplit> FeaturiseSplit(std::string name, std::vector<tasks::SentenceExample> examples,
                                              const data::Tokenizer& tokenizer, int max_seq_length, bool regression) {
   absl::StatusOr<std::vector<tasks::SequenceFeature>> features =
       tasks::SentenceFeatures(examples, tokenizer, max_seq_length);
   if (!features.ok()) return features.status();
-  for (tasks::SequenceFeature& f : *features) {
-    if (regression && !f.score) f.score = 0.0f;
-    if (!regression && !f.label) f.label = -1;
-  }
+  tasks::SetPlaceholderTargets(&*features, regression);
   return SentenceSplit{.name = std::move(name), .examples = std::move(examples), .inputs = ToModelInputs(*features)};
 }
 
