@@ -29,6 +29,15 @@ log=$(finetune "$work/bad" --model_config= 2>&1)
 log=$(finetune "$work/bad" --init="$work/nothing_here" 2>&1)
 [ $? -eq 2 ] && grep -q "nothing_here" <<<"$log" || fail "unknown init: $log"
 [ ! -e "$work/bad" ] || fail "bad input created the run directory"
+# A train line with a column missing: named with its file and line; --skip_bad_lines skips
+# and counts it instead.
+mkdir -p "$work/rte_bad" && cp cli/testdata/finetune/RTE/*.tsv "$work/rte_bad/"
+printf '9999\tonly two columns\n' >>"$work/rte_bad/train.tsv"
+bad_line=$(wc -l <"$work/rte_bad/train.tsv")
+log=$(finetune "$work/bad" --data_dir="$work/rte_bad" 2>&1)
+[ $? -eq 2 ] && grep -q "rte_bad/train.tsv.*$bad_line" <<<"$log" || fail "bad train line: $log"
+log=$(finetune "$work/skipped" --data_dir="$work/rte_bad" --skip_bad_lines --epochs=0.1 2>&1) || fail "--skip_bad_lines: $log"
+grep -q "skipped 1 bad records" <<<"$log" || fail "--skip_bad_lines did not count the bad line: $log"
 
 # The uninterrupted run.
 finetune "$work/straight" >"$work/straight.log" 2>&1 || fail "uninterrupted run: $(cat "$work/straight.log")"

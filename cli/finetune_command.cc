@@ -43,6 +43,9 @@ ABSL_FLAG(std::string, model_config, "", "cloze finetune: the model config for -
 ABSL_FLAG(double, learning_rate, 2e-5, "cloze finetune: peak learning rate (AdamW)");
 ABSL_FLAG(double, weight_decay, 0.0, "cloze finetune: AdamW weight decay");
 ABSL_FLAG(double, epochs, 3, "cloze finetune: passes over the train split");
+ABSL_FLAG(bool, skip_bad_lines, false,
+          "cloze finetune: skip and count bad records of the task's files (wrong columns, unknown labels, broken "
+          "CoNLL-U lines, SQuAD answers not at their offsets) instead of failing");
 ABSL_FLAG(bool, group_by_length, false,
           "cloze finetune: batch inputs of similar lengths (groups of 50 steps sorted by length), to pad less");
 ABSL_FLAG(double, warmup_ratio, 0.1, "cloze finetune: share of the steps spent warming up (Hugging Face's linear schedule)");
@@ -75,7 +78,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: cloze finetune --task=NAME --data_dir=PATH --init=scratch|CHECKPOINT|HF_FOLDER --tokenizer=SPEC "
     "--run_dir=DIR [--model_config=FILE (init=scratch) --max_seq_length=128 (squad: 384) --batch_size=32 "
-    "--learning_rate=2e-5 --epochs=3 --warmup_ratio=0.1 --group_by_length --seed=N --seeds=1 --eval_every_steps=N "
+    "--learning_rate=2e-5 --epochs=3 --warmup_ratio=0.1 --group_by_length --skip_bad_lines --seed=N --seeds=1 --eval_every_steps=N "
     "--checkpoint_every_steps=N --train_file=F --dev_file=F]\n"
     "  NAME: a GLUE task, generic [--text_a_column --text_b_column --label_column --regression], "
     "pos [--tag_set=upos|xpos], squad or squad_v2 [--doc_stride=128 --max_query_length=64 --n_best_size=20 "
@@ -119,6 +122,7 @@ absl::StatusOr<TrainConfig> BuildConfig() {
   const bool squad = f.task() == "squad" || f.task() == "squad_v2";
   f.set_max_seq_length(OrCommandDefault(absl::GetFlag(FLAGS_max_seq_length), squad ? 384 : 128));
   f.set_group_by_length(absl::GetFlag(FLAGS_group_by_length));
+  f.set_skip_bad_lines(absl::GetFlag(FLAGS_skip_bad_lines));
   f.set_text_a_column(absl::GetFlag(FLAGS_text_a_column));
   f.set_text_b_column(absl::GetFlag(FLAGS_text_b_column));
   f.set_label_column(absl::GetFlag(FLAGS_label_column));

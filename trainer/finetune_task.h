@@ -40,6 +40,7 @@
 #include "data/tokenizer.h"
 #include "model/head_spec.h"
 #include "proto/train_config.pb.h"
+#include "tasks/read_options.h"
 #include "tasks/task_example.h"
 #include "trainer/model_input.h"
 #include "trainer/training_backend.h"
@@ -73,6 +74,10 @@ class FinetuneTask {
   // The train inputs, handed over to the batch source (they can be large: SQuAD's windows);
   // empty afterwards.
   std::vector<ModelInput> TakeTrainInputs() { return std::move(train_); }
+  // What reading the task's files saw: records read, and those skipped
+  // (FinetuneConfig.skip_bad_lines).
+  const tasks::ReadStats& read_stats() const { return read_stats_; }
+  void AddReadStats(const tasks::ReadStats& stats) { read_stats_.Add(stats); }
 
   // The eval split through `model` (eval mode) in batches of `batch_size`: loss, metrics,
   // the degenerate flag and the prediction files. Errors: the model's, or InvalidArgument
@@ -97,6 +102,7 @@ class FinetuneTask {
   BatchLayout batch_layout_;
   std::vector<ModelInput> train_;
   int64_t train_size_ = 0;
+  tasks::ReadStats read_stats_;
 };
 
 // The task `config.task` names: a GLUE name or "generic" (sentence), "pos" (tagging),

@@ -47,6 +47,11 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> TrainingRun::Setup(const TrainOptio
         LoadFinetuneTask(options.config.finetune(), options.config.model().vocab_size());
     if (!task.ok()) return task.status();
     run->task_ = *std::move(task);
+    const tasks::ReadStats& read = run->task_->read_stats();
+    if (read.skipped > 0) {
+      run->Event(absl::StrCat("skipped ", read.skipped, " bad records of the task's files (--skip_bad_lines); the first: ",
+                              read.first_skipped));
+    }
   }
   std::error_code error;
   fs::create_directories(options.run_dir, error);

@@ -51,13 +51,13 @@ std::string GenericPath(const FinetuneConfig& c, const std::string& file, const 
   return absl::StrCat(c.data_dir(), "/", file.empty() ? fallback : file);
 }
 
+// One split's examples; the read's counts are added to *stats.
 absl::StatusOr<std::vector<tasks::SentenceExample>> ReadSplit(const FinetuneConfig& c, const tasks::TaskSpec& spec,
-                                                              const std::string& split) {
-  tasks::ReadStats stats;
-  if (!IsGeneric(c)) return tasks::ReadGlueSplit(GlueTaskDir(c, spec), c.task(), split, {}, &stats);
+                                                              const std::string& split, tasks::ReadStats* stats) {
+  if (!IsGeneric(c)) return tasks::ReadGlueSplit(GlueTaskDir(c, spec), c.task(), split, ReadOptionsOf(c), stats);
   const std::string path = split == "train" ? GenericPath(c, c.train_file(), "train.tsv")
                                             : GenericPath(c, c.dev_file(), "dev.tsv");
-  return tasks::ReadGenericSplit(path, split, spec, GenericFormat(c), {}, &stats);
+  return tasks::ReadGenericSplit(path, split, spec, GenericFormat(c), ReadOptionsOf(c), stats);
 }
 
 // A split the task reads besides train and the eval split: MNLI's second dev split, or a
@@ -268,10 +268,11 @@ std::unique_ptr<FinetuneTask> MakeSentenceTask(tasks::TaskSpec spec, std::unique
 absl::StatusOr<int64_t> CountSentenceTrainExamples(const FinetuneConfig& c) {
   absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(c);
   if (!spec.ok()) return spec.status();
-  absl::StatusOr<std::vector<tasks::SentenceExample>> train = ReadSplit(c, *spec, "train");
+  tasks::ReadStats stats;
+  absl::StatusOr<std::vector<tasks::SentenceExample>> train = ReadSplit(c, *spec, "train", &stats);
   if (!train.ok()) return train.status();
   // The eval split is read too, so that a missing one fails before the run starts.
-  absl::StatusOr<std::vector<tasks::SentenceExample>> dev = ReadSplit(c, *spec, EvalSplit(c));
+  absl::StatusOr<std::vector<tasks::SentenceExample>> dev = ReadSplit(c, *spec, EvalSplit(c), &stats);
   if (!dev.ok()) return dev.status();
   return static_cast<int64_t>(train->size());
 }
@@ -285,10 +286,11 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadSentenceTask(const FinetuneCon
     return absl::InvalidArgumentError(absl::StrCat("FinetuneConfig.task: ", spec->name, " is a ",
                                                    tasks::TaskKindName(spec->kind), " task, not a sentence task"));
   }
-  absl::StatusOr<std::vector<tasks::SentenceExample>> train = ReadSplit(c, *spec, "train");
+  tasks::ReadStats stats;
+  absl::StatusOr<std::vector<tasks::SentenceExample>> train = ReadSplit(c, *spec, "train", &stats);
   if (!train.ok()) return train.status();
   const std::string eval_split = EvalSplit(c);
-  absl::StatusOr<std::vector<tasks::SentenceExample>> dev = ReadSplit(c, *spec, eval_split);
+  absl::StatusOr<std::vector<tasks::SentenceExample>> dev = ReadSplit(c, *spec, eval_split, &stats);
   if (!dev.ok()) return dev.status();
   absl::StatusOr<std::vector<tasks::SequenceFeature>> train_features =
       tasks::SentenceFeatures(*train, *tokenizer, c.max_seq_length());
@@ -302,7 +304,7 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadSentenceTask(const FinetuneCon
   std::vector<std::string> extra_names = PresentTestSplits(c, *spec);
   if (second.has_value()) extra_names.insert(extra_names.begin(), *second);
   for (const std::string& name : extra_names) {
-    absl::StatusOr<std::vector<tasks::SentenceExample>> examples = ReadSplit(c, *spec, name);
+    absl::StatusOr<std::vector<tasks::SentenceExample>> examples = ReadSplit(c, *spec, name, &stats);
     if (!examples.ok()) return examples.status();
     absl::StatusOr<SentenceSplit> split =
         FeaturiseSplit(name, *std::move(examples), *tokenizer, c.max_seq_length(), regression);
@@ -318,6 +320,7 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadSentenceTask(const FinetuneCon
       task->AddTestSplit(std::move(split));
     }
   }
+  task->AddReadStats(stats);
   return task;
 }
 
@@ -351,14 +354,14 @@ absl::StatusOr<std::vector<tasks::SentenceExample>> ReadFinetuneFile(const Finet
   const std::string split = file.stem().string();
   const std::string dir = file.has_parent_path() ? file.parent_path().string() : ".";
   tasks::ReadStats stats;
-  if (IsGeneric(c)) return tasks::ReadGenericSplit(path, split, spec, GenericFormat(c), {}, &stats);
+  if (IsGeneric(c)) return tasks::ReadGenericSplit(path, split, spec, GenericFormat(c), finetune::ReadOptionsOf(c), &stats);
   absl::StatusOr<std::vector<std::string>> splits = tasks::GlueSplits(c.task());
   if (!splits.ok()) return splits.status();
   if (file.extension() != ".tsv" || std::find(splits->begin(), splits->end(), split) == splits->end()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": a file of task ", spec.name, " must be named after one of its splits (",
                                                    absl::StrJoin(*splits, ".tsv, "), ".tsv), whose layout it has"));
   }
-  return tasks::ReadGlueSplit(dir, c.task(), split, {}, &stats);
+  return tasks::ReadGlueSplit(dir, c.task(), split, finetune::ReadOptionsOf(c), &stats);
 }
 
 }  // namespace cloze

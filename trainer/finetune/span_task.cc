@@ -172,9 +172,9 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadSpanTask(const FinetuneConfig&
   const std::string train_path = SquadFile(c, c.train_file(), v2 ? "train-v2.0.json" : "train-v1.1.json");
   const std::string dev_path = SquadFile(c, c.dev_file(), v2 ? "dev-v2.0.json" : "dev-v1.1.json");
   tasks::ReadStats stats;
-  absl::StatusOr<std::vector<tasks::QaExample>> train = tasks::ReadSquad(train_path, {}, &stats);
+  absl::StatusOr<std::vector<tasks::QaExample>> train = tasks::ReadSquad(train_path, ReadOptionsOf(c), &stats);
   if (!train.ok()) return train.status();
-  absl::StatusOr<std::vector<tasks::QaExample>> dev = tasks::ReadSquad(dev_path, {}, &stats);
+  absl::StatusOr<std::vector<tasks::QaExample>> dev = tasks::ReadSquad(dev_path, ReadOptionsOf(c), &stats);
   if (!dev.ok()) return dev.status();
   const tasks::SquadFeatureOptions features{.max_seq_length = c.max_seq_length(),
                                             .doc_stride = OrDefault(c.doc_stride(), 128),
@@ -189,6 +189,7 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadSpanTask(const FinetuneConfig&
   if (!task.ok()) {
     return absl::Status(task.status().code(), absl::StrCat(train_path, " / ", dev_path, ": ", task.status().message()));
   }
+  (*task)->AddReadStats(stats);
   return task;
 }
 

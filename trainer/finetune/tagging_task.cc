@@ -210,9 +210,9 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadTaggingTask(const FinetuneConf
   absl::StatusOr<std::string> dev_path = TreebankFile(c, eval_split, c.dev_file());
   if (!dev_path.ok()) return dev_path.status();
   tasks::ReadStats stats;
-  absl::StatusOr<std::vector<tasks::TaggedSentence>> train = tasks::ReadConllu(*train_path, column, {}, &stats);
+  absl::StatusOr<std::vector<tasks::TaggedSentence>> train = tasks::ReadConllu(*train_path, column, ReadOptionsOf(c), &stats);
   if (!train.ok()) return train.status();
-  absl::StatusOr<std::vector<tasks::TaggedSentence>> dev = tasks::ReadConllu(*dev_path, column, {}, &stats);
+  absl::StatusOr<std::vector<tasks::TaggedSentence>> dev = tasks::ReadConllu(*dev_path, column, ReadOptionsOf(c), &stats);
   if (!dev.ok()) return dev.status();
   tasks::TaskSpec spec = tasks::TaggingTaskSpec(TaskName(*train_path, tag_set),
                                                 column == tasks::PosTagSet::kUpos ? tasks::UniversalPosTags()
@@ -223,6 +223,7 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadTaggingTask(const FinetuneConf
     // A tag outside the inventory (XPOS: one the train split lacks) names its sentence; add the file.
     return absl::Status(task.status().code(), absl::StrCat(*train_path, " / ", *dev_path, ": ", task.status().message()));
   }
+  (*task)->AddReadStats(stats);
   return task;
 }
 

@@ -21,6 +21,11 @@
 
 namespace cloze::finetune {
 
+// The readers' options: FinetuneConfig.skip_bad_lines.
+inline tasks::ReadOptions ReadOptionsOf(const FinetuneConfig& config) {
+  return {.skip_bad_lines = config.skip_bad_lines()};
+}
+
 bool IsTaggingTask(const std::string& task);  // "pos"
 bool IsSpanTask(const std::string& task);     // "squad", "squad_v2"
 
