@@ -107,6 +107,7 @@ absl::StatusOr<RegisterResponse> CoordinatorClient::Register(absl::Duration time
   request.set_member_id(member_id_);
   request.set_requested_rank(options_.requested_rank);
   request.set_address(options_.advertised_address);
+  request.set_pid(getpid());
   RegisterResponse response;
   absl::Status status = Call(
       [&](grpc::ClientContext& context) { return stub_->Register(&context, request, &response); }, kLongPollSlice,

@@ -26,6 +26,11 @@
 
 namespace cloze {
 
+// Exit status of a member (worker or parameter server) whose job generation ended because
+// of another member's failure: start it again. A supervisor does not count it as a failure
+// of its own (the failure that ended the generation is counted where it happened).
+inline constexpr int kExitRestart = 75;  // EX_TEMPFAIL
+
 struct CoordinatorClientOptions {
   std::string address;    // the coordinator's HOST:PORT
   GrpcSecurity security;  // job token; tls_ca_pem for TLS

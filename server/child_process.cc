@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -92,6 +93,21 @@ int ChildProcess::Stop(int signal, absl::Duration grace) {
     status_ = 128 + SIGKILL;
   }
   return *status_;
+}
+
+bool IsSameOrDescendantOf(pid_t pid, pid_t ancestor) {
+  for (int depth = 0; pid > 1 && depth < 64; ++depth) {
+    if (pid == ancestor) return true;
+    std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+    std::string stat;
+    if (!std::getline(in, stat)) return false;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
+    const size_t close = stat.rfind(')');
+    long parent = 0;
+    if (close == std::string::npos || std::sscanf(stat.c_str() + close + 1, " %*c %ld", &parent) != 1) return false;
+    pid = static_cast<pid_t>(parent);
+  }
+  return false;
 }
 
 std::string LogTail(const std::string& log_file, int lines) {

@@ -46,6 +46,11 @@ class ChildProcess {
   std::optional<int> status_;
 };
 
+// Whether process `pid` is `ancestor` or runs under it (its parent, its parent's parent...),
+// read from /proc: a process a supervisor may kill although it did not start it directly
+// (a rank under mpirun).
+bool IsSameOrDescendantOf(pid_t pid, pid_t ancestor);
+
 // The last `lines` lines of a log file ("" when unreadable), for error messages.
 std::string LogTail(const std::string& log_file, int lines = 15);
 

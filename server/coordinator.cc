@@ -114,6 +114,7 @@ void JobCoordinator::RestoreLocked(const CoordinatorState& state) {
     member.address = saved.address();
     member.finished = saved.finished();
     member.finish_step = saved.finish_step();
+    member.pid = saved.pid();
     member.last_seen = now;
   }
   for (const CoordinatorState::PendingPart& saved : state.pending_parts()) {
@@ -141,6 +142,7 @@ CoordinatorState JobCoordinator::SnapshotLocked() const {
     saved->set_address(member.address);
     saved->set_finished(member.finished);
     saved->set_finish_step(member.finish_step);
+    saved->set_pid(member.pid);
   }
   state.set_last_committed_step(last_committed_step_);
   state.set_last_committed_path(last_committed_path_);
@@ -198,9 +200,22 @@ absl::Status JobCoordinator::ValidateRegister(const RegisterRequest& request) co
   return absl::OkStatus();
 }
 
+void JobCoordinator::RecordFailedMemberLocked(const Member& member) {
+  MemberStatus failed;
+  failed.set_member_id(member.id);
+  failed.set_role(member.role);
+  failed.set_rank(member.rank);
+  failed.set_address(member.address);
+  failed.set_pid(member.pid);
+  failed.set_step(member.step);
+  failed_members_.push_back(std::move(failed));
+  while (failed_members_.size() > 32) failed_members_.pop_front();
+}
+
 void JobCoordinator::DropSilentFormingMembersLocked(absl::Time now) {
   for (auto it = members_.begin(); it != members_.end();) {
     if (now - it->second.last_seen > failure_timeout_) {
+      RecordFailedMemberLocked(it->second);
       LogLocked(absl::StrCat("generation ", generation_, ": dropped forming ", RoleName(it->second.role), " rank ",
                              it->second.rank, " (", it->first, "): silent for ",
                              absl::FormatDuration(now - it->second.last_seen)));
@@ -295,6 +310,7 @@ absl::StatusOr<RegisterResponse> JobCoordinator::Register(const RegisterRequest&
       member.role = request.role();
       member.rank = *rank;
       member.address = request.address();
+      member.pid = request.pid();
       member.last_seen = absl::Now();
       LogLocked(absl::StrCat("generation ", generation_, ": ", RoleName(member.role), " rank ", member.rank, " is ", id,
                              member.address.empty() ? "" : absl::StrCat(" at ", member.address)));
@@ -356,9 +372,25 @@ void JobCoordinator::EndGenerationLocked(const std::string& reason) {
   changed_.SignalAll();
 }
 
+bool JobCoordinator::RecoverFromPauseLocked(absl::Time now) {
+  const absl::Duration since_last_check = now - last_check_;
+  // The watchdog calls every heartbeat_interval / 4 at most (server/coordinator_server.cc).
+  const absl::Duration threshold = std::max(failure_timeout_ / 2, heartbeat_interval_ * 2);
+  const bool paused = last_check_ != absl::InfinitePast() && since_last_check > threshold;
+  last_check_ = now;
+  if (!paused) return false;
+  // Heartbeats that arrived meanwhile were not handled either: silence is not the members'.
+  for (auto& [id, member] : members_) member.last_seen = std::max(member.last_seen, now);
+  LogLocked(absl::StrCat("this coordinator did not run for ",
+                         absl::FormatDuration(absl::Trunc(since_last_check, absl::Milliseconds(1))),
+                         " (stopped or starved): every member gets a fresh failure timeout"));
+  return true;
+}
+
 void JobCoordinator::CheckFailures() {
   absl::MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
+  if (RecoverFromPauseLocked(now)) return;
   if (state_ == FORMING) {
     const size_t before = members_.size();
     DropSilentFormingMembersLocked(now);
@@ -366,13 +398,18 @@ void JobCoordinator::CheckFailures() {
     return;
   }
   if (state_ != RUNNING) return;
+  std::string reason;
   for (const auto& [id, member] : members_) {
     if (member.finished || now - member.last_seen <= failure_timeout_) continue;
-    EndGenerationLocked(absl::StrFormat("%s rank %d (%s) silent for %s (failure timeout %s)", RoleName(member.role),
-                                        member.rank, id, absl::FormatDuration(absl::Trunc(now - member.last_seen, absl::Milliseconds(1))),
-                                        absl::FormatDuration(failure_timeout_)));
-    return;
+    RecordFailedMemberLocked(member);  // every silent one: they may hang together
+    if (reason.empty()) {
+      reason = absl::StrFormat("%s rank %d (%s) silent for %s (failure timeout %s)", RoleName(member.role),
+                               member.rank, id,
+                               absl::FormatDuration(absl::Trunc(now - member.last_seen, absl::Milliseconds(1))),
+                               absl::FormatDuration(failure_timeout_));
+    }
   }
+  if (!reason.empty()) EndGenerationLocked(reason);
 }
 
 JobStatus JobCoordinator::GetJobStatus() const {
@@ -398,7 +435,9 @@ JobStatus JobCoordinator::GetJobStatus() const {
     out->set_seconds_since_heartbeat(absl::ToDoubleSeconds(now - member->last_seen));
     out->set_address(member->address);
     out->set_finished(member->finished);
+    out->set_pid(member->pid);
   }
+  for (const MemberStatus& failed : failed_members_) *status.add_failed_members() = failed;
   status.set_last_committed_step(last_committed_step_);
   status.set_last_committed_path(last_committed_path_);
   status.set_last_committed_unix_seconds(last_committed_unix_seconds_);

@@ -31,6 +31,7 @@
 #define CLOZE_SERVER_COORDINATOR_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -104,8 +105,11 @@ class JobCoordinator {
   JobStatus GetJobStatus() const;
 
   // Ends the running generation when a member (not finished) has been silent longer than
-  // the failure timeout; drops forming members silent that long. Call it a few times per
-  // heartbeat interval.
+  // the failure timeout; drops forming members silent that long. Either way the silent
+  // members are listed in JobStatus.failed_members, for the supervisor to kill. Call it a
+  // few times per heartbeat interval. When the previous call was more than half a failure
+  // timeout ago, this coordinator was not running meanwhile (stopped, starved): it cannot
+  // tell who was silent, so every member gets a fresh failure timeout instead.
   void CheckFailures();
   // Wakes every long poll (they return Unavailable) and refuses new ones. Idempotent.
   void Stop();
@@ -121,6 +125,7 @@ class JobCoordinator {
     Role role = ROLE_UNSPECIFIED;
     int rank = 0;
     std::string address;
+    int64_t pid = 0;
     absl::Time last_seen;
     int64_t step = 0;
     double loss = 0, tokens_per_second = 0;
@@ -138,6 +143,10 @@ class JobCoordinator {
   absl::Status ValidateRegister(const RegisterRequest& request) const;
   absl::StatusOr<int> AssignRankLocked(const RegisterRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DropSilentFormingMembersLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RecordFailedMemberLocked(const Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True (and every member's clock restarted) when CheckFailures was not called for half a
+  // failure timeout.
+  bool RecoverFromPauseLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FormIfCompleteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   RegisterResponse AnswerLocked(const Member& member) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndGenerationLocked(const std::string& reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -170,6 +179,8 @@ class JobCoordinator {
   double last_committed_unix_seconds_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t restarts_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_failure_ ABSL_GUARDED_BY(mu_);
+  std::deque<MemberStatus> failed_members_ ABSL_GUARDED_BY(mu_);  // not saved: a restart forgets them
+  absl::Time last_check_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::map<int64_t, std::map<std::string, CheckpointPartReport>> pending_parts_ ABSL_GUARDED_BY(mu_);
   std::set<int64_t> committing_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, absl::Status> failed_commits_ ABSL_GUARDED_BY(mu_);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "server/child_process.h"
+#include "server/coordinator_state_file.h"
 #include "rpc/host_port.h"
 #include "rpc/job_auth.h"
 #include "rpc/coordinator_client.h"
@@ -97,8 +99,24 @@ class Supervisor {
   // as under mpirun). nullopt while it runs.
   std::optional<int> PollWorkers();
   bool WorkersRunning();
-  // Counts a restart; an error once there were too many.
+  // Whether the coordinator says the job is finished (a server then exits 0 by itself,
+  // possibly before the workers do).
+  bool JobFinished() {
+    absl::StatusOr<JobStatus> status = status_client_->GetJobStatus();
+    return !status.ok() || status->state() == FINISHED;
+  }
+  // Counts a restart (unless the process exited with kExitRestart: its generation ended
+  // because of a failure counted where it happened); an error once there were too many.
   absl::Status Restart(const std::string& what, int status, const std::string& log);
+  // Counts one failure that the launcher itself noticed; an error once there were too many.
+  absl::Status CountFailure(const std::string& what, const std::string& log);
+  // Members the coordinator declared failed for missing their heartbeats never exit if they
+  // hang (SIGSTOP, a deadlock): SIGKILLs those this launcher started, reaps them, and
+  // starts them again. One failure each; what exits because of it is not counted again.
+  absl::Status KillHungMembers(const JobStatus& status);
+  // The checkpoint committed last, from the coordinator's saved state (the job status
+  // polled before the final commits is stale).
+  void RecordLastCommit();
   void Shutdown();
 
   const LaunchOptions& options_;
@@ -108,6 +126,9 @@ class Supervisor {
   std::vector<ChildProcess> workers_;  // one mpirun (CPU), or one process per GPU
   std::vector<std::optional<ChildProcess>> servers_;
   std::unique_ptr<CoordinatorClient> status_client_;
+  std::set<std::string> handled_failures_;  // member ids of failed members already killed
+  bool workers_killed_ = false;             // the worker group's next exit is the launcher's doing
+  int64_t first_generation_restarts_ = -1;  // JobStatus.restarts at the first status
   LaunchSummary summary_;
 };
 
@@ -206,14 +227,70 @@ bool Supervisor::WorkersRunning() {
 }
 
 absl::Status Supervisor::Restart(const std::string& what, int status, const std::string& log) {
+  if (status == kExitRestart) {
+    Event(absl::StrCat(what, " exited with status ", status, " (its generation ended); restarting"));
+    return absl::OkStatus();
+  }
+  return CountFailure(absl::StrCat(what, " exited with status ", status), log);
+}
+
+absl::Status Supervisor::CountFailure(const std::string& what, const std::string& log) {
   ++summary_.restarts;
-  Event(absl::StrCat(what, " exited with status ", status, "; restarting (", summary_.restarts, " of at most ",
-                     options_.max_restarts, ")"));
+  Event(absl::StrCat(what, "; restarting (", summary_.restarts, " of at most ", options_.max_restarts, ")"));
   if (summary_.restarts > options_.max_restarts) {
-    return absl::AbortedError(absl::StrCat(what, " keeps failing: ", summary_.restarts - 1,
+    return absl::AbortedError(absl::StrCat(what, ": the job keeps failing: ", summary_.restarts - 1,
                                            " restarts; the end of ", log, ":\n", LogTail(log)));
   }
   return absl::OkStatus();
+}
+
+absl::Status Supervisor::KillHungMembers(const JobStatus& status) {
+  for (const MemberStatus& failed : status.failed_members()) {
+    if (failed.pid() <= 0 || !handled_failures_.insert(failed.member_id()).second) continue;
+    const pid_t pid = static_cast<pid_t>(failed.pid());
+    const std::string hung = absl::StrCat(" (pid ", pid, ", ", failed.role() == PARAMETER_SERVER ? "server" : "worker",
+                                          " rank ", failed.rank(), ") missed its heartbeats: killed");
+    for (int s = 0; s < static_cast<int>(servers_.size()); ++s) {
+      if (!servers_[s] || !servers_[s]->running() || servers_[s]->Poll().has_value() || servers_[s]->pid() != pid) {
+        continue;
+      }
+      servers_[s]->Stop(SIGKILL, absl::ZeroDuration());  // reaped
+      if (absl::Status r = CountFailure(absl::StrCat("parameter server ", s, hung), Log(absl::StrCat("ps-", s)));
+          !r.ok()) {
+        return r;
+      }
+      if (absl::Status r = StartServer(s); !r.ok()) return r;
+    }
+    for (ChildProcess& worker : workers_) {
+      if (!worker.running() || worker.Poll().has_value() || !IsSameOrDescendantOf(pid, worker.pid())) continue;
+      // A rank under mpirun: mpirun reaps it and then ends the group, which PollWorkers
+      // restarts (uncounted: this is the failure).
+      if (worker.pid() == pid) {
+        worker.Stop(SIGKILL, absl::ZeroDuration());
+      } else {
+        kill(pid, SIGKILL);
+      }
+      workers_killed_ = true;
+      if (absl::Status r = CountFailure(absl::StrCat("a worker", hung), Log("workers")); !r.ok()) return r;
+      break;
+    }
+  }
+  // Every generation ended by a failure has a counted cause; this bounds the rest too.
+  if (first_generation_restarts_ < 0) first_generation_restarts_ = status.restarts();
+  if (status.restarts() - first_generation_restarts_ > options_.max_restarts) {
+    return absl::AbortedError(absl::StrCat("the job's generation ended ", status.restarts() - first_generation_restarts_,
+                                           " times in this launch (more than --max_restarts=", options_.max_restarts,
+                                           "); the last time: ", status.last_failure()));
+  }
+  return absl::OkStatus();
+}
+
+void Supervisor::RecordLastCommit() {
+  absl::StatusOr<std::optional<CoordinatorState>> saved = LoadCoordinatorState(options_.run_dir);
+  if (!saved.ok() || !saved->has_value()) return;
+  summary_.last_status.set_last_committed_step((*saved)->last_committed_step());
+  summary_.last_status.set_last_committed_path((*saved)->last_committed_path());
+  summary_.last_status.set_last_committed_unix_seconds((*saved)->last_committed_unix_seconds());
 }
 
 void Supervisor::Shutdown() {
@@ -283,7 +360,7 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
     }
     for (int s = 0; s < static_cast<int>(servers_.size()); ++s) {
       std::optional<int> status = servers_[s]->Poll();
-      if (!status.has_value() || (*status == 0 && workers_done)) continue;
+      if (!status.has_value() || (*status == 0 && (workers_done || JobFinished()))) continue;
       if (absl::Status r = Restart(absl::StrCat("parameter server ", s), *status, Log(absl::StrCat("ps-", s))); !r.ok()) {
         return r;
       }
@@ -294,7 +371,12 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
         if (*status == 0) {
           workers_done = true;  // the coordinator exits once it has committed the last step
         } else {
-          if (absl::Status s = Restart("the worker group", *status, Log("workers")); !s.ok()) return s;
+          if (workers_killed_) {
+            Event(absl::StrCat("the worker group exited with status ", *status, "; restarting"));
+          } else if (absl::Status s = Restart("the worker group", *status, Log("workers")); !s.ok()) {
+            return s;
+          }
+          workers_killed_ = false;
           if (absl::Status s = StartWorkers(); !s.ok()) return s;
         }
       }
@@ -305,6 +387,7 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
       if (status.ok()) {
         summary_.last_status = *status;
         if (options_.on_status) options_.on_status(*status);
+        if (absl::Status s = KillHungMembers(*status); !s.ok()) return s;
       }
     }
     absl::SleepFor(absl::Milliseconds(100));
@@ -320,6 +403,7 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
     while (!all_exited() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
   }
   Shutdown();
+  RecordLastCommit();
   return summary_;
 }
 

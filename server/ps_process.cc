@@ -2,7 +2,7 @@
 // One parameter server of a job: registers with the coordinator as PARAMETER_SERVER,
 // learns its rank, the job's config and the checkpoint to resume from, serves its range of
 // the model (server/parameter_server.h) until the job finishes (exit 0), is aborted by the
-// coordinator (exit 1, to be restarted), or gets SIGTERM/SIGINT (exit 0).
+// coordinator (exit kExitRestart, to be restarted), or gets SIGTERM/SIGINT (exit 0).
 //
 // The coordinator must know the server's address before the server knows what to serve, so
 // with port 0 a free port is picked first (bound, read, released) and then listened on:
@@ -186,7 +186,7 @@ int RunPsProcess(const PsProcessOptions& flags) {
   (*client)->StartHeartbeats(
       [&exit_code, running](const std::string& reason) {
         std::fprintf(stderr, "cloze ps: aborted by the coordinator: %s\n", reason.c_str());
-        exit_code = 1;
+        exit_code = kExitRestart;
         running->Shutdown();
       },
       [running] { running->Shutdown(); });

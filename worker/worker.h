@@ -27,13 +27,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "rpc/coordinator_client.h"
 #include "rpc/job_auth.h"
 #include "trainer/trainer.h"
 
 namespace cloze {
 
-// Exit status of a worker whose job generation ended: start it again.
-inline constexpr int kExitRestart = 75;  // EX_TEMPFAIL
+// kExitRestart (rpc/coordinator_client.h): the exit status of a worker whose job
+// generation ended.
 
 struct WorkerOptions {
   std::string coordinator;  // HOST:PORT

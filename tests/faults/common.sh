@@ -1,0 +1,80 @@
+# Shared by the fault-injection tests: real `cloze launch` jobs on 127.0.0.1 with a fault
+# injected while they run. Builds on tests/distributed/common.sh (data, config, loss
+# comparison, checkpoint verification). Sourced; expects $cloze and $work.
+source tests/distributed/common.sh
+
+# write_job FILE TOTAL_STEPS [EXTRA]: the distributed tests' tiny ALBERT, batch 4,
+# checkpoints every 20 steps.
+write_job() {
+  write_config "$1" "$work/data" 4 "$2" "${3:-}"
+  sed -i 's/checkpoint { every_steps: 5 /checkpoint { every_steps: 20 /' "$1"
+}
+
+last_step() {  # last_step METRICS_JSONL: the last step logged (0: none yet)
+  local step
+  step=$(tail -n 1 "$1" 2>/dev/null | sed -n 's/^{"step": *\([0-9]*\).*/\1/p')
+  echo "${step:-0}"
+}
+
+# wait_for_step METRICS_JSONL STEP PID: waits until the run has logged STEP while PID (its
+# launcher) runs; fails after a generous timeout.
+wait_for_step() {
+  local deadline=$((SECONDS + 300))
+  while [ "$(last_step "$1")" -lt "$2" ]; do
+    kill -0 "$3" 2>/dev/null || { fail "the job ended before step $2"; return 1; }
+    [ "$SECONDS" -lt "$deadline" ] || { fail "step $2 not reached in 300 s"; return 1; }
+    sleep 0.05
+  done
+}
+
+# wait_or_kill PID SECONDS: waits for a background launcher; returns its exit status, or
+# 124 after killing it (and everything it started) when it runs longer. Generous limits:
+# they catch hangs, not slowness.
+wait_or_kill() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill_tree "$pid"
+    wait "$pid" 2>/dev/null
+    return 124
+  fi
+  wait "$pid"
+}
+
+descendants() {  # descendants PID: every process under PID, deepest last
+  local child
+  for child in $(pgrep -P "$1"); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+kill_tree() {  # kill_tree PID: continues (a stopped one would not die of SIGTERM) and kills
+  local all
+  all="$1 $(descendants "$1")"
+  kill -CONT $all 2>/dev/null
+  kill -9 $all 2>/dev/null
+}
+
+# member_pid LAUNCHER WHAT: the pid of a process the launcher started: "coordinator",
+# "ps" (parameter server 0) or "worker" (a worker rank, under mpirun).
+member_pid() {
+  local pid
+  for pid in $(descendants "$1"); do
+    [ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n 2p)" = "$2" ] && { echo "$pid"; return; }
+  done
+}
+
+# no_survivors RUN_DIR PIDS...: no process of the job (one naming the run directory or its
+# coordinator's port) outlives its launcher, and none of PIDS exists.
+no_survivors() {
+  local run=$1 port pid
+  shift
+  port=$(cat "$run/coordinator.port" 2>/dev/null)
+  for pid in "$@"; do
+    ! kill -0 "$pid" 2>/dev/null || fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-80)) outlived the job"
+  done
+  for pid in $(pgrep -f -- "--run_dir=$run( |$)") ${port:+$(pgrep -f -- "--coordinator=127.0.0.1:$port( |$)")}; do
+    fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)) outlived the job"
+  done
+}
