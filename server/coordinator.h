@@ -108,8 +108,9 @@ class JobCoordinator {
   // the failure timeout; drops forming members silent that long. Either way the silent
   // members are listed in JobStatus.failed_members, for the supervisor to kill. Call it a
   // few times per heartbeat interval. When the previous call was more than half a failure
-  // timeout ago, this coordinator was not running meanwhile (stopped, starved): it cannot
-  // tell who was silent, so every member gets a fresh failure timeout instead.
+  // timeout (and two heartbeat intervals) ago, this coordinator was not running meanwhile
+  // (stopped, starved): it cannot tell who was silent, so every member gets a fresh failure
+  // timeout instead.
   void CheckFailures();
   // Wakes every long poll (they return Unavailable) and refuses new ones. Idempotent.
   void Stop();
