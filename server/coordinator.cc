@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "server/coordinator_state_file.h"
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_fallback.h"
 #include "checkpoint/checkpoint_parts.h"
 
 namespace cloze {
@@ -23,17 +24,6 @@ absl::Duration SecondsOr(double seconds, double fallback) {
 }
 
 const char* RoleName(Role role) { return role == PARAMETER_SERVER ? "server" : "worker"; }
-
-// The newest checkpoint of the run that passes VerifyCheckpoint: (0, "") when none.
-std::pair<int64_t, std::string> NewestValidCheckpoint(const std::string& run_dir) {
-  absl::StatusOr<std::vector<int64_t>> steps = ListCheckpointSteps(run_dir);
-  if (!steps.ok()) return {0, ""};
-  for (auto it = steps->rbegin(); it != steps->rend(); ++it) {
-    const std::string path = absl::StrCat(run_dir, "/", kCheckpointsDirName, "/", CheckpointDirName(*it));
-    if (VerifyCheckpoint(path).ok()) return {*it, path};
-  }
-  return {0, ""};
-}
 
 }  // namespace
 
@@ -58,19 +48,46 @@ absl::StatusOr<std::unique_ptr<JobCoordinator>> JobCoordinator::Create(Coordinat
   if (saved->has_value()) {
     coordinator->RestoreLocked(**saved);
   } else {
-    auto [step, path] = NewestValidCheckpoint(coordinator->options_.run_dir);
-    coordinator->last_committed_step_ = step;
-    coordinator->last_committed_path_ = path;
     coordinator->LogLocked(absl::StrCat("new job: ", coordinator->world_size_, " workers, ", coordinator->num_servers_,
-                                        " parameter servers; ",
-                                        path.empty() ? "starting fresh" : absl::StrCat("resuming from ", path)));
+                                        " parameter servers"));
   }
+  if (absl::Status s = coordinator->FallBackFromDamageLocked(saved->has_value()); !s.ok()) return s;
   coordinator->PersistLocked();
   // A coordinator that died in the middle of a commit: the parts are all in, so finish it.
   std::vector<int64_t> pending_steps;
   for (const auto& [step, parts] : coordinator->pending_parts_) pending_steps.push_back(step);
   for (int64_t step : pending_steps) (void)coordinator->CommitIfCompleteLocked(step);
   return coordinator;
+}
+
+absl::Status JobCoordinator::FallBackFromDamageLocked(bool restored) {
+  const CheckpointOptions warn_in_log{.warn = [this](const std::string& line) { LogLocked(line); }};
+  if (restored && !last_committed_path_.empty()) {
+    const absl::Status verified = VerifyCheckpoint(last_committed_path_);
+    if (verified.ok()) return absl::OkStatus();
+    if (!absl::IsDataLoss(verified) && !absl::IsNotFound(verified)) return verified;
+    LogLocked(absl::StrCat("the last committed checkpoint cannot be resumed: ", verified.message()));
+  }
+  // What cloze train does (checkpoint/checkpoint_fallback.h): the newest valid checkpoint,
+  // and the damaged newer ones moved aside so that their steps can be committed again.
+  absl::StatusOr<ValidCheckpoint> valid = FindLatestValidCheckpoint(options_.run_dir, warn_in_log);
+  if (!valid.ok() && !absl::IsNotFound(valid.status())) return valid.status();
+  const int64_t step = valid.ok() ? valid->step : 0;
+  const std::string path = valid.ok() ? valid->path : "";
+  if (absl::Status s = MoveCheckpointsAsideAfter(options_.run_dir, valid.ok() ? step : -1,
+                                                 [this](const std::string& line) { LogLocked(line); });
+      !s.ok()) {
+    return s;
+  }
+  const bool changed = path != last_committed_path_;
+  last_committed_step_ = step;
+  last_committed_path_ = path;
+  if (!restored || changed) {
+    LogLocked(path.empty() ? "no valid checkpoint: starting fresh" : absl::StrCat("resuming from ", path));
+  }
+  // Members of a running generation resumed from what is gone: they must start again.
+  if (restored && changed && state_ == RUNNING) EndGenerationLocked(absl::StrCat("falling back to ", path));
+  return absl::OkStatus();
 }
 
 JobCoordinator::JobCoordinator(CoordinatorOptions options)

@@ -67,9 +67,10 @@ using CancelledFn = std::function<bool()>;
 
 class JobCoordinator {
  public:
-  // Loads the saved state of options.run_dir, or starts generation 1 resuming from the
-  // newest checkpoint that passes VerifyCheckpoint. Errors: a damaged state file, an
-  // unwritable run directory.
+  // Loads the saved state of options.run_dir, or starts generation 1. Either way it resumes
+  // from a checkpoint that passes VerifyCheckpoint: the last committed one when it does, else
+  // the newest valid one, the damaged newer ones moved aside (as cloze train does). Errors: a
+  // damaged state file, an unwritable run directory, a checkpoint that cannot be read.
   static absl::StatusOr<std::unique_ptr<JobCoordinator>> Create(CoordinatorOptions options);
   ~JobCoordinator();
 
@@ -136,6 +137,10 @@ class JobCoordinator {
 
   explicit JobCoordinator(CoordinatorOptions options);
   void RestoreLocked(const CoordinatorState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes the checkpoint to resume from one that verifies: the saved last commit when
+  // `restored` and it passes VerifyCheckpoint, else the newest valid one, the damaged newer
+  // ones moved aside (checkpoint/checkpoint_fallback.h), with a line in the log for each.
+  absl::Status FallBackFromDamageLocked(bool restored) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   CoordinatorState SnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PersistLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LogLocked(const std::string& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -8,7 +8,13 @@
 // that its generation ended) is started again, and resumes from the last committed
 // checkpoint; so is a parameter server. A coordinator that dies is started again on the
 // same port with the same run directory and carries on from its saved state, while the
-// workers keep training. After max_restarts restarts in total the launch gives up.
+// workers keep training. A member the coordinator declares failed for missing its
+// heartbeats (JobStatus.failed_members) may hang rather than exit: the launcher SIGKILLs
+// it (a rank under mpirun too), reaps it and starts it again. Restarts count failures:
+// a process that exits with kExitRestart (its generation ended because of another member)
+// or a worker group ending because the launcher killed one of its ranks is restarted
+// without counting. After max_restarts counted restarts (or as many generation ends) the
+// launch gives up.
 //
 // Files in the run directory: job_token (created 0600 when missing), job_config.pb.txt (the
 // config with --workers/--ps applied: what the coordinator serves), logs/coordinator.log,
@@ -49,8 +55,8 @@ struct LaunchOptions {
 
 struct LaunchSummary {
   bool finished = false;  // the job ran to total_steps (else it was stopped)
-  int restarts = 0;       // processes started again after failing
-  JobStatus last_status;
+  int restarts = 0;       // failures counted against max_restarts
+  JobStatus last_status;  // the last polled; its last commit from the saved state at the end
 };
 
 absl::StatusOr<LaunchSummary> Launch(const LaunchOptions& options);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "checkpoint/checkpoint_fallback.h"
 #include "util/atomic_file.h"
 #include "trainer/finetune_init.h"
 #include "trainer/task_batch_source.h"
@@ -125,22 +126,12 @@ absl::Status TrainingRun::InitializeForFinetuning() {
   return model_->on_device() ? model_->UploadParameters(host_parameters_) : absl::OkStatus();
 }
 
-// Checkpoints newer than the one resumed from were skipped as damaged. Moving them aside
-// (not deleting: an operator may want them) lets this run write those steps again.
+// Checkpoints newer than the one resumed from were skipped as damaged: moved aside, so that
+// this run can write those steps again.
 absl::Status TrainingRun::MoveDamagedCheckpointsAside() {
   if (options_.resume_from.has_value()) return absl::OkStatus();  // the coordinator's business
-  absl::StatusOr<std::vector<int64_t>> steps = ListCheckpointSteps(options_.run_dir, checkpoint_options_);
-  if (!steps.ok()) return steps.status();
-  for (int64_t damaged : *steps) {
-    if (summary_.resumed && damaged <= step_) continue;
-    const std::string from = absl::StrCat(options_.run_dir, "/checkpoints/", CheckpointDirName(damaged));
-    const std::string to = absl::StrCat(from, ".damaged-", absl::ToUnixSeconds(absl::Now()));
-    std::error_code error;
-    fs::rename(from, to, error);
-    if (error) return absl::DataLossError(absl::StrCat(from, ": cannot move the damaged checkpoint aside: ", error.message()));
-    Event(absl::StrCat("moved the damaged checkpoint ", from, " aside to ", to));
-  }
-  return absl::OkStatus();
+  return MoveCheckpointsAsideAfter(options_.run_dir, summary_.resumed ? step_ : -1,
+                                   [this](const std::string& line) { Event(line); }, checkpoint_options_);
 }
 
 absl::Status TrainingRun::OpenData(const DataCursor& cursor, const std::string& expected_fingerprint) {
