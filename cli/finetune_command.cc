@@ -234,7 +234,7 @@ void PrintResults(const TrainConfig& config, const std::string& run_dir) {
 bool Launched() { return absl::GetFlag(FLAGS_workers) > 0; }
 
 int RunLaunched(const TrainConfig& config, const std::string& run_dir, const TrainingDevice& device, bool* finished) {
-  absl::StatusOr<LaunchSummary> summary = LaunchJob(config, run_dir, device);
+  absl::StatusOr<LaunchSummary> summary = LaunchJob(config, run_dir, device, "cloze finetune");
   if (!summary.ok()) return Fail(1, summary.status());
   *finished = summary->finished;
   std::printf("\n%s %s on %s: %d workers, %d process restarts; logs: %s/logs/\n", *finished ? "finished" : "stopped",

@@ -16,6 +16,7 @@
 #include "cli/progress.h"
 #include "cli/stop_signal.h"
 #include "trainer/train_config.h"
+#include "util/run_dir_lock.h"
 
 ABSL_FLAG(int, workers, 0,
           "cloze launch, cloze finetune: workers (launch, 0: the config's distributed.workers, or 1; finetune, 0: "
@@ -102,12 +103,16 @@ absl::Status ApplyJobFlags(TrainConfig& config, const TrainingDevice& device) {
 }
 
 absl::StatusOr<LaunchSummary> LaunchJob(const TrainConfig& config, const std::string& run_dir,
-                                        const TrainingDevice& device) {
+                                        const TrainingDevice& device, const std::string& command) {
   const bool terminal = isatty(STDERR_FILENO);
   LaunchOptions options;
   options.cloze_binary = SelfPath();
   options.config = config;
   options.run_dir = std::filesystem::absolute(run_dir).string();
+  // Inherited by every process the launcher starts: a launch killed alone leaves its folder
+  // locked until its coordinator and workers are gone too.
+  absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(options.run_dir, command, /*inherited_by_children=*/true);
+  if (!lock.ok()) return lock.status();
   options.max_restarts = absl::GetFlag(FLAGS_max_restarts);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.threads_per_worker = absl::GetFlag(FLAGS_threads);

@@ -26,9 +26,11 @@ absl::Status ApplyJobFlags(TrainConfig& config, const TrainingDevice& device);
 
 // Runs `config` (ApplyJobFlags's) as a job in run_dir to its end or until SIGINT/SIGTERM
 // (the workers checkpoint, then everything exits), with the launcher's events and a
-// progress line from the coordinator's job status on stderr. The launcher's errors.
+// progress line from the coordinator's job status on stderr. The run folder is locked for
+// the job by `command` (util/run_dir_lock.h; every process of the job holds the lock):
+// FailedPrecondition naming the holder when another job has it. The launcher's errors.
 absl::StatusOr<LaunchSummary> LaunchJob(const TrainConfig& config, const std::string& run_dir,
-                                        const TrainingDevice& device);
+                                        const TrainingDevice& device, const std::string& command = "cloze launch");
 
 }  // namespace cloze::cli
 

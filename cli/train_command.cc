@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
+#include "util/run_dir_lock.h"
 #include "cli/common_flags.h"
 #include "cli/progress.h"
 #include "cli/stop_signal.h"
@@ -37,6 +38,12 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (!device.ok()) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(device.status().message()).c_str());
     return 2;
+  }
+  // One job per run folder: a second one would interleave checkpoints and metrics.
+  absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(run_dir, "cloze train");
+  if (!lock.ok()) {
+    std::fprintf(stderr, "cloze train: %s\n", std::string(lock.status().message()).c_str());
+    return 1;
   }
   const std::atomic<bool>* stop = StopOnSignals();
 

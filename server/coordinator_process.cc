@@ -7,6 +7,7 @@
 #include <thread>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "server/coordinator_server.h"
 #include "rpc/job_auth.h"
 #include "trainer/train_config.h"
+#include "util/run_dir_lock.h"
 
 namespace cloze {
 namespace {
@@ -66,6 +68,17 @@ int RunCoordinatorProcess(const CoordinatorProcessOptions& flags) {
   if (error) {
     std::fprintf(stderr, "cloze coordinator: %s: cannot create: %s\n", run_dir.c_str(), error.message().c_str());
     return 1;
+  }
+  // A coordinator started by cloze launch is part of the launcher's job (which holds the
+  // lock, inherited by this process); one started alone locks the folder itself.
+  std::optional<RunDirLock> lock;
+  if (!RunDirLock::HeldByParent(run_dir)) {
+    absl::StatusOr<RunDirLock> acquired = RunDirLock::Acquire(run_dir, "cloze coordinator");
+    if (!acquired.ok()) {
+      std::fprintf(stderr, "cloze coordinator: %s\n", std::string(acquired.status().message()).c_str());
+      return 1;
+    }
+    lock = *std::move(acquired);
   }
   CoordinatorServerOptions options;
   options.coordinator.config = *config;

@@ -16,7 +16,8 @@
 // without counting. After max_restarts counted restarts (or as many generation ends) the
 // launch gives up.
 //
-// Files in the run directory: job_token (created 0600 when missing), job_config.pb.txt (the
+// Files in the run directory: run.lock (util/run_dir_lock.h: cloze launch locks the folder
+// before calling Launch, and every process started here inherits the lock), job_token (created 0600 when missing), job_config.pb.txt (the
 // config with --workers/--ps applied: what the coordinator serves), logs/coordinator.log,
 // logs/ps-<s>.log, logs/workers.log (every process's output, appended across restarts).
 #ifndef CLOZE_SERVER_LAUNCHER_H_
