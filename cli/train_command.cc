@@ -17,6 +17,7 @@
 #include "cli/stop_signal.h"
 #include "trainer/train_config.h"
 #include "trainer/trainer.h"
+#include "trainer/training_backend.h"
 
 ABSL_FLAG(int64_t, stop_after_step, 0, "cloze train: stop (with a checkpoint) after this step; 0: run to total_steps");
 
@@ -38,6 +39,11 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (!device.ok()) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(device.status().message()).c_str());
     return 2;
+  }
+  // The device before the run folder: a job that cannot run leaves no folder behind.
+  if (absl::Status s = SelectTrainingDevice(*device); !s.ok()) {
+    std::fprintf(stderr, "cloze train: %s\n", std::string(s.message()).c_str());
+    return 1;
   }
   // One job per run folder: a second one would interleave checkpoints and metrics.
   absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(run_dir, "cloze train");
