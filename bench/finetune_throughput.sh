@@ -13,8 +13,8 @@
 #
 # Flags (defaults in brackets):
 #   --threads=N          [all cores] OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS
-#                        for both programs; torch.set_num_threads(N) for PyTorch. (cloze
-#                        finetune's own thread count is OpenMP's: it ignores --threads.)
+#                        for both programs; torch.set_num_threads(N) for PyTorch, cloze
+#                        finetune's --threads=N.
 #   --warmup=N [3]       untimed steps first (allocation, OpenMP start-up, caches)
 #   --steps=N [20]       timed steps
 #   --seed=N [1]         the data order's seed (both sides take the same batches)
@@ -94,7 +94,7 @@ echo "== cloze finetune, $THREADS thread(s), $WARMUP + $STEPS steps" >&2
 start=$(date +%s.%N)
 bazel-bin/cli/cloze finetune --task=SST-2 --data_dir="$SHARED/glue" --init=scratch --model_config="$CONFIG" \
   --tokenizer="spm-albert:$SPIECE" --run_dir="$WORK/cloze" --batch_size="$BATCH" --max_seq_length="$MAXLEN" \
-  --seed="$SEED" --stop_after_step=$((WARMUP + STEPS)) --metrics_address= >"$WORK/cloze.log" 2>&1 ||
+  --seed="$SEED" --threads="$THREADS" --stop_after_step=$((WARMUP + STEPS)) --metrics_address= >"$WORK/cloze.log" 2>&1 ||
   { cat "$WORK/cloze.log" >&2; echo "finetune_throughput.sh: cloze finetune failed" >&2; exit 1; }
 end=$(date +%s.%N)
 echo "  wall clock $(echo "$end - $start" | bc -l | xargs printf '%.1f') s (start-up and featurising included)" >&2
