@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The small real pretraining (issue 12): one command that prepares WikiText-2 (raw test
+# split), the 28 English public-domain books and the 3 Chinese classics of ../shared/data
+# into runs/small/data (a 16,000-piece SentencePiece model trained on them, dynamic masking,
+# sentence order), then pretrains configs/train-small.textproto on them with `cloze train`
+# (about an hour on 2 cores) into runs/small/train. Running it again resumes where it
+# stopped: a finished dataset is kept, the training resumes from its last checkpoint.
+#
+#   bash deploy/pretrain_small.sh [--threads=N]      # SHARED=... if the data is elsewhere
+#
+# The config names its dataset (runs/small/data), so the folder is fixed: move runs/small
+# aside to start over.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN_DIR=runs/small
+SHARED=${SHARED:-../shared/data}
+for source in "$SHARED/wikitext-2-raw/wiki.test.raw" "$SHARED/books/en-gutenberg.tar.xz" "$SHARED/books/zh-classics"; do
+  [ -e "$source" ] || { echo "pretrain_small.sh: $source is missing (set SHARED to the shared data folder)" >&2; exit 2; }
+done
+bazel build //cli:cloze
+cloze=bazel-bin/cli/cloze
+
+if [ ! -d "$RUN_DIR/data" ]; then
+  echo "== unpacking the English books into $RUN_DIR/corpus"
+  rm -rf "$RUN_DIR/corpus" "$RUN_DIR/data.partial"  # left by an interrupted earlier run
+  mkdir -p "$RUN_DIR/corpus"
+  xz -dc "$SHARED/books/en-gutenberg.tar.xz" | tar -xf - -C "$RUN_DIR/corpus"
+  echo "== preparing WikiText-2, the books and the Chinese classics into $RUN_DIR/data"
+  $cloze prepare --input="$SHARED/wikitext-2-raw/wiki.test.raw,$RUN_DIR/corpus/en-gutenberg,$SHARED/books/zh-classics" \
+    --output="$RUN_DIR/data.partial" --tokenizer=spm-train:16000 --max_seq_length=128 \
+    --max_predictions_per_seq=20 --dynamic_masking --shards=8 "$@"
+  mv "$RUN_DIR/data.partial" "$RUN_DIR/data"  # only a complete dataset gets the real name
+  rm -rf "$RUN_DIR/corpus"
+  $cloze inspect "$RUN_DIR/data" --examples=1 --verify
+fi
+
+echo "== pretraining (configs/train-small.textproto) in $RUN_DIR/train; metrics: $RUN_DIR/train/metrics.jsonl"
+$cloze train --config=configs/train-small.textproto --run_dir="$RUN_DIR/train" "$@"
