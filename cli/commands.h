@@ -28,6 +28,12 @@ int RunTrainCommand(const std::vector<std::string>& args);
 // checkpoint; 2 on bad input (unknown task, missing files, a run dir of another run).
 int RunFinetuneCommand(const std::vector<std::string>& args);
 
+// cloze evaluate --init=... --tokenizer=SPEC --run_dir=DIR --suite=glue|pos|squad|all
+// --data_dir=GLUE [--with_scratch]: every task of the suite whose files are present,
+// fine-tuned over --seeds from the init (and from scratch), then evaluation.json and
+// evaluation.md; resumable (finished runs are not redone); 2 on bad input.
+int RunEvaluateCommand(const std::vector<std::string>& args);
+
 // cloze fill-mask --init=CHECKPOINT|RUN_DIR --tokenizer=SPEC [TEXT...]: the top_k tokens at
 // each [MASK] of each text (or stdin line), from a pretraining checkpoint's MLM head.
 int RunFillMaskCommand(const std::vector<std::string>& args);

@@ -33,6 +33,13 @@ commands available now:
                       --eval_every_steps=N]; writes eval_results.json (final and best on
                      dev) and predictions_dev.jsonl; resumes like train; --workers=N
                      [--ps=M]: as a job like launch (--batch_size per worker)
+  evaluate           a checkpoint on a suite: --init=CHECKPOINT|RUN_DIR|HF_FOLDER --tokenizer=SPEC
+                     --run_dir=DIR [--suite=glue|pos|squad|all --data_dir=GLUE --ud_dir
+                      --squad_dir --tasks=CoLA,RTE --seeds=N --with_scratch --model_config
+                      and finetune's hyperparameters]; every task present fine-tuned
+                     over the seeds (and from scratch), then the table (GLUE score,
+                     human-relative scores, seed statistics) in DIR/evaluation.json and
+                     evaluation.md; resumes like finetune
   fill-mask TEXT...  the likeliest tokens at each [MASK] of TEXT (or of each stdin line):
                      --init=CHECKPOINT|RUN_DIR (pretraining) --tokenizer=SPEC [--top_k=5]
   predict            a fine-tuned run on a file in its task's format (GLUE: named after a
@@ -75,6 +82,7 @@ int main(int argc, char** argv) {
   if (command == "inspect") return cloze::cli::RunInspectCommand(args);
   if (command == "train") return cloze::cli::RunTrainCommand(args);
   if (command == "finetune") return cloze::cli::RunFinetuneCommand(args);
+  if (command == "evaluate") return cloze::cli::RunEvaluateCommand(args);
   if (command == "fill-mask") return cloze::cli::RunFillMaskCommand(args);
   if (command == "predict") return cloze::cli::RunPredictCommand(args);
   if (command == "coordinator") return cloze::cli::RunCoordinatorCommand(args);
