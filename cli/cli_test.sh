@@ -27,6 +27,7 @@ grep -q "batch 2 x 32, 1 threads" <<<"$out" || fail "step --threads=1 output: $o
 out=$($cloze frobnicate 2>&1); [ $? -eq 2 ] || fail "unknown command should exit 2"
 $cloze help | grep -q "config CONFIG" || fail "help text"
 $cloze help | grep -q "fill-mask TEXT" && $cloze help | grep -q "^  predict " || fail "help text lacks fill-mask or predict"
+$cloze help | grep -q "^  report RUN_DIR " || fail "help text lacks report"
 out=$($cloze fill-mask 2>&1); [ $? -eq 2 ] && grep -q "usage: cloze fill-mask" <<<"$out" || fail "fill-mask without flags: $out"
 out=$($cloze predict 2>&1); [ $? -eq 2 ] && grep -q "usage: cloze predict" <<<"$out" || fail "predict without flags: $out"
 

@@ -56,6 +56,12 @@ int RunWorkerCommand(const std::vector<std::string>& args);
 // cloze launch --config=FILE --run_dir=DIR [--workers=N --ps=M]: the whole job here.
 int RunLaunchCommand(const std::vector<std::string>& args);
 
+// cloze report RUN_DIR [--output=FILE.html]: a self-contained HTML page of the pretraining,
+// fine-tuning and evaluation runs under RUN_DIR (report/); prints the page's path last. 1 when
+// no Python 3 with matplotlib is found (the message names the package) or the page cannot be
+// written; 2 on a usage error (RUN_DIR missing or not a folder).
+int RunReportCommand(const std::vector<std::string>& args);
+
 // cloze step CONFIG: forward and backward passes on a synthetic batch, with timings.
 int RunStepCommand(const std::vector<std::string>& args);
 

@@ -55,6 +55,11 @@ commands available now:
                      N workers: mpirun -np N cloze worker ...; exit 75: restart me
   ps                 a parameter server: --coordinator=HOST:PORT --job_token_file
                      [--listen --tls_cert --tls_key --tls_ca]
+  report RUN_DIR     one self-contained HTML page (figures inline, no network) of the
+                     pretraining, fine-tuning and evaluation runs under RUN_DIR: curves, the
+                     evaluation table, scores against the human baseline, pretrained against
+                     scratch [--output=FILE.html, default RUN_DIR/report.html]; prints its path
+                     last; needs Python 3 with matplotlib (Debian: python3-matplotlib)
   config CONFIG...   validate model configs (.textproto or Hugging Face config.json)
                      and print their sizes and parameter counts
   step CONFIG        run forward and backward passes of CONFIG on a synthetic batch
@@ -89,6 +94,7 @@ int main(int argc, char** argv) {
   if (command == "ps") return cloze::cli::RunPsCommand(args);
   if (command == "worker") return cloze::cli::RunWorkerCommand(args);
   if (command == "launch") return cloze::cli::RunLaunchCommand(args);
+  if (command == "report") return cloze::cli::RunReportCommand(args);
   if (command == "help" || command == "--help") {
     std::fputs(kUsage, stdout);
     return 0;

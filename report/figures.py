@@ -1,0 +1,201 @@
+"""The page's figures, one function per section: pretraining curves, a fine-tuning run's seeds,
+and an evaluation's human-relative chart and pretrained-vs-scratch curves."""
+
+import math
+
+import plotting
+from plotting import finish, new_axes, noisy_line, step_marks, to_figure
+
+SEED_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan"]
+INIT_COLOR, SCRATCH_COLOR = "tab:blue", "tab:red"
+
+
+def _marks(ax, run):
+    step_marks(ax, checkpoints=run.checkpoints, rollbacks=run.rollbacks, skipped=run.skipped)
+
+
+def _fit_to_accepted(ax, run, keys):
+    """Keeps the y range to the accepted steps' values: a skipped step's spike (marked along the
+    bottom) would otherwise flatten every curve."""
+    skipped = set(run.skipped)
+    if not skipped:
+        return
+    accepted = [v for key in keys for s, v in zip(*run.metrics.series(key)) if s not in skipped and math.isfinite(v)]
+    if accepted:
+        low, high = min(accepted), max(accepted)
+        margin = 0.08 * (high - low or abs(high) or 1)
+        ax.set_ylim(0 if low >= 0 else low - margin, high + margin)
+
+
+def pretraining_figures(run):
+    m = run.metrics
+    if not m.records:
+        return []
+    sentence = run.sentence_task()
+    figures = []
+
+    fig, ax = new_axes()
+    noisy_line(ax, *m.series("loss"), "total", "tab:blue", exclude=run.skipped)
+    noisy_line(ax, *m.series("mlm_loss"), "MLM", "tab:orange", exclude=run.skipped)
+    noisy_line(ax, *m.series(sentence + "_loss"), sentence.upper(), "tab:green", exclude=run.skipped)
+    if m.has("eval_loss"):
+        ax.plot(*m.series("eval_loss"), "ko", markersize=3, label="held-out total")
+    _fit_to_accepted(ax, run, ("loss", "mlm_loss", sentence + "_loss", "eval_loss"))
+    _marks(ax, run)
+    finish(ax, "step", "loss")
+    figures.append(to_figure(fig, "Loss", "Training loss per step (faint) and its running mean: the total, the "
+                             "masked-LM term and the sentence-task term; dots: held-out evaluations when the run "
+                             "had them. Skipped steps are left out of the mean and of the y range."))
+
+    fig, ax = new_axes()
+    noisy_line(ax, *m.series("mlm_acc"), "MLM", "tab:orange", exclude=run.skipped)
+    noisy_line(ax, *m.series(sentence + "_acc"), sentence.upper(), "tab:green", exclude=run.skipped)
+    for key, label, color in (("eval_mlm_acc", "held-out MLM", "tab:orange"),
+                              ("eval_%s_acc" % sentence, "held-out " + sentence.upper(), "tab:green")):
+        if m.has(key):
+            ax.plot(*m.series(key), "o", color=color, markeredgecolor="k", markersize=4, label=label)
+    ax.set_ylim(0, 1)
+    _marks(ax, run)
+    finish(ax, "step", "accuracy")
+    figures.append(to_figure(fig, "Accuracy", "Masked-token accuracy (MLM) and sentence-task accuracy on the "
+                             "training batches; dots: held-out evaluations when the run had them."))
+
+    fig, ax = new_axes()
+    noisy_line(ax, *m.series("lr"), "learning rate", "tab:blue", smooth=False)
+    _marks(ax, run)
+    finish(ax, "step", "learning rate")
+    figures.append(to_figure(fig, "Learning rate", "The rate each step applied (warmup, decay, and the guard's "
+                             "reduction after a rollback)."))
+
+    fig, ax = new_axes()
+    steps, norms = m.series("grad_norm")
+    noisy_line(ax, steps, norms, "gradient norm", "tab:purple", exclude=run.skipped)
+    finite = [v for v in norms if math.isfinite(v) and v > 0]
+    if finite and max(finite) / min(finite) > 50:
+        ax.set_yscale("log")
+    else:
+        _fit_to_accepted(ax, run, ("grad_norm",))
+    _marks(ax, run)
+    finish(ax, "step", "global L2 norm (before clipping)")
+    figures.append(to_figure(fig, "Gradient norm", "Global gradient norm before clipping."))
+
+    fig, ax = new_axes()
+    noisy_line(ax, *m.series("tokens_per_s"), "tokens/s", "tab:gray")
+    _marks(ax, run)
+    finish(ax, "step", "tokens per second")
+    figures.append(to_figure(fig, "Throughput", "Tokens (padding excluded) per second of each step."))
+    return figures
+
+
+def _seed_curves(ax, run, series, label_prefix=""):
+    for i, seed in enumerate(run.seeds):
+        steps, values = series(seed)
+        noisy_line(ax, steps, values, "%sseed %d" % (label_prefix, seed.seed), SEED_COLORS[i % len(SEED_COLORS)])
+
+
+def _dev_points(ax, run, metric, color=None, label_prefix=""):
+    for i, seed in enumerate(run.seeds):
+        steps, values, degenerate = seed.dev_metric(metric)
+        if not steps:
+            continue
+        c = color or SEED_COLORS[i % len(SEED_COLORS)]
+        ax.plot(steps, values, "o-", color=c, markersize=3, linewidth=1.2,
+                label="%sseed %d" % (label_prefix, seed.seed))
+        flagged = [(s, v) for s, v, d in zip(steps, values, degenerate) if d]
+        if flagged:
+            ax.plot(*zip(*flagged), "x", color="k", markersize=6, label="degenerate (one class)" if i == 0 else None)
+
+
+def finetune_figures(run):
+    if not any(s.metrics.records for s in run.seeds):
+        return []
+    figures = []
+    fig, ax = new_axes()
+    _seed_curves(ax, run, lambda s: s.train_loss())
+    finish(ax, "step", "training loss")
+    figures.append(to_figure(fig, "%s: training loss" % run.task, "Fine-tuning loss per step (faint) and its "
+                             "running mean, one colour per seed."))
+    if run.primary_metric:
+        fig, ax = new_axes()
+        _dev_points(ax, run, run.primary_metric)
+        finish(ax, "step", "dev " + run.primary_metric)
+        figures.append(to_figure(fig, "%s: dev %s" % (run.task, run.primary_metric),
+                                 "The dev-set metric at each evaluation, one colour per seed; x: an evaluation "
+                                 "where the model predicted one class for every example."))
+    return figures
+
+
+def human_relative_figure(folder):
+    rows = [r for r in folder.rows if r.human]
+    if not rows:
+        return None
+    labels = [r.task for r in rows]
+    init = [r.final.mean / r.human for r in rows]
+    init_err = [(r.final.std or 0) / r.human for r in rows]
+    scratch_rows = all(r.scratch_final for r in rows)
+    if folder.glue and folder.glue.human:
+        labels.append("GLUE avg" if not folder.glue.missing else "GLUE avg (partial)")
+        init.append(folder.glue.final / folder.glue.human)
+        init_err.append(0)
+    fig, ax = new_axes()
+    width = 0.38 if scratch_rows else 0.6
+    positions = list(range(len(labels)))
+    offset = width / 2 if scratch_rows else 0
+    ax.bar([p - offset for p in positions], init, width, yerr=init_err, color=INIT_COLOR, capsize=3,
+           label="from the checkpoint")
+    if scratch_rows:
+        scratch = [r.scratch_final.mean / r.human for r in rows]
+        scratch_err = [(r.scratch_final.std or 0) / r.human for r in rows]
+        if folder.glue and folder.glue.human:
+            scratch.append((folder.glue.scratch_final or 0) / folder.glue.human)
+            scratch_err.append(0)
+        ax.bar([p + offset for p in positions], scratch, width, yerr=scratch_err, color=SCRATCH_COLOR, capsize=3,
+               label="from scratch")
+    ax.axhline(1.0, color="k", linewidth=1, linestyle="--", label="human baseline")
+    ax.set_xticks(positions)
+    ax.set_xticklabels(labels)
+    ax.grid(axis="x", visible=False)
+    finish(ax, "", "score / human score")
+    return to_figure(fig, "Against the human baseline", "Each task's final dev score (mean over seeds, error bar: "
+                     "the seeds' standard deviation) over its published human baseline (Nangia & Bowman 2019); "
+                     "1 is human.")
+
+
+def _mean_curve(series_per_seed):
+    """The per-step mean over the seeds that have each step."""
+    sums = {}
+    for steps, values in series_per_seed:
+        for s, v in zip(steps, values):
+            if math.isfinite(v):
+                total, count = sums.get(s, (0.0, 0))
+                sums[s] = (total + v, count + 1)
+    steps = sorted(sums)
+    return steps, [sums[s][0] / sums[s][1] for s in steps]
+
+
+def _comparison_curves(ax, runs_by_label, series, smooth):
+    for label, (run, color) in runs_by_label.items():
+        per_seed = [series(s) for s in run.seeds]
+        for steps, values in per_seed:
+            ax.plot(steps, values, color=color, alpha=plotting.RAW_ALPHA * (0.6 if smooth else 1),
+                    linewidth=0.7)
+        steps, means = _mean_curve(per_seed)
+        window = plotting.smoothing_window(len(steps)) if smooth else 1
+        ax.plot(steps, plotting.running_mean(means, window), color=color, linewidth=1.8,
+                marker=None if smooth else "o", markersize=3,
+                label="%s, mean of %d seed%s" % (label, len(run.seeds), "" if len(run.seeds) == 1 else "s"))
+
+
+def comparison_figure(task, run, scratch):
+    """Pretrained against scratch on one task: training loss and the dev metric over steps."""
+    fig, (loss_ax, dev_ax) = plotting.plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    curves = {"from the checkpoint": (run, INIT_COLOR), "from scratch": (scratch, SCRATCH_COLOR)}
+    _comparison_curves(loss_ax, curves, lambda s: s.train_loss(), smooth=True)
+    finish(loss_ax, "step", "training loss")
+    metric = run.primary_metric or scratch.primary_metric
+    _comparison_curves(dev_ax, curves, lambda s: s.dev_metric(metric)[:2], smooth=False)
+    finish(dev_ax, "step", "dev " + metric)
+    return to_figure(fig, "%s: pretrained against scratch" % task,
+                     "The same fine-tuning (task, seeds, data, hyperparameters) from the checkpoint and from "
+                     "random initialisation. Left: training loss (seeds faint, their mean smoothed); right: the "
+                     "dev %s at each evaluation (seeds faint, their mean)." % metric)
