@@ -25,9 +25,12 @@ out=$($cloze step configs/albert-tiny.textproto --batch_size=2 --seq_len=32 --st
 grep -q "batch 2 x 32, 1 threads" <<<"$out" || fail "step --threads=1 output: $out"
 
 out=$($cloze frobnicate 2>&1); [ $? -eq 2 ] || fail "unknown command should exit 2"
-$cloze help | grep -q "config CONFIG" || fail "help text"
-$cloze help | grep -q "fill-mask TEXT" && $cloze help | grep -q "^  predict " || fail "help text lacks fill-mask or predict"
-$cloze help | grep -q "^  report RUN_DIR " || fail "help text lacks report"
+# Read once: `cloze help | grep -q` fails under pipefail when grep quits before cloze has
+# written the whole text (SIGPIPE).
+help=$($cloze help 2>&1)
+grep -q "config CONFIG" <<<"$help" || fail "help text"
+grep -q "fill-mask TEXT" <<<"$help" && grep -q "^  predict " <<<"$help" || fail "help text lacks fill-mask or predict"
+grep -q "^  report RUN_DIR " <<<"$help" || fail "help text lacks report"
 out=$($cloze fill-mask 2>&1); [ $? -eq 2 ] && grep -q "usage: cloze fill-mask" <<<"$out" || fail "fill-mask without flags: $out"
 out=$($cloze predict 2>&1); [ $? -eq 2 ] && grep -q "usage: cloze predict" <<<"$out" || fail "predict without flags: $out"
 
