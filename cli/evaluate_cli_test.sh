@@ -147,5 +147,13 @@ evaluate "$ev" >"$work/again.log" 2>&1 || fail "rerun: $(tail -20 "$work/again.l
 [ "$(grep -c "already finished" "$work/again.log")" -eq 8 ] || fail "the rerun trained: $(cat "$work/again.log")"
 cmp -s "$ev/evaluation.json" "$work/evaluation1.json" || fail "the rerun changed evaluation.json"
 
+# cloze report reads what cloze evaluate wrote: both tasks' rows, from the checkpoint and
+# from scratch, and no note that a row could not be read.
+$cloze report "$ev" --output="$work/report.html" >"$work/report.log" 2>&1 || fail "report: $(cat "$work/report.log")"
+for want in "STS-B" "RTE" "from scratch" "GLUE (partial: 2 of 9)"; do
+  grep -q "$want" "$work/report.html" || fail "the report page lacks $want"
+done
+! grep -q "row left out" "$work/report.html" || fail "the report could not read evaluation.json: $(grep -o "[^>]*row left out" "$work/report.html")"
+
 [ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "PASS"
