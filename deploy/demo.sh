@@ -24,3 +24,22 @@ echo "== pretraining ALBERT-tiny with 2 workers (configs/train-demo.textproto) i
 echo "   metrics: $RUN_DIR/train/metrics.jsonl; Prometheus: the coordinator on 127.0.0.1:9400,"
 echo "   the workers on 9401 and 9402 (deploy/README.md); logs: $RUN_DIR/train/logs/"
 $cloze launch --config=configs/train-demo.textproto --run_dir="$RUN_DIR/train" --metrics_address=127.0.0.1:9400
+
+# What the pretraining was for: the final checkpoint fine-tuned on a GLUE task against the
+# same model trained from scratch (its random initialisation, same seed, data and steps).
+# STS-B (sentence similarity, Pearson/Spearman) ships with the repository in corpus/glue.
+echo
+echo "== fine-tuning on STS-B: the final checkpoint against scratch (cloze evaluate --with_scratch)"
+$cloze evaluate --init="$RUN_DIR/train" --tokenizer="spm:$RUN_DIR/data/tokenizer.model" \
+  --run_dir="$RUN_DIR/eval" --suite=glue --tasks=STS-B --data_dir=corpus/glue --seeds=1 --with_scratch \
+  --epochs=3 --learning_rate=1e-4 --batch_size=32 --max_seq_length=128 --group_by_length \
+  --metrics_address=127.0.0.1:9400
+
+echo
+echo "== the fill-in-the-blank the model was trained on (cloze fill-mask)"
+$cloze fill-mask --init="$RUN_DIR/train" --tokenizer="spm:$RUN_DIR/data/tokenizer.model" --top_k=5 \
+  "The [MASK] of the war was signed in 1919." "She opened the [MASK] and walked into the garden."
+
+echo
+echo "== the report page (pretraining curves, the STS-B table, pretrained against scratch)"
+$cloze report "$RUN_DIR"
