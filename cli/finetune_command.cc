@@ -3,7 +3,9 @@
 // task's head and its dev metrics (trainer/finetune_task.h); the run itself is
 // cli/finetune_run.h's, which cloze evaluate shares.
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -12,6 +14,7 @@
 #include "cli/common_flags.h"
 #include "cli/finetune_run.h"
 #include "cli/launch_job.h"
+#include "util/run_dir_lock.h"
 
 ABSL_DECLARE_FLAG(int64_t, stop_after_step);
 
@@ -34,6 +37,25 @@ constexpr char kUsage[] =
 int Fail(int status, const absl::Status& error) {
   std::fprintf(stderr, "cloze finetune: %s\n", std::string(error.message()).c_str());
   return status;
+}
+
+// A folder this command created that holds nothing but its lock file: bad input found
+// before the run wrote anything leaves no folder behind, as if it had never been locked.
+void RemoveIfOnlyLock(const std::string& run_dir) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(run_dir, error)) {
+    if (entry.path().filename() != "run.lock") return;
+  }
+  if (!error) std::filesystem::remove_all(run_dir, error);
+}
+
+int RunInFolder(const TrainConfig& config, const std::string& run_dir, int seeds, const TrainingDevice& device) {
+  bool finished = false;
+  if (seeds > 1) {
+    std::vector<SeedRunResult> runs;
+    return RunFinetuneSeeds(kCommand, config, run_dir, seeds, device, &finished, &runs);
+  }
+  return RunFinetune(kCommand, config, run_dir, device, &finished);
 }
 
 }  // namespace
@@ -61,12 +83,15 @@ int RunFinetuneCommand(const std::vector<std::string>& args) {
     }
     if (absl::Status s = ApplyJobFlags(*config, *device); !s.ok()) return Fail(2, s);
   }
-  bool finished = false;
-  if (seeds > 1) {
-    std::vector<SeedRunResult> runs;
-    return RunFinetuneSeeds(kCommand, *config, run_dir, seeds, *device, &finished, &runs);
-  }
-  return RunFinetune(kCommand, *config, run_dir, *device, &finished);
+  if (FinetuneLaunched()) return RunInFolder(*config, run_dir, seeds, *device);  // launch_job locks
+  // One job per run folder: a second fine-tune there (a resume started twice) would
+  // interleave checkpoints and metrics.
+  const bool new_folder = !std::filesystem::exists(run_dir);
+  absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(run_dir, kCommand);
+  if (!lock.ok()) return Fail(1, lock.status());
+  const int status = RunInFolder(*config, run_dir, seeds, *device);
+  if (status != 0 && new_folder) RemoveIfOnlyLock(run_dir);
+  return status;
 }
 
 }  // namespace cloze::cli
