@@ -14,13 +14,34 @@ namespace cloze::tasks {
 namespace {
 
 constexpr int kColumns = 10;
-constexpr int kFormColumn = 1, kUposColumn = 3, kXposColumn = 4;
+constexpr int kFormColumn = 1, kUposColumn = 3, kXposColumn = 4, kHeadColumn = 6, kDeprelColumn = 7;
 
 // A sentence being assembled, or being dropped after a bad line.
 struct Pending {
   TaggedSentence sentence;
+  std::vector<int64_t> word_lines;  // each word's line, for a HEAD outside the sentence
   bool bad = false;
 };
+
+// HEAD: `_` (-1, not annotated) or a non-negative integer; whether it names a word of the
+// sentence is checked when the sentence is complete.
+bool ParseHead(absl::string_view text, int* head) {
+  if (text == "_") {
+    *head = -1;
+    return true;
+  }
+  return !text.empty() && text.find_first_not_of("0123456789") == absl::string_view::npos &&
+         absl::SimpleAtoi(text, head);
+}
+
+// The line of the first word whose head is not a word of its sentence, or 0.
+int64_t FirstHeadOutside(const Pending& pending) {
+  const int words = pending.sentence.words.size();
+  for (int i = 0; i < words; ++i) {
+    if (pending.sentence.heads[i] > words) return pending.word_lines[i];
+  }
+  return 0;
+}
 
 // What a token line is: a word (with its ID), or a line to skip.
 enum class TokenKind { kWord, kMultiword, kEmptyNode };
@@ -59,11 +80,20 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
 
   std::vector<TaggedSentence> sentences;
   Pending pending;
-  auto finish = [&] {
+  // Ends the pending sentence; an error (or a skip) for a HEAD outside it.
+  auto finish = [&]() -> absl::Status {
+    if (const int64_t line = pending.bad ? 0 : FirstHeadOutside(pending); line > 0) {
+      const std::string error = absl::StrCat(path, ":", line, ": column 7 (HEAD) is beyond the sentence's ",
+                                             pending.sentence.words.size(), " words");
+      if (!options.skip_bad_lines) return absl::InvalidArgumentError(error);
+      stats->Skip(error);
+      pending.bad = true;
+    }
     if (!pending.sentence.words.empty() && !pending.bad) {
       sentences.push_back(std::move(pending.sentence));
     }
     pending = Pending{};
+    return absl::OkStatus();
   };
 
   std::vector<absl::string_view> lines = absl::StrSplit(StripUtf8Bom(*text), '\n');
@@ -74,7 +104,7 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     ++stats->lines;
     if (line.empty()) {
-      finish();
+      if (absl::Status s = finish(); !s.ok()) return s;
       continue;
     }
     if (line[0] == '#') {
@@ -91,7 +121,7 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
 
     std::string error;
     std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
-    int word_id = 0;
+    int word_id = 0, head = -1;
     absl::StatusOr<TokenKind> kind = TokenKind::kWord;
     if (fields.size() != kColumns) {
       error = absl::StrCat("expected ", kColumns, " tab-separated columns, found ", fields.size());
@@ -106,6 +136,8 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
         error = "column 2 (FORM) is empty";
       } else if (fields[tag_column].empty()) {
         error = absl::StrCat(tag_name, " is empty");
+      } else if (!ParseHead(fields[kHeadColumn], &head)) {
+        error = absl::StrCat("column 7 (HEAD): '", fields[kHeadColumn], "' is neither _ nor a word number");
       }
     }
     if (!error.empty()) {
@@ -119,8 +151,11 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
     if (pending.sentence.words.empty()) pending.sentence.line = line_number;
     pending.sentence.words.emplace_back(fields[kFormColumn]);
     pending.sentence.tags.emplace_back(fields[tag_column]);
+    pending.sentence.heads.push_back(head);
+    pending.sentence.relations.emplace_back(fields[kDeprelColumn]);
+    pending.word_lines.push_back(line_number);
   }
-  finish();
+  if (absl::Status s = finish(); !s.ok()) return s;
   if (sentences.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": no sentences"));
   }

@@ -25,8 +25,9 @@ enum class PosTagSet {
 // Reads every sentence of `path`, with the words' tags from `tag_set`. Errors
 // (InvalidArgument naming file, 1-based line and column): a token line without exactly
 // 10 tab-separated columns, an ID that is not a positive integer, range or decimal, word
-// IDs that do not count 1, 2, 3, ... within a sentence, an empty FORM or tag, a file
-// without sentences. NotFound for a missing file. With skip_bad_lines the sentence that
+// IDs that do not count 1, 2, 3, ... within a sentence, an empty FORM or tag, a HEAD that
+// is neither `_` nor a word number of the sentence (0 = root), a file without sentences.
+// Each sentence also carries HEAD and DEPREL (TaggedSentence::heads, relations). NotFound for a missing file. With skip_bad_lines the sentence that
 // holds a bad line is dropped and the line counted in *stats.
 absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, PosTagSet tag_set,
                                                        const ReadOptions& options,

@@ -99,6 +99,8 @@ TEST(UdEwtDev, FirstSentenceInBothTagSets) {
   ASSERT_TRUE(upos.ok()) << upos.status();
   EXPECT_THAT(upos->front().words, ElementsAre("From", "the", "AP", "comes", "this", "story", ":"));
   EXPECT_THAT(upos->front().tags, ElementsAre("ADP", "DET", "PROPN", "VERB", "DET", "NOUN", "PUNCT"));
+  EXPECT_THAT(upos->front().heads, ElementsAre(3, 3, 4, 0, 6, 4, 4));
+  EXPECT_THAT(upos->front().relations, ElementsAre("case", "det", "obl", "root", "det", "nsubj", "punct"));
   absl::StatusOr<std::vector<TaggedSentence>> xpos = ReadConllu(path, PosTagSet::kXpos, {}, &stats);
   ASSERT_TRUE(xpos.ok()) << xpos.status();
   EXPECT_THAT(xpos->front().tags, ElementsAre("IN", "DT", "NNP", "VBZ", "DT", "NN", ":"));
@@ -162,7 +164,20 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCase{"no_blank_line", Token("1", "a") + Token("2", "b") + Token("1", "c"), 3,
                    "word 1 where word 3 was due"},
         BrokenCase{"empty_form", Token("1", ""), 1, "column 2 (FORM) is empty"},
-        BrokenCase{"empty_tag", Token("1", "a", ""), 1, "column 4 (UPOS) is empty"}));
+        BrokenCase{"empty_tag", Token("1", "a", ""), 1, "column 4 (UPOS) is empty"},
+        BrokenCase{"head_text", Token("1", "a") + "2\tb\t_\tX\tXP\t_\tone\tdep\t_\t_\n", 2,
+                   "column 7 (HEAD): 'one'"},
+        BrokenCase{"head_outside", Token("1", "a") + "2\tb\t_\tX\tXP\t_\t3\tdep\t_\t_\n\n", 2,
+                   "column 7 (HEAD) is beyond the sentence's 2 words"}));
+
+TEST(Conllu, UnannotatedHeadIsMinusOne) {
+  const std::string path = WriteTempFile("no_tree.conllu", "1\ta\t_\tX\tXP\t_\t_\t_\t_\t_\n");
+  ReadStats stats;
+  absl::StatusOr<std::vector<TaggedSentence>> sentences = ReadConllu(path, PosTagSet::kUpos, {}, &stats);
+  ASSERT_TRUE(sentences.ok()) << sentences.status();
+  EXPECT_THAT(sentences->front().heads, ElementsAre(-1));
+  EXPECT_THAT(sentences->front().relations, ElementsAre("_"));
+}
 
 TEST(Conllu, NoSentencesIsAnError) {
   const std::string path = WriteTempFile("comments_only.conllu", "# only\n# comments\n\n");

@@ -55,12 +55,17 @@ struct SentenceExample {
   std::optional<float> score;         // regression: the target
 };
 
-// A sentence of a tagging task: words[i] carries tags[i].
+// A sentence of a tagging task: words[i] carries tags[i]. Read from CoNLL-U, it also
+// carries the dependency tree (for the syntactic probes): word i's head heads[i] (1-based
+// word number, 0 = the root, -1 = `_`, not annotated) and relation relations[i] (DEPREL,
+// e.g. "nsubj", "obl:tmod"); both are empty for sentences from elsewhere.
 struct TaggedSentence {
   std::string id;    // CoNLL-U `# sent_id`, empty when the file has none
   int64_t line = 0;  // 1-based line of the sentence's first token
   std::vector<std::string> words;
   std::vector<std::string> tags;
+  std::vector<int> heads;
+  std::vector<std::string> relations;
 };
 
 struct QaAnswer {
