@@ -20,6 +20,7 @@ PACKAGES=(
   libopenblas-openmp-dev   # the OpenMP build of OpenBLAS (third_party/system/pkg_config.bzl)
   python3
   python3-matplotlib       # cloze report's figures
+  python3-sklearn          # probe/softmax_regression_test: the linear probe against scikit-learn
   chromium                 # report/report_browser_test opens the page in headless Chromium
   xz-utils                 # xz -dc: eval/ tests read the SQuAD dev set as shared/data ships it
   prometheus               # server and promtool for deploy/monitoring_test.sh (Debian starts
