@@ -1,10 +1,13 @@
 #include "tasks/conllu.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -162,6 +165,25 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
   stats->examples += sentences.size();
   total_stats->Add(file_stats);
   return sentences;
+}
+
+absl::StatusOr<std::string> FindTreebankFile(const std::string& dir, const std::string& split) {
+  const std::string suffix = absl::StrCat("-ud-", split, ".conllu");
+  std::vector<std::string> found;
+  std::error_code error;
+  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, suffix) || absl::EndsWith(name, suffix + ".xz")) found.push_back(entry.path().string());
+  }
+  if (error) return absl::NotFoundError(absl::StrCat(dir, ": ", error.message()));
+  std::sort(found.begin(), found.end());
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat(dir, ": no file *", suffix, "[.xz] (the ", split, " split of a UD treebank)"));
+  }
+  if (found.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(dir, ": several ", split, " files (", absl::StrJoin(found, ", "), ")"));
+  }
+  return found.front();
 }
 
 std::vector<std::string> UniversalPosTags() {

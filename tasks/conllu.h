@@ -33,6 +33,12 @@ absl::StatusOr<std::vector<TaggedSentence>> ReadConllu(const std::string& path, 
                                                        const ReadOptions& options,
                                                        ReadStats* stats);
 
+// The file of `split` ("train", "dev", "test") of the UD treebank in `dir`: the one file whose
+// name ends in -ud-<split>.conllu or -ud-<split>.conllu.xz (UD's naming). NotFound naming
+// the folder when there is none (or the folder is missing); InvalidArgument listing them when
+// there are several.
+absl::StatusOr<std::string> FindTreebankFile(const std::string& dir, const std::string& split);
+
 // The UD v2 UPOS inventory, sorted: the label list of a UPOS tagging task.
 std::vector<std::string> UniversalPosTags();
 

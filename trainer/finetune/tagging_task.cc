@@ -22,26 +22,12 @@ namespace fs = std::filesystem;
 // name ends in -ud-<split>.conllu or -ud-<split>.conllu.xz (UD's naming).
 absl::StatusOr<std::string> TreebankFile(const FinetuneConfig& c, const std::string& split, const std::string& named) {
   if (!named.empty()) return absl::StrCat(c.data_dir(), "/", named);
-  const std::string suffix = absl::StrCat("-ud-", split, ".conllu");
-  std::vector<std::string> found;
-  std::error_code error;
-  for (const fs::directory_entry& entry : fs::directory_iterator(c.data_dir(), error)) {
-    const std::string name = entry.path().filename().string();
-    if (absl::EndsWith(name, suffix) || absl::EndsWith(name, suffix + ".xz")) found.push_back(entry.path().string());
-  }
-  if (error) return absl::NotFoundError(absl::StrCat(c.data_dir(), ": ", error.message(), " (--data_dir of task pos)"));
-  std::sort(found.begin(), found.end());
-  if (found.empty()) {
-    return absl::NotFoundError(absl::StrCat(c.data_dir(), ": no file *", suffix, "[.xz] (the ", split,
-                                            " split of a UD treebank; or name it with --",
-                                            split == "train" ? "train_file" : "dev_file", ")"));
-  }
-  if (found.size() > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(c.data_dir(), ": several ", split, " files (",
-                                                   absl::StrJoin(found, ", "), "): name one with --",
-                                                   split == "train" ? "train_file" : "dev_file"));
-  }
-  return found.front();
+  absl::StatusOr<std::string> found = tasks::FindTreebankFile(c.data_dir(), split);
+  if (found.ok()) return found;
+  const char* flag = split == "train" ? "train_file" : "dev_file";
+  return absl::Status(found.status().code(), absl::IsNotFound(found.status())
+                                                 ? absl::StrCat(found.status().message(), " (--data_dir of task pos; or name it with --", flag, ")")
+                                                 : absl::StrCat(found.status().message(), ": name one with --", flag));
 }
 
 // "en_ewt-upos" from en_ewt-ud-train.conllu; "pos-upos" when the name is not UD's.
