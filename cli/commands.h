@@ -38,6 +38,11 @@ int RunEvaluateCommand(const std::vector<std::string>& args);
 // each [MASK] of each text (or stdin line), from a pretraining checkpoint's MLM head.
 int RunFillMaskCommand(const std::vector<std::string>& args);
 
+// cloze probe --init=CHECKPOINT|RUN_DIR[,...] --tokenizer=SPEC --ud_dir=... [--glue_dir=...]: the
+// probes of issue 13 on each checkpoint, appended to probes.jsonl in --run_dir (default: the
+// run folder); resumable (checkpoint × probe pairs in the file are not redone); 2 on bad input.
+int RunProbeCommand(const std::vector<std::string>& args);
+
 // cloze predict --run_dir=FINETUNE_RUN --input=FILE [--output=FILE.jsonl]: a fine-tuned
 // run's newest checkpoint on a file in its task's format, one JSON line per example.
 int RunPredictCommand(const std::vector<std::string>& args);

@@ -42,6 +42,12 @@ commands available now:
                      evaluation.md; resumes like finetune
   fill-mask TEXT...  the likeliest tokens at each [MASK] of TEXT (or of each stdin line):
                      --init=CHECKPOINT|RUN_DIR (pretraining) --tokenizer=SPEC [--top_k=5]
+  probe              what checkpoints know (issue 13, "BERT embryology"): --init=CHECKPOINT|RUN_DIR[,...]
+                     --tokenizer=SPEC --ud_dir=UD_EWT [--glue_dir=GLUE --run_dir=OUT --every=K
+                      --probes=fill,reconstruction,upos,deprel,sst2 --max_sentences=500
+                      --max_train_sentences=2000]; fill-in by word class and linear probes of
+                     every layer, one line per checkpoint x probe x layer x class appended to
+                     OUT/probes.jsonl (default OUT: the run folder); resumes without redoing
   predict            a fine-tuned run on a file in its task's format (GLUE: named after a
                      split, e.g. test.tsv): --run_dir=FINETUNE_RUN --input=FILE
                      [--output=FILE.jsonl --batch_size=8]; one JSON line per example
@@ -89,6 +95,7 @@ int main(int argc, char** argv) {
   if (command == "finetune") return cloze::cli::RunFinetuneCommand(args);
   if (command == "evaluate") return cloze::cli::RunEvaluateCommand(args);
   if (command == "fill-mask") return cloze::cli::RunFillMaskCommand(args);
+  if (command == "probe") return cloze::cli::RunProbeCommand(args);
   if (command == "predict") return cloze::cli::RunPredictCommand(args);
   if (command == "coordinator") return cloze::cli::RunCoordinatorCommand(args);
   if (command == "ps") return cloze::cli::RunPsCommand(args);
