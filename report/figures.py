@@ -199,3 +199,64 @@ def comparison_figure(task, run, scratch):
                      "The same fine-tuning (task, seeds, data, hyperparameters) from the checkpoint and from "
                      "random initialisation. Left: training loss (seeds faint, their mean smoothed); right: the "
                      "dev %s at each evaluation (seeds faint, their mean)." % metric)
+
+
+PROBE_TITLES = {"fill": "Fill-in", "reconstruction": "Reconstruction", "upos": "UPOS (part of speech)",
+                "deprel": "Dependency relation (syntax)", "sst2": "SST-2 sentiment (semantics)"}
+
+
+def _class_lines_figure(results, probe, title, caption):
+    """One line per word class against the checkpoint's step, overall thick and black: the
+    paper's figure (Chiang et al. 2020, fig. 1)."""
+    fig, ax = plotting.plt.subplots(figsize=(7.6, 4.0), constrained_layout=True)
+    classes = [c for c in results.classes(probe) if c != "overall"]
+    colors = plotting.plt.get_cmap("tab20").colors
+    for i, name in enumerate(classes):
+        steps, accuracies = results.series(probe, name)
+        ax.plot(steps, accuracies, color=colors[i % len(colors)], linewidth=1.1, marker="o", markersize=2.5,
+                label=name)
+    steps, accuracies = results.series(probe, "overall")
+    ax.plot(steps, accuracies, color="k", linewidth=2.8, marker="o", markersize=4, label="overall")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("pretraining step")
+    ax.set_ylabel("words recovered")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
+    return to_figure(fig, title, caption)
+
+
+def _heatmap_figure(results, probe):
+    layers, steps, rows = results.grid(probe)
+    fig, ax = plotting.plt.subplots(figsize=(6.4, 1.4 + 0.28 * len(layers)), constrained_layout=True)
+    image = ax.imshow(rows, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                      interpolation="nearest")
+    every = max(1, len(steps) // 12)  # about a dozen step labels at most
+    ax.set_xticks(range(0, len(steps), every))
+    ax.set_xticklabels([str(s) for s in steps[::every]], rotation=45 if len(steps) > 6 else 0, ha="right"
+                       if len(steps) > 6 else "center")
+    ax.set_yticks(range(len(layers)))
+    ax.set_yticklabels(["emb" if layer == 0 else str(layer) for layer in layers])
+    ax.grid(False)
+    ax.set_xlabel("pretraining step (checkpoints probed)")
+    ax.set_ylabel("layer")
+    fig.colorbar(image, ax=ax, label="test accuracy")
+    title = PROBE_TITLES.get(probe, probe) + ": layer × step"
+    return to_figure(fig, title, "Test accuracy of a linear probe (softmax regression on the frozen features, "
+                     "early-stopped on dev) of each layer (emb: the embeddings) at each checkpoint; white: not "
+                     "probed.")
+
+
+def probing_figures(results):
+    """The probes.jsonl figures: fill-in and reconstruction by word class against the step, and
+    a layer × step heatmap per linear probe."""
+    figures = []
+    head = {"fill": ("Fill-in by word class", "Each test word masked whole (all its sub-tokens) and counted as "
+                     "recovered only when every sub-token is predicted exactly; accuracy per UPOS class at each "
+                     "probed checkpoint, overall thick."),
+            "reconstruction": ("Reconstruction by word class", "The same words with nothing masked: how often "
+                               "the MLM head gives back the input word, per UPOS class; overall thick.")}
+    for probe in results.probes():
+        if probe in head:
+            figures.append(_class_lines_figure(results, probe, *head[probe]))
+        elif results.layers(probe):
+            figures.append(_heatmap_figure(results, probe))
+    return figures

@@ -7,6 +7,7 @@ import os
 
 import discovery
 import figures
+import probes
 
 CSS = """
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1250px;
@@ -210,12 +211,57 @@ def evaluation_section(name, folder):
     return "\n".join(out)
 
 
-def probing_section(probe_files):
-    """The probing issue's figures go here; until then a found probes.jsonl is only named."""
-    if not probe_files:
-        return ""
-    return ("<h2>Probing</h2><p>Probing results found (%s); their figures are not drawn yet.</p>"
-            % esc(", ".join(probe_files)))
+def _newest_rows(results, step):
+    """One row per probe at `step`: its overall accuracy (a linear probe's at its best layer and
+    at its last), the items scored, the seconds the probe took."""
+    rows = []
+    for probe in results.probes():
+        layers = results.layers(probe)
+        if not layers:
+            score = results.get(probe, step)
+            if score:
+                rows.append((probe, "–", number(score.accuracy, 3), "–", score.count, number(score.seconds, 1)))
+            continue
+        scored = [(layer, results.get(probe, step, layer=layer)) for layer in layers]
+        scored = [(layer, s) for layer, s in scored if s]
+        if not scored:
+            continue
+        best_layer, best = max(scored, key=lambda item: item[1].accuracy)
+        last_layer, last = scored[-1]
+        rows.append((probe, "%d (%s)" % (best_layer, number(best.accuracy, 3)), number(last.accuracy, 3),
+                     last_layer, last.count, number(last.seconds, 1)))
+    return rows
+
+
+def _class_rows(results, step):
+    rows = []
+    for name in results.classes("fill"):
+        fill, reconstruction = results.get("fill", step, name), results.get("reconstruction", step, name)
+        rows.append((name, number(fill.accuracy, 3) if fill else "–",
+                     number(reconstruction.accuracy, 3) if reconstruction else "–",
+                     (fill or reconstruction).count if (fill or reconstruction) else "–"))
+    return rows
+
+
+def probing_section(name, results):
+    """What a probes.jsonl (cloze probe) found: the newest checkpoint's numbers, then the
+    figures across checkpoints."""
+    out = ["<h2>Probing: %s</h2>" % esc(name)]
+    steps = results.steps()
+    if not steps:
+        out.append("<p>No probe has finished a checkpoint yet (probes.jsonl is empty).</p>")
+    else:
+        newest = steps[-1]
+        out.append('<p class="meta">%d checkpoint%s probed: %s</p>' % (len(steps), "" if len(steps) == 1 else "s",
+                                                                      esc(steps_list(steps))))
+        out.append("<h3>The newest checkpoint (step %d)</h3>" % newest)
+        out.append(table(("probe", "best layer (accuracy)", "accuracy (last layer, or head)", "last layer",
+                          "items", "seconds"), _newest_rows(results, newest)))
+        if results.classes("fill"):
+            out.append(table(("word class", "fill-in", "reconstruction", "items"), _class_rows(results, newest)))
+        out.append(figure_grid(figures.probing_figures(results)))
+    out.append(notes_box(results.notes))
+    return "\n".join(out)
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -266,7 +312,8 @@ def render(discovery, generated_at):
     for f in discovery.found:
         if f.kind in SECTIONS:
             body.append(SECTIONS[f.kind](display_name(root, f.path), f.run))
-    body.append(probing_section(discovery.probes))
+    for path in discovery.probes:
+        body.append(probing_section(display_name(root, path), probes.read_probes(path)))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<title>cloze report: %s</title><style>%s</style></head><body>\n%s\n</body></html>\n"

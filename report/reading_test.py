@@ -9,6 +9,7 @@ import unittest
 
 import discovery
 import evaluation
+import probes
 import run_folders
 import runs
 
@@ -236,6 +237,53 @@ class EvaluationTest(Fixture):
         self.assertIn("no evaluation.json", folder.source)
         self.assertIn("evaluation.json: unreadable", folder.notes[0])
         self.assertEqual(len(folder.rows), 2)
+
+
+def probe_line(step, probe, class_name, accuracy, layer=None, count=10):
+    return json.dumps({"step": step, "checkpoint": "/r/checkpoints/step-%09d" % step, "probe": probe,
+                       "layer": layer, "class": class_name, "accuracy": accuracy, "count": count, "seconds": 2.5})
+
+
+class ProbesTest(Fixture):
+    def test_classes_series_and_the_layer_by_step_grid(self):
+        lines = []
+        for step in (200, 100):  # in any order, as a prober resuming out of order might leave them
+            lines += [probe_line(step, "fill", "NOUN", step / 1000, count=30),
+                      probe_line(step, "fill", "DET", step / 500, count=40),
+                      probe_line(step, "fill", "overall", step / 800, count=70)]
+            lines += [probe_line(step, "upos", "overall", 0.5 + layer / 10, layer=layer) for layer in (0, 1, 2)]
+        lines.append(probe_line(300, "upos", "overall", 0.9, layer=2))
+        results = probes.read_probes(self.write("probes.jsonl", "\n".join(lines) + "\n"))
+        self.assertEqual(results.notes, [])
+        self.assertEqual(results.probes(), ["fill", "upos"])
+        self.assertEqual(results.steps(), [100, 200, 300])
+        self.assertEqual(results.classes("fill"), ["DET", "NOUN", "overall"])  # most items first
+        self.assertEqual(results.series("fill", "NOUN"), ([100, 200], [0.1, 0.2]))
+        layers, steps, rows = results.grid("upos")
+        self.assertEqual((layers, steps), ([0, 1, 2], [100, 200, 300]))
+        self.assertEqual(rows[2][:2], [0.7, 0.7])
+        self.assertTrue(math.isnan(rows[0][2]))  # layer 0 not probed at step 300
+        self.assertEqual(results.get("upos", 300, layer=2).accuracy, 0.9)
+
+    def test_bad_lines_are_named_and_a_repeated_record_keeps_the_later(self):
+        path = self.write("probes.jsonl", "\n".join([
+            probe_line(10, "fill", "overall", 0.1),
+            "{oops",
+            json.dumps({"step": 10, "probe": "fill", "class": "overall", "accuracy": 1.5, "count": 3}),
+            json.dumps({"step": 10, "probe": "upos", "layer": "two", "class": "overall", "accuracy": 0.5, "count": 3}),
+            probe_line(10, "fill", "overall", 0.3),
+            probe_line(20, "fill", "overall", 0.4)[:30]]))
+        results = probes.read_probes(path)
+        self.assertEqual(results.series("fill"), ([10], [0.3]))
+        self.assertEqual(len(results.notes), 4)
+        self.assertIn("probes.jsonl:2: not a JSON object", results.notes[0])
+        self.assertIn("probes.jsonl:3: no \"accuracy\" between 0 and 1", results.notes[1])
+        self.assertIn("probes.jsonl:4: \"layer\" is neither null nor an integer", results.notes[2])
+        self.assertIn("probes.jsonl:6: the last line is cut short", results.notes[3])
+
+    def test_a_missing_file_has_no_records(self):
+        results = probes.read_probes(os.path.join(self.root, "none.jsonl"))
+        self.assertEqual((results.scores, results.notes, results.steps()), ({}, [], []))
 
 
 class DiscoveryTest(Fixture):

@@ -50,7 +50,10 @@ cp "$page" "$outputs/report.html"
 
 for expected in "Pretraining: train" "Evaluation: eval" "GLUE (partial: 2 of 9)" "Against the human baseline" \
   "CoLA: pretrained against scratch" "RTE: pretrained against scratch" "150, 201, 202, 203, 204, 205" \
-  "metrics.jsonl:150: step 150 had non-finite values"; do
+  "metrics.jsonl:150: step 150 had non-finite values" "Probing: train/probes.jsonl" \
+  "6 checkpoints probed: 50, 100, 150, 200, 250, 300" "The newest checkpoint (step 300)" \
+  "Fill-in by word class" "Reconstruction by word class" "UPOS (part of speech): layer × step" \
+  "Dependency relation (syntax): layer × step" "SST-2 sentiment (semantics): layer × step"; do
   grep -qF "$expected" "$page" || fail "the page lacks \"$expected\""
 done
 # Rollbacks: the guard rolls back at the 5th skip in a row (201-205); checkpoints 100, 200, 300.
@@ -62,7 +65,8 @@ outside="$(grep -oE '(src|href)="[^"]{0,40}' "$page" | grep -v '="data:' || true
 [ -z "$outside" ] || fail "the page refers to outside files: $outside"
 if grep -qiE '<script|<link|url\(' "$page"; then fail "the page has a script, a link or a CSS url()"; fi
 figures="$(grep -o '<img ' "$page" | wc -l)"
-[ "$figures" -eq 8 ] || fail "expected 8 figures (5 pretraining, the human chart, 2 comparisons), found $figures"
+[ "$figures" -eq 13 ] ||
+  fail "expected 13 figures (5 pretraining, the human chart, 2 comparisons, 5 probing), found $figures"
 
 # --- in the browser --------------------------------------------------------------------------
 checker='<script>
@@ -105,7 +109,7 @@ with_checker "$page" "$work/checked.html"
 result="$(verdict "$work/checked.html")"
 echo "browser: $result"
 case "$result" in
-  "REPORT-OK figures=8 broken=0 "*) ;;
+  "REPORT-OK figures=13 broken=0 "*) ;;
   *) fail "the page in Chromium: $result" ;;
 esac
 if grep -q "CONSOLE" "$work/chromium.log"; then fail "console messages: $(grep CONSOLE "$work/chromium.log")"; fi
@@ -124,7 +128,7 @@ with_checker "$work/broken.html" "$work/broken_checked.html"
 : >"$work/chromium.log"
 result="$(verdict "$work/broken_checked.html")"
 case "$result" in
-  "REPORT-FAIL figures=8 broken=1 "*undefinedFunction*) ;;
+  "REPORT-FAIL figures=13 broken=1 "*undefinedFunction*) ;;
   *) fail "a broken page was not caught: $result" ;;
 esac
 grep -q "CONSOLE.*Uncaught ReferenceError: undefinedFunction" "$work/chromium.log" ||

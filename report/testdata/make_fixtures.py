@@ -13,6 +13,11 @@ What is changed from the real files, to keep the fixture small and to show every
     training step (CoLA) or 2nd (RTE) kept with every evaluation step; floats to 5 digits.
   - evaluation.json: computed from those runs' eval_results.json in the schema of
     eval/evaluation_report.h (cloze evaluate's).
+  - train/probes.jsonl is not made here: real `cloze probe` records of the micro ALBERT
+    (cli/testdata/finetune/albert-micro.textproto) pretrained 300 steps (batch 16, checkpoints
+    every 50) on the first 200 kB of corpus/demo, probed on 200/40/40 sentences of UD-EWT
+    train/dev/test and 200/60 of SST-2 train/dev (cli/probe_cli_test.sh's recipe, larger); the
+    checkpoint paths rewritten to /runs/fixture/..., floats to 5 digits.
 Usage: make_fixtures.py MAIN_CHECKOUT OUTPUT_DIR
 """
 
