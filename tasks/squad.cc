@@ -1,6 +1,9 @@
 #include "tasks/squad.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 #include "tasks/task_file.h"
 
@@ -91,6 +94,22 @@ absl::Status ReadQuestion(const Json& qa, const std::string& context,
   return ReadAnswers(qa, "plausible_answers", context, offsets, &example->plausible_answers);
 }
 
+// `json` parsed; InvalidArgument naming the file, and the line where it stops being JSON.
+absl::StatusOr<Json> ParseJson(const std::string& path, absl::string_view json) {
+  try {
+    return Json::parse(json.begin(), json.end());
+  } catch (const Json::parse_error& e) {
+    // e.byte: the 1-based offset of the byte the parser stopped at.
+    const size_t stop = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, json.size());
+    const int64_t line = 1 + std::count(json.begin(), json.begin() + stop, '\n');
+    // "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error ...":
+    // the reason after the position.
+    std::string reason = e.what();
+    if (const size_t colon = reason.find(": "); colon != std::string::npos) reason = reason.substr(colon + 2);
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": not valid JSON: ", reason));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<QaExample>> ReadSquad(const std::string& path, const ReadOptions& options,
@@ -99,11 +118,9 @@ absl::StatusOr<std::vector<QaExample>> ReadSquad(const std::string& path, const 
   ReadStats* stats = &file_stats;
   absl::StatusOr<std::string> text = ReadTaskFile(path);
   if (!text.ok()) return text.status();
-  const absl::string_view json = StripUtf8Bom(*text);
-  Json root = Json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not valid JSON"));
-  }
+  absl::StatusOr<Json> parsed = ParseJson(path, StripUtf8Bom(*text));
+  if (!parsed.ok()) return parsed.status();
+  const Json& root = *parsed;
   if (!root.is_object() || !root.contains("data") || !root["data"].is_array()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": field 'data' is missing or not a list"));
   }

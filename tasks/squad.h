@@ -19,7 +19,8 @@ namespace cloze::tasks {
 // offset of the context; QaAnswer::byte_start is the same offset in UTF-8 bytes.
 //
 // Errors: NotFound for a missing file; InvalidArgument naming the file for JSON that does
-// not parse or lacks "data", and naming the file, the question id and the field
+// not parse (and the line where it stops parsing: "FILE:LINE: not valid JSON: why") or
+// lacks "data", and naming the file, the question id and the field
 // (e.g. "answers[1].answer_start") for a question with a missing or mistyped field, an
 // answer_start outside the context, or an answer whose text is not at its offset; also a
 // file without questions. With skip_bad_lines a bad question is skipped and counted in

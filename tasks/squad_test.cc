@@ -127,6 +127,10 @@ TEST(Squad, FileLevelErrors) {
   ReadStats stats;
   const std::string not_json = WriteTempFile("not.json", "{\"data\": [");
   EXPECT_THAT(std::string(ReadSquad(not_json, {}, &stats).status().message()), AllOf(HasSubstr(not_json), HasSubstr("not valid JSON")));
+  // The line where the text stops being JSON.
+  const std::string broken = WriteTempFile("broken.json", "{\"data\": [\n  {\"title\": \"t\",\n   \"paragraphs\": [}\n]}\n");
+  EXPECT_THAT(std::string(ReadSquad(broken, {}, &stats).status().message()),
+              HasSubstr(broken + ":3: not valid JSON: syntax error"));
   const std::string no_data = WriteTempFile("no_data.json", "{\"version\": \"1.1\"}");
   EXPECT_THAT(std::string(ReadSquad(no_data, {}, &stats).status().message()), AllOf(HasSubstr(no_data), HasSubstr("'data'")));
   const std::string empty = WriteTempFile("empty.json", OneParagraph("c", "[]"));
