@@ -88,14 +88,7 @@ kill_at_checkpoint 16 "$work/killed" "$work/killed1.log" $cloze finetune "${flag
 [ ! -e "$work/killed/eval_results.json" ] || fail "the killed run got to the end"
 finetune "$work/killed" >"$work/killed2.log" 2>&1 || fail "resumed run: $(cat "$work/killed2.log")"
 grep -q "resuming from .*step-0000000" "$work/killed2.log" || fail "did not resume: $(cat "$work/killed2.log")"
-# Every figure of the steps after the checkpoint, timings aside, as written (bitwise).
-figures_after 16 "$work/straight/metrics.jsonl" >"$work/straight.txt"
-figures_after 16 "$work/killed/metrics.jsonl" >"$work/killed.txt"
-[ "$(wc -l <"$work/straight.txt")" -eq 16 ] || fail "uninterrupted run logged $(wc -l <"$work/straight.txt") steps after 16"
-diff "$work/straight.txt" "$work/killed.txt" || fail "steps 17-32 differ after the kill and resume"
-diff <(grep -v '"finished"' "$work/straight/eval_results.json") <(grep -v '"finished"' "$work/killed/eval_results.json") ||
-  fail "eval_results.json differs after the kill and resume"
-cmp "$work/straight/predictions_dev.jsonl" "$work/killed/predictions_dev.jsonl" || fail "dev predictions differ after resume"
+same_after_resume 16 "$work/straight" "$work/killed" 16
 # The finished run predicted the task's test split (10 pairs) as a GLUE submission file.
 submission="$work/straight/glue_submission/RTE.tsv"
 [ "$(head -1 "$submission")" = "$(printf 'index\tprediction')" ] || fail "no GLUE submission header in $submission"

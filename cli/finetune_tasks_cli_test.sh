@@ -60,13 +60,7 @@ kill_at_checkpoint 12 "$work/killed" "$work/killed1.log" $cloze finetune "${pos_
 [ ! -e "$work/killed/eval_results.json" ] || fail "the killed pos run got to the end"
 pos "$work/killed" >"$work/killed2.log" 2>&1 || fail "resumed pos run: $(cat "$work/killed2.log")"
 grep -q "resuming from .*step-0000000" "$work/killed2.log" || fail "did not resume: $(cat "$work/killed2.log")"
-figures_after 12 "$work/pos/metrics.jsonl" >"$work/straight.txt"
-figures_after 12 "$work/killed/metrics.jsonl" >"$work/killed.txt"
-[ "$(wc -l <"$work/straight.txt")" -ge 8 ] || fail "the pos run logged $(wc -l <"$work/straight.txt") steps after 12"
-diff "$work/straight.txt" "$work/killed.txt" || fail "pos steps after 12 differ after the kill and resume"
-diff <(grep -v '"finished"' "$work/pos/eval_results.json") <(grep -v '"finished"' "$work/killed/eval_results.json") ||
-  fail "pos eval_results.json differs after the kill and resume"
-cmp "$work/pos/predictions_dev.jsonl" "$work/killed/predictions_dev.jsonl" || fail "pos dev predictions differ after resume"
+same_after_resume 12 "$work/pos" "$work/killed" 8
 
 # XPOS: the splits' own tags (NFP is in the dev slice only); a step is enough to see the spec.
 pos "$work/xpos" --tag_set=xpos --epochs=0.05 >"$work/xpos.log" 2>&1 || fail "xpos run: $(cat "$work/xpos.log")"

@@ -45,3 +45,23 @@ for line in open(sys.argv[2]):
         print(json.dumps(r, sort_keys=True))
 ' "$1" "$2"
 }
+
+# same_after_resume STEP STRAIGHT_RUN RESUMED_RUN MIN_STEPS: a run killed after its STEP
+# checkpoint and started again (RESUMED_RUN) ended as the uninterrupted one (STRAIGHT_RUN),
+# bit for bit: every figure of the steps after STEP (at least MIN_STEPS of them, timings
+# aside), eval_results.json ("finished" aside) and predictions_dev.jsonl. Counts a failure
+# for each difference.
+same_after_resume() {
+  local step=$1 straight=$2 resumed=$3 min_steps=$4
+  figures_after "$step" "$straight/metrics.jsonl" >"$work/straight_figures.txt"
+  figures_after "$step" "$resumed/metrics.jsonl" >"$work/resumed_figures.txt"
+  local steps
+  steps=$(wc -l <"$work/straight_figures.txt")
+  [ "$steps" -ge "$min_steps" ] || fail "$straight logged $steps steps after $step, want at least $min_steps"
+  diff "$work/straight_figures.txt" "$work/resumed_figures.txt" ||
+    fail "$resumed: the steps after $step differ from the uninterrupted run's"
+  diff <(grep -v '"finished"' "$straight/eval_results.json") <(grep -v '"finished"' "$resumed/eval_results.json") ||
+    fail "$resumed: eval_results.json differs from the uninterrupted run's"
+  cmp "$straight/predictions_dev.jsonl" "$resumed/predictions_dev.jsonl" ||
+    fail "$resumed: dev predictions differ from the uninterrupted run's"
+}
