@@ -163,7 +163,8 @@ int RunTask(const std::string& task, const char* from, const TrainConfig& config
   std::fflush(stdout);
   bool finished = false;
   std::vector<SeedRunResult> runs;
-  const int status = RunFinetuneSeeds(kCommand, config, dir, absl::GetFlag(FLAGS_seeds), device, &finished, &runs);
+  const int status =
+      RunFinetuneSeeds(kCommand, config, /*task=*/nullptr, dir, absl::GetFlag(FLAGS_seeds), device, &finished, &runs);
   if (status != 0) return status;
   *stopped = !finished;
   if (finished) results.push_back(ToTaskRuns(task, runs));

@@ -4,6 +4,7 @@
 // cli/finetune_run.h's, which cloze evaluate shares.
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -49,13 +50,15 @@ void RemoveIfOnlyLock(const std::string& run_dir) {
   if (!error) std::filesystem::remove_all(run_dir, error);
 }
 
-int RunInFolder(const TrainConfig& config, const std::string& run_dir, int seeds, const TrainingDevice& device) {
+// `task`: config's task when building the config loaded it, else null (FinetuneSetup).
+int RunInFolder(const TrainConfig& config, std::shared_ptr<FinetuneTask> task, const std::string& run_dir, int seeds,
+                const TrainingDevice& device) {
   bool finished = false;
   if (seeds > 1) {
     std::vector<SeedRunResult> runs;
-    return RunFinetuneSeeds(kCommand, config, run_dir, seeds, device, &finished, &runs);
+    return RunFinetuneSeeds(kCommand, config, std::move(task), run_dir, seeds, device, &finished, &runs);
   }
-  return RunFinetune(kCommand, config, run_dir, device, &finished);
+  return RunFinetune(kCommand, config, std::move(task), run_dir, device, &finished);
 }
 
 }  // namespace
@@ -68,10 +71,11 @@ int RunFinetuneCommand(const std::vector<std::string>& args) {
   }
   const int seeds = absl::GetFlag(FLAGS_seeds);
   if (seeds < 1) return Fail(2, absl::InvalidArgumentError(absl::StrCat("--seeds: must be at least 1, got ", seeds)));
-  absl::StatusOr<TrainConfig> config =
-      BuildFinetuneConfig({.task = absl::GetFlag(FLAGS_task), .data_dir = absl::GetFlag(FLAGS_data_dir),
-                           .init = absl::GetFlag(FLAGS_init), .model_config = absl::GetFlag(FLAGS_model_config)});
-  if (!config.ok()) return Fail(2, config.status());
+  absl::StatusOr<FinetuneSetup> setup =
+      BuildFinetune({.task = absl::GetFlag(FLAGS_task), .data_dir = absl::GetFlag(FLAGS_data_dir),
+                     .init = absl::GetFlag(FLAGS_init), .model_config = absl::GetFlag(FLAGS_model_config)});
+  if (!setup.ok()) return Fail(2, setup.status());
+  TrainConfig& config = setup->config;
   absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
   if (!device.ok()) return Fail(2, device.status());
   if (!FinetuneLaunched() && absl::GetFlag(FLAGS_ps) >= 0) {
@@ -81,15 +85,15 @@ int RunFinetuneCommand(const std::vector<std::string>& args) {
     if (absl::GetFlag(FLAGS_stop_after_step) > 0) {
       return Fail(2, absl::InvalidArgumentError("--stop_after_step: not with --workers (stop the job with SIGINT)"));
     }
-    if (absl::Status s = ApplyJobFlags(*config, *device); !s.ok()) return Fail(2, s);
+    if (absl::Status s = ApplyJobFlags(config, *device); !s.ok()) return Fail(2, s);
   }
-  if (FinetuneLaunched()) return RunInFolder(*config, run_dir, seeds, *device);  // launch_job locks
+  if (FinetuneLaunched()) return RunInFolder(config, nullptr, run_dir, seeds, *device);  // launch_job locks
   // One job per run folder: a second fine-tune there (a resume started twice) would
   // interleave checkpoints and metrics.
   const bool new_folder = !std::filesystem::exists(run_dir);
   absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(run_dir, kCommand);
   if (!lock.ok()) return Fail(1, lock.status());
-  const int status = RunInFolder(*config, run_dir, seeds, *device);
+  const int status = RunInFolder(config, std::move(setup->task), run_dir, seeds, *device);
   if (status != 0 && new_folder) RemoveIfOnlyLock(run_dir);
   return status;
 }

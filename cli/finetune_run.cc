@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <utility>
 
 #include "absl/flags/flag.h"
@@ -100,7 +101,7 @@ absl::Status CheckRunDirIsOurs(const std::string& run_dir, const TrainConfig& co
 
 }  // namespace
 
-absl::StatusOr<TrainConfig> BuildFinetuneConfig(const FinetuneTarget& target) {
+absl::StatusOr<FinetuneSetup> BuildFinetune(const FinetuneTarget& target) {
   TrainConfig config = DefaultTrainConfig();
   FinetuneConfig& f = *config.mutable_finetune();
   f.set_task(target.task);
@@ -166,9 +167,10 @@ absl::StatusOr<TrainConfig> BuildFinetuneConfig(const FinetuneTarget& target) {
   }
 
   // The task: its head, and its train split's size in model inputs (windows for pos and
-  // squad, which are featurised here for it).
+  // squad, which are featurised here for it, and then handed to the run).
   absl::StatusOr<FinetuneTaskSummary> task = SummarizeFinetuneTask(f, model->vocab_size());
   if (!task.ok()) return task.status();
+  std::shared_ptr<FinetuneTask> loaded = std::move(task->task);
   f.set_num_labels(task->head.num_labels);
   if (task->head.kind != HeadKind::kSequenceClassification) f.set_head(HeadKindName(task->head.kind));
 
@@ -206,7 +208,13 @@ absl::StatusOr<TrainConfig> BuildFinetuneConfig(const FinetuneTarget& target) {
   config.set_eval_every_steps(absl::GetFlag(FLAGS_eval_every_steps));
   config.set_seed(absl::GetFlag(FLAGS_seed));
   if (absl::Status s = ValidateTrainConfig(config); !s.ok()) return s;
-  return config;
+  return FinetuneSetup{.config = std::move(config), .task = std::move(loaded)};
+}
+
+absl::StatusOr<TrainConfig> BuildFinetuneConfig(const FinetuneTarget& target) {
+  absl::StatusOr<FinetuneSetup> setup = BuildFinetune(target);
+  if (!setup.ok()) return setup.status();
+  return std::move(setup->config);
 }
 
 namespace {
@@ -234,9 +242,11 @@ int RunLaunched(const std::string& command, const TrainConfig& config, const std
 
 bool FinetuneLaunched() { return absl::GetFlag(FLAGS_workers) > 0; }
 
-int RunFinetune(const std::string& command, const TrainConfig& config, const std::string& run_dir, const TrainingDevice& device, bool* finished) {
+int RunFinetune(const std::string& command, const TrainConfig& config, std::shared_ptr<FinetuneTask> task,
+                const std::string& run_dir, const TrainingDevice& device, bool* finished) {
   if (absl::Status s = CheckRunDirIsOurs(run_dir, config); !s.ok()) return Fail(command, 2, s);
   if (FinetuneLaunched()) {
+    task.reset();  // each worker process loads its own
     if (int status = RunLaunched(command, config, run_dir, device, finished); status != 0) return status;
     PrintResults(config, run_dir);
     return 0;
@@ -246,6 +256,7 @@ int RunFinetune(const std::string& command, const TrainConfig& config, const std
   options.config = config;
   options.run_dir = run_dir;
   options.device = device;
+  options.finetune_task = std::move(task);
   options.stop_after_step = absl::GetFlag(FLAGS_stop_after_step);
   options.stop_requested = StopOnSignals();
   options.run_name = std::filesystem::path(run_dir).filename().string();
@@ -267,8 +278,9 @@ int RunFinetune(const std::string& command, const TrainConfig& config, const std
   return 0;
 }
 
-int RunFinetuneSeeds(const std::string& command, const TrainConfig& config, const std::string& run_dir, int seeds,
-                     const TrainingDevice& device, bool* finished, std::vector<SeedRunResult>* runs) {
+int RunFinetuneSeeds(const std::string& command, const TrainConfig& config, std::shared_ptr<FinetuneTask> task,
+                     const std::string& run_dir, int seeds, const TrainingDevice& device, bool* finished,
+                     std::vector<SeedRunResult>* runs) {
   *finished = false;
   runs->clear();
   if (std::filesystem::exists(run_dir + "/train_config.pb.txt")) {
@@ -290,7 +302,9 @@ int RunFinetuneSeeds(const std::string& command, const TrainConfig& config, cons
                   seed_dir.c_str());
       std::fflush(stdout);
       bool seed_finished = false;
-      if (int status = RunFinetune(command, seeded, seed_dir, device, &seed_finished); status != 0) return status;
+      if (int status = RunFinetune(command, seeded, std::move(task), seed_dir, device, &seed_finished); status != 0) {
+        return status;
+      }
       if (!seed_finished) {
         std::printf("stopped before seed %llu finished: the same command resumes it\n",
                     static_cast<unsigned long long>(seeded.seed()));

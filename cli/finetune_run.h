@@ -10,12 +10,14 @@
 #ifndef CLOZE_CLI_FINETUNE_RUN_H_
 #define CLOZE_CLI_FINETUNE_RUN_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "proto/train_config.pb.h"
+#include "trainer/finetune_task.h"
 #include "trainer/seeds_summary.h"
 #include "trainer/training_backend.h"
 
@@ -36,29 +38,42 @@ struct FinetuneTarget {
   std::string model_config;  // init=scratch (required there, refused otherwise): the model config file
 };
 
+// A fine-tune to run: its config and, when building the config loaded the task (tagging,
+// span: their windows are counted), that task, for the run to use rather than read and
+// tokenise it again; null otherwise (the run loads it). A task serves one run.
+struct FinetuneSetup {
+  TrainConfig config;
+  std::shared_ptr<FinetuneTask> task;
+};
+
 // The fine-tune's config: the task's head and size, the model (the init's own config, or
 // model_config from scratch), the schedule as Hugging Face's Trainer sizes it, validated.
 // Errors (InvalidArgument, NotFound, FailedPrecondition) name the flag, file or field: a
 // missing flag, an unknown task, missing or bad task files, an init that is none of the
 // three, a tokenizer whose vocabulary differs from the model's.
+absl::StatusOr<FinetuneSetup> BuildFinetune(const FinetuneTarget& target);
+// BuildFinetune's config alone, the task dropped: for a caller that builds its configs long
+// before it runs them (cloze evaluate checks every task's first).
 absl::StatusOr<TrainConfig> BuildFinetuneConfig(const FinetuneTarget& target);
 
 // --workers=N: the fine-tune runs as a job of N worker processes (cli/launch_job.h).
 bool FinetuneLaunched();
 
 // One fine-tune in `run_dir` (a new run, or the resumption of its own; another run's folder
-// is refused). `*finished`: it reached total_steps (false after SIGINT/SIGTERM or
-// --stop_after_step).
-int RunFinetune(const std::string& command, const TrainConfig& config, const std::string& run_dir,
-                const TrainingDevice& device, bool* finished);
+// is refused). `task`: config's task already loaded (FinetuneSetup), or null. `*finished`:
+// it reached total_steps (false after SIGINT/SIGTERM or --stop_after_step).
+int RunFinetune(const std::string& command, const TrainConfig& config, std::shared_ptr<FinetuneTask> task,
+                const std::string& run_dir, const TrainingDevice& device, bool* finished);
 
 // The same fine-tune with seeds config.seed() .. + seeds - 1, each in RUN_DIR/seed-K (a
 // normal, resumable run folder), then RUN_DIR/seeds_summary.json and a table. A seed whose
 // run finished is not run again, so the same call after an interruption picks up where it
-// stopped. On status 0, `*runs` holds every seed's results when all finished (`*finished`),
-// those before the one that stopped otherwise.
-int RunFinetuneSeeds(const std::string& command, const TrainConfig& config, const std::string& run_dir, int seeds,
-                     const TrainingDevice& device, bool* finished, std::vector<SeedRunResult>* runs);
+// stopped. `task` (or null) serves the first seed that runs; the others load theirs. On
+// status 0, `*runs` holds every seed's results when all finished (`*finished`), those
+// before the one that stopped otherwise.
+int RunFinetuneSeeds(const std::string& command, const TrainConfig& config, std::shared_ptr<FinetuneTask> task,
+                     const std::string& run_dir, int seeds, const TrainingDevice& device, bool* finished,
+                     std::vector<SeedRunResult>* runs);
 
 }  // namespace cloze::cli
 

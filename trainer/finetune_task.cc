@@ -40,7 +40,9 @@ absl::StatusOr<FinetuneTaskSummary> SummarizeFinetuneTask(const FinetuneConfig& 
   if (finetune::IsTaggingTask(c.task()) || finetune::IsSpanTask(c.task())) {
     absl::StatusOr<std::unique_ptr<FinetuneTask>> task = LoadFinetuneTask(c, model_vocab_size);
     if (!task.ok()) return task.status();
-    return FinetuneTaskSummary{.spec = (*task)->spec(), .head = (*task)->head(), .train_inputs = (*task)->train_size()};
+    FinetuneTaskSummary summary{.spec = (*task)->spec(), .head = (*task)->head(), .train_inputs = (*task)->train_size()};
+    summary.task = *std::move(task);
+    return summary;
   }
   // Sentence tasks: one input per example, so the files are read but not tokenised.
   absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(c);

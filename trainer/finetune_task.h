@@ -115,11 +115,13 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadFinetuneTask(const FinetuneCon
 
 // What the CLI needs to size a run before it starts: the spec, the head and the number of
 // train inputs (sentence tasks: examples; tagging and span: the featurised windows, so the
-// train split is tokenised for those). Errors as LoadFinetuneTask's.
+// task is loaded for those, and handed over in `task` for the run to use rather than load
+// and tokenise it again). Errors as LoadFinetuneTask's.
 struct FinetuneTaskSummary {
   tasks::TaskSpec spec;
   HeadSpec head;
   int64_t train_inputs = 0;
+  std::unique_ptr<FinetuneTask> task;  // null for sentence tasks (files read, not tokenised)
 };
 absl::StatusOr<FinetuneTaskSummary> SummarizeFinetuneTask(const FinetuneConfig& config, int model_vocab_size);
 

@@ -32,6 +32,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@
 #include "trainer/training_backend.h"
 
 namespace cloze {
+
+class FinetuneTask;  // trainer/finetune_task.h
 
 struct TrainOptions {
   TrainConfig config;       // validated (ValidateTrainConfig)
@@ -75,6 +78,11 @@ struct TrainOptions {
   // Set: resume from this checkpoint directory ("": start fresh), as the job's coordinator
   // decided, instead of from the run's newest valid checkpoint; nothing is moved aside.
   std::optional<std::string> resume_from;
+
+  // Fine-tuning: config.finetune's task, already loaded (LoadFinetuneTask) by a caller that
+  // needed it to size the run, so that its splits are not read and tokenised twice; null:
+  // the run loads it. The run takes its train inputs (TakeTrainInputs): one task, one run.
+  std::shared_ptr<FinetuneTask> finetune_task;
 };
 
 struct TrainSummary {

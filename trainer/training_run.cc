@@ -44,10 +44,14 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> TrainingRun::Setup(const TrainOptio
   run->model_ = *std::move(made);
   if (run->model_->on_device()) run->host_parameters_.resize(run->model_->layout().total_size);
   if (options.config.has_finetune()) {
-    absl::StatusOr<std::unique_ptr<FinetuneTask>> task =
-        LoadFinetuneTask(options.config.finetune(), options.config.model().vocab_size());
-    if (!task.ok()) return task.status();
-    run->task_ = *std::move(task);
+    if (options.finetune_task != nullptr) {
+      run->task_ = options.finetune_task;
+    } else {
+      absl::StatusOr<std::unique_ptr<FinetuneTask>> task =
+          LoadFinetuneTask(options.config.finetune(), options.config.model().vocab_size());
+      if (!task.ok()) return task.status();
+      run->task_ = *std::move(task);
+    }
     const tasks::ReadStats& read = run->task_->read_stats();
     if (read.skipped > 0) {
       run->Event(absl::StrCat("skipped ", read.skipped, " bad records of the task's files (--skip_bad_lines); the first: ",

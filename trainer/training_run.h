@@ -93,7 +93,7 @@ class TrainingRun {
   std::optional<LoadedCheckpoint> resumed_;
   std::unique_ptr<BatchStream> source_;
   std::unique_ptr<BatchSource> eval_source_;  // pretraining's held-out set
-  std::unique_ptr<FinetuneTask> task_;        // a fine-tuning run's task (TrainConfig.finetune)
+  std::shared_ptr<FinetuneTask> task_;        // a fine-tuning run's task (TrainConfig.finetune)
   std::optional<TaskEvaluation> last_task_eval_;
   std::unique_ptr<MetricsLog> log_;
   std::unique_ptr<TrainingMetrics> metrics_;
