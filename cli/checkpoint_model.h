@@ -1,7 +1,7 @@
-// A model restored from a training checkpoint, for inference (cloze fill-mask, cloze
-// predict): the checkpoint manifest's train_config says which model and head to build
-// (the pretraining head, or a fine-tuning run's classification head), then the
-// checkpoint's parameters fill it.
+// A model restored from a training checkpoint, for inference (cloze fill-mask; cloze
+// predict goes through the fine-tuning task and a TrainingBackend instead): the checkpoint
+// manifest's train_config says which model and head to build (the pretraining head, or a
+// fine-tuning run's head), then the checkpoint's parameters fill it.
 #ifndef CLOZE_CLI_CHECKPOINT_MODEL_H_
 #define CLOZE_CLI_CHECKPOINT_MODEL_H_
 

@@ -5,8 +5,10 @@
 # (train: two articles, dev: another). Each must write eval_results.json with its metrics
 # and its predictions files; the POS run killed with SIGKILL after its step-12 checkpoint
 # and started again must end as the uninterrupted one, bit for bit (the resume machinery is
-# shared by every task); bad input exits 2 naming file and line or question; cloze predict
-# refuses these runs.
+# shared by every task); bad input exits 2 naming file and line or question. cloze predict
+# on each run's dev file gives the run's own dev predictions (POS: the same lines; SQuAD: the
+# same predictions.json), also with the tags or answers left out; its bad input exits 2
+# naming file and line, writing nothing.
 set -uo pipefail
 source cli/testing/common.sh
 require_spm
@@ -66,9 +68,23 @@ same_after_resume 12 "$work/pos" "$work/killed" 8
 pos "$work/xpos" --tag_set=xpos --epochs=0.05 >"$work/xpos.log" 2>&1 || fail "xpos run: $(cat "$work/xpos.log")"
 grep -q '"task": "en_ewt-xpos"' "$work/xpos/eval_results.json" || fail "xpos: $(cat "$work/xpos/eval_results.json")"
 
-# cloze predict runs sentence tasks only.
-log=$($cloze predict --run_dir="$work/pos" --input="$work/ud/en_ewt-ud-dev.conllu" 2>&1)
-[ $? -eq 2 ] && grep -q "sentence tasks only" <<<"$log" || fail "predict on a pos run: $log"
+# cloze predict on the run's own dev file: the run's dev predictions, line for line; with
+# the tags blanked ("_"), the same predictions without "tags".
+mkdir -p "$work/predicted"
+$cloze predict --run_dir="$work/pos" --input="$work/ud/en_ewt-ud-dev.conllu" --output="$work/predicted/pos.jsonl" \
+  2>"$work/err.txt" || fail "predict on the pos run: $(cat "$work/err.txt")"
+cmp "$work/predicted/pos.jsonl" "$work/pos/predictions_dev.jsonl" || fail "pos: predict differs from the run's dev predictions"
+awk -F'\t' -v OFS='\t' 'NF == 10 { $4 = "_" } { print }' "$work/ud/en_ewt-ud-dev.conllu" >"$work/untagged.conllu"
+$cloze predict --run_dir="$work/pos" --input="$work/untagged.conllu" >"$work/predicted/untagged.jsonl" \
+  2>"$work/err.txt" || fail "predict on untagged CoNLL-U: $(cat "$work/err.txt")"
+python3 - "$work/predicted/untagged.jsonl" "$work/pos/predictions_dev.jsonl" <<'PY' || fail "pos: untagged predictions"
+import json, sys
+mine, theirs = ([json.loads(l) for l in open(p)] for p in sys.argv[1:])
+assert len(mine) == len(theirs) == 40, (len(mine), len(theirs))
+for m, t in zip(mine, theirs):
+    assert "tags" not in m and len(m["predictions"]) == len(m["words"]), m
+    assert m["predictions"] == t["predictions"] and m["words"] == t["words"] and m["id"] == t["id"], (m, t)
+PY
 
 # Bad POS input: exit 2 naming the file and line, the empty file, the flag.
 mkdir -p "$work/ud_bad" "$work/ud_empty"
@@ -87,6 +103,11 @@ log=$(pos "$work/bad" --data_dir="$work" 2>&1)
 log=$(pos "$work/bad" --tag_set=lemma 2>&1)
 [ $? -eq 2 ] && grep -q "tag_set" <<<"$log" || fail "bad tag set: $log"
 [ ! -e "$work/bad" ] || fail "bad input created the run directory"
+# ... and for cloze predict: exit 2 naming file and line, nothing written.
+mkdir -p "$work/predict_bad"
+log=$($cloze predict --run_dir="$work/pos" --input="$work/ud_bad/en_ewt-ud-dev.conllu" \
+  --output="$work/predict_bad/pos.jsonl" 2>&1)
+[ $? -eq 2 ] && grep -q "en_ewt-ud-dev.conllu:$line: .*columns" <<<"$log" || fail "predict, broken CoNLL-U line: $log"
 
 # SQuAD v1.1: the first paragraph of two articles to train on, of a third to evaluate.
 mkdir -p "$work/squad"
@@ -118,6 +139,41 @@ assert sorted(nbest) == sorted(ids), nbest.keys()
 for i in ids:
     assert not nbest[i] or nbest[i][0]["text"] == predictions[i], (i, nbest[i][:1], predictions[i])
 PY
+
+# cloze predict on the run's dev file: the run's predictions.json and nbest_predictions.json
+# next to --output, and a line per question; without answers, the same predictions.
+$cloze predict --run_dir="$work/squad_run" --input="$work/squad/dev-v1.1.json" --output="$work/predicted/squad.jsonl" \
+  2>"$work/err.txt" || fail "predict on the squad run: $(cat "$work/err.txt")"
+for file in predictions.json nbest_predictions.json; do
+  cmp "$work/predicted/$file" "$work/squad_run/$file" || fail "squad: predict's $file differs from the run's"
+done
+mkdir -p "$work/predicted_bare"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for a in d["data"]:
+    for p in a["paragraphs"]:
+        for q in p["qas"]:
+            del q["answers"]
+json.dump(d, open(sys.argv[2], "w"))
+' "$work/squad/dev-v1.1.json" "$work/squad_bare.json"
+$cloze predict --run_dir="$work/squad_run" --input="$work/squad_bare.json" --output="$work/predicted_bare/squad.jsonl" \
+  2>"$work/err.txt" || fail "predict on questions without answers: $(cat "$work/err.txt")"
+cmp "$work/predicted_bare/predictions.json" "$work/squad_run/predictions.json" || fail "squad: predictions without answers differ"
+python3 - "$work/predicted/squad.jsonl" "$work/predicted_bare/squad.jsonl" "$work/squad_run/predictions.json" <<'PY' || fail "squad: predict's lines"
+import json, sys
+answered, bare = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+official = json.load(open(sys.argv[3]))
+assert len(answered) == len(bare) == len(official), (len(answered), len(bare), len(official))
+for a, b in zip(answered, bare):
+    assert a["prediction"] == b["prediction"] == official[a["id"]] and a["id"] == b["id"], (a, b)
+    assert a["answers"] and "answers" not in b and a["question"] == b["question"], (a, b)
+PY
+# Not JSON: exit 2 naming file and line, nothing written.
+printf '{"data": [\n  {"title": "t",\n   "paragraphs": [}\n' >"$work/not_squad.json"
+log=$($cloze predict --run_dir="$work/squad_run" --input="$work/not_squad.json" --output="$work/predict_bad/squad.jsonl" 2>&1)
+[ $? -eq 2 ] && grep -q "not_squad.json:3: not valid JSON" <<<"$log" || fail "predict, not JSON: $log"
+[ -z "$(ls -A "$work/predict_bad")" ] || fail "bad predict input wrote $(ls "$work/predict_bad")"
 
 # Bad SQuAD input: an answer not at its offset, named by file, question and field.
 python3 -c '

@@ -48,9 +48,11 @@ commands available now:
                       --max_train_sentences=2000]; fill-in by word class and linear probes of
                      every layer, one line per checkpoint x probe x layer x class appended to
                      OUT/probes.jsonl (default OUT: the run folder); resumes without redoing
-  predict            a fine-tuned run on a file in its task's format (GLUE: named after a
-                     split, e.g. test.tsv): --run_dir=FINETUNE_RUN --input=FILE
-                     [--output=FILE.jsonl --batch_size=8]; one JSON line per example
+  predict            a fine-tuned run on a file in its task's format (GLUE TSV named after
+                     a split, e.g. test.tsv; generic TSV/JSONL; CoNLL-U; SQuAD JSON):
+                     --run_dir=FINETUNE_RUN --input=FILE [--output=FILE.jsonl
+                      --checkpoint=DIR --batch_size=N]; one JSON line per example, as the
+                     run's predictions files (SQuAD: predictions.json next to --output)
   launch             the whole distributed job on this machine: --config=TRAIN_CONFIG
                      --run_dir=DIR [--workers=N --ps=M --max_restarts=K]; starts a
                      coordinator, M parameter servers and N workers (mpirun), restarts

@@ -2,8 +2,10 @@
 # cloze predict end to end: the micro ALBERT of finetune_cli_test fine-tuned for 16 steps on
 # its RTE slice (and for 8 as a generic TSV task), then run on the dev file: one JSON line
 # per example, labels from the task's set, probabilities the softmax of the logits, and the
-# same predictions and logits as the run's own predictions_dev.jsonl. The unlabelled
-# test.tsv layout gives the same answers; bad input exits 2 naming the problem.
+# run's own predictions_dev.jsonl, byte for byte (predict renders a file as the task renders
+# its dev split). The unlabelled test.tsv layout gives the same answers; --checkpoint picks
+# an older checkpoint; bad input exits 2 naming the problem. (POS and SQuAD runs:
+# finetune_tasks_cli_test, which trains them.)
 set -uo pipefail
 source cli/testing/common.sh
 require_spm
@@ -43,6 +45,12 @@ $cloze predict --run_dir="$work/rte" --input=$dev --output="$work/rte.jsonl" 2>"
   fail "predict: $(cat "$work/err.txt")"
 grep -q "step-000000016 (RTE) on 32 examples" "$work/err.txt" || fail "predict did not use the newest checkpoint: $(cat "$work/err.txt")"
 agree "$work/rte.jsonl" "$work/rte" 1 entailment not_entailment || fail "RTE predictions"
+cmp "$work/rte.jsonl" "$work/rte/predictions_dev.jsonl" || fail "predict's lines differ from the run's dev predictions"
+# An older checkpoint: its own step, other logits.
+$cloze predict --run_dir="$work/rte" --input=$dev --checkpoint="$work/rte/checkpoints/step-000000008" \
+  --output="$work/rte8.jsonl" 2>"$work/err.txt" || fail "predict --checkpoint: $(cat "$work/err.txt")"
+grep -q "step-000000008 (RTE) on 32 examples" "$work/err.txt" || fail "--checkpoint not used: $(cat "$work/err.txt")"
+cmp -s "$work/rte8.jsonl" "$work/rte.jsonl" && fail "step 8 predicts as step 16"
 # Without --output, the same lines on stdout.
 $cloze predict --run_dir="$work/rte" --input=$dev >"$work/stdout.jsonl" 2>/dev/null || fail "predict to stdout"
 cmp "$work/rte.jsonl" "$work/stdout.jsonl" || fail "stdout differs from --output"
@@ -75,6 +83,8 @@ log=$($cloze predict --run_dir="$work/rte" --input=$dev --tokenizer=spm:"$work/n
 [ $? -eq 2 ] && grep -q "none.model" <<<"$log" || fail "missing tokenizer: $log"
 log=$($cloze predict --run_dir="$work/rte" 2>&1)
 [ $? -eq 2 ] && grep -q "usage: cloze predict" <<<"$log" || fail "no --input: $log"
+log=$($cloze predict --run_dir="$work/rte" --input=$dev --checkpoint="$work/rte/checkpoints/step-000000099" 2>&1)
+[ $? -eq 2 ] && grep -q "step-000000099" <<<"$log" || fail "missing checkpoint: $log"
 
 [ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "PASS"

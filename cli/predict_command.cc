@@ -1,24 +1,25 @@
-// cloze predict: a fine-tuned sentence(-pair) classifier or regressor (a `cloze finetune`
-// run folder) on a file in its task's format, one JSON line per example. Tagging and SQuAD
-// runs are refused (exit 2): their dev predictions are in their run folder.
-#include <algorithm>
-#include <cmath>
+// cloze predict: a fine-tuned run (a `cloze finetune` run folder) on a file in its task's
+// format. The run's task is made from its train_config.pb.txt as `cloze finetune` makes it,
+// without its splits (LoadFinetuneTaskForPrediction), the run's weights go into a CPU
+// backend, and the task's own PredictFile predicts the file and renders it as the run's
+// predictions files: one JSON line per example (to --output, or stdout), and the files the
+// task writes beside them (SQuAD: predictions.json, nbest_predictions.json) next to --output.
+// Every task family works here through that one interface.
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "cli/checkpoint_model.h"
+#include "checkpoint/checkpoint.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
-#include "data/tokenizer.h"
-#include "model/head_spec.h"
-#include "nlohmann/json.hpp"
-#include "tasks/features.h"
 #include "trainer/finetune_task.h"
-#include "trainer/task_batch_source.h"
+#include "trainer/train_config.h"
+#include "trainer/training_backend.h"
 #include "util/atomic_file.h"
 
 ABSL_DECLARE_FLAG(std::vector<std::string>, input);
@@ -26,18 +27,27 @@ ABSL_DECLARE_FLAG(std::string, output);
 ABSL_DECLARE_FLAG(std::string, tokenizer);
 ABSL_DECLARE_FLAG(int, batch_size);
 
+ABSL_FLAG(std::string, checkpoint, "",
+          "cloze predict: the checkpoint folder whose weights predict (e.g. RUN/checkpoints/step-000000016); "
+          "default: the run's newest valid checkpoint");
+
 namespace cloze::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 constexpr char kUsage[] =
-    "usage: cloze predict --run_dir=FINETUNE_RUN --input=FILE [--output=FILE.jsonl --batch_size=8 "
-    "--tokenizer=SPEC (default: the run's)]\n";
+    "usage: cloze predict --run_dir=FINETUNE_RUN --input=FILE [--output=FILE.jsonl --checkpoint=DIR "
+    "--batch_size=N (default: the run's) --tokenizer=SPEC (default: the run's)]\n"
+    "  FILE in the run's task format: GLUE TSV named after a split (dev.tsv, test.tsv), the generic task's "
+    "TSV/JSONL, CoNLL-U (pos), SQuAD JSON (squad, squad_v2); labels, tags and answers optional\n";
 
 int Fail(int status, const absl::Status& error) {
   std::fprintf(stderr, "cloze predict: %s\n", std::string(error.message()).c_str());
   return status;
 }
 
+// Bad input (2) or a failure (1).
 int ExitStatus(const absl::Status& s) {
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument:
@@ -49,58 +59,74 @@ int ExitStatus(const absl::Status& s) {
   }
 }
 
-std::vector<double> Softmax(const std::vector<float>& logits) {
-  const float max_logit = *std::max_element(logits.begin(), logits.end());
-  std::vector<double> p(logits.size());
-  double total = 0;
-  for (size_t i = 0; i < logits.size(); ++i) total += p[i] = std::exp(static_cast<double>(logits[i]) - max_logit);
-  for (double& v : p) v /= total;
-  return p;
+// A fine-tuning run's config, from its train_config.pb.txt.
+absl::StatusOr<TrainConfig> ReadRunConfig(const std::string& run_dir) {
+  const std::string path = run_dir + "/train_config.pb.txt";
+  if (!fs::exists(path)) {
+    return absl::NotFoundError(absl::StrCat(run_dir, ": not a run folder (no train_config.pb.txt)"));
+  }
+  absl::StatusOr<TrainConfig> config = LoadTrainConfig(path);
+  if (!config.ok()) return config.status();
+  if (!config->has_finetune()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(run_dir, " is a pretraining run, not a fine-tuned one: use cloze fill-mask"));
+  }
+  return config;
 }
 
-// The JSON lines of `examples` run through `model` in batches of `batch_size`.
-absl::StatusOr<std::string> Predict(Model& model, const tasks::TaskSpec& spec,
-                                    const std::vector<tasks::SentenceExample>& examples,
-                                    const data::Tokenizer& tokenizer, int max_seq_length, int batch_size) {
-  const bool regression = spec.kind == tasks::TaskKind::kRegression;
-  absl::StatusOr<std::vector<tasks::SequenceFeature>> features =
-      tasks::SentenceFeatures(examples, tokenizer, max_seq_length);
-  if (!features.ok()) return features.status();
-  tasks::SetPlaceholderTargets(&*features, regression);
-  std::string out;
-  for (size_t first = 0; first < features->size(); first += batch_size) {
-    std::vector<const tasks::SequenceFeature*> rows;
-    for (size_t i = first; i < std::min(features->size(), first + batch_size); ++i) rows.push_back(&(*features)[i]);
-    absl::StatusOr<Batch> batch = CollateTaskFeatures(rows, tokenizer.pad_id(), regression);
-    if (!batch.ok()) return batch.status();
-    absl::StatusOr<Losses> losses = model.Forward(*batch, StepOptions{});
-    if (!losses.ok()) return losses.status();
-    const std::span<const float> logits = model.logits(0);
-    const size_t width = logits.size() / rows.size();
-    for (size_t r = 0; r < rows.size(); ++r) {
-      const std::vector<float> row(logits.begin() + r * width, logits.begin() + (r + 1) * width);
-      const tasks::SentenceExample& x = examples[first + r];
-      nlohmann::json j;
-      j["index"] = first + r;
-      j["guid"] = x.guid;
-      j["line"] = x.line;
-      if (!x.id.empty()) j["id"] = x.id;
-      if (regression) {
-        j["prediction"] = row[0];
-        if (x.score) j["score"] = *x.score;
-      } else {
-        const std::vector<double> p = Softmax(row);
-        j["prediction"] = spec.labels[std::max_element(p.begin(), p.end()) - p.begin()];
-        nlohmann::json probabilities;
-        for (size_t c = 0; c < p.size(); ++c) probabilities[spec.labels[c]] = p[c];
-        j["probabilities"] = probabilities;
-        if (x.label) j["label"] = spec.labels[*x.label];
-      }
-      j["logits"] = row;
-      absl::StrAppend(&out, j.dump(), "\n");
+struct LoadedModel {
+  std::unique_ptr<TrainingBackend> backend;
+  std::string checkpoint_dir;  // where the weights came from
+};
+
+// The run's model on the CPU (no optimizer) with the weights of `checkpoint_dir`, or of the
+// run's newest valid checkpoint when it is empty (damaged ones skipped with a warning).
+absl::StatusOr<LoadedModel> LoadModel(const TrainConfig& config, const std::string& run_dir,
+                                      const std::string& checkpoint_dir) {
+  absl::StatusOr<std::unique_ptr<TrainingBackend>> backend = MakeCpuBackend(config, /*with_optimizer=*/false);
+  if (!backend.ok()) return backend.status();
+  const ParameterLayout& layout = (*backend)->layout();
+  LoadedCheckpoint loaded;
+  if (!checkpoint_dir.empty()) {
+    absl::StatusOr<CheckpointContents> contents = LoadCheckpoint(checkpoint_dir, layout);
+    if (!contents.ok()) return contents.status();
+    loaded = {.path = checkpoint_dir, .contents = *std::move(contents)};
+  } else {
+    absl::StatusOr<LoadedCheckpoint> latest = LoadLatestValidCheckpoint(run_dir, layout);
+    if (absl::IsNotFound(latest.status())) {
+      return absl::NotFoundError(absl::StrCat(run_dir, ": no valid checkpoint to predict with"));
+    }
+    if (!latest.ok()) return latest.status();
+    loaded = *std::move(latest);
+  }
+  if (absl::Status s = (*backend)->RestoreState(loaded.contents); !s.ok()) return s;
+  return LoadedModel{.backend = *std::move(backend), .checkpoint_dir = loaded.path};
+}
+
+// The lines to `output` (stdout when empty) and the task's other files next to it, each
+// written whole; nothing is written when a file would overwrite `output`.
+absl::Status WritePredictions(const FilePredictions& predictions, const std::string& output) {
+  if (output.empty()) {
+    std::fputs(predictions.jsonl.c_str(), stdout);
+    for (const auto& [name, text] : predictions.files) {
+      std::fprintf(stderr, "cloze predict: %s not written: it goes next to --output\n", name.c_str());
+    }
+    return absl::OkStatus();
+  }
+  const fs::path folder = fs::path(output).has_parent_path() ? fs::path(output).parent_path() : fs::path(".");
+  for (const auto& [name, text] : predictions.files) {
+    if ((folder / name).lexically_normal() == fs::path(output).lexically_normal()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--output=", output, ": the task writes its ", name, " there; choose another name"));
     }
   }
-  return out;
+  if (absl::Status s = WriteTaskPredictions(folder.string(), predictions.files); !s.ok()) return s;
+  if (absl::Status s = util::WriteTextFileAtomically(output, predictions.jsonl); !s.ok()) return s;
+  for (const auto& [name, text] : predictions.files) {
+    std::fprintf(stderr, "cloze predict: wrote %s\n", (folder / name).string().c_str());
+  }
+  std::fprintf(stderr, "cloze predict: wrote %s\n", output.c_str());
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -112,49 +138,26 @@ int RunPredictCommand(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  const int batch_size = OrCommandDefault(absl::GetFlag(FLAGS_batch_size), 8);
-  if (batch_size < 1) return Fail(2, absl::InvalidArgumentError(absl::StrCat("--batch_size: must be positive, got ", batch_size)));
-  absl::StatusOr<CheckpointModel> loaded = LoadCheckpointModel(run_dir);
-  if (!loaded.ok()) return Fail(ExitStatus(loaded.status()), loaded.status());
-  const TrainConfig& config = loaded->manifest.train_config();
-  if (!config.has_finetune()) {
-    return Fail(2, absl::FailedPreconditionError(absl::StrCat(loaded->checkpoint_dir,
-                                                              " is a pretraining checkpoint, not a fine-tuned one: "
-                                                              "use cloze fill-mask")));
+  absl::StatusOr<TrainConfig> config = ReadRunConfig(run_dir);
+  if (!config.ok()) return Fail(ExitStatus(config.status()), config.status());
+  const int batch_size = OrCommandDefault(absl::GetFlag(FLAGS_batch_size), config->batch_size());
+  if (batch_size < 1) {
+    return Fail(2, absl::InvalidArgumentError(absl::StrCat("--batch_size: must be positive, got ", batch_size)));
   }
-  const FinetuneConfig& finetune = config.finetune();
-  if (!finetune.head().empty() && finetune.head() != HeadKindName(HeadKind::kSequenceClassification)) {
-    return Fail(2, absl::UnimplementedError(absl::StrCat(
-                       "cloze predict runs sentence tasks only; ", loaded->checkpoint_dir, " is a ", finetune.task(),
-                       " run (", finetune.head(), " head), whose dev predictions `cloze finetune` wrote into its "
-                       "run folder (predictions_dev.jsonl, or predictions.json for squad)")));
+  FinetuneConfig finetune = config->finetune();
+  if (!absl::GetFlag(FLAGS_tokenizer).empty()) finetune.set_tokenizer(absl::GetFlag(FLAGS_tokenizer));
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> task =
+      LoadFinetuneTaskForPrediction(finetune, config->model().vocab_size());
+  if (!task.ok()) return Fail(ExitStatus(task.status()), task.status());
+  absl::StatusOr<LoadedModel> model = LoadModel(*config, run_dir, absl::GetFlag(FLAGS_checkpoint));
+  if (!model.ok()) return Fail(ExitStatus(model.status()), model.status());
+  absl::StatusOr<FilePredictions> predictions = (*task)->PredictFile(*model->backend, input[0], batch_size);
+  if (!predictions.ok()) return Fail(ExitStatus(predictions.status()), predictions.status());
+  std::fprintf(stderr, "cloze predict: %s (%s) on %lld examples of %s\n", model->checkpoint_dir.c_str(),
+               finetune.task().c_str(), static_cast<long long>(predictions->examples), input[0].c_str());
+  if (absl::Status s = WritePredictions(*predictions, absl::GetFlag(FLAGS_output)); !s.ok()) {
+    return Fail(ExitStatus(s), s);
   }
-  absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(finetune);
-  if (!spec.ok()) return Fail(ExitStatus(spec.status()), spec.status());
-  const std::string tokenizer_spec =
-      absl::GetFlag(FLAGS_tokenizer).empty() ? finetune.tokenizer() : absl::GetFlag(FLAGS_tokenizer);
-  absl::StatusOr<std::unique_ptr<data::Tokenizer>> tokenizer = data::LoadTokenizer(tokenizer_spec);
-  if (!tokenizer.ok()) return Fail(2, tokenizer.status());
-  if ((*tokenizer)->vocab_size() != loaded->model.config().vocab_size()) {
-    return Fail(2, absl::FailedPreconditionError(absl::StrCat("the tokenizer ", tokenizer_spec, " has ",
-                                                              (*tokenizer)->vocab_size(), " ids but the checkpoint ",
-                                                              loaded->checkpoint_dir, " has vocab_size ",
-                                                              loaded->model.config().vocab_size())));
-  }
-  absl::StatusOr<std::vector<tasks::SentenceExample>> examples = ReadFinetuneFile(finetune, *spec, input[0]);
-  if (!examples.ok()) return Fail(ExitStatus(examples.status()), examples.status());
-  std::fprintf(stderr, "cloze predict: %s (%s) on %zu examples of %s\n", loaded->checkpoint_dir.c_str(),
-               finetune.task().c_str(), examples->size(), input[0].c_str());
-  absl::StatusOr<std::string> lines =
-      Predict(loaded->model, *spec, *examples, **tokenizer, finetune.max_seq_length(), batch_size);
-  if (!lines.ok()) return Fail(ExitStatus(lines.status()), lines.status());
-  const std::string output = absl::GetFlag(FLAGS_output);
-  if (output.empty()) {
-    std::fputs(lines->c_str(), stdout);
-    return 0;
-  }
-  if (absl::Status s = util::WriteTextFileAtomically(output, *lines); !s.ok()) return Fail(1, s);
-  std::fprintf(stderr, "cloze predict: wrote %s\n", output.c_str());
   return 0;
 }
 

@@ -11,14 +11,15 @@
 #include "data/data_health.h"
 #include "data/prepare.h"
 
-ABSL_FLAG(std::vector<std::string>, input, {}, "cloze prepare: input files or folders, comma-separated");
+ABSL_FLAG(std::vector<std::string>, input, {},
+          "cloze prepare: input files or folders, comma-separated; cloze predict: the file to predict");
 ABSL_FLAG(std::string, input_format, "auto",
           "cloze prepare: auto (detected per file), bert, paragraphs, lines, wikitext, wikiextractor, wrapped, "
           "chinese, jsonl (data/input_format.h)");
 ABSL_FLAG(bool, chapters, false, "cloze prepare: wrapped and chinese input: a document per chapter, not per file");
 ABSL_FLAG(std::string, output, "",
           "cloze prepare: dataset folder to create (must not exist or be empty); cloze predict: the JSON lines "
-          "file; cloze report: the HTML page (default RUN_DIR/report.html)");
+          "file (default: stdout); cloze report: the HTML page (default RUN_DIR/report.html)");
 ABSL_FLAG(std::string, tokenizer, "", "cloze prepare: spm:PATH, spm-albert:PATH, spm-train:VOCAB_SIZE, wordpiece:PATH");
 ABSL_FLAG(int, max_seq_length, 0,
           "tokens per example, [CLS] and [SEP]s included (0: the command's default: prepare 512, finetune 128, "

@@ -12,7 +12,7 @@
 #include "model/model_config.h"
 #include "model/synthetic_batch.h"
 
-ABSL_FLAG(int, batch_size, 0, "examples per batch (0: the command's default: step 8, predict 8, finetune 32)");
+ABSL_FLAG(int, batch_size, 0, "examples per batch (0: the command's default: step 8, finetune 32, predict the run's)");
 ABSL_FLAG(int, seq_len, 128, "tokens per example (cloze step)");
 ABSL_FLAG(int, steps, 3, "forward+backward passes to run (cloze step)");
 ABSL_FLAG(bool, training, true, "dropout on (cloze step)");

@@ -22,18 +22,29 @@ absl::StatusOr<std::unique_ptr<data::Tokenizer>> LoadTaskTokenizer(const Finetun
   return tokenizer;
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadFinetuneTask(const FinetuneConfig& c, int model_vocab_size) {
+// The family's task, reading and featurising `splits`.
+absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadTask(const FinetuneConfig& c, int model_vocab_size,
+                                                       finetune::TaskSplits splits) {
   if (!finetune::IsTaggingTask(c.task()) && !finetune::IsSpanTask(c.task())) {
     // An unknown task name is refused before the tokenizer is loaded.
     if (absl::Status s = FinetuneTaskSpec(c).status(); !s.ok()) return s;
   }
   absl::StatusOr<std::unique_ptr<data::Tokenizer>> tokenizer = LoadTaskTokenizer(c, model_vocab_size);
   if (!tokenizer.ok()) return tokenizer.status();
-  if (finetune::IsTaggingTask(c.task())) return finetune::LoadTaggingTask(c, *std::move(tokenizer));
-  if (finetune::IsSpanTask(c.task())) return finetune::LoadSpanTask(c, *std::move(tokenizer));
-  return finetune::LoadSentenceTask(c, *std::move(tokenizer));
+  if (finetune::IsTaggingTask(c.task())) return finetune::LoadTaggingTask(c, *std::move(tokenizer), splits);
+  if (finetune::IsSpanTask(c.task())) return finetune::LoadSpanTask(c, *std::move(tokenizer), splits);
+  return finetune::LoadSentenceTask(c, *std::move(tokenizer), splits);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadFinetuneTask(const FinetuneConfig& c, int model_vocab_size) {
+  return LoadTask(c, model_vocab_size, finetune::TaskSplits::kTrainAndEval);
+}
+
+absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadFinetuneTaskForPrediction(const FinetuneConfig& c,
+                                                                            int model_vocab_size) {
+  return LoadTask(c, model_vocab_size, finetune::TaskSplits::kNone);
 }
 
 absl::StatusOr<FinetuneTaskSummary> SummarizeFinetuneTask(const FinetuneConfig& c, int model_vocab_size) {

@@ -8,18 +8,27 @@
 //             (metrics "accuracy" and "accuracy_mismatched") unless an eval split is named.
 //             Predictions: predictions_<split>.jsonl, one line per example (guid, line,
 //             label, prediction, logits); at the end of the run the GLUE test splits present
-//             are predicted too (PredictUnlabelled).
+//             are predicted too (PredictUnlabelled). Each line also has the example's
+//             index in its file and, for classification, the label probabilities (softmax).
+//             PredictFile: a GLUE task's file is named after one of the task's splits
+//             (dev.tsv, test.tsv, ...), whose layout it has (ReadGlueSplit); a generic
+//             task's file has the run's columns, its split is the file name's stem, and a
+//             name starting with "test" may lack the label column. Guids "<split>-<line>".
 //   tagging   "pos": a CoNLL-U treebank, UPOS (UniversalPosTags) or XPOS (the tags of the
 //             train and eval splits: a dev tag unseen in training is a miss, not an error);
 //             the token-classification head; "accuracy" over words, each word's tag
 //             read at its first sub-token. Predictions: predictions_<split>.jsonl, one line
 //             per sentence (id, line, words, tags, predictions).
+//             PredictFile: a CoNLL-U file; a sentence whose tags are all "_" (CoNLL-U's
+//             unspecified) is untagged, and its line has no "tags".
 //   span      "squad" (v1.1) and "squad_v2": SQuAD-format JSON; the span-extraction head over
 //             windows of the context; "f1" then "exact_match" (percentages, as the official
 //             scripts), F1 first, so that it is what "best on dev" maximises (the less noisy
 //             of the two, and SQuAD's headline number). Predictions: predictions.json
 //             ({id: text}, the official format), nbest_predictions.json and, v2,
-//             null_odds.json.
+//             null_odds.json. PredictFile: a SQuAD file whose questions may lack answers;
+//             its JSON lines are one per question (id, question, answers when present,
+//             prediction; v2: null_score_diff), the official files beside them.
 //
 // Evaluation runs every dev input through the model in eval mode (no dropout), in batches
 // padded to their longest input, and reports the mean loss (the mean of the head's per-term
@@ -60,6 +69,15 @@ struct TaskEvaluation {
   double primary() const { return metrics.empty() ? 0 : metrics.front().second; }
 };
 
+// One file's predictions (FinetuneTask::PredictFile).
+struct FilePredictions {
+  int64_t examples = 0;  // what the file held: examples (sentence), sentences (tagging), questions (span)
+  std::string jsonl;     // one JSON line each, as the task's predictions_<split>.jsonl lines
+  // What the task writes beside them, (file name, contents): span's predictions.json,
+  // nbest_predictions.json and (v2) null_odds.json; none for the other families.
+  std::vector<std::pair<std::string, std::string>> files;
+};
+
 class FinetuneTask {
  public:
   virtual ~FinetuneTask() = default;
@@ -92,6 +110,16 @@ class FinetuneTask {
     return std::vector<std::pair<std::string, std::string>>{};
   }
 
+  // The file at `path`, in the task's format, through `model` (eval mode) in batches of
+  // `batch_size`, rendered as the task renders its dev predictions: a labelled dev file
+  // gives the lines of predictions_<split>.jsonl (span: the same predictions.json). Gold
+  // labels, tags and answers are optional; when present they are echoed, never used. Bad
+  // records are errors whatever FinetuneConfig.skip_bad_lines says, so that every example
+  // of the file is predicted. Errors: the reader's (NotFound; InvalidArgument naming the file
+  // and line, or question and field), the featuriser's, the model's.
+  virtual absl::StatusOr<FilePredictions> PredictFile(TrainingBackend& model, const std::string& path,
+                                                      int batch_size) const = 0;
+
  protected:
   FinetuneTask() = default;
 
@@ -113,6 +141,15 @@ class FinetuneTask {
 // from `model_vocab_size`, naming both.
 absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadFinetuneTask(const FinetuneConfig& config, int model_vocab_size);
 
+// The task as LoadFinetuneTask makes it but without its splits, for PredictFile (cloze
+// predict): its spec, head, tokenizer and what reading and featurising a file takes. Reads
+// only what the spec depends on: a generic task's train file (its labels, unless
+// config.labels names them), and for XPOS tagging the tags of the train and eval splits.
+// train_size() is 0, Evaluate has no dev inputs and PredictUnlabelled predicts nothing.
+// Errors as LoadFinetuneTask's.
+absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadFinetuneTaskForPrediction(const FinetuneConfig& config,
+                                                                            int model_vocab_size);
+
 // What the CLI needs to size a run before it starts: the spec, the head and the number of
 // train inputs (sentence tasks: examples; tagging and span: the featurised windows, so the
 // task is loaded for those, and handed over in `task` for the run to use rather than load
@@ -128,15 +165,6 @@ absl::StatusOr<FinetuneTaskSummary> SummarizeFinetuneTask(const FinetuneConfig& 
 // The sentence tasks' spec alone (GLUE by name; "generic": from the train file's labels).
 // InvalidArgument for any other task.
 absl::StatusOr<tasks::TaskSpec> FinetuneTaskSpec(const FinetuneConfig& config);
-
-// One file in a sentence task's format, for prediction (cloze predict). A GLUE task's file
-// must be named after one of the task's splits (dev.tsv, test.tsv, ...): the split decides
-// its layout, as ReadGlueSplit reads it. A generic task's file has the run's columns; its
-// split is the file name's stem, so a name starting with "test" may lack the label column.
-// Guids are "<split>-<line>" as in the run's own predictions. Errors as the readers'.
-absl::StatusOr<std::vector<tasks::SentenceExample>> ReadFinetuneFile(const FinetuneConfig& config,
-                                                                     const tasks::TaskSpec& spec,
-                                                                     const std::string& path);
 
 // {"step": ..., "loss": ..., "<metric>": ..., "degenerate": ...} on one line.
 std::string TaskEvaluationJson(const TaskEvaluation& evaluation);

@@ -3,9 +3,11 @@
 // highest logit on the gold label (and a wrong tag on every token the loss ignores, so a word
 // read anywhere but at its first sub-token would count as wrong), and constant models.
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 #include "data/testing/shared_data.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tasks/conllu.h"
@@ -54,7 +56,8 @@ std::unique_ptr<FinetuneTask> PosTask() {
   };
   // max_seq_length 5: windows of 3 tokens, so s1 spans several windows.
   absl::StatusOr<std::unique_ptr<FinetuneTask>> task = finetune::MakeTaggingTask(
-      tasks::TaggingTaskSpec("test-upos", tasks::UniversalPosTags()), AlbertTokenizer(), "dev", dev, dev, 5);
+      tasks::TaggingTaskSpec("test-upos", tasks::UniversalPosTags()), AlbertTokenizer(), "dev", dev, dev, 5,
+      tasks::PosTagSet::kUpos);
   EXPECT_TRUE(task.ok()) << task.status();
   return *std::move(task);
 }
@@ -276,6 +279,147 @@ TEST(SpanTask, AV1DevQuestionWithoutAnswerIsRefused) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("q9"), std::string::npos) << s;
   EXPECT_NE(s.message().find("squad_v2"), std::string::npos) << s;
+}
+
+// A file of `text` in the test's temporary folder.
+std::string WriteTempFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// Logits from the input ids alone, never the labels, so that a file's predictions can be
+// compared with the dev evaluation's on the same text: each token's (or, per_token false,
+// each row's first token's) `width` logits, a hash of its id spread over them.
+class InputHashBackend final : public testing::EvalOnlyBackend {
+ public:
+  InputHashBackend(int outputs, int width) : EvalOnlyBackend(outputs), width_(width) {}
+  std::vector<float> LogitsFor(const Batch& batch, int output) override {
+    std::vector<float> logits(batch.input_ids.size() * width_);
+    for (size_t cell = 0; cell < batch.input_ids.size(); ++cell) {
+      for (int k = 0; k < width_; ++k) {
+        const uint32_t h = static_cast<uint32_t>(batch.input_ids[cell]) * 2654435761u + 40503u * (k + 7 * output);
+        logits[cell * width_ + k] = static_cast<float>(h % 1000) / 100.0f;
+      }
+    }
+    return logits;
+  }
+
+ private:
+  int width_;
+};
+
+// PosTask's dev sentences at the lines PosTask names (3 and 9), with `upos` in column 4.
+std::string PosConllu(const std::vector<std::string>& upos) {
+  const std::vector<std::string> words = {"The", "unbelievably", "longwinded", "dog", "Dogs", "run"};
+  std::string text = "# sent_id = s1\n# text = The unbelievably longwinded dog\n";
+  for (int w = 0; w < 6; ++w) {
+    if (w == 4) text += "\n# sent_id = s2\n";
+    const int id = w < 4 ? w + 1 : w - 3;
+    text += absl::StrCat(id, "\t", words[w], "\t_\t", upos[w], "\t_\t_\t_\t_\t_\t_\n");
+  }
+  return text + "\n";
+}
+
+TEST(TaggingTask, PredictsAFileAsItsDevPredictionsWithOrWithoutTags) {
+  const std::unique_ptr<FinetuneTask> task = PosTask();
+  InputHashBackend model(1, 17);
+  absl::StatusOr<TaskEvaluation> e = task->Evaluate(model, 2, 1);
+  ASSERT_TRUE(e.ok()) << e.status();
+  const std::string tagged = WriteTempFile("tagged.conllu", PosConllu({"DET", "ADV", "ADJ", "NOUN", "NOUN", "VERB"}));
+  absl::StatusOr<FilePredictions> p = task->PredictFile(model, tagged, 3);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->examples, 2);
+  EXPECT_EQ(p->jsonl, *File(*e, "predictions_dev.jsonl"));
+  EXPECT_TRUE(p->files.empty());
+
+  // "_" tags: the same predictions, and no "tags" in the lines.
+  const std::string untagged = WriteTempFile("untagged.conllu", PosConllu(std::vector<std::string>(6, "_")));
+  absl::StatusOr<FilePredictions> bare = task->PredictFile(model, untagged, 3);
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  EXPECT_EQ(std::count(bare->jsonl.begin(), bare->jsonl.end(), '\n'), 2);
+  std::istringstream theirs(p->jsonl), mine(bare->jsonl);
+  std::string a, b;
+  while (std::getline(theirs, a) && std::getline(mine, b)) {
+    nlohmann::json with_tags = nlohmann::json::parse(a), without = nlohmann::json::parse(b);
+    EXPECT_FALSE(without.contains("tags")) << b;
+    with_tags.erase("tags");
+    EXPECT_EQ(with_tags, without);
+  }
+
+  // A broken line: named with its file and line.
+  const std::string broken = WriteTempFile("broken.conllu", "1\tThe\t_\tDET\n");
+  absl::Status s = task->PredictFile(model, broken, 3).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find(broken + ":1:"), std::string::npos) << s;
+}
+
+// SquadTask's dev questions as a SQuAD file, answers left out unless `answers`.
+std::string SquadJson(bool answers) {
+  nlohmann::json q1 = {{"id", "q1"}, {"question", "Where did the cat sit?"}};
+  nlohmann::json q2 = {{"id", "q2"}, {"question", "What is the capital of France?"}};
+  if (answers) {
+    q1["answers"] = {{{"text", "on the mat"}, {"answer_start", 12}}};
+    q2["answers"] = {{{"text", "Paris"}, {"answer_start", 0}}};
+  }
+  const nlohmann::json file = {
+      {"data",
+       {{{"title", "t"},
+         {"paragraphs",
+          {{{"context", "The cat sat on the mat near the door."}, {"qas", {q1}}},
+           {{"context", "Paris is the capital of France."}, {"qas", {q2}}}}}}}}};
+  return file.dump(1);
+}
+
+TEST(SpanTask, PredictsAFileAsItsDevPredictionsWithOrWithoutAnswers) {
+  const std::unique_ptr<FinetuneTask> task = SquadTask(/*v2=*/false);
+  InputHashBackend model(2, 1);
+  absl::StatusOr<TaskEvaluation> e = task->Evaluate(model, 2, 1);
+  ASSERT_TRUE(e.ok()) << e.status();
+  for (bool answers : {true, false}) {
+    const std::string path = WriteTempFile(answers ? "answered.json" : "bare.json", SquadJson(answers));
+    absl::StatusOr<FilePredictions> p = task->PredictFile(model, path, 3);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(p->examples, 2);
+    ASSERT_EQ(p->files.size(), 2u);
+    EXPECT_EQ(p->files[0], e->prediction_files[0]);  // predictions.json
+    EXPECT_EQ(p->files[1], e->prediction_files[1]);  // nbest_predictions.json
+    const nlohmann::json answers_of_q1 = nlohmann::json::parse(*File(*e, "predictions.json"))["q1"];
+    std::istringstream lines(p->jsonl);
+    std::string line;
+    ASSERT_TRUE(std::getline(lines, line));
+    const nlohmann::json first = nlohmann::json::parse(line);
+    EXPECT_EQ(first["id"], "q1");
+    EXPECT_EQ(first["question"], "Where did the cat sit?");
+    EXPECT_EQ(first["prediction"], answers_of_q1);
+    EXPECT_EQ(first.contains("answers"), answers) << line;
+    if (answers) EXPECT_EQ(first["answers"], nlohmann::json({"on the mat"}));
+  }
+  const std::string not_json = WriteTempFile("not_squad.json", "{\"data\": [\n oops\n");
+  absl::Status s = task->PredictFile(model, not_json, 3).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find(not_json + ":2: not valid JSON"), std::string::npos) << s;
+}
+
+TEST(LoadFinetuneTaskForPrediction, ReadsOnlyWhatTheSpecNeeds) {
+  FinetuneConfig c = GlueConfig("squad", "/no/such/folder");
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> squad = LoadFinetuneTaskForPrediction(c, 30000);
+  ASSERT_TRUE(squad.ok()) << squad.status();
+  EXPECT_EQ((*squad)->head().kind, HeadKind::kSpanExtraction);
+  EXPECT_EQ((*squad)->train_size(), 0);
+  c.set_task("pos");  // UPOS: the universal tags, no file needed
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> pos = LoadFinetuneTaskForPrediction(c, 30000);
+  ASSERT_TRUE(pos.ok()) << pos.status();
+  EXPECT_EQ((*pos)->spec().name, "pos-upos");
+  EXPECT_EQ((*pos)->head().num_labels, 17);
+  c.set_tag_set("xpos");  // the splits' own tags: their files are needed
+  EXPECT_EQ(LoadFinetuneTaskForPrediction(c, 30000).status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<std::unique_ptr<FinetuneTask>> rte =
+      LoadFinetuneTaskForPrediction(GlueConfig("RTE", "/no/such"), 30000);
+  ASSERT_TRUE(rte.ok()) << rte.status();
+  EXPECT_EQ((*rte)->head().num_labels, 2);
+  EXPECT_EQ(LoadFinetuneTaskForPrediction(GlueConfig("RTE", "/no/such"), 1000).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // the tokenizer's vocabulary is the model's
 }
 
 }  // namespace

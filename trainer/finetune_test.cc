@@ -73,7 +73,8 @@ std::unique_ptr<FinetuneTask> ClassificationTask(std::vector<std::string> metric
     }
     dev.push_back(f);
   }
-  return finetune::MakeSentenceTask(std::move(spec), AlbertTokenizer(), "dev", dev, dev, std::move(dev_examples));
+  return finetune::MakeSentenceTask(FinetuneConfig(), std::move(spec), AlbertTokenizer(), "dev", dev, dev,
+                                    std::move(dev_examples));
 }
 
 // The evaluation's predictions file, one JSON object per line.
@@ -114,7 +115,9 @@ TEST(EvaluateTask, ScoresTheTaskMetricsOnArgmaxPredictions) {
   ASSERT_TRUE(WriteTaskPredictions(dir, e->prediction_files).ok());
   absl::StatusOr<std::string> text = data::ReadFile(dir + "/predictions_dev.jsonl");
   ASSERT_TRUE(text.ok());
-  EXPECT_NE(text->find("{\"guid\":\"dev-1\",\"label\":\"yes\",\"line\":3,\"logits\":[2.0,1.0],\"prediction\":\"no\"}"),
+  // Each line: the example's index in its split and, for classification, the softmax.
+  EXPECT_NE(text->find("{\"guid\":\"dev-1\",\"index\":1,\"label\":\"yes\",\"line\":3,\"logits\":[2.0,1.0],"
+                       "\"prediction\":\"no\",\"probabilities\":{\"no\":0.7310585786300049,\"yes\":0.2689414213699951}}"),
             std::string::npos)
       << *text;
 }

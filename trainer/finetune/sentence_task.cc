@@ -78,12 +78,42 @@ struct SplitScores {
   std::vector<std::vector<float>> logits;
 };
 
+// A GLUE task's examples read from one of its files, named after the split whose layout it
+// has; a generic task's from a file with the run's columns.
+absl::StatusOr<std::vector<tasks::SentenceExample>> ReadFileOfTask(const FinetuneConfig& c, const tasks::TaskSpec& spec,
+                                                                   const std::string& path,
+                                                                   const tasks::ReadOptions& options) {
+  const fs::path file(path);
+  const std::string split = file.stem().string();
+  tasks::ReadStats stats;
+  if (IsGeneric(c)) return tasks::ReadGenericSplit(path, split, spec, GenericFormat(c), options, &stats);
+  absl::StatusOr<std::vector<std::string>> splits = tasks::GlueSplits(c.task());
+  if (!splits.ok()) return splits.status();
+  if (file.extension() != ".tsv" || std::find(splits->begin(), splits->end(), split) == splits->end()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": a file of task ", spec.name,
+                                                   " must be named after one of its splits (",
+                                                   absl::StrJoin(*splits, ".tsv, "), ".tsv), whose layout it has"));
+  }
+  const std::string dir = file.has_parent_path() ? file.parent_path().string() : ".";
+  return tasks::ReadGlueSplit(dir, c.task(), split, options, &stats);
+}
+
+std::vector<double> Softmax(const std::vector<float>& logits) {
+  const float max_logit = *std::max_element(logits.begin(), logits.end());
+  std::vector<double> p(logits.size());
+  double total = 0;
+  for (size_t i = 0; i < logits.size(); ++i) total += p[i] = std::exp(static_cast<double>(logits[i]) - max_logit);
+  for (double& v : p) v /= total;
+  return p;
+}
+
 class SentenceTask final : public FinetuneTask {
  public:
-  SentenceTask(tasks::TaskSpec spec, std::unique_ptr<data::Tokenizer> tokenizer, std::string eval_split,
-               std::vector<tasks::SequenceFeature> train, std::vector<tasks::SequenceFeature> dev,
-               std::vector<tasks::SentenceExample> dev_examples)
-      : dev_{.name = eval_split, .examples = std::move(dev_examples), .inputs = ToModelInputs(dev)} {
+  SentenceTask(FinetuneConfig config, tasks::TaskSpec spec, std::unique_ptr<data::Tokenizer> tokenizer,
+               std::string eval_split, std::vector<tasks::SequenceFeature> train,
+               std::vector<tasks::SequenceFeature> dev, std::vector<tasks::SentenceExample> dev_examples)
+      : config_(std::move(config)),
+        dev_{.name = eval_split, .examples = std::move(dev_examples), .inputs = ToModelInputs(dev)} {
     spec_ = std::move(spec);
     const bool regression = spec_.kind == tasks::TaskKind::kRegression;
     head_ = {.kind = HeadKind::kSequenceClassification, .num_labels = regression ? 1 : static_cast<int>(spec_.labels.size())};
@@ -103,6 +133,8 @@ class SentenceTask final : public FinetuneTask {
   absl::StatusOr<TaskEvaluation> Evaluate(TrainingBackend& model, int batch_size, int64_t step) const override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PredictUnlabelled(TrainingBackend& model,
                                                                                      int batch_size) const override;
+  absl::StatusOr<FilePredictions> PredictFile(TrainingBackend& model, const std::string& path,
+                                              int batch_size) const override;
 
  private:
   absl::StatusOr<SplitScores> Score(TrainingBackend& model, const SentenceSplit& split, int batch_size,
@@ -112,6 +144,7 @@ class SentenceTask final : public FinetuneTask {
                                 const std::vector<double>& predicted_scores, bool degenerate) const;
   std::string PredictionsJsonl(const SentenceSplit& split, const SplitScores& scores) const;
 
+  FinetuneConfig config_;  // how a file is read and featurised (PredictFile)
   SentenceSplit dev_;
   std::optional<SentenceSplit> second_eval_;
   std::vector<SentenceSplit> tests_;
@@ -209,6 +242,7 @@ std::string SentenceTask::PredictionsJsonl(const SentenceSplit& split, const Spl
   for (size_t i = 0; i < split.examples.size(); ++i) {
     const tasks::SentenceExample& x = split.examples[i];
     nlohmann::json j;
+    j["index"] = i;
     j["guid"] = x.guid;
     j["line"] = x.line;
     if (!x.id.empty()) j["id"] = x.id;
@@ -218,6 +252,10 @@ std::string SentenceTask::PredictionsJsonl(const SentenceSplit& split, const Spl
     } else {
       if (x.label) j["label"] = spec_.labels[*x.label];
       j["prediction"] = spec_.labels[scores.predicted_labels[i]];
+      const std::vector<double> p = Softmax(scores.logits[i]);
+      nlohmann::json probabilities;
+      for (size_t c = 0; c < p.size(); ++c) probabilities[spec_.labels[c]] = p[c];
+      j["probabilities"] = probabilities;
     }
     j["logits"] = scores.logits[i];
     absl::StrAppend(&text, j.dump(), "\n");
@@ -233,6 +271,20 @@ absl::StatusOr<SentenceSplit> FeaturiseSplit(std::string name, std::vector<tasks
   if (!features.ok()) return features.status();
   tasks::SetPlaceholderTargets(&*features, regression);
   return SentenceSplit{.name = std::move(name), .examples = std::move(examples), .inputs = ToModelInputs(*features)};
+}
+
+absl::StatusOr<FilePredictions> SentenceTask::PredictFile(TrainingBackend& model, const std::string& path,
+                                                          int batch_size) const {
+  absl::StatusOr<std::vector<tasks::SentenceExample>> examples =
+      ReadFileOfTask(config_, spec_, path, tasks::ReadOptions{});
+  if (!examples.ok()) return examples.status();
+  const int64_t count = static_cast<int64_t>(examples->size());
+  absl::StatusOr<SentenceSplit> split = FeaturiseSplit(fs::path(path).stem().string(), *std::move(examples),
+                                                       *tokenizer_, config_.max_seq_length(), batch_layout_.regression);
+  if (!split.ok()) return absl::Status(split.status().code(), absl::StrCat(path, ": ", split.status().message()));
+  absl::StatusOr<SplitScores> scores = Score(model, *split, batch_size, /*labelled=*/false);
+  if (!scores.ok()) return scores.status();
+  return FilePredictions{.examples = count, .jsonl = PredictionsJsonl(*split, *scores)};
 }
 
 // MNLI's second dev split, evaluated beside the first when the eval split is the default.
@@ -257,12 +309,13 @@ std::vector<std::string> PresentTestSplits(const FinetuneConfig& c, const tasks:
 
 }  // namespace
 
-std::unique_ptr<FinetuneTask> MakeSentenceTask(tasks::TaskSpec spec, std::unique_ptr<data::Tokenizer> tokenizer,
-                                               std::string eval_split, std::vector<tasks::SequenceFeature> train,
+std::unique_ptr<FinetuneTask> MakeSentenceTask(FinetuneConfig config, tasks::TaskSpec spec,
+                                               std::unique_ptr<data::Tokenizer> tokenizer, std::string eval_split,
+                                               std::vector<tasks::SequenceFeature> train,
                                                std::vector<tasks::SequenceFeature> dev,
                                                std::vector<tasks::SentenceExample> dev_examples) {
-  return std::make_unique<SentenceTask>(std::move(spec), std::move(tokenizer), std::move(eval_split), std::move(train),
-                                        std::move(dev), std::move(dev_examples));
+  return std::make_unique<SentenceTask>(std::move(config), std::move(spec), std::move(tokenizer), std::move(eval_split),
+                                        std::move(train), std::move(dev), std::move(dev_examples));
 }
 
 absl::StatusOr<int64_t> CountSentenceTrainExamples(const FinetuneConfig& c) {
@@ -278,7 +331,8 @@ absl::StatusOr<int64_t> CountSentenceTrainExamples(const FinetuneConfig& c) {
 }
 
 absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadSentenceTask(const FinetuneConfig& c,
-                                                               std::unique_ptr<data::Tokenizer> tokenizer) {
+                                                               std::unique_ptr<data::Tokenizer> tokenizer,
+                                                               TaskSplits splits) {
   absl::StatusOr<tasks::TaskSpec> spec = FinetuneTaskSpec(c);
   if (!spec.ok()) return spec.status();
   if (spec->kind != tasks::TaskKind::kSingle && spec->kind != tasks::TaskKind::kPair &&
@@ -286,10 +340,13 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadSentenceTask(const FinetuneCon
     return absl::InvalidArgumentError(absl::StrCat("FinetuneConfig.task: ", spec->name, " is a ",
                                                    tasks::TaskKindName(spec->kind), " task, not a sentence task"));
   }
+  const std::string eval_split = EvalSplit(c);
+  if (splits == TaskSplits::kNone) {
+    return MakeSentenceTask(c, *std::move(spec), std::move(tokenizer), eval_split, {}, {}, {});
+  }
   tasks::ReadStats stats;
   absl::StatusOr<std::vector<tasks::SentenceExample>> train = ReadSplit(c, *spec, "train", &stats);
   if (!train.ok()) return train.status();
-  const std::string eval_split = EvalSplit(c);
   absl::StatusOr<std::vector<tasks::SentenceExample>> dev = ReadSplit(c, *spec, eval_split, &stats);
   if (!dev.ok()) return dev.status();
   absl::StatusOr<std::vector<tasks::SequenceFeature>> train_features =
@@ -311,7 +368,7 @@ absl::StatusOr<std::unique_ptr<FinetuneTask>> LoadSentenceTask(const FinetuneCon
     if (!split.ok()) return split.status();
     extra.push_back(*std::move(split));
   }
-  auto task = std::make_unique<SentenceTask>(*std::move(spec), std::move(tokenizer), eval_split,
+  auto task = std::make_unique<SentenceTask>(c, *std::move(spec), std::move(tokenizer), eval_split,
                                              *std::move(train_features), *std::move(dev_features), *std::move(dev));
   for (SentenceSplit& split : extra) {
     if (second.has_value() && split.name == *second) {
@@ -345,23 +402,6 @@ absl::StatusOr<tasks::TaskSpec> FinetuneTaskSpec(const FinetuneConfig& c) {
     return spec;
   }
   return tasks::GenericTaskSpec("generic", GenericFormat(c), GenericPath(c, c.train_file(), "train.tsv"), {});
-}
-
-absl::StatusOr<std::vector<tasks::SentenceExample>> ReadFinetuneFile(const FinetuneConfig& c,
-                                                                     const tasks::TaskSpec& spec,
-                                                                     const std::string& path) {
-  const std::filesystem::path file(path);
-  const std::string split = file.stem().string();
-  const std::string dir = file.has_parent_path() ? file.parent_path().string() : ".";
-  tasks::ReadStats stats;
-  if (IsGeneric(c)) return tasks::ReadGenericSplit(path, split, spec, GenericFormat(c), finetune::ReadOptionsOf(c), &stats);
-  absl::StatusOr<std::vector<std::string>> splits = tasks::GlueSplits(c.task());
-  if (!splits.ok()) return splits.status();
-  if (file.extension() != ".tsv" || std::find(splits->begin(), splits->end(), split) == splits->end()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": a file of task ", spec.name, " must be named after one of its splits (",
-                                                   absl::StrJoin(*splits, ".tsv, "), ".tsv), whose layout it has"));
-  }
-  return tasks::ReadGlueSplit(dir, c.task(), split, finetune::ReadOptionsOf(c), &stats);
 }
 
 }  // namespace cloze
