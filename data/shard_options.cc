@@ -67,9 +67,26 @@ rocksdb::Options ShardReadOptions(rocksdb::Env* env, int max_open_files,
   return options;
 }
 
+namespace {
+
+// RocksDB's own wording, made readable: a status without a message ("NotFound: " for a
+// missing folder) says what is missing, and its "too short to be an sstable" message,
+// which runs the file name on without a separator, gets one.
+std::string Describe(const rocksdb::Status& status) {
+  std::string text = status.ToString();
+  if (status.getState() == nullptr || *status.getState() == '\0') {
+    absl::StrAppend(&text, status.IsNotFound() || status.IsPathNotFound() ? "no such file or directory" : "no detail");
+  }
+  const std::string run_on = "to be an sstable/";
+  if (const size_t at = text.find(run_on); at != std::string::npos) text.insert(at + run_on.size() - 1, ": ");
+  return text;
+}
+
+}  // namespace
+
 absl::Status FromRocksDb(const rocksdb::Status& status, const std::string& context) {
   if (status.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat(context, ": ", status.ToString());
+  const std::string message = absl::StrCat(context, ": ", Describe(status));
   switch (status.code()) {
     case rocksdb::Status::kNotFound:
       return absl::NotFoundError(message);
