@@ -25,6 +25,7 @@
 #include "trainer/train_config.h"
 #include "trainer/trainer.h"
 #include "util/atomic_file.h"
+#include "util/exit_status.h"
 
 ABSL_DECLARE_FLAG(int, batch_size);
 ABSL_DECLARE_FLAG(int, max_seq_length);
@@ -230,7 +231,10 @@ void PrintResults(const TrainConfig& config, const std::string& run_dir) {
 
 int RunLaunched(const std::string& command, const TrainConfig& config, const std::string& run_dir, const TrainingDevice& device, bool* finished) {
   absl::StatusOr<LaunchSummary> summary = LaunchJob(config, run_dir, device, command);
-  if (!summary.ok()) return Fail(command, 1, summary.status());
+  if (!summary.ok()) {  // a member's permanent failure is the job's (util/exit_status.h)
+    const int status = ExitStatusOf(summary.status());
+    return Fail(command, IsPermanentExit(status) ? status : kExitFailure, summary.status());
+  }
   *finished = summary->finished;
   std::printf("\n%s %s on %s: %d workers, %d process restarts; logs: %s/logs/\n", *finished ? "finished" : "stopped",
               config.finetune().task().c_str(), run_dir.c_str(), config.distributed().workers(), summary->restarts,
@@ -268,7 +272,8 @@ int RunFinetune(const std::string& command, const TrainConfig& config, std::shar
     const absl::StatusCode code = summary.status().code();
     const bool bad_input = code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kNotFound ||
                            code == absl::StatusCode::kFailedPrecondition;
-    return Fail(command, bad_input ? 2 : 1, summary.status());
+    const int tagged = ExitStatusOf(summary.status());  // bad data, no usable checkpoint
+    return Fail(command, IsPermanentExit(tagged) ? tagged : bad_input ? kExitUsage : kExitFailure, summary.status());
   }
   *finished = summary->end_step >= config.total_steps();
   std::printf("\n%s %s on %s: steps %lld to %lld of %lld\n", *finished ? "finished" : "stopped",

@@ -12,6 +12,7 @@
 #include "cli/stop_signal.h"
 #include "nlohmann/json.hpp"
 #include "trainer/train_config.h"
+#include "util/exit_status.h"
 
 namespace cloze::cli {
 namespace {
@@ -45,26 +46,28 @@ int RunLaunchCommand(const std::vector<std::string>& args) {
   if (!args.empty() || config_path.empty() || run_dir.empty()) {
     std::fprintf(stderr, "usage: cloze launch --config=TRAIN_CONFIG --run_dir=DIR [--workers=N --ps=M "
                          "--max_restarts=K --device=cpu|cuda]\n");
-    return 2;
+    return kExitUsage;
   }
   absl::StatusOr<TrainConfig> config = LoadTrainConfig(config_path);
   if (!config.ok()) {
     std::fprintf(stderr, "cloze launch: %s\n", std::string(config.status().message()).c_str());
-    return 2;
+    return kExitUsage;
   }
   absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
   if (!device.ok()) {
     std::fprintf(stderr, "cloze launch: %s\n", std::string(device.status().message()).c_str());
-    return 2;
+    return kExitUsage;
   }
   if (absl::Status s = ApplyJobFlags(*config, *device); !s.ok()) {
     std::fprintf(stderr, "cloze launch: %s\n", std::string(s.message()).c_str());
-    return 2;
+    return kExitUsage;
   }
   absl::StatusOr<LaunchSummary> summary = LaunchJob(*config, run_dir, *device);
   if (!summary.ok()) {
     std::fprintf(stderr, "cloze launch: %s\n", std::string(summary.status().message()).c_str());
-    return 1;
+    // A member's permanent failure is the job's: a cluster's policy acts on the same status.
+    const int status = ExitStatusOf(summary.status());
+    return IsPermanentExit(status) ? status : kExitFailure;
   }
   const DistributedConfig& distributed = config->distributed();
   const JobStatus& last = summary->last_status;

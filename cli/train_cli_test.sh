@@ -44,16 +44,16 @@ grep -q "bad.textproto: TrainConfig.batch_size" <<<"$log" || fail "invalid confi
 log=$($cloze train --config="$work/none.textproto" --run_dir="$work/bad_run" 2>&1)
 [ $? -eq 2 ] && grep -q "none.textproto" <<<"$log" || fail "missing config: $log"
 
-# A missing dataset names it.
+# A missing dataset names it: a configuration error (exit status 2, util/exit_status.h).
 config "$work/missing.textproto" "$work/no_such_data" 20
 log=$($cloze train --config="$work/missing.textproto" --run_dir="$work/missing_run" --metrics_address= 2>&1)
-[ $? -eq 1 ] && grep -q "no_such_data" <<<"$log" || fail "missing dataset: $log"
+[ $? -eq 2 ] && grep -q "no_such_data: NotFound: no such file or directory" <<<"$log" || fail "missing dataset: $log"
 
-# A dataset whose vocabulary does not fit the model.
+# A dataset whose vocabulary does not fit the model: a configuration error too.
 config "$work/vocab.textproto" "$work/data" 20
 sed -i 's/vocab_size: 1000/vocab_size: 999/' "$work/vocab.textproto"
 log=$($cloze train --config="$work/vocab.textproto" --run_dir="$work/vocab_run" --metrics_address= 2>&1)
-[ $? -eq 1 ] && grep -q "vocab_size is 999" <<<"$log" || fail "vocabulary mismatch: $log"
+[ $? -eq 2 ] && grep -q "vocab_size is 999" <<<"$log" || fail "vocabulary mismatch: $log"
 
 # Train 30 steps (checkpoints at 10, 20, 30).
 config "$work/train.textproto" "$work/data" 30
@@ -64,7 +64,7 @@ $cloze train --config="$work/train.textproto" --run_dir="$work/run" --metrics_ad
 # Resuming on shards made with another tokenizer is refused, naming both fingerprints.
 config "$work/swap.textproto" "$work/other_tokenizer" 40
 log=$($cloze train --config="$work/swap.textproto" --run_dir="$work/run" --metrics_address= 2>&1)
-[ $? -eq 1 ] || fail "other tokenizer accepted: $log"
+[ $? -eq 2 ] || fail "other tokenizer accepted: $log"
 grep -q "fingerprint" <<<"$log" || fail "other tokenizer message: $log"
 
 # A corrupt newest checkpoint is skipped with a warning; the run resumes from step 20,

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
+#include "util/exit_status.h"
 #include "util/run_dir_lock.h"
 #include "cli/common_flags.h"
 #include "cli/progress.h"
@@ -28,17 +29,17 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (!args.empty() || config_path.empty() || run_dir.empty()) {
     std::fprintf(stderr, "usage: cloze train --config=TRAIN_CONFIG --run_dir=DIR [--stop_after_step=N "
                          "--metrics_address=HOST:PORT --device=cpu|cuda --gpu=N]\n");
-    return 2;
+    return kExitUsage;
   }
   absl::StatusOr<TrainConfig> config = LoadTrainConfig(config_path);
   if (!config.ok()) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(config.status().message()).c_str());
-    return 2;
+    return kExitUsage;
   }
   absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
   if (!device.ok()) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(device.status().message()).c_str());
-    return 2;
+    return kExitUsage;
   }
   // The device before the run folder: a job that cannot run leaves no folder behind.
   if (absl::Status s = SelectTrainingDevice(*device); !s.ok()) {
@@ -67,7 +68,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   absl::StatusOr<std::vector<int64_t>> nonfinite = NonfiniteLossStepsFromFlag();
   if (!nonfinite.ok()) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(nonfinite.status().message()).c_str());
-    return 2;
+    return kExitUsage;
   }
   options.nonfinite_loss_steps = *std::move(nonfinite);
   const int64_t log_every = config->log_every_steps();
@@ -78,7 +79,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (terminal) std::fprintf(stderr, "\n");
   if (!summary.ok()) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(summary.status().message()).c_str());
-    return 1;
+    return ExitStatusOf(summary.status());  // permanent (bad data, no usable checkpoint) or 1
   }
   const TrainSummary& s = *summary;
   std::printf("\n%s %s: steps %lld to %lld in %s (%lld skipped, %lld rollbacks)\n",

@@ -11,6 +11,7 @@
 #include "cli/common_flags.h"
 #include "cli/progress.h"
 #include "cli/stop_signal.h"
+#include "util/exit_status.h"
 #include "worker/worker.h"
 
 namespace cloze::cli {
@@ -67,7 +68,7 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
   }
   if (!result.ok()) {
     std::fprintf(stderr, "cloze worker: %s%s\n", prefix.c_str(), std::string(result.status().message()).c_str());
-    return absl::IsAborted(result.status()) ? kExitRestart : 1;
+    return absl::IsAborted(result.status()) ? kExitRestart : ExitStatusOf(result.status());
   }
   const TrainSummary& s = result->summary;
   std::fprintf(stderr, "%sworker %d of %d %s at step %lld (started at %lld); last checkpoint %s\n", prefix.c_str(),

@@ -23,13 +23,12 @@
 #include "absl/time/time.h"
 #include "proto/coordinator.grpc.pb.h"
 #include "rpc/job_auth.h"
+#include "util/exit_status.h"
 
 namespace cloze {
 
-// Exit status of a member (worker or parameter server) whose job generation ended because
-// of another member's failure: start it again. A supervisor does not count it as a failure
-// of its own (the failure that ended the generation is counted where it happened).
-inline constexpr int kExitRestart = 75;  // EX_TEMPFAIL
+// kExitRestart (util/exit_status.h): the exit status of a member (worker or parameter
+// server) whose job generation ended because of another member's failure.
 
 struct CoordinatorClientOptions {
   std::string address;    // the coordinator's HOST:PORT

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <utility>
 
@@ -39,6 +40,8 @@ absl::StatusOr<ChildProcess> ChildProcess::Start(const std::vector<std::string>&
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::error_code size_error;
+  const std::uintmax_t log_start = std::filesystem::file_size(log_file, size_error);
   pid_t pid = -1;
   const int error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -46,17 +49,24 @@ absl::StatusOr<ChildProcess> ChildProcess::Start(const std::vector<std::string>&
     return absl::UnavailableError(absl::StrCat("cannot start ", argv[0], " (output to ", log_file,
                                                "): ", std::strerror(error)));
   }
-  return ChildProcess(pid, absl::StrJoin(argv.begin(), argv.begin() + std::min<size_t>(argv.size(), 2), " "));
+  return ChildProcess(pid, absl::StrJoin(argv.begin(), argv.begin() + std::min<size_t>(argv.size(), 2), " "), log_file,
+                      size_error ? 0 : static_cast<int64_t>(log_start));
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), name_(std::move(other.name_)), status_(other.status_) {}
+    : pid_(std::exchange(other.pid_, -1)),
+      name_(std::move(other.name_)),
+      log_file_(std::move(other.log_file_)),
+      log_start_(other.log_start_),
+      status_(other.status_) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
     if (running()) Stop(SIGKILL, absl::ZeroDuration());
     pid_ = std::exchange(other.pid_, -1);
     name_ = std::move(other.name_);
+    log_file_ = std::move(other.log_file_);
+    log_start_ = other.log_start_;
     status_ = other.status_;
   }
   return *this;
@@ -93,6 +103,19 @@ int ChildProcess::Stop(int signal, absl::Duration grace) {
     status_ = 128 + SIGKILL;
   }
   return *status_;
+}
+
+std::string ChildProcess::OwnErrorLines(int lines) const {
+  std::ifstream in(log_file_);
+  in.seekg(log_start_);
+  std::deque<std::string> errors, tail;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("cloze ")) errors.push_back(line);
+    tail.push_back(std::move(line));
+    if (static_cast<int>(errors.size()) > lines) errors.pop_front();
+    if (static_cast<int>(tail.size()) > lines) tail.pop_front();
+  }
+  return absl::StrJoin(errors.empty() ? tail : errors, "\n");
 }
 
 bool IsSameOrDescendantOf(pid_t pid, pid_t ancestor) {

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,11 +39,19 @@ class ChildProcess {
   // Signals, then waits up to `grace` for it to exit, then SIGKILLs it. Returns its status.
   int Stop(int signal, absl::Duration grace);
 
+  // What this child wrote to its log (appended to across restarts) since it started, as a
+  // failure's cause: the lines in which a cloze process words its errors ("cloze worker:
+  // ...", whole, at most `lines` of the last), or without any its last `lines` lines.
+  std::string OwnErrorLines(int lines = 8) const;
+
  private:
-  ChildProcess(pid_t pid, std::string name) : pid_(pid), name_(std::move(name)) {}
+  ChildProcess(pid_t pid, std::string name, std::string log_file, int64_t log_start)
+      : pid_(pid), name_(std::move(name)), log_file_(std::move(log_file)), log_start_(log_start) {}
 
   pid_t pid_ = -1;
   std::string name_;
+  std::string log_file_;
+  int64_t log_start_ = 0;  // the log's size when the child started
   std::optional<int> status_;
 };
 

@@ -23,6 +23,7 @@
 #include "rpc/job_auth.h"
 #include "rpc/coordinator_client.h"
 #include "trainer/train_config.h"
+#include "util/exit_status.h"
 
 namespace cloze {
 namespace {
@@ -67,8 +68,10 @@ absl::StatusOr<int> WaitForPortFile(const std::string& path, ChildProcess& child
     int port = 0;
     if (in && std::getline(in, text) && absl::SimpleAtoi(text, &port) && port > 0) return port;
     if (std::optional<int> status = child.Poll()) {
-      return absl::UnavailableError(absl::StrCat(child.name(), " exited with status ", *status,
-                                                 " before serving; the end of ", log, ":\n", LogTail(log)));
+      const absl::Status failed = absl::UnavailableError(
+          absl::StrCat(child.name(), " exited with status ", *status, " before serving (", log, "):\n",
+                       child.OwnErrorLines()));
+      return IsPermanentExit(*status) ? WithExitStatus(failed, *status) : failed;
     }
     absl::SleepFor(absl::Milliseconds(50));
   }
@@ -80,9 +83,11 @@ class Supervisor {
  public:
   explicit Supervisor(const LaunchOptions& options) : options_(options) {}
 
+  // Supervises the job to its end; whatever ends it, no process of it is left running.
   absl::StatusOr<LaunchSummary> Run();
 
  private:
+  absl::StatusOr<LaunchSummary> Supervise();
   void Event(const std::string& message) {
     if (options_.on_event) options_.on_event(message);
   }
@@ -107,7 +112,9 @@ class Supervisor {
   }
   // Counts a restart (unless the process exited with kExitRestart: its generation ended
   // because of a failure counted where it happened); an error once there were too many.
-  absl::Status Restart(const std::string& what, int status, const std::string& log);
+  // A permanent exit status (util/exit_status.h) is never restarted: the error carries it,
+  // with the cause in `child`'s own words.
+  absl::Status Restart(const std::string& what, int status, const ChildProcess& child, const std::string& log);
   // Counts one failure that the launcher itself noticed; an error once there were too many.
   absl::Status CountFailure(const std::string& what, const std::string& log);
   // Members the coordinator declared failed for missing their heartbeats never exit if they
@@ -226,7 +233,16 @@ bool Supervisor::WorkersRunning() {
   return false;
 }
 
-absl::Status Supervisor::Restart(const std::string& what, int status, const std::string& log) {
+absl::Status Supervisor::Restart(const std::string& what, int status, const ChildProcess& child,
+                                 const std::string& log) {
+  if (IsPermanentExit(status)) {
+    Event(absl::StrCat(what, " exited with status ", status, " (", ExitStatusMeaning(status),
+                       "): a restart would fail the same way; stopping the job"));
+    return WithExitStatus(absl::FailedPreconditionError(absl::StrCat(
+                              what, " failed: ", ExitStatusMeaning(status), " (exit status ", status, "; ", log,
+                              "):\n", child.OwnErrorLines())),
+                          status);
+  }
   if (status == kExitRestart) {
     Event(absl::StrCat(what, " exited with status ", status, " (its generation ended); restarting"));
     return absl::OkStatus();
@@ -308,6 +324,12 @@ void Supervisor::Shutdown() {
 }
 
 absl::StatusOr<LaunchSummary> Supervisor::Run() {
+  absl::StatusOr<LaunchSummary> summary = Supervise();
+  if (!summary.ok()) Shutdown();  // what is still running stops cleanly, not by SIGKILL
+  return summary;
+}
+
+absl::StatusOr<LaunchSummary> Supervisor::Supervise() {
   std::error_code error;
   fs::create_directories(options_.run_dir + "/logs", error);
   if (error) return absl::PermissionDeniedError(absl::StrCat(options_.run_dir, "/logs: ", error.message()));
@@ -355,13 +377,15 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
         summary_.finished = true;
         break;
       }
-      if (absl::Status s = Restart("the coordinator", *status, Log("coordinator")); !s.ok()) return s;
+      if (absl::Status s = Restart("the coordinator", *status, *coordinator_, Log("coordinator")); !s.ok()) return s;
       if (absl::Status s = StartCoordinator(); !s.ok()) return s;
     }
     for (int s = 0; s < static_cast<int>(servers_.size()); ++s) {
       std::optional<int> status = servers_[s]->Poll();
       if (!status.has_value() || (*status == 0 && (workers_done || JobFinished()))) continue;
-      if (absl::Status r = Restart(absl::StrCat("parameter server ", s), *status, Log(absl::StrCat("ps-", s))); !r.ok()) {
+      if (absl::Status r = Restart(absl::StrCat("parameter server ", s), *status, *servers_[s],
+                                   Log(absl::StrCat("ps-", s)));
+          !r.ok()) {
         return r;
       }
       if (absl::Status r = StartServer(s); !r.ok()) return r;
@@ -371,9 +395,9 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
         if (*status == 0) {
           workers_done = true;  // the coordinator exits once it has committed the last step
         } else {
-          if (workers_killed_) {
+          if (workers_killed_ && !IsPermanentExit(*status)) {
             Event(absl::StrCat("the worker group exited with status ", *status, "; restarting"));
-          } else if (absl::Status s = Restart("the worker group", *status, Log("workers")); !s.ok()) {
+          } else if (absl::Status s = Restart("the worker group", *status, workers_.front(), Log("workers")); !s.ok()) {
             return s;
           }
           workers_killed_ = false;

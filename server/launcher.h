@@ -16,6 +16,11 @@
 // without counting. After max_restarts counted restarts (or as many generation ends) the
 // launch gives up.
 //
+// Permanent failures (util/exit_status.h: a configuration error, bad data, a checkpoint
+// that cannot be loaded) are never restarted: a process that exits with such a status ends
+// the job at once; the rest is stopped as on SIGTERM, and Launch's error carries that exit
+// status (WithExitStatus) and the failing process's own error lines from its log.
+//
 // Files in the run directory: run.lock (util/run_dir_lock.h: cloze launch locks the folder
 // before calling Launch, and every process started here inherits the lock), job_token (created 0600 when missing), job_config.pb.txt (the
 // config with --workers/--ps applied: what the coordinator serves), logs/coordinator.log,
@@ -60,6 +65,9 @@ struct LaunchSummary {
   JobStatus last_status;  // the last polled; its last commit from the saved state at the end
 };
 
+// Errors: the permanent failure of a member (its exit status attached), the job failing
+// more than max_restarts times, or a process that cannot be started. No process started
+// here outlives the call.
 absl::StatusOr<LaunchSummary> Launch(const LaunchOptions& options);
 
 }  // namespace cloze

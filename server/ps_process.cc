@@ -31,6 +31,7 @@
 #include "model/parameter_layout.h"
 #include "rpc/coordinator_client.h"
 #include "trainer/training_backend.h"
+#include "util/exit_status.h"
 
 namespace cloze {
 namespace {
@@ -166,7 +167,8 @@ int RunPsProcess(const PsProcessOptions& flags) {
   if (!server.ok()) return Fail(server.status().ToString());
   if (!registered->resume_checkpoint().empty()) {
     if (absl::Status status = (*server)->RestoreFromCheckpoint(registered->resume_checkpoint()); !status.ok()) {
-      return Fail(absl::StrCat("restoring ", registered->resume_checkpoint(), ": ", status.ToString()));
+      Fail(absl::StrCat("restoring ", registered->resume_checkpoint(), ": ", status.ToString()));
+      return ExitStatusOf(PermanentIfBadInput(status, kExitNoCheckpoint));  // as a worker's resume
     }
   }
   if (const std::string file = flags.port_file; !file.empty()) {

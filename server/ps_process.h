@@ -24,9 +24,10 @@ struct PsProcessOptions {
   std::string run_name;                            // metrics label; empty: "default"
 };
 
-// Returns the exit status: 0 when the job finished or SIGTERM/SIGINT stopped the server,
-// 1 when it could not serve or the coordinator aborted its generation (restart it), 2 on
-// a usage error. Blocks SIGTERM/SIGINT and takes them on a thread of its own.
+// Returns the exit status (util/exit_status.h): 0 when the job finished or SIGTERM/SIGINT
+// stopped the server, kExitRestart when the coordinator aborted its generation, 1 when it
+// could not serve (restart it), kExitNoCheckpoint when the checkpoint to resume from cannot
+// be loaded, 2 on a usage error. Blocks SIGTERM/SIGINT and takes them on a thread of its own.
 int RunPsProcess(const PsProcessOptions& options);
 
 }  // namespace cloze

@@ -5,8 +5,20 @@
 #include "data/dynamic_masking.h"
 #include "data/prepare.h"
 #include "data/tokenizer_vocab_info.h"
+#include "util/exit_status.h"
 
 namespace cloze {
+namespace {
+
+// Failures of the dataset no restart can mend: a damaged shard (DataLoss) is bad data; a
+// dataset that is missing or does not fit the config is the config's error. Anything else
+// (an I/O error) may pass.
+absl::Status Classified(absl::Status status) {
+  if (absl::IsDataLoss(status)) return WithExitStatus(std::move(status), kExitDataError);
+  return PermanentIfBadInput(std::move(status), kExitUsage);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<BatchSource>> BatchSource::Open(const std::string& dataset_dir,
                                                                const TrainConfig& config, int rank, int world_size,
@@ -15,11 +27,11 @@ absl::StatusOr<std::unique_ptr<BatchSource>> BatchSource::Open(const std::string
   options.seed = config.seed();
   options.expected_tokenizer_fingerprint = expected_tokenizer_fingerprint;
   absl::StatusOr<std::unique_ptr<data::DatasetReader>> reader = data::DatasetReader::Open(dataset_dir, options);
-  if (!reader.ok()) return reader.status();
+  if (!reader.ok()) return Classified(reader.status());
   const ShardMetadata& meta = (*reader)->shard_metadata(0);
   const DataConfig& data = meta.data_config();
   auto mismatch = [&](const std::string& what) {
-    return absl::FailedPreconditionError(absl::StrCat(dataset_dir, ": ", what));
+    return WithExitStatus(absl::FailedPreconditionError(absl::StrCat(dataset_dir, ": ", what)), kExitUsage);
   };
   if (meta.vocab_size() != config.model().vocab_size()) {
     return mismatch(absl::StrCat("made with a tokenizer of ", meta.vocab_size(), " ids (", meta.tokenizer_fingerprint(),
@@ -43,7 +55,7 @@ absl::StatusOr<std::unique_ptr<BatchSource>> BatchSource::Open(const std::string
   if (source->dynamic_masking_) {
     // Read-time masking needs the vocabulary's word starts and special ids.
     absl::StatusOr<std::unique_ptr<data::Tokenizer>> tokenizer = data::LoadDatasetTokenizer(dataset_dir, meta);
-    if (!tokenizer.ok()) return tokenizer.status();
+    if (!tokenizer.ok()) return Classified(tokenizer.status());
     source->vocab_ = data::VocabInfoOf(**tokenizer);
     source->masking_ = {.masked_lm_prob = data.masked_lm_prob(), .max_predictions_per_seq = data.max_predictions_per_seq(),
                         .max_ngram = data.max_ngram(), .whole_word_mask = data.whole_word_mask()};
@@ -56,7 +68,7 @@ absl::StatusOr<std::unique_ptr<BatchSource>> BatchSource::Open(const std::string
 absl::StatusOr<Batch> BatchSource::Next() {
   absl::StatusOr<std::vector<data::DatasetExample>> examples =
       reader_->Next(rank_, world_size_, config_.batch_size());
-  if (!examples.ok()) return examples.status();
+  if (!examples.ok()) return Classified(examples.status());
   std::vector<Example> rows;
   std::vector<int64_t> ids;
   rows.reserve(examples->size());

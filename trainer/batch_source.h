@@ -25,12 +25,14 @@ class BatchSource final : public BatchStream {
   // differs from the model's (shards made with another tokenizer), when its examples are
   // longer than config.seq_len or carry more predictions than max_predictions_per_seq, or
   // when `expected_tokenizer_fingerprint` (from a checkpoint; empty: unchecked) differs.
+  // Errors no restart mends carry their exit status (util/exit_status.h): kExitDataError
+  // for a damaged shard, kExitUsage for a dataset missing or not fitting the config.
   static absl::StatusOr<std::unique_ptr<BatchSource>> Open(const std::string& dataset_dir, const TrainConfig& config,
                                                            int rank, int world_size,
                                                            const std::string& expected_tokenizer_fingerprint = "");
 
   // The next config.batch_size examples of this rank, collated; advances the cursor by the
-  // whole world's share. Errors (a corrupt shard) name the shard and example.
+  // whole world's share. Errors (a corrupt shard: kExitDataError) name the shard and example.
   absl::StatusOr<Batch> Next() override;
 
   DataCursor cursor() const override;

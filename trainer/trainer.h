@@ -98,6 +98,9 @@ struct TrainSummary {
   int metrics_port = 0;
 };
 
+// Errors that no restart mends carry the exit status to end with (util/exit_status.h):
+// kExitDataError for a damaged shard, kExitUsage for a dataset missing or not fitting the
+// config, kExitNoCheckpoint for a checkpoint to resume from that cannot be loaded.
 absl::StatusOr<TrainSummary> Train(const TrainOptions& options);
 
 }  // namespace cloze

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "checkpoint/checkpoint_fallback.h"
 #include "util/atomic_file.h"
+#include "util/exit_status.h"
 #include "trainer/finetune_init.h"
 #include "trainer/task_batch_source.h"
 #include "trainer/train_config.h"
@@ -22,6 +23,12 @@ namespace fs = std::filesystem;
 
 double Mean(const std::deque<double>& values) {
   return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / values.size();
+}
+
+// A checkpoint to resume from that cannot be loaded (damaged past the fallback, written
+// for another model, gone) fails every restart the same way.
+absl::Status UnusableCheckpoint(absl::Status status) {
+  return PermanentIfBadInput(std::move(status), kExitNoCheckpoint);
 }
 
 }  // namespace
@@ -95,16 +102,16 @@ absl::Status TrainingRun::ResumeOrInitialize() {
     loaded = LoadLatestValidCheckpoint(options_.run_dir, layout, checkpoint_options_);
   } else if (!options_.resume_from->empty()) {
     absl::StatusOr<CheckpointContents> contents = LoadCheckpoint(*options_.resume_from, layout, checkpoint_options_);
-    if (!contents.ok()) return contents.status();  // the coordinator's choice: never skipped
+    if (!contents.ok()) return UnusableCheckpoint(contents.status());  // the coordinator's choice: never skipped
     loaded = LoadedCheckpoint{*options_.resume_from, *std::move(contents)};
   }
   if (absl::IsNotFound(loaded.status())) {
     if (absl::Status s = model_->InitializeParameters(config_.seed()); !s.ok()) return s;
     return task_ ? InitializeForFinetuning() : absl::OkStatus();
   }
-  if (!loaded.ok()) return loaded.status();
+  if (!loaded.ok()) return UnusableCheckpoint(loaded.status());
   const CheckpointContents& c = loaded->contents;
-  if (absl::Status s = model_->RestoreState(c); !s.ok()) return s;
+  if (absl::Status s = model_->RestoreState(c); !s.ok()) return UnusableCheckpoint(s);
   step_ = c.step;
   state_ = c.manifest.trainer_state();
   summary_.resumed = true;

@@ -11,6 +11,7 @@
 #include "model/parameter_layout.h"
 #include "trainer/train_config.h"
 #include "trainer/training_backend.h"
+#include "util/exit_status.h"
 #include "worker/all_reduce_exchange.h"
 #include "worker/device_all_reduce_exchange.h"
 #include "worker/coordinated_checkpoint.h"
@@ -66,7 +67,8 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   absl::StatusOr<RegisterResponse> job = coordinator.Register(options.register_timeout);
   if (!job.ok()) return job.status();
   if (absl::Status s = ValidateTrainConfig(job->config()); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("the coordinator's train config: ", s.message()));
+    return WithExitStatus(absl::InvalidArgumentError(absl::StrCat("the coordinator's train config: ", s.message())),
+                          kExitUsage);
   }
   WorkerResult result{.rank = job->rank(), .world_size = job->world_size()};
   event(absl::StrCat("worker ", job->rank(), " of ", job->world_size(), ", generation ", job->generation(),

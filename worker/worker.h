@@ -33,7 +33,7 @@
 
 namespace cloze {
 
-// kExitRestart (rpc/coordinator_client.h): the exit status of a worker whose job
+// kExitRestart (util/exit_status.h): the exit status of a worker whose job
 // generation ended.
 
 struct WorkerOptions {
@@ -60,7 +60,9 @@ struct WorkerResult {
 // Runs the worker until the job's last step (or a stop request). Errors name the peer or
 // the part that failed. Aborted when the coordinator ended this worker's generation
 // (the caller exits with kExitRestart); OutOfRange when the job had finished already (a
-// worker started again after the end: nothing to do, not a failure).
+// worker started again after the end: nothing to do, not a failure). Errors no restart mends
+// carry their exit status (util/exit_status.h; Train's, and kExitUsage for a config the
+// worker refuses).
 absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options);
 
 }  // namespace cloze

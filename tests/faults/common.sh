@@ -78,3 +78,19 @@ no_survivors() {
     fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)) outlived the job"
   done
 }
+
+# expect_permanent_failure CONFIG RUN_DIR STATUS CAUSE FLAGS...: a launch that must fail at
+# once (no restart) with exit status STATUS (util/exit_status.h), a worker's own error line
+# matching CAUSE (an extended regex) on its console, and no process left behind.
+expect_permanent_failure() {
+  local config=$1 run=$2 expected=$3 cause=$4 status=0
+  shift 4
+  $cloze launch --config="$config" --run_dir="$run" --metrics_address=127.0.0.1:0 "$@" >"$run.log" 2>&1 &
+  wait_or_kill $! 300 || status=$?
+  echo "== $run: exit status $status"
+  cut -c1-300 "$run.log"
+  [ "$status" -eq "$expected" ] || fail "$run: exit status $status, expected $expected"
+  ! grep -q "restarting" "$run.log" || fail "$run: a permanent failure was restarted"
+  grep -Eq "^cloze worker: .*$cause" "$run.log" || fail "$run: the console does not give the cause ($cause)"
+  no_survivors "$run"
+}
