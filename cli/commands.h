@@ -67,6 +67,11 @@ int RunLaunchCommand(const std::vector<std::string>& args);
 // written; 2 on a usage error (RUN_DIR missing or not a folder).
 int RunReportCommand(const std::vector<std::string>& args);
 
+// cloze verify PATH...: every checkpoint at PATH (a checkpoint folder, or every run below a
+// folder) against its manifest, a line each. 0 when all are valid, 65 when one is damaged
+// (its line names the file and what differs), 66 when there is none, 2 on a usage error.
+int RunVerifyCommand(const std::vector<std::string>& args);
+
 // cloze step CONFIG: forward and backward passes on a synthetic batch, with timings.
 int RunStepCommand(const std::vector<std::string>& args);
 

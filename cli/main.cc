@@ -24,8 +24,10 @@ commands available now:
   inspect DIR        counts, length histogram, masking statistics, decoded examples
                      [--examples=N --limit=N --verify]
   train              pretrain on a prepared dataset: --config=TRAIN_CONFIG --run_dir=DIR
-                     [--stop_after_step=N --metrics_address=HOST:PORT]; resumes from the
-                     newest valid checkpoint in DIR; SIGTERM/SIGINT checkpoint and exit 0
+                     [--stop_after_step=N --metrics_address=HOST:PORT --device=cpu|cuda
+                      --gpu=N]; resumes from the newest valid checkpoint in DIR;
+                     SIGTERM/SIGINT checkpoint and exit 0; exit 65 on bad data, 66 when
+                     the checkpoint cannot be loaded
   finetune           a GLUE or generic sentence(-pair) task: --task=SST-2 --data_dir=PATH/GLUE
                      --init=scratch|CHECKPOINT|HF_FOLDER --tokenizer=SPEC --run_dir=DIR
                      [--model_config (scratch) --max_seq_length=128 --batch_size=32
@@ -56,7 +58,9 @@ commands available now:
   launch             the whole distributed job on this machine: --config=TRAIN_CONFIG
                      --run_dir=DIR [--workers=N --ps=M --max_restarts=K]; starts a
                      coordinator, M parameter servers and N workers (mpirun), restarts
-                     what fails, shows one progress line; SIGTERM checkpoints and exits 0
+                     what fails, shows one progress line; SIGTERM checkpoints and exits 0;
+                     a member's permanent failure (exit 2, 65 bad data, 66 no usable
+                     checkpoint) is not restarted: the job stops and exits with it
   coordinator        the job's coordinator: --config --run_dir --listen=HOST:PORT
                      --job_token_file [--port_file --tls_cert --tls_key --metrics_address]
   worker             one worker: --coordinator=HOST:PORT --job_token_file [--tls_ca];
@@ -68,6 +72,10 @@ commands available now:
                      evaluation table, scores against the human baseline, pretrained against
                      scratch [--output=FILE.html, default RUN_DIR/report.html]; prints its path
                      last; needs Python 3 with matplotlib (Debian: python3-matplotlib)
+  verify PATH...     every checkpoint at PATH (a checkpoint folder, or every run below a
+                     folder) against its manifest: sizes and SHA-256 of every file, a line
+                     per checkpoint; exit 0 when all are valid, 65 naming the file and what
+                     differs, 66 when there is none
   config CONFIG...   validate model configs (.textproto or Hugging Face config.json)
                      and print their sizes and parameter counts
   step CONFIG        run forward and backward passes of CONFIG on a synthetic batch
@@ -104,6 +112,7 @@ int main(int argc, char** argv) {
   if (command == "worker") return cloze::cli::RunWorkerCommand(args);
   if (command == "launch") return cloze::cli::RunLaunchCommand(args);
   if (command == "report") return cloze::cli::RunReportCommand(args);
+  if (command == "verify") return cloze::cli::RunVerifyCommand(args);
   if (command == "help" || command == "--help") {
     std::fputs(kUsage, stdout);
     return 0;
