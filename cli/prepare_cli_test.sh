@@ -23,9 +23,9 @@ log=$($cloze prepare --input="$in" --output="$out" --tokenizer="wordpiece:$vocab
 status=$?
 [ $status -eq 3 ] || fail "prepare on bad input: exit status $status, expected 3: $log"
 grep -q "note: some input was skipped" <<<"$log" || fail "summary does not say input was skipped: $log"
-grep -Eq "skipped: [1-9][0-9]* lines .*[1-9][0-9]* over the length limit, 1 bad JSON" <<<"$log" ||
+grep -Eq "skipped: [1-9][0-9]* lines .*[1-9][0-9]* over the length limit of [0-9]+ bytes, 1 bad JSON" <<<"$log" ||
   grep -Eq "skipped: [1-9][0-9]* lines" <<<"$log" || fail "skipped lines not counted: $log"
-grep -q "over the length limit" <<<"$log" || fail "no overlong count: $log"
+grep -q "1 over the length limit of 1048576 bytes" <<<"$log" || fail "no overlong count with the limit: $log"
 ls "$out" | grep -q "shard-00000-of-00002" || fail "no shard written: $(ls "$out")"
 
 grep -q "format: $in/good.txt: bert (" <<<"$log" || fail "no format decision for good.txt: $log"

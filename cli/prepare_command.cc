@@ -84,13 +84,14 @@ void PrintFormats(const std::vector<data::FileFormat>& formats) {
 }
 
 void PrintSummary(const data::InputStats& in, const data::PipelineStats& out, const DataConfig& config,
-                  double seconds) {
+                  int64_t max_line_bytes, double seconds) {
   std::printf("input: %lld files, %.1f MB, %lld documents, %lld sentences\n", static_cast<long long>(in.files),
               in.bytes / 1e6, static_cast<long long>(in.documents), static_cast<long long>(in.sentences));
-  std::printf("skipped: %lld lines (%lld invalid UTF-8, %lld binary, %lld over the length limit, %lld bad JSON), "
-              "%lld empty documents\n",
+  std::printf("skipped: %lld lines (%lld invalid UTF-8, %lld binary, %lld over the length limit of %lld bytes, "
+              "%lld bad JSON), %lld empty documents\n",
               static_cast<long long>(in.skipped_lines()), static_cast<long long>(in.invalid_utf8_lines),
               static_cast<long long>(in.binary_lines), static_cast<long long>(in.overlong_lines),
+              static_cast<long long>(max_line_bytes),
               static_cast<long long>(in.bad_json_lines), static_cast<long long>(in.empty_documents));
   std::printf("examples: %lld in %d shards, %lld tokens (%.1f per example)\n", static_cast<long long>(out.examples),
               config.shards(), static_cast<long long>(out.tokens),
@@ -163,7 +164,7 @@ int RunPrepareCommand(const std::vector<std::string>& args) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("prepared %s with %d threads\n", options.output.c_str(), options.threads);
   PrintFormats(result->formats);
-  PrintSummary(result->input, result->examples, result->config, seconds);
+  PrintSummary(result->input, result->examples, result->config, options.source.max_line_bytes, seconds);
   std::printf("peak memory: %.0f MB\n", PeakRssMegabytes());
   if (result->input.skipped_lines() + result->input.empty_documents > 0) {
     std::printf("note: some input was skipped (counted above); exit status 3\n");
