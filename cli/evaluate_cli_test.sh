@@ -155,5 +155,17 @@ for want in "STS-B" "RTE" "from scratch" "GLUE (partial: 2 of 9)"; do
 done
 ! grep -q "row left out" "$work/report.html" || fail "the report could not read evaluation.json: $(grep -o "[^>]*row left out" "$work/report.html")"
 
+# One evaluation per folder: a second one on a folder in use is refused, naming the holder
+# (stopped with SIGSTOP once it holds the lock, so that it cannot finish first).
+$cloze evaluate "${flags[@]}" --run_dir="$ev" >"$work/held.log" 2>&1 &
+held=$!
+for _ in $(seq 1 6000); do grep -qs " $held " "$ev/run.lock" && break; kill -0 $held 2>/dev/null || break; sleep 0.01; done
+kill -STOP $held
+log=$(evaluate "$ev" 2>&1)
+[ $? -ne 0 ] && grep -q "in use by cloze evaluate on host $(hostname), PID $held" <<<"$log" ||
+  fail "a second evaluation on a folder in use: $log"
+kill -9 $held
+wait $held 2>/dev/null
+
 [ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "PASS"
