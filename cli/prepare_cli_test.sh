@@ -65,6 +65,15 @@ log=$($cloze prepare --input="$in/good.txt" --output="$TEST_TMPDIR/x" --tokenize
 [ $? -eq 2 ] || fail "bad masked_lm_prob: exit status"
 grep -q "DataConfig.masked_lm_prob" <<<"$log" || fail "bad masked_lm_prob message: $log"
 
+# Input with no usable text (an empty file, binary junk): no examples is an error here, not a
+# dataset that train refuses later, and no output folder is left behind.
+mkdir -p "$TEST_TMPDIR/nothing"
+: >"$TEST_TMPDIR/nothing/empty.txt"
+head -c 2000 /dev/urandom >"$TEST_TMPDIR/nothing/junk.bin"
+log=$($cloze prepare --input="$TEST_TMPDIR/nothing" --output="$TEST_TMPDIR/none" --tokenizer="wordpiece:$vocab" 2>&1)
+[ $? -eq 2 ] && grep -q "no examples from .*nothing: 0 documents" <<<"$log" || fail "no examples: $log"
+[ ! -e "$TEST_TMPDIR/none" ] || fail "prepare of no examples left $TEST_TMPDIR/none behind"
+
 # A corrupted shard: inspect fails with the shard named, without crashing.
 sst=$(ls "$out"/shard-00001-of-00002/*.sst | head -n 1)
 size=$(stat -c %s "$sst")

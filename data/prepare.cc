@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "data/data_config.h"
 #include "data/dataset_writer.h"
 #include "data/tokenizer.h"
@@ -91,6 +92,7 @@ absl::StatusOr<PrepareResult> PrepareDataset(const PrepareOptions& options) {
   absl::StatusOr<std::unique_ptr<DocumentSource>> source = DocumentSource::Open(options.inputs, options.source);
   if (!source.ok()) return source.status();
   std::error_code error;
+  const bool created = !fs::exists(options.output);
   fs::create_directories(options.output, error);
   if (error) return absl::PermissionDeniedError(absl::StrCat(options.output, ": ", error.message()));
 
@@ -117,6 +119,16 @@ absl::StatusOr<PrepareResult> PrepareDataset(const PrepareOptions& options) {
       RunExamplePipeline(**source, [&t](std::string_view s) { return t.Encode(s); }, VocabInfoOf(t),
                          PipelineOptionsFrom(result.config, options.threads), **writer);
   if (!stats.ok()) return stats.status();
+  if (stats->examples == 0) {
+    // A dataset of no examples is refused here, not by `train` later; its folder goes too
+    // (it was new or empty), so the same command can run again on better input.
+    writer->reset();
+    if (created) fs::remove_all(options.output, error);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no examples from ", absl::StrJoin(options.inputs, ","), ": ", (*source)->stats().documents,
+        " documents, ", (*source)->stats().sentences, " sentences, ", (*source)->stats().skipped_lines(),
+        " lines skipped; nothing written to ", options.output));
+  }
   CorpusCounts corpus;
   corpus.set_documents((*source)->stats().documents);
   corpus.set_sentences((*source)->stats().sentences);
