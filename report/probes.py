@@ -7,9 +7,10 @@ naming file and line, a torn last line (a prober killed mid-write) is only noted
 checkpoint × probe × layer × class appears twice the later line wins.
 """
 
-import json
 import math
 from dataclasses import dataclass, field
+
+import runs
 
 # The page's order, and which probes read the MLM head (no layer) rather than a layer.
 PROBE_ORDER = ["fill", "reconstruction", "upos", "deprel", "sst2"]
@@ -95,30 +96,8 @@ def _record_fields(record):
 def read_probes(path):
     """The records of a probes.jsonl; a missing file has none."""
     results = ProbeResults(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return results
-    except OSError as e:
-        results.notes.append("%s: cannot read: %s" % (path, e.strerror))
-        return results
-    lines = data.split(b"\n")
-    ends_with_newline = data.endswith(b"\n")
-    if ends_with_newline:
-        lines.pop()
-    for number, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            fields = _record_fields(json.loads(raw.decode("utf-8")))
-        except (UnicodeDecodeError, ValueError) as e:
-            if number == len(lines) and not ends_with_newline:
-                results.notes.append("%s:%d: the last line is cut short (the prober was stopped while writing "
-                                     "it); ignored" % (path, number))
-            else:
-                results.notes.append("%s:%d: not a JSON object (%s); line skipped" % (path, number, e))
-            continue
+    for number, value in runs.read_jsonl(path, results.notes, "the prober"):
+        fields = _record_fields(value)
         if isinstance(fields, str):
             results.notes.append("%s:%d: %s; line skipped" % (path, number, fields))
             continue

@@ -51,38 +51,45 @@ def _number(value):
     return float(value)
 
 
+def read_jsonl(path, notes, writer):
+    """(line number, value) for each JSON line of `path`. A missing file has none; an
+    unreadable file, a line that is not JSON, and a last line cut short (`writer`, e.g. "the
+    run", was stopped while writing it) each add a note naming the file and line instead."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        notes.append("%s: cannot read: %s" % (path, e.strerror))
+        return
+    lines = data.split(b"\n")
+    ends_with_newline = data.endswith(b"\n")
+    if ends_with_newline:
+        lines.pop()  # the empty string after the last newline
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            if number == len(lines) and not ends_with_newline:
+                notes.append("%s:%d: the last line is cut short (%s was stopped while writing it); ignored"
+                             % (path, number, writer))
+            else:
+                notes.append("%s:%d: not a JSON object (%s); line skipped" % (path, number, e))
+            continue
+        yield number, value
+
+
 def read_metrics(path):
     """The records of a metrics.jsonl. A missing file gives an empty log; a torn last line is
     dropped with a note, as trainer/ drops it on resume; any other unreadable line is skipped
     with a note naming its line number. When a step appears twice the later line wins (a
     resumed run rewrites the steps after its checkpoint)."""
     log = MetricsLog(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return log
-    except OSError as e:
-        log.notes.append("%s: cannot read: %s" % (path, e.strerror))
-        return log
-    lines = data.split(b"\n")
-    ends_with_newline = data.endswith(b"\n")
-    if ends_with_newline:
-        lines.pop()  # the empty string after the last newline
     by_step = {}
-    for number, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        last_line = number == len(lines)
-        try:
-            record = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as e:
-            if last_line and not ends_with_newline:
-                log.notes.append("%s:%d: the last line is cut short (the run was stopped while writing it); "
-                                 "ignored" % (path, number))
-            else:
-                log.notes.append("%s:%d: not a JSON object (%s); line skipped" % (path, number, e))
-            continue
+    for number, record in read_jsonl(path, log.notes, "the run"):
         step = record.get("step") if isinstance(record, dict) else None
         if isinstance(step, bool) or not isinstance(step, int):
             log.notes.append("%s:%d: no integer \"step\" field; line skipped" % (path, number))
