@@ -22,27 +22,7 @@ for split in train:65 dev:33 test:9; do
 done
 
 # The checkpoint: the micro ALBERT pretrained for 4 steps on a slice of Frankenstein.
-head -c 20000 corpus/demo/frankenstein.txt >"$work/corpus.txt"
-$cloze prepare --input="$work/corpus.txt" --output="$work/data" --tokenizer=spm-albert:$spm --max_seq_length=64 \
-  --max_predictions_per_seq=10 --shards=1 --threads=1 >"$work/prepare.log" 2>&1 ||
-  { cat "$work/prepare.log"; echo "FAIL: prepare"; exit 1; }
-{
-  echo "model {"
-  grep -v '^#' cli/testdata/finetune/albert-micro.textproto
-  echo "}"
-  cat <<CONFIG
-dataset: "$work/data"
-batch_size: 8
-seq_len: 64
-max_predictions_per_seq: 10
-total_steps: 4
-optimizer { kind: LAMB learning_rate: 0.005 }
-schedule { warmup_steps: 1 }
-checkpoint { every_steps: 4 }
-CONFIG
-} >"$work/pretrain.textproto"
-$cloze train --config="$work/pretrain.textproto" --run_dir="$work/pre" --metrics_address= >"$work/pretrain.log" 2>&1 ||
-  { tail -5 "$work/pretrain.log"; echo "FAIL: pretraining"; exit 1; }
+pretrain_micro 4 "every_steps: 4"
 
 flags=(--init="$work/pre" --tokenizer=spm-albert:$spm --data_dir="$glue" --seeds=2 --seed=3 --with_scratch
   --max_seq_length=64 --batch_size=16 --epochs=1 --learning_rate=1e-3 --eval_every_steps=2 --checkpoint_every_steps=2)
@@ -155,17 +135,8 @@ for want in "STS-B" "RTE" "from scratch" "GLUE (partial: 2 of 9)"; do
 done
 ! grep -q "row left out" "$work/report.html" || fail "the report could not read evaluation.json: $(grep -o "[^>]*row left out" "$work/report.html")"
 
-# One evaluation per folder: a second one on a folder in use is refused, naming the holder
-# (stopped with SIGSTOP once it holds the lock, so that it cannot finish first).
-$cloze evaluate "${flags[@]}" --run_dir="$ev" >"$work/held.log" 2>&1 &
-held=$!
-for _ in $(seq 1 6000); do grep -qs " $held " "$ev/run.lock" && break; kill -0 $held 2>/dev/null || break; sleep 0.01; done
-kill -STOP $held
-log=$(evaluate "$ev" 2>&1)
-[ $? -ne 0 ] && grep -q "in use by cloze evaluate on host $(hostname), PID $held" <<<"$log" ||
-  fail "a second evaluation on a folder in use: $log"
-kill -9 $held
-wait $held 2>/dev/null
+# One evaluation per folder: a second one on a folder in use is refused, naming the holder.
+refused_while_held "$ev" "cloze evaluate" $cloze evaluate "${flags[@]}" --run_dir="$ev"
 
 [ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "PASS"

@@ -72,16 +72,8 @@ log=$(finetune "$work/straight" --learning_rate=2e-3 2>&1)
 [ $? -eq 2 ] && grep -q "holds another run" <<<"$log" || fail "another run's folder: $log"
 
 # One fine-tune per run folder: a second one on a folder in use (a resume started twice) is
-# refused, naming the holder. The holder is stopped (SIGSTOP) so that it cannot finish first.
-$cloze finetune "${flags[@]}" --run_dir="$work/held" >"$work/held.log" 2>&1 &
-held=$!
-for _ in $(seq 1 6000); do [ -s "$work/held/metrics.jsonl" ] && break; kill -0 $held 2>/dev/null || break; sleep 0.01; done
-kill -STOP $held
-log=$(finetune "$work/held" 2>&1)
-[ $? -eq 1 ] && grep -q "in use by cloze finetune on host $(hostname), PID $held" <<<"$log" ||
-  fail "a second fine-tune on a folder in use: $log"
-kill -9 $held
-wait $held 2>/dev/null
+# refused, naming the holder.
+refused_while_held "$work/held" "cloze finetune" $cloze finetune "${flags[@]}" --run_dir="$work/held"
 
 # kill -9 after the step-16 checkpoint, then the same command again.
 kill_at_checkpoint 16 "$work/killed" "$work/killed1.log" $cloze finetune "${flags[@]}" --run_dir="$work/killed"

@@ -22,27 +22,7 @@ sentences 12 <"$ud/en_ewt-ud-test.conllu" >"$work/ud/en_ewt-ud-test.conllu"
 head -n 121 "$glue/SST-2/train.tsv" >"$work/glue/SST-2/train.tsv"
 head -n 41 "$glue/SST-2/dev.tsv" >"$work/glue/SST-2/dev.tsv"
 
-head -c 20000 corpus/demo/frankenstein.txt >"$work/corpus.txt"
-$cloze prepare --input="$work/corpus.txt" --output="$work/data" --tokenizer=spm-albert:$spm --max_seq_length=64 \
-  --max_predictions_per_seq=10 --shards=1 --threads=1 >"$work/prepare.log" 2>&1 ||
-  { cat "$work/prepare.log"; echo "FAIL: prepare"; exit 1; }
-{
-  echo "model {"
-  grep -v '^#' cli/testdata/finetune/albert-micro.textproto
-  echo "}"
-  cat <<CONFIG
-dataset: "$work/data"
-batch_size: 8
-seq_len: 64
-max_predictions_per_seq: 10
-total_steps: 6
-optimizer { kind: LAMB learning_rate: 0.005 }
-schedule { warmup_steps: 1 }
-checkpoint { every_steps: 2 keep_last: 5 }
-CONFIG
-} >"$work/pretrain.textproto"
-$cloze train --config="$work/pretrain.textproto" --run_dir="$work/pre" --metrics_address= >"$work/pretrain.log" 2>&1 ||
-  { tail -5 "$work/pretrain.log"; echo "FAIL: pretraining"; exit 1; }
+pretrain_micro 6 "every_steps: 2 keep_last: 5"
 
 flags=(--tokenizer=spm-albert:$spm --ud_dir="$work/ud" --glue_dir="$work/glue" --max_sentences=12
   --max_train_sentences=60 --max_seq_length=64 --batch_size=16)

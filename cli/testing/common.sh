@@ -65,3 +65,56 @@ same_after_resume() {
   cmp "$straight/predictions_dev.jsonl" "$resumed/predictions_dev.jsonl" ||
     fail "$resumed: dev predictions differ from the uninterrupted run's"
 }
+
+# pretrain_micro STEPS CHECKPOINT_FIELDS: the micro ALBERT (cli/testdata/finetune) pretrained
+# with LAMB for STEPS steps on the first 20,000 bytes of Frankenstein into $work/pre, its
+# dataset in $work/data, its config's checkpoint block holding CHECKPOINT_FIELDS (e.g.
+# "every_steps: 2 keep_last: 5"). Ends the test when a step fails.
+pretrain_micro() {
+  local steps=$1 checkpoint=$2
+  head -c 20000 corpus/demo/frankenstein.txt >"$work/corpus.txt"
+  $cloze prepare --input="$work/corpus.txt" --output="$work/data" --tokenizer=spm-albert:$spm --max_seq_length=64 \
+    --max_predictions_per_seq=10 --shards=1 --threads=1 >"$work/prepare.log" 2>&1 ||
+    { cat "$work/prepare.log"; echo "FAIL: prepare"; exit 1; }
+  {
+    echo "model {"
+    grep -v '^#' cli/testdata/finetune/albert-micro.textproto
+    echo "}"
+    cat <<CONFIG
+dataset: "$work/data"
+batch_size: 8
+seq_len: 64
+max_predictions_per_seq: 10
+total_steps: $steps
+optimizer { kind: LAMB learning_rate: 0.005 }
+schedule { warmup_steps: 1 }
+checkpoint { $checkpoint }
+CONFIG
+  } >"$work/pretrain.textproto"
+  $cloze train --config="$work/pretrain.textproto" --run_dir="$work/pre" --metrics_address= >"$work/pretrain.log" 2>&1 ||
+    { tail -5 "$work/pretrain.log"; echo "FAIL: pretraining"; exit 1; }
+}
+
+# refused_while_held RUN_DIR WHAT COMMAND...: COMMAND runs in the background until it holds
+# RUN_DIR's lock, is stopped there (SIGSTOP, so that it cannot finish first), and the same
+# COMMAND again must be refused with exit status 1 naming WHAT (e.g. "cloze finetune") and the
+# holder's PID. The holder is killed after.
+refused_while_held() {
+  local run_dir=$1 what=$2
+  shift 2
+  "$@" >/dev/null 2>&1 &
+  local held=$!
+  for _ in $(seq 1 6000); do
+    grep -qs " $held " "$run_dir/run.lock" && break
+    kill -0 $held 2>/dev/null || break
+    sleep 0.01
+  done
+  kill -STOP $held
+  local log status
+  log=$("$@" 2>&1)
+  status=$?
+  kill -9 $held
+  wait $held 2>/dev/null
+  [ $status -eq 1 ] && grep -q "in use by $what on host $(hostname), PID $held" <<<"$log" ||
+    fail "a second $what on a folder in use (exit $status): $log"
+}
