@@ -3,7 +3,7 @@
 # split), the 28 English public-domain books and the 3 Chinese classics of ../shared/data
 # into runs/small/data (a 16,000-piece SentencePiece model trained on them, dynamic masking,
 # sentence order), then pretrains configs/train-small.textproto on them with `cloze train`
-# (about an hour on 2 cores) into runs/small/train. Running it again resumes where it
+# (not yet timed on idle cores; about 3 h on the loaded 2-core VM) into runs/small/train. Running it again resumes where it
 # stopped: a finished dataset is kept, the training resumes from its last checkpoint.
 #
 #   bash deploy/pretrain_small.sh [--threads=N]      # SHARED=... if the data is elsewhere
