@@ -25,6 +25,9 @@ PACKAGES=(
   xz-utils                 # xz -dc: eval/ tests read the SQuAD dev set as shared/data ships it
   prometheus               # server and promtool for deploy/monitoring_test.sh (Debian starts
                            # its service on :9090 where systemd runs; the test uses its own)
+  slurmctld slurmd munge slurm-client
+                           # a one-node Slurm for deploy/slurm/slurm_test.sh (the test starts
+                           # and stops its own daemons; Debian's services stay unused)
 )
 
 missing=()
