@@ -5,6 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "cli/common_flags.h"
+#include "cli/launch_job.h"
 #include "server/coordinator_process.h"
 
 namespace cloze::cli {
@@ -25,6 +26,14 @@ int RunCoordinatorCommand(const std::vector<std::string>& args) {
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   options.run_name = absl::GetFlag(FLAGS_run_name);
+  // --workers/--ps (and --device, which decides what the workers can run with): the job's
+  // size as the cluster gave it (deploy/slurm/pretrain.sbatch), applied as cloze launch does.
+  if (absl::GetFlag(FLAGS_workers) > 0 || absl::GetFlag(FLAGS_ps) >= 0) {
+    options.adjust_config = [](TrainConfig& config) {
+      absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
+      return device.ok() ? ApplyJobFlags(config, *device) : device.status();
+    };
+  }
   return RunCoordinatorProcess(options);
 }
 

@@ -62,7 +62,8 @@ commands available now:
                      a member's permanent failure (exit 2, 65 bad data, 66 no usable
                      checkpoint) is not restarted: the job stops and exits with it
   coordinator        the job's coordinator: --config --run_dir --listen=HOST:PORT
-                     --job_token_file [--port_file --tls_cert --tls_key --metrics_address]
+                     --job_token_file [--port_file --tls_cert --tls_key --metrics_address
+                     --workers=N --ps=M: the job's size, over the config's]
   worker             one worker: --coordinator=HOST:PORT --job_token_file [--tls_ca];
                      N workers: mpirun -np N cloze worker ...; exit 75: restart me
   ps                 a parameter server: --coordinator=HOST:PORT --job_token_file

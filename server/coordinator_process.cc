@@ -57,6 +57,12 @@ int RunCoordinatorProcess(const CoordinatorProcessOptions& flags) {
     std::fprintf(stderr, "cloze coordinator: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
+  if (flags.adjust_config) {
+    if (absl::Status s = flags.adjust_config(*config); !s.ok()) {
+      std::fprintf(stderr, "cloze coordinator: %s: %s\n", config_path.c_str(), std::string(s.message()).c_str());
+      return 2;
+    }
+  }
   absl::StatusOr<GrpcSecurity> security = LoadGrpcSecurity(flags.job_token_file,
                                                            flags.tls_cert, flags.tls_key);
   if (!security.ok()) {

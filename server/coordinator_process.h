@@ -4,7 +4,11 @@
 #ifndef CLOZE_SERVER_COORDINATOR_PROCESS_H_
 #define CLOZE_SERVER_COORDINATOR_PROCESS_H_
 
+#include <functional>
 #include <string>
+
+#include "absl/status/status.h"
+#include "proto/train_config.pb.h"
 
 namespace cloze {
 
@@ -15,6 +19,9 @@ struct CoordinatorProcessOptions {
   std::string tls_cert, tls_key;                     // both or neither
   std::string metrics_address, metrics_port_file;    // Prometheus endpoint; empty: none
   std::string run_name;                              // metrics label; empty: run_dir's name
+  // Applied to the loaded config before it is served (cloze coordinator --workers/--ps, for
+  // a job whose size the cluster decides); its error is a usage error (exit 2).
+  std::function<absl::Status(TrainConfig&)> adjust_config;
 };
 
 // Returns the exit status: 0 once the job finished (after two heartbeat intervals, so that

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# deploy/slurm/pretrain.sbatch on a real Slurm: Debian's munged, slurmctld and slurmd,
+# started here as a one-node cluster (deploy/slurm/testing/one_node_slurm.sh) and torn down
+# at the end.
+#   1. Without --run_dir the script refuses to start, saying why (exit status 2).
+#   2. The script submitted with sbatch (2 CPU workers under mpirun) on the distributed
+#      tests' tiny ALBERT is requeued twice in the middle of its run: once from outside
+#      (`scontrol requeue`, which signals every process of the job), once as at a time limit
+#      (USR1 to the batch script, as --signal=B:USR1@120 sends it: the script stops the
+#      workers at a checkpoint and requeues the job itself). The job completes, its losses
+#      equal an uninterrupted `cloze launch` of the same config bit for bit, every checkpoint
+#      verifies (`cloze verify`), and no process of the job is left.
+# Needs Debian's slurmctld, slurmd, munge and slurm-client (deploy/setup.sh); says SKIP and
+# passes without them. About a minute.
+set -uo pipefail
+cloze=$(realpath "${CLOZE:-cli/cloze}")
+work=$TEST_TMPDIR
+source tests/faults/common.sh
+source deploy/slurm/testing/one_node_slurm.sh
+if ! one_node_slurm_available; then
+  echo "SKIP: Slurm is not installed (Debian packages slurmctld slurmd munge slurm-client; deploy/setup.sh)"
+  exit 0
+fi
+sbatch_script=$(realpath deploy/slurm/pretrain.sbatch)
+
+prepare_data "$work/data"
+write_job "$work/job.textproto" 200 # a checkpoint every 20 steps
+# The uninterrupted run: 2 workers with one thread each, as the Slurm job's 2 one-CPU tasks.
+launch "$work/job.textproto" "$work/clean" --workers=2 --threads=1
+
+# Unix socket paths are short (108 bytes): the cluster's folder is not under TEST_TMPDIR.
+slurm_dir=$(mktemp -d /tmp/cloze-slurm.XXXXXX)
+ONE_NODE_SLURM_NO_TRAP=1
+cleanup() {
+  [ "$failures" -eq 0 ] || [ -z "${ONE_NODE_SLURM_DIR:-}" ] || _one_node_slurm_logs
+  one_node_slurm_stop
+  rm -rf "$slurm_dir"
+}
+trap cleanup EXIT
+one_node_slurm_start "$slurm_dir" || exit 1
+
+# job_state JOB: PENDING, RUNNING, COMPLETED, ... and the restart count, e.g. "RUNNING 1".
+job_state() {
+  scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n 's/^JobState=//p; s/^Restarts=//p' | paste -sd' '
+}
+# wait_until JOB SECONDS CONDITION...: polls until CONDITION (a command) succeeds; fails on
+# a job that ended (FAILED, CANCELLED, ...) or after SECONDS.
+wait_until() {
+  local job=$1 seconds=$2 deadline=$((SECONDS + $2))
+  shift 2
+  until "$@"; do
+    case $(job_state "$job") in FAILED* | CANCELLED* | TIMEOUT* | NODE_FAIL* | OUT_OF_MEMORY*)
+      fail "job $job ended: $(job_state "$job")"; return 1 ;;
+    esac
+    [ "$SECONDS" -lt "$deadline" ] || { fail "job $job: not after $seconds s: $*"; return 1; }
+    sleep 0.2
+  done
+}
+running_again() { [ "$(job_state "$1")" = "RUNNING $2" ]; }
+# start_again JOB N: waits for the job's N-th run (Slurm holds a requeued job back for the
+# credentials' lifetime, 5 s in this cluster).
+start_again() { wait_until "$1" 60 running_again "$1" "$2"; }
+completed() { [[ $(job_state "$1") == COMPLETED* ]]; }
+has_checkpoint() { [ -d "$(printf '%s/checkpoints/step-%09d' "$1" "$2")" ]; }
+
+# --- 1. No run folder ---------------------------------------------------------------------------
+sbatch --wait --ntasks=1 --output="$work/no_run_dir.out" "$sbatch_script" --config="$work/job.textproto" \
+  --cloze="$cloze" >/dev/null 2>&1
+status=$?
+cat "$work/no_run_dir.out"
+[ $status -eq 2 ] || fail "without --run_dir: exit status $status, want 2"
+grep -q "no run folder: give --run_dir=DIR, a folder on storage that every node of the job sees" \
+  "$work/no_run_dir.out" || fail "without --run_dir: the refusal does not say why"
+
+# --- 2. Submitted, requeued twice, completed --------------------------------------------------
+run=$work/slurm_run
+job=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --output="$work/job.out" "$sbatch_script" \
+  --config="$work/job.textproto" --run_dir="$run" --cloze="$cloze" --metrics_address=127.0.0.1:0 \
+  --coordinator_host=127.0.0.1)
+echo "submitted job $job"
+wait_until "$job" 120 has_checkpoint "$run" 40 && {
+  echo "requeue from outside after step $(last_step "$run/metrics.jsonl")"
+  scontrol requeue "$job" || fail "scontrol requeue $job"
+}
+start_again "$job" 1 &&
+  wait_until "$job" 120 has_checkpoint "$run" 120 && {
+  echo "USR1 to the batch script (the time limit's warning) after step $(last_step "$run/metrics.jsonl")"
+  scancel --batch --signal=USR1 "$job" || fail "scancel --batch --signal=USR1 $job"
+}
+start_again "$job" 2 && wait_until "$job" 180 completed "$job"
+echo "job $job: $(job_state "$job")"
+cat "$work/job.out"
+grep -q "requeueing job $job" "$work/job.out" || fail "the script did not requeue the job itself on USR1"
+[ "$(grep -c "^pretrain.sbatch: job $job (restart" "$work/job.out")" -eq 3 ] || fail "the job did not run 3 times"
+
+compare_losses "$work/clean/metrics.jsonl" "$run/metrics.jsonl" 0 || fail "the losses differ from the uninterrupted run's"
+"$cloze" verify "$run" >"$work/verify.log" 2>&1 || { cat "$work/verify.log"; fail "cloze verify $run"; }
+tail -n 2 "$work/verify.log"
+[ "$(stat -c %a "$run/job_token")" = 600 ] || fail "job_token has mode $(stat -c %a "$run/job_token"), want 600"
+for pid in $(pgrep -f -- "$run/"); do
+  fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)) outlived the job"
+done
+
+[ "$failures" -eq 0 ] || _one_node_slurm_logs
+one_node_slurm_stop
+for pid in $(pgrep -f -- "$slurm_dir"); do
+  fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)) outlived the cluster"
+done
+
+[ "$failures" -eq 0 ] && echo PASS || { echo "$failures failures"; exit 1; }
