@@ -1,5 +1,6 @@
 #include "cli/launch_job.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,13 +105,17 @@ absl::Status ApplyJobFlags(TrainConfig& config, const TrainingDevice& device) {
 
 absl::StatusOr<LaunchSummary> LaunchJob(const TrainConfig& config, const std::string& run_dir,
                                         const TrainingDevice& device, const std::string& command) {
+  // Output into a pipe whose reader has gone (`cloze launch 2>&1 | head -1`) must not kill the
+  // launcher (its children would run on without it): writes then fail with EPIPE, and the
+  // job runs to its end without being shown.
+  signal(SIGPIPE, SIG_IGN);
   const bool terminal = isatty(STDERR_FILENO);
   LaunchOptions options;
   options.cloze_binary = SelfPath();
   options.config = config;
   options.run_dir = std::filesystem::absolute(run_dir).string();
   // Inherited by every process the launcher starts: a launch killed alone leaves its folder
-  // locked until its coordinator and workers are gone too.
+  // locked until its coordinator and workers are gone too (they die with it: server/child_process.h).
   absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(options.run_dir, command, /*inherited_by_children=*/true);
   if (!lock.ok()) return lock.status();
   options.max_restarts = absl::GetFlag(FLAGS_max_restarts);

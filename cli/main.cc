@@ -7,6 +7,7 @@
 #include "absl/flags/usage.h"
 #include "cli/common_flags.h"
 #include "cli/commands.h"
+#include "server/child_process.h"
 
 namespace {
 
@@ -96,6 +97,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   cloze::cli::ApplyThreadsFlagToCpuOps();
+  // A member of a job cloze launch started (under mpirun too) stops when its parent dies.
+  cloze::DieWithParentIfAsked();
   const std::string command = positional[1];
   const std::vector<std::string> args(positional.begin() + 2, positional.end());
   if (command == "config") return cloze::cli::RunConfigCommand(args);

@@ -2,12 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -16,11 +17,35 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 
 extern char** environ;
 
 namespace cloze {
+
+namespace {
+
+// argv[0] as execve needs it: a path as it is, a bare name looked up on PATH (before the
+// fork: the child may only make async-signal-safe calls).
+std::string ProgramPath(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  for (const absl::string_view dir : absl::StrSplit(path != nullptr ? path : "/usr/bin:/bin", ':')) {
+    const std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", program);
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return program;  // execve fails with ENOENT, reported as "cannot start"
+}
+
+}  // namespace
+
+void DieWithParentIfAsked() {
+  if (std::getenv(kDieWithParentVariable) == nullptr) return;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) raise(SIGKILL);  // the parent died before the request took effect
+}
 
 absl::StatusOr<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_file,
                                                  const std::vector<std::string>& extra_env) {
@@ -31,23 +56,60 @@ absl::StatusOr<ChildProcess> ChildProcess::Start(const std::vector<std::string>&
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
   for (const std::string& e : extra_env) env_strings.push_back(e);
+  env_strings.push_back(absl::StrCat(kDieWithParentVariable, "=1"));
   std::vector<char*> env;
   for (const std::string& e : env_strings) env.push_back(const_cast<char*>(e.c_str()));
   env.push_back(nullptr);
+  const std::string program = ProgramPath(argv[0]);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  const int log_fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot start ", argv[0], ": ", log_file, ": ", std::strerror(errno)));
+  }
+  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int exec_error_pipe[2];  // closed by a successful exec; carries errno when it fails
+  if (null_fd < 0 || pipe2(exec_error_pipe, O_CLOEXEC) != 0) {
+    const int error = errno;
+    close(log_fd);
+    if (null_fd >= 0) close(null_fd);
+    return absl::UnavailableError(absl::StrCat("cannot start ", argv[0], ": ", std::strerror(error)));
+  }
   std::error_code size_error;
   const std::uintmax_t log_start = std::filesystem::file_size(log_file, size_error);
-  pid_t pid = -1;
-  const int error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) {
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Async-signal-safe calls only until execve. The child dies with this thread of its
+    // parent (SIGKILL), so that a supervisor killed by anything leaves nothing running.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    signal(SIGPIPE, SIG_DFL);  // the launcher ignores it; its children must not inherit that
+    dup2(null_fd, STDIN_FILENO);
+    dup2(log_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    execve(program.c_str(), args.data(), env.data());
+    const int error = errno;
+    ssize_t ignored = write(exec_error_pipe[1], &error, sizeof error);
+    (void)ignored;
+    _exit(127);
+  }
+  const int fork_error = errno;
+  close(log_fd);
+  close(null_fd);
+  close(exec_error_pipe[1]);
+  int exec_error = 0;
+  if (pid > 0) {
+    ssize_t n;
+    do {
+      n = read(exec_error_pipe[0], &exec_error, sizeof exec_error);
+    } while (n < 0 && errno == EINTR);
+    if (n != sizeof exec_error) exec_error = 0;
+  }
+  close(exec_error_pipe[0]);
+  if (pid < 0 || exec_error != 0) {
+    if (pid > 0) waitpid(pid, nullptr, 0);
     return absl::UnavailableError(absl::StrCat("cannot start ", argv[0], " (output to ", log_file,
-                                               "): ", std::strerror(error)));
+                                               "): ", std::strerror(pid < 0 ? fork_error : exec_error)));
   }
   return ChildProcess(pid, absl::StrJoin(argv.begin(), argv.begin() + std::min<size_t>(argv.size(), 2), " "), log_file,
                       size_error ? 0 : static_cast<int64_t>(log_start));

@@ -15,11 +15,23 @@
 
 namespace cloze {
 
+// Set in every child's environment: a cloze process that finds it calls
+// DieWithParentIfAsked (cli/main.cc), and mpirun passes it on to its ranks (server/launcher.cc).
+inline constexpr char kDieWithParentVariable[] = "CLOZE_DIE_WITH_PARENT";
+
+// When kDieWithParentVariable is set: this process gets SIGKILL when its parent dies (a
+// worker rank when its mpirun does), and dies at once if it has already.
+void DieWithParentIfAsked();
+
 class ChildProcess {
  public:
   // Starts argv[0] (a path, or a name looked up on PATH) with `argv`, the parent's
-  // environment plus `extra_env` ("NAME=value"), stdin from /dev/null and stdout and stderr
-  // appended to `log_file`. Errors name the program and the log file.
+  // environment plus `extra_env` ("NAME=value") and kDieWithParentVariable, stdin from
+  // /dev/null and stdout and stderr appended to `log_file`, SIGPIPE at its default. The child
+  // is SIGKILLed when the thread that started it exits (PR_SET_PDEATHSIG): start children
+  // from a thread that lives as long as their supervisor (the launcher's). Nothing a
+  // supervisor started outlives it, even when it is SIGKILLed. Errors name the program and
+  // the log file.
   static absl::StatusOr<ChildProcess> Start(const std::vector<std::string>& argv, const std::string& log_file,
                                             const std::vector<std::string>& extra_env = {});
 

@@ -200,8 +200,9 @@ absl::Status Supervisor::StartWorkers() {
   std::vector<std::string> argv;
   if (n > 1) {
     // --bind-to none: OpenMPI would pin each rank to one core, starving its OpenMP threads.
+    // -x CLOZE_DIE_WITH_PARENT: the ranks die with mpirun, which dies with the launcher.
     argv = {"mpirun", "--oversubscribe", "--bind-to", "none", "-np", absl::StrCat(n),
-            "-x", env[0]};
+            "-x", env[0], "-x", kDieWithParentVariable};
     if (geteuid() == 0) argv.push_back("--allow-run-as-root");
   }
   for (const std::string& a : worker) argv.push_back(a);
