@@ -44,7 +44,7 @@ job_state() {
   scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n 's/^JobState=//p; s/^Restarts=//p' | paste -sd' '
 }
 # wait_until JOB SECONDS CONDITION...: polls until CONDITION (a command) succeeds; fails on
-# a job that ended (FAILED, CANCELLED, ...) or after SECONDS.
+# a job that ended (FAILED, CANCELLED, ...) or after SECONDS (generous: they catch hangs, not slowness).
 wait_until() {
   local job=$1 seconds=$2 deadline=$((SECONDS + $2))
   shift 2
@@ -59,7 +59,7 @@ wait_until() {
 running_again() { [ "$(job_state "$1")" = "RUNNING $2" ]; }
 # start_again JOB N: waits for the job's N-th run (Slurm holds a requeued job back for the
 # credentials' lifetime, 5 s in this cluster).
-start_again() { wait_until "$1" 60 running_again "$1" "$2"; }
+start_again() { wait_until "$1" 120 running_again "$1" "$2"; }
 completed() { [[ $(job_state "$1") == COMPLETED* ]]; }
 has_checkpoint() { [ -d "$(printf '%s/checkpoints/step-%09d' "$1" "$2")" ]; }
 
@@ -78,16 +78,16 @@ job=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --output="$work/job.out" "$
   --config="$work/job.textproto" --run_dir="$run" --cloze="$cloze" --metrics_address=127.0.0.1:0 \
   --coordinator_host=127.0.0.1)
 echo "submitted job $job"
-wait_until "$job" 120 has_checkpoint "$run" 40 && {
+wait_until "$job" 300 has_checkpoint "$run" 40 && {
   echo "requeue from outside after step $(last_step "$run/metrics.jsonl")"
   scontrol requeue "$job" || fail "scontrol requeue $job"
 }
 start_again "$job" 1 &&
-  wait_until "$job" 120 has_checkpoint "$run" 120 && {
+  wait_until "$job" 300 has_checkpoint "$run" 120 && {
   echo "USR1 to the batch script (the time limit's warning) after step $(last_step "$run/metrics.jsonl")"
   scancel --batch --signal=USR1 "$job" || fail "scancel --batch --signal=USR1 $job"
 }
-start_again "$job" 2 && wait_until "$job" 180 completed "$job"
+start_again "$job" 2 && wait_until "$job" 300 completed "$job"
 echo "job $job: $(job_state "$job")"
 cat "$work/job.out"
 grep -q "requeueing job $job" "$work/job.out" || fail "the script did not requeue the job itself on USR1"
