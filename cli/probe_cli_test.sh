@@ -9,23 +9,11 @@
 set -uo pipefail
 source cli/testing/common.sh
 require_spm
-ud=../shared_data/ud-english-ewt
-glue=../shared_data/glue
-[ -f "$ud/en_ewt-ud-dev.conllu" ] && [ -f "$glue/SST-2/dev.tsv" ] || { echo "FAIL: missing UD-EWT or SST-2 (shared data)"; exit 1; }
-
-# The first N sentences of a CoNLL-U stream (sentences end with a blank line).
-sentences() { awk -v n="$1" '{ print } /^$/ { if (++count >= n) exit }'; }
-mkdir -p "$work/ud" "$work/glue/SST-2"
-xz -dc "$ud/en_ewt-ud-train.conllu.xz" | sentences 60 >"$work/ud/en_ewt-ud-train.conllu"
-sentences 20 <"$ud/en_ewt-ud-dev.conllu" >"$work/ud/en_ewt-ud-dev.conllu"
-sentences 12 <"$ud/en_ewt-ud-test.conllu" >"$work/ud/en_ewt-ud-test.conllu"
-head -n 121 "$glue/SST-2/train.tsv" >"$work/glue/SST-2/train.tsv"
-head -n 41 "$glue/SST-2/dev.tsv" >"$work/glue/SST-2/dev.tsv"
+probe_slices
 
 pretrain_micro 6 "every_steps: 2 keep_last: 5"
 
-flags=(--tokenizer=spm-albert:$spm --ud_dir="$work/ud" --glue_dir="$work/glue" --max_sentences=12
-  --max_train_sentences=60 --max_seq_length=64 --batch_size=16)
+flags=("${probe_flags[@]}")
 probes=$work/pre/probes.jsonl
 
 # Bad input: exit 2 naming the culprit.

@@ -12,8 +12,11 @@
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/probe_follow.h"
 #include "cli/probe_run.h"
+#include "cli/stop_signal.h"
 #include "data/tokenizer.h"
+#include "util/run_dir_lock.h"
 
 ABSL_DECLARE_FLAG(std::string, init);
 ABSL_DECLARE_FLAG(std::string, tokenizer);
@@ -28,6 +31,15 @@ ABSL_FLAG(std::vector<std::string>, probes, cloze::probe::ProbeNames(),
 ABSL_FLAG(std::string, glue_dir, "", "cloze probe: the GLUE folder (SST-2 inside), for --probes=sst2");
 ABSL_FLAG(int, max_sentences, 500, "cloze probe: sentences of UD dev and test and of SST-2 dev at most (0: all)");
 ABSL_FLAG(int, max_train_sentences, 2000, "cloze probe: sentences of UD train and SST-2 train at most (0: all)");
+ABSL_FLAG(std::string, follow, "",
+          "cloze probe: follow this run folder while it trains: probe each new committed checkpoint, exit once "
+          "the run has finished and its last checkpoint is probed");
+ABSL_FLAG(int, every_checkpoints, 1,
+          "cloze probe --follow: every K-th checkpoint of the run's schedule (steps that are multiples of K x "
+          "checkpoint.every_steps), and the last");
+ABSL_FLAG(double, poll_seconds, 30, "cloze probe --follow: seconds between looks at the run's checkpoints");
+ABSL_FLAG(int, max_attempts, 3, "cloze probe --follow: tries of a checkpoint whose probe fails before it is skipped");
+ABSL_FLAG(int64_t, testing_fail_step, -1, "tests only: cloze probe --follow fails every probe of this step");
 ABSL_FLAG(int64_t, testing_delete_before_load, -1,
           "tests only: cloze probe deletes the checkpoint of this step just before reading it (a prune racing it)");
 
@@ -36,6 +48,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: cloze probe --init=CHECKPOINT|RUN_DIR[,...] --tokenizer=SPEC --ud_dir=UD_EWT [--glue_dir=GLUE]\n"
+    "       cloze probe --follow=RUN_DIR [--every_checkpoints=K --poll_seconds=30 --max_attempts=3] --tokenizer=...\n"
     "       [--run_dir=OUT (default: the run folder)] [--every=K] [--probes=fill,reconstruction,upos,deprel,sst2]\n"
     "       [--max_sentences=500 --max_train_sentences=2000 --max_seq_length=128 --batch_size=32 --skip_bad_lines]\n";
 
@@ -77,26 +90,65 @@ absl::StatusOr<probe::ProbeSuiteOptions> OptionsFromFlags() {
   return options;
 }
 
+// --follow: probes the run's checkpoints as they come (cli/probe_follow.h), holding the
+// folder's probe.lock (not the training's run.lock).
+int FollowRunCommand(const std::string& run_dir, const data::Tokenizer& tokenizer, const probe::ProbeData& data,
+                     const probe::ProbeSuiteOptions& options) {
+  CloseInheritedRunLock(run_dir);
+  absl::StatusOr<RunDirLock> lock =
+      RunDirLock::Acquire(run_dir, "cloze probe --follow", /*inherited_by_children=*/false, kProbeLockFileName);
+  if (!lock.ok()) return Fail(1, lock.status());
+  const std::string probes_path = absl::StrCat(run_dir, "/", probe::kProbesFileName);
+  const int64_t fail_step = absl::GetFlag(FLAGS_testing_fail_step);
+  FollowOptions follow;
+  follow.run_dir = run_dir;
+  follow.every_checkpoints = absl::GetFlag(FLAGS_every_checkpoints);
+  follow.poll = absl::Seconds(absl::GetFlag(FLAGS_poll_seconds));
+  follow.max_attempts = std::max(1, absl::GetFlag(FLAGS_max_attempts));
+  follow.stop = StopOnSignals();
+  follow.log = Log;
+  follow.probe = [&](const CheckpointToProbe& checkpoint) -> absl::StatusOr<ProbeRunSummary> {
+    if (checkpoint.step == fail_step) return absl::InternalError("failed on purpose (--testing_fail_step)");
+    return ProbeCheckpoints({checkpoint}, tokenizer, data, options, probes_path, Log);
+  };
+  absl::StatusOr<FollowSummary> summary = FollowRun(follow);
+  if (!summary.ok()) return Fail(1, summary.status());
+  Log(absl::StrCat(summary->finished ? "the run has finished: " : "stopped: ", summary->probed,
+                   " checkpoint(s) probed, ", summary->already_done, " already in ", probes_path, ", ",
+                   summary->skipped, " skipped, ", summary->given_up, " given up"));
+  return 0;
+}
+
 }  // namespace
 
 int RunProbeCommand(const std::vector<std::string>& args) {
   const std::string init = absl::GetFlag(FLAGS_init);
+  const std::string follow = absl::GetFlag(FLAGS_follow);
   const std::string tokenizer_spec = absl::GetFlag(FLAGS_tokenizer);
-  if (init.empty() || tokenizer_spec.empty() || !args.empty()) {
+  if (init.empty() == follow.empty() || tokenizer_spec.empty() || !args.empty()) {
     std::fputs(kUsage, stderr);
     return 2;
   }
   const std::vector<std::string> inits = absl::StrSplit(init, ',', absl::SkipEmpty());
-  const std::string out = OutputFolder(inits);
+  const std::string out = follow.empty() ? OutputFolder(inits) : follow;
   if (out.empty()) return Fail(2, absl::InvalidArgumentError("--run_dir: needed unless --init is one run folder"));
   absl::StatusOr<probe::ProbeSuiteOptions> options = OptionsFromFlags();
   if (!options.ok()) return Fail(2, options.status());
-  absl::StatusOr<std::vector<CheckpointToProbe>> checkpoints = CheckpointsToProbe(inits, absl::GetFlag(FLAGS_every));
+  if (!follow.empty() && !std::filesystem::is_directory(follow)) {
+    return Fail(2, absl::NotFoundError(absl::StrCat("--follow: ", follow, ": no such run folder")));
+  }
+  absl::StatusOr<std::vector<CheckpointToProbe>> checkpoints =
+      follow.empty() ? CheckpointsToProbe(inits, absl::GetFlag(FLAGS_every)) : std::vector<CheckpointToProbe>{};
   if (!checkpoints.ok()) return Fail(2, checkpoints.status());
   absl::StatusOr<std::unique_ptr<data::Tokenizer>> tokenizer = data::LoadTokenizer(tokenizer_spec);
   if (!tokenizer.ok()) return Fail(2, tokenizer.status());
   absl::StatusOr<std::unique_ptr<probe::ProbeData>> data = probe::LoadProbeData(*options, **tokenizer, Log);
   if (!data.ok()) return Fail(2, data.status());
+  if (!follow.empty()) {
+    // The records' checkpoint paths are canonical (CheckpointsToProbe): the same here.
+    return FollowRunCommand(std::filesystem::weakly_canonical(std::filesystem::absolute(follow)).string(),
+                            **tokenizer, **data, *options);
+  }
   std::error_code error;
   std::filesystem::create_directories(out, error);
   if (error) return Fail(1, absl::InternalError(absl::StrCat(out, ": ", error.message())));

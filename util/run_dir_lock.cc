@@ -17,7 +17,9 @@
 namespace cloze {
 namespace {
 
-std::string LockPath(const std::string& run_dir) { return absl::StrCat(run_dir, "/", kRunDirLockFileName); }
+std::string LockPath(const std::string& run_dir, const std::string& file_name = kRunDirLockFileName) {
+  return absl::StrCat(run_dir, "/", file_name);
+}
 
 std::string HostName() {
   char host[256] = {};
@@ -52,11 +54,11 @@ std::string Describe(const Holder& holder) {
 }  // namespace
 
 absl::StatusOr<RunDirLock> RunDirLock::Acquire(const std::string& run_dir, const std::string& command,
-                                               bool inherited_by_children) {
+                                               bool inherited_by_children, const std::string& lock_file_name) {
   std::error_code error;
   std::filesystem::create_directories(run_dir, error);
   if (error) return absl::PermissionDeniedError(absl::StrCat(run_dir, ": cannot create: ", error.message()));
-  const std::string path = LockPath(run_dir);
+  const std::string path = LockPath(run_dir, lock_file_name);
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | (inherited_by_children ? 0 : O_CLOEXEC), 0644);
   if (fd < 0) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -8,6 +8,10 @@
 // well: a job whose launcher was killed keeps its folder until its coordinator and workers
 // are gone. Those children may carry on in the folder (HeldByParent), being part of the job.
 // flock on network file systems is only as good as the file system's support for it.
+//
+// Another lock file in the folder (`lock_file_name`) locks a side job the same way without
+// touching the training lock: `cloze probe --follow` holds probe.lock while training holds
+// run.lock, so one prober follows a run at a time.
 #ifndef CLOZE_UTIL_RUN_DIR_LOCK_H_
 #define CLOZE_UTIL_RUN_DIR_LOCK_H_
 
@@ -25,7 +29,8 @@ class RunDirLock {
   // FailedPrecondition naming the folder and the holder's host, PID and command when
   // another job holds it; other errors name the lock file and the system's reason.
   static absl::StatusOr<RunDirLock> Acquire(const std::string& run_dir, const std::string& command,
-                                            bool inherited_by_children = false);
+                                            bool inherited_by_children = false,
+                                            const std::string& lock_file_name = kRunDirLockFileName);
 
   // Whether run_dir's lock is held by this process's parent on this host (a launcher that
   // started this process as part of its job).

@@ -66,12 +66,13 @@ same_after_resume() {
     fail "$resumed: dev predictions differ from the uninterrupted run's"
 }
 
-# pretrain_micro STEPS CHECKPOINT_FIELDS: the micro ALBERT (cli/testdata/finetune) pretrained
-# with LAMB for STEPS steps on the first 20,000 bytes of Frankenstein into $work/pre, its
-# dataset in $work/data, its config's checkpoint block holding CHECKPOINT_FIELDS (e.g.
-# "every_steps: 2 keep_last: 5"). Ends the test when a step fails.
-pretrain_micro() {
-  local steps=$1 checkpoint=$2
+# pretrain_micro_config STEPS CHECKPOINT_FIELDS [MORE]: the dataset ($work/data, the first
+# 20,000 bytes of Frankenstein) and config ($work/pretrain.textproto) of the micro ALBERT
+# (cli/testdata/finetune) pretrained with LAMB for STEPS steps, its checkpoint block holding
+# CHECKPOINT_FIELDS (e.g. "every_steps: 2 keep_last: 5"), MORE appended to the config. Ends
+# the test when prepare fails.
+pretrain_micro_config() {
+  local steps=$1 checkpoint=$2 more=${3:-}
   head -c 20000 corpus/demo/frankenstein.txt >"$work/corpus.txt"
   $cloze prepare --input="$work/corpus.txt" --output="$work/data" --tokenizer=spm-albert:$spm --max_seq_length=64 \
     --max_predictions_per_seq=10 --shards=1 --threads=1 >"$work/prepare.log" 2>&1 ||
@@ -89,14 +90,21 @@ total_steps: $steps
 optimizer { kind: LAMB learning_rate: 0.005 }
 schedule { warmup_steps: 1 }
 checkpoint { $checkpoint }
+$more
 CONFIG
   } >"$work/pretrain.textproto"
+}
+
+# pretrain_micro STEPS CHECKPOINT_FIELDS: that run (pretrain_micro_config) trained into
+# $work/pre. Ends the test when a step fails.
+pretrain_micro() {
+  pretrain_micro_config "$@"
   $cloze train --config="$work/pretrain.textproto" --run_dir="$work/pre" --metrics_address= >"$work/pretrain.log" 2>&1 ||
     { tail -5 "$work/pretrain.log"; echo "FAIL: pretraining"; exit 1; }
 }
 
 # refused_while_held RUN_DIR WHAT COMMAND...: COMMAND runs in the background until it holds
-# RUN_DIR's lock, is stopped there (SIGSTOP, so that it cannot finish first), and the same
+# RUN_DIR's lock ($lock_file, run.lock unless set), is stopped there (SIGSTOP, so that it cannot finish first), and the same
 # COMMAND again must be refused with exit status 1 naming WHAT (e.g. "cloze finetune") and the
 # holder's PID. The holder is killed after.
 refused_while_held() {
@@ -105,7 +113,7 @@ refused_while_held() {
   "$@" >/dev/null 2>&1 &
   local held=$!
   for _ in $(seq 1 6000); do
-    grep -qs " $held " "$run_dir/run.lock" && break
+    grep -qs " $held " "$run_dir/${lock_file:-run.lock}" && break
     kill -0 $held 2>/dev/null || break
     sleep 0.01
   done
@@ -118,3 +126,22 @@ refused_while_held() {
   [ $status -eq 1 ] && grep -q "in use by $what on host $(hostname), PID $held" <<<"$log" ||
     fail "a second $what on a folder in use (exit $status): $log"
 }
+
+# probe_slices: slices of UD English-EWT (60 train, 20 dev, 12 test sentences) in $work/ud
+# and of SST-2 (120 train, 40 dev) in $work/glue, and probe_flags, cloze probe's flags for
+# them with the ALBERT tokenizer and small sizes. Ends the test when shared data is missing.
+probe_slices() {
+  local ud=../shared_data/ud-english-ewt glue=../shared_data/glue
+  [ -f "$ud/en_ewt-ud-dev.conllu" ] && [ -f "$glue/SST-2/dev.tsv" ] || { echo "FAIL: missing UD-EWT or SST-2 (shared data)"; exit 1; }
+  mkdir -p "$work/ud" "$work/glue/SST-2"
+  xz -dc "$ud/en_ewt-ud-train.conllu.xz" | sentences 60 >"$work/ud/en_ewt-ud-train.conllu"
+  sentences 20 <"$ud/en_ewt-ud-dev.conllu" >"$work/ud/en_ewt-ud-dev.conllu"
+  sentences 12 <"$ud/en_ewt-ud-test.conllu" >"$work/ud/en_ewt-ud-test.conllu"
+  head -n 121 "$glue/SST-2/train.tsv" >"$work/glue/SST-2/train.tsv"
+  head -n 41 "$glue/SST-2/dev.tsv" >"$work/glue/SST-2/dev.tsv"
+  probe_flags=(--tokenizer=spm-albert:$spm --ud_dir="$work/ud" --glue_dir="$work/glue" --max_sentences=12
+    --max_train_sentences=60 --max_seq_length=64 --batch_size=16)
+}
+
+# The first N sentences of a CoNLL-U stream (sentences end with a blank line).
+sentences() { awk -v n="$1" '{ print } /^$/ { if (++count >= n) exit }'; }
