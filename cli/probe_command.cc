@@ -8,6 +8,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
@@ -16,6 +17,8 @@
 #include "cli/probe_run.h"
 #include "cli/stop_signal.h"
 #include "data/tokenizer.h"
+#include "probe/probe_metrics.h"
+#include "util/atomic_file.h"
 #include "util/run_dir_lock.h"
 
 ABSL_DECLARE_FLAG(std::string, init);
@@ -48,7 +51,8 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: cloze probe --init=CHECKPOINT|RUN_DIR[,...] --tokenizer=SPEC --ud_dir=UD_EWT [--glue_dir=GLUE]\n"
-    "       cloze probe --follow=RUN_DIR [--every_checkpoints=K --poll_seconds=30 --max_attempts=3] --tokenizer=...\n"
+    "       cloze probe --follow=RUN_DIR [--every_checkpoints=K --poll_seconds=30 --max_attempts=3]\n"
+    "       [--metrics_address=HOST:PORT --metrics_port_file=FILE] --tokenizer=... (the flags above)\n"
     "       [--run_dir=OUT (default: the run folder)] [--every=K] [--probes=fill,reconstruction,upos,deprel,sst2]\n"
     "       [--max_sentences=500 --max_train_sentences=2000 --max_seq_length=128 --batch_size=32 --skip_bad_lines]\n";
 
@@ -90,6 +94,27 @@ absl::StatusOr<probe::ProbeSuiteOptions> OptionsFromFlags() {
   return options;
 }
 
+// --follow's gauges (probe/probe_metrics.h) on --metrics_address when it is not the default,
+// which is the training job's port. Seeded with what probes.jsonl already holds.
+absl::StatusOr<std::unique_ptr<probe::ProbeMetrics>> StartProbeMetrics(const std::string& run_dir,
+                                                                     const std::string& probes_path) {
+  const absl::CommandLineFlag* flag = absl::FindCommandLineFlag("metrics_address");
+  const std::string address =
+      flag != nullptr && flag->CurrentValue() != flag->DefaultValue() ? absl::GetFlag(FLAGS_metrics_address) : "";
+  absl::StatusOr<std::unique_ptr<probe::ProbeMetrics>> metrics =
+      probe::ProbeMetrics::Start(address, std::filesystem::path(run_dir).filename().string());
+  if (!metrics.ok()) return metrics.status();
+  if (const std::string file = absl::GetFlag(FLAGS_metrics_port_file); !file.empty()) {
+    if (absl::Status s = util::WriteTextFileAtomically(file, absl::StrCat((*metrics)->port(), "\n")); !s.ok()) {
+      return s;
+    }
+  }
+  absl::StatusOr<std::vector<probe::ProbeRecord>> records = probe::ReadProbeRecords(probes_path);
+  if (!records.ok()) return records.status();
+  (*metrics)->Publish(*records);
+  return metrics;
+}
+
 // --follow: probes the run's checkpoints as they come (cli/probe_follow.h), holding the
 // folder's probe.lock (not the training's run.lock).
 int FollowRunCommand(const std::string& run_dir, const data::Tokenizer& tokenizer, const probe::ProbeData& data,
@@ -99,6 +124,8 @@ int FollowRunCommand(const std::string& run_dir, const data::Tokenizer& tokenize
       RunDirLock::Acquire(run_dir, "cloze probe --follow", /*inherited_by_children=*/false, kProbeLockFileName);
   if (!lock.ok()) return Fail(1, lock.status());
   const std::string probes_path = absl::StrCat(run_dir, "/", probe::kProbesFileName);
+  absl::StatusOr<std::unique_ptr<probe::ProbeMetrics>> metrics = StartProbeMetrics(run_dir, probes_path);
+  if (!metrics.ok()) return Fail(1, metrics.status());
   const int64_t fail_step = absl::GetFlag(FLAGS_testing_fail_step);
   FollowOptions follow;
   follow.run_dir = run_dir;
@@ -109,7 +136,13 @@ int FollowRunCommand(const std::string& run_dir, const data::Tokenizer& tokenize
   follow.log = Log;
   follow.probe = [&](const CheckpointToProbe& checkpoint) -> absl::StatusOr<ProbeRunSummary> {
     if (checkpoint.step == fail_step) return absl::InternalError("failed on purpose (--testing_fail_step)");
-    return ProbeCheckpoints({checkpoint}, tokenizer, data, options, probes_path, Log);
+    absl::StatusOr<ProbeRunSummary> summary = ProbeCheckpoints({checkpoint}, tokenizer, data, options, probes_path, Log);
+    if (summary.ok() && summary->probed > 0) {
+      absl::StatusOr<std::vector<probe::ProbeRecord>> records = probe::ReadProbeRecords(probes_path);
+      if (!records.ok()) return records.status();
+      (*metrics)->Publish(*records);
+    }
+    return summary;
   };
   absl::StatusOr<FollowSummary> summary = FollowRun(follow);
   if (!summary.ok()) return Fail(1, summary.status());

@@ -5,7 +5,7 @@
 # once its first records are in and started again: it finishes the rest, exits 0 once the run
 # has finished, and probes.jsonl holds every wanted checkpoint × probe × layer × class once.
 # It never holds run.lock; a second prober is refused by probe.lock; SIGTERM stops it with
-# exit 0; --every_checkpoints=2 probes steps 4 and 8 only.
+# exit 0; its Prometheus gauges are served; --every_checkpoints=2 probes steps 4 and 8 only.
 set -uo pipefail
 source cli/testing/common.sh
 require_spm
@@ -64,14 +64,24 @@ cp -r "$pre/checkpoints" "$pre/train_config.pb.txt" "$work/copy/"
 fill=($cloze probe --follow="$work/copy" "${probe_flags[@]}" --probes=fill --poll_seconds=0.2)
 lock_file=probe.lock refused_while_held "$work/copy" "cloze probe --follow" "${fill[@]}"
 
-# SIGTERM: the probe under way is finished, then exit 0.
+# A run not finished (the config says 100 steps): the prober's gauges, then SIGTERM: the
+# probe under way is finished, then exit 0.
 sed -i 's/^total_steps: .*/total_steps: 100/' "$work/copy/train_config.pb.txt"
-"${fill[@]}" >"$work/term.log" 2>&1 &
+"${fill[@]}" --metrics_address=127.0.0.1:0 --metrics_port_file="$work/probe_port" >"$work/term.log" 2>&1 &
 prober=$!
 for _ in $(seq 1 6000); do
-  grep -q "probing " "$work/term.log" && break
+  grep -q "  fill: overall" "$work/term.log" && break
+  kill -0 $prober 2>/dev/null || break
   sleep 0.05
 done
+python3 - "$(cat "$work/probe_port")" <<'PY' || fail "the prober's gauges"
+import re, sys, urllib.request
+text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()
+overall = re.search(r'cloze_probe_accuracy\{class="overall",layer="mlm_head",probe="fill",run="copy"\} (\S+)', text)
+assert overall and 0 <= float(overall.group(1)) <= 1, text
+step = re.search(r'cloze_probe_step\{probe="fill",run="copy"\} (\S+)', text)
+assert step and float(step.group(1)) in (2, 4, 6, 8), text
+PY
 kill -TERM $prober
 wait $prober
 status=$?

@@ -2,9 +2,10 @@
 # The monitoring files against Debian's Prometheus (deploy/README.md):
 #   1. promtool accepts deploy/prometheus/prometheus.yml and alerts.yml, and the alert unit
 #      tests (alerts_test.yml) pass;
-#   2. a metrics source serves a short training run on a free 127.0.0.1 port, and a
+#   2. a metrics source serves a short training run on a free 127.0.0.1 port, a
 #      distributed job (`cloze launch`, 1 worker) serves its coordinator's metrics on
-#      another; a Prometheus on a third scrapes both every second and evaluates alerts.yml;
+#      another, and a prober following that job (`cloze probe --follow`) its gauges on a
+#      third; a Prometheus on a fourth scrapes them every second and evaluates alerts.yml;
 #   3. every query of every panel of deploy/grafana/dashboards/cloze.json returns data, the
 #      `run` variable lists the run, every alert rule evaluates without error, and the
 #      EXPECTATIONS below hold (deploy/check_dashboard.py polls until all do, or fails).
@@ -33,6 +34,7 @@ EXPECTATIONS=(
   "ALERTS{alertname=\"ClozeNonFiniteLoss\", alertstate=\"firing\", run=\"$RUN\"}"
   "cloze_coordinator_workers_alive{run=\"$RUN\"} >= 1"
   "cloze_coordinator_last_checkpoint_step{run=\"$RUN\"} >= 10"
+  "cloze_probe_accuracy{run=\"$RUN\", probe=\"fill\", class=\"overall\"}"
 )
 TIMEOUT_S=${TIMEOUT_S:-150}  # the most to wait for all queries to pass, from Prometheus' start (a loaded machine needs minutes; a quiet one passes in seconds)
 # -------------------------------------------------------------------------------------------
@@ -132,6 +134,26 @@ fi
 job_port=$(cat "$JOB_DIR/coordinator.metrics_port")
 echo "job coordinator (run \"$RUN\") on 127.0.0.1:$job_port"
 
+# A prober following the job (cloze probe --follow) on a few UD English-EWT sentences: the
+# Embryology row's gauges; niced, as a side job should be, so that it slows the runs little.
+ud=../shared_data/ud-english-ewt
+mkdir -p "$tmp/ud"
+first_sentences() { awk -v n="$1" '{ print } /^$/ { if (++count >= n) exit }'; }
+xz -dc "$ud/en_ewt-ud-train.conllu.xz" | first_sentences 20 >"$tmp/ud/en_ewt-ud-train.conllu"
+first_sentences 8 <"$ud/en_ewt-ud-dev.conllu" >"$tmp/ud/en_ewt-ud-dev.conllu"
+first_sentences 8 <"$ud/en_ewt-ud-test.conllu" >"$tmp/ud/en_ewt-ud-test.conllu"
+rm -f "$tmp/probe_port"
+nice -n 10 cli/cloze probe --follow="$JOB_DIR" --tokenizer="spm:$tmp/data/tokenizer.model" --ud_dir="$tmp/ud" --probes=fill,upos \
+  --max_seq_length=64 --batch_size=8 --poll_seconds=1 --threads=1 --metrics_address=127.0.0.1:0 \
+  --metrics_port_file="$tmp/probe_port" >"$tmp/probe.log" 2>&1 &
+pids+=($!)
+if ! wait_for 30 "${pids[2]}" "cloze probe --follow writes its metrics port" test -s "$tmp/probe_port"; then
+  cat "$tmp/probe.log"
+  exit 1
+fi
+probe_port=$(cat "$tmp/probe_port")
+echo "prober (run \"$RUN\") on 127.0.0.1:$probe_port"
+
 cp deploy/prometheus/alerts.yml "$tmp/alerts.yml"
 cat >"$tmp/prometheus.yml" <<EOF
 global:
@@ -141,14 +163,14 @@ rule_files: [alerts.yml]
 scrape_configs:
   - job_name: cloze
     static_configs:
-      - targets: ["127.0.0.1:$metrics_port", "127.0.0.1:$job_port"]
+      - targets: ["127.0.0.1:$metrics_port", "127.0.0.1:$job_port", "127.0.0.1:$probe_port"]
 EOF
 prometheus_port=$(free_port)
 "$PROMETHEUS" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prometheus-data" \
   --web.listen-address="127.0.0.1:$prometheus_port" >"$tmp/prometheus.log" 2>&1 &
 pids+=($!)
 url=http://127.0.0.1:$prometheus_port
-if ! wait_for 20 "${pids[2]}" "prometheus ready on $url" \
+if ! wait_for 20 "${pids[3]}" "prometheus ready on $url" \
   python3 -c "import urllib.request; urllib.request.urlopen('$url/-/ready', timeout=1)" 2>/dev/null; then
   tail -20 "$tmp/prometheus.log"
   exit 1
@@ -164,7 +186,7 @@ except OSError:
     sys.exit(1)
 PY
 }
-if ! wait_for 20 "${pids[2]}" "prometheus scrapes the metrics sources" query_has_data 'count(up{job="cloze"} == 1) == 2'; then
+if ! wait_for 20 "${pids[3]}" "prometheus scrapes the metrics sources" query_has_data 'count(up{job="cloze"} == 1) == 3'; then
   tail -20 "$tmp/prometheus.log"
   exit 1
 fi
@@ -177,8 +199,9 @@ start=$SECONDS
 if ! python3 deploy/check_dashboard.py --prometheus="$url" --dashboard=deploy/grafana/dashboards/cloze.json \
   --datasources=deploy/grafana/provisioning/datasources/prometheus.yml --var="run=$RUN" \
   "${expect_flags[@]}" --rules --timeout="$TIMEOUT_S"; then
-  fail "dashboard queries (metrics source log, job log and prometheus log follow)"
+  fail "dashboard queries (metrics source log, job log, prober log and prometheus log follow)"
   tail -5 "$tmp/metrics_source.log"
+  tail -5 "$tmp/probe.log"
   tail -n 5 "$tmp/job.log" "$JOB_DIR"/logs/*.log
   tail -20 "$tmp/prometheus.log"
 fi

@@ -1,6 +1,7 @@
 #include "probe/probe_log.h"
 
 #include <filesystem>
+#include <functional>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -38,9 +39,13 @@ std::vector<ProbeRecord> RecordsOf(const ClassAccuracy& accuracy, const ProbeRec
   return records;
 }
 
-absl::StatusOr<std::set<std::pair<std::string, std::string>>> ReadDoneProbes(const std::string& path) {
-  std::set<std::pair<std::string, std::string>> done;
-  if (!std::filesystem::exists(path)) return done;
+namespace {
+
+// Calls `read` on each non-empty line of the file parsed as JSON (discarded when it is not
+// JSON), with the line's number; stops at the first error. A missing file has no lines.
+absl::Status ForEachLine(const std::string& path,
+                         const std::function<absl::Status(const nlohmann::json&, int64_t)>& read) {
+  if (!std::filesystem::exists(path)) return absl::OkStatus();
   absl::StatusOr<std::string> text = data::ReadFile(path);
   if (!text.ok()) return text.status();
   std::istringstream lines(*text);
@@ -48,14 +53,58 @@ absl::StatusOr<std::set<std::pair<std::string, std::string>>> ReadDoneProbes(con
   for (std::string line; std::getline(lines, line);) {
     ++number;
     if (line.empty()) continue;
-    const nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!record.is_object() || !record.contains("checkpoint") || !record["checkpoint"].is_string() ||
-        !record.contains("probe") || !record["probe"].is_string()) {
+    if (absl::Status s = read(nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false), number); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool HasString(const nlohmann::json& record, const char* key) {
+  return record.contains(key) && record[key].is_string();
+}
+
+bool HasNumber(const nlohmann::json& record, const char* key) {
+  return record.contains(key) && record[key].is_number();
+}
+
+}  // namespace
+
+absl::StatusOr<std::set<std::pair<std::string, std::string>>> ReadDoneProbes(const std::string& path) {
+  std::set<std::pair<std::string, std::string>> done;
+  absl::Status status = ForEachLine(path, [&](const nlohmann::json& record, int64_t number) {
+    if (!record.is_object() || !HasString(record, "checkpoint") || !HasString(record, "probe")) {
       return absl::DataLossError(absl::StrCat(path, ":", number, ": not a probe record (JSON with \"checkpoint\" and \"probe\")"));
     }
     done.emplace(record["checkpoint"].get<std::string>(), record["probe"].get<std::string>());
-  }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
   return done;
+}
+
+absl::StatusOr<std::vector<ProbeRecord>> ReadProbeRecords(const std::string& path) {
+  std::vector<ProbeRecord> records;
+  absl::Status status = ForEachLine(path, [&](const nlohmann::json& j, int64_t number) {
+    const bool layer_ok = j.is_object() && j.contains("layer") && (j["layer"].is_null() || j["layer"].is_number_integer());
+    if (!layer_ok || !HasNumber(j, "step") || !HasString(j, "checkpoint") || !HasString(j, "probe") ||
+        !HasString(j, "class") || !HasNumber(j, "accuracy") || !HasNumber(j, "count") || !HasNumber(j, "seconds")) {
+      return absl::DataLossError(absl::StrCat(path, ":", number, ": not a probe record (see probe/probe_log.h)"));
+    }
+    ProbeRecord r;
+    r.step = j["step"].get<int64_t>();
+    r.checkpoint = j["checkpoint"].get<std::string>();
+    r.probe = j["probe"].get<std::string>();
+    if (!j["layer"].is_null()) r.layer = j["layer"].get<int>();
+    r.class_name = j["class"].get<std::string>();
+    r.accuracy = j["accuracy"].get<double>();
+    r.count = j["count"].get<int64_t>();
+    r.seconds = j["seconds"].get<double>();
+    records.push_back(std::move(r));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return records;
 }
 
 absl::Status AppendRecords(const std::string& path, const std::vector<ProbeRecord>& records) {

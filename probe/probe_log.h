@@ -48,6 +48,10 @@ std::vector<ProbeRecord> RecordsOf(const ClassAccuracy& accuracy, const ProbeRec
 // line for a line that is not such a record.
 absl::StatusOr<std::set<std::pair<std::string, std::string>>> ReadDoneProbes(const std::string& path);
 
+// Every record of the file, in file order. A missing file has none. DataLoss naming file
+// and line for a line that is not a whole record.
+absl::StatusOr<std::vector<ProbeRecord>> ReadProbeRecords(const std::string& path);
+
 // Adds `records` at the end of the file (creating it), all or none. The file system's error
 // naming the path otherwise.
 absl::Status AppendRecords(const std::string& path, const std::vector<ProbeRecord>& records);

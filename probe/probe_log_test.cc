@@ -59,6 +59,35 @@ TEST(ProbeLog, AppendsAndReadsBackWhatIsDone) {
   EXPECT_DOUBLE_EQ(line["seconds"].get<double>(), 1.5);
 }
 
+TEST(ProbeLog, ReadsWholeRecordsBack) {
+  const std::string path = Path("whole.jsonl");
+  const ProbeRecord fill{.step = 4, .checkpoint = "a/step-4", .probe = "fill", .class_name = "DET",
+                         .accuracy = 0.5, .count = 6, .seconds = 2.5};
+  const ProbeRecord upos{.step = 4, .checkpoint = "a/step-4", .probe = "upos", .layer = 2,
+                         .class_name = "overall", .accuracy = 0.75, .count = 8, .seconds = 1};
+  ASSERT_TRUE(AppendRecords(path, {fill, upos}).ok());
+  absl::StatusOr<std::vector<ProbeRecord>> records = ReadProbeRecords(path);
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 2u);
+  const ProbeRecord& a = (*records)[0];
+  const ProbeRecord& b = (*records)[1];
+  EXPECT_EQ(a.step, 4);
+  EXPECT_EQ(a.probe, "fill");
+  EXPECT_FALSE(a.layer.has_value());
+  EXPECT_EQ(a.class_name, "DET");
+  EXPECT_DOUBLE_EQ(a.accuracy, 0.5);
+  EXPECT_EQ(a.count, 6);
+  EXPECT_EQ(b.layer, 2);
+  EXPECT_DOUBLE_EQ(b.seconds, 1);
+  EXPECT_TRUE(ReadProbeRecords(Path("none.jsonl"))->empty());
+
+  const std::string partial = Path("partial.jsonl");  // ReadDoneProbes's minimum is not a record
+  std::ofstream(partial) << R"({"checkpoint": "a", "probe": "fill"})" << "\n";
+  const absl::Status status = ReadProbeRecords(partial).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(status.message()), HasSubstr(partial + ":1:"));
+}
+
 TEST(ProbeLog, ADamagedLineIsDataLossNamingFileAndLine) {
   const std::string path = Path("damaged.jsonl");
   std::ofstream(path) << R"({"checkpoint": "a", "probe": "fill"})" << "\n{\"checkpoint\": \n";
