@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cli/common_flags.h"
+#include "cli/probe_sidecar.h"
 #include "cli/progress.h"
 #include "cli/stop_signal.h"
 #include "trainer/train_config.h"
@@ -131,10 +132,17 @@ absl::StatusOr<LaunchSummary> LaunchJob(const TrainConfig& config, const std::st
                                                 absl::StrJoin(absl::GetFlag(FLAGS_testing_nonfinite_loss_steps), ",")));
   }
   options.on_event = EventPrinter(terminal, "launch: ");
-  options.on_status =
-      StatusPrinter(terminal, config.total_steps(), std::max<int64_t>(1, config.log_every_steps()));
+  // The config's prober (probe {}), beside the job and never part of its outcome.
+  std::unique_ptr<ProbeSidecar> prober = StartProberIfConfigured(config, options.run_dir, options.on_event);
+  options.on_status = [print = StatusPrinter(terminal, config.total_steps(),
+                                             std::max<int64_t>(1, config.log_every_steps())),
+                       prober = prober.get()](const JobStatus& status) mutable {
+    print(status);
+    if (prober != nullptr) prober->Check();
+  };
   absl::StatusOr<LaunchSummary> summary = Launch(options);
   if (terminal) std::fprintf(stderr, "\n");
+  if (prober != nullptr) prober->Finish(summary.ok() && summary->finished);
   return summary;
 }
 

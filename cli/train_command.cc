@@ -14,6 +14,7 @@
 #include "util/exit_status.h"
 #include "util/run_dir_lock.h"
 #include "cli/common_flags.h"
+#include "cli/probe_sidecar.h"
 #include "cli/progress.h"
 #include "cli/stop_signal.h"
 #include "trainer/train_config.h"
@@ -73,10 +74,19 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   options.nonfinite_loss_steps = *std::move(nonfinite);
   const int64_t log_every = config->log_every_steps();
   options.on_event = EventPrinter(terminal);
-  options.on_step = StepPrinter(terminal, log_every);
+  // The config's prober (probe {}), beside the run and never part of its outcome.
+  std::unique_ptr<ProbeSidecar> prober = StartProberIfConfigured(*config, run_dir, options.on_event);
+  options.on_step = [print = StepPrinter(terminal, log_every), prober = prober.get()](
+                        const StepRecord& record, int64_t total_steps, double elapsed_seconds) mutable {
+    print(record, total_steps, elapsed_seconds);
+    if (prober != nullptr) prober->Check();
+  };
 
   absl::StatusOr<TrainSummary> summary = Train(options);
   if (terminal) std::fprintf(stderr, "\n");
+  if (prober != nullptr) {
+    prober->Finish(summary.ok() && !summary->interrupted && summary->end_step >= config->total_steps());
+  }
   if (!summary.ok()) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(summary.status().message()).c_str());
     return ExitStatusOf(summary.status());  // permanent (bad data, no usable checkpoint) or 1

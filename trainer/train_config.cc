@@ -1,5 +1,7 @@
 #include "trainer/train_config.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "model/head_spec.h"
@@ -71,6 +73,26 @@ TrainConfig DefaultTrainConfig() {
   return c;
 }
 
+namespace {
+
+// What the prober needs before it is started; the probe names are checked by the prober
+// itself (exit 2 in logs/probe.log).
+absl::Status ValidateProbeConfig(const ProbeConfig& p) {
+  if (p.tokenizer().empty()) return FieldError("probe.tokenizer", "missing (the run's tokenizer, e.g. \"spm-albert:PATH\")");
+  const bool all = p.probes().empty();
+  const bool sst2 = all || std::find(p.probes().begin(), p.probes().end(), "sst2") != p.probes().end();
+  const bool ud = all || p.probes().size() > (sst2 ? 1 : 0);
+  if (ud && p.ud_dir().empty()) return FieldError("probe.ud_dir", "missing (UD English-EWT, for the probes but sst2)");
+  if (sst2 && p.glue_dir().empty()) return FieldError("probe.glue_dir", "missing (GLUE, for sst2; or list probes without it)");
+  if (p.every_checkpoints() < 0 || p.max_sentences() < 0 || p.max_train_sentences() < 0 || p.max_seq_length() < 0 ||
+      p.batch_size() < 0 || !(p.poll_seconds() >= 0) || p.threads() < 0 || p.final_wait_seconds() < 0) {
+    return FieldError("probe", "numbers must not be negative");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateTrainConfig(const TrainConfig& c) {
   if (!c.has_model()) return FieldError("model", "missing (a ModelConfig, as in configs/*.textproto)");
   if (absl::Status s = ValidateModelConfig(c.model()); !s.ok()) {
@@ -124,6 +146,9 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   if (!finetune && c.eval_every_steps() > 0 && c.eval_dataset().empty()) return FieldError("eval_dataset", "missing while eval_every_steps > 0");
   if (!finetune && c.eval_every_steps() > 0 && c.eval_batches() < 1) return FieldError("eval_batches", "must be positive");
   if (c.log_every_steps() < 1) return FieldError("log_every_steps", absl::StrCat("must be positive, got ", c.log_every_steps()));
+  if (c.has_probe()) {
+    if (absl::Status s = ValidateProbeConfig(c.probe()); !s.ok()) return s;
+  }
   const DistributedConfig& d = c.distributed();
   if (d.workers() < 0 || d.workers() > 4096) {
     return FieldError("distributed.workers", absl::StrCat("must be in [0, 4096], got ", d.workers()));
