@@ -80,5 +80,29 @@ TEST(TrainConfigText, TheDefaultsReadBackAsThemselves) {
   EXPECT_EQ(Text(*loaded), Text(config));
 }
 
+// The probe block needs what its prober cannot start without; each gap names the field.
+TEST(ProbeConfig, NamesTheFieldThatIsMissing) {
+  TrainConfig config = WithModel(DefaultTrainConfig());
+  config.set_dataset("data");
+  ProbeConfig& probe = *config.mutable_probe();
+  auto message = [&] { return std::string(ValidateTrainConfig(config).message()); };
+  EXPECT_NE(message().find("TrainConfig.probe.tokenizer: missing"), std::string::npos) << message();
+  probe.set_tokenizer("spm-albert:spiece.model");
+  EXPECT_NE(message().find("TrainConfig.probe.ud_dir: missing"), std::string::npos) << message();
+  probe.set_ud_dir("ud");
+  EXPECT_NE(message().find("TrainConfig.probe.glue_dir: missing"), std::string::npos) << message();  // all: sst2 too
+  probe.add_probes("fill");
+  probe.add_probes("upos");
+  EXPECT_TRUE(ValidateTrainConfig(config).ok()) << message();
+  probe.clear_probes();
+  probe.add_probes("sst2");
+  probe.clear_ud_dir();
+  EXPECT_NE(message().find("TrainConfig.probe.glue_dir: missing"), std::string::npos) << message();
+  probe.set_glue_dir("glue");
+  EXPECT_TRUE(ValidateTrainConfig(config).ok()) << message();  // sst2 alone needs no UD
+  probe.set_every_checkpoints(-1);
+  EXPECT_NE(message().find("TrainConfig.probe: numbers must not be negative"), std::string::npos) << message();
+}
+
 }  // namespace
 }  // namespace cloze
