@@ -1,7 +1,7 @@
 // cloze probe's work, apart from its flags: which checkpoints to probe, and probing them
 // one after another into probes.jsonl (probe/probe_log.h), resuming where an earlier run of
-// it stopped. A prober that follows a training run (`cloze probe --follow`, to come) calls
-// ProbeCheckpoints on each new listing.
+// it stopped. The prober that follows a training run (`cloze probe --follow`,
+// probe_follow.h) calls ProbeCheckpoints on each new checkpoint.
 #ifndef CLOZE_CLI_PROBE_RUN_H_
 #define CLOZE_CLI_PROBE_RUN_H_
 
