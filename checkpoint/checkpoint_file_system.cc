@@ -13,27 +13,15 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "util/file_error.h"
 
 namespace cloze {
 namespace {
 
+// The path, the operation and strerror; a full or read-only device is permanent for the
+// job (util/file_error.h).
 absl::Status PosixError(const std::string& path, const char* operation, int error) {
-  const std::string message = absl::StrCat(path, ": ", operation, ": ", std::strerror(error));
-  switch (error) {
-    case ENOENT:
-      return absl::NotFoundError(message);
-    case EEXIST:
-    case ENOTEMPTY:
-      return absl::AlreadyExistsError(message);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::InternalError(message);
-  }
+  return util::FileError(path, operation, error);
 }
 
 // Opens `path` with `flags`, runs fsync on it and closes it.

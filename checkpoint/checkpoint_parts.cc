@@ -120,16 +120,27 @@ absl::StatusOr<std::vector<CheckpointFile>> WriteCheckpointPart(const std::strin
   // checkpoints/ itself must survive a power loss before anything inside it can.
   if (absl::Status s = fs.SyncDir(run_dir); !s.ok()) return s;
   if (absl::Status s = fs.CreateDir(partial); !s.ok()) return s;
+  const auto remove_part = [&] {  // best effort: the write's own error is what matters
+    for (const char* kind : {"model", "optimizer"}) {
+      (void)fs.RemoveAll(JoinPath(partial, PartFileName(kind, part.part_name)));
+    }
+  };
   std::vector<CheckpointFile> files;
   // Each serialized file is dropped once written, so at most one is in memory at a time.
   for (const char* kind : {"model", "optimizer"}) {
     const std::string bytes = kind == std::string_view("model") ? SerializeModel(part, layout)
                                                                 : SerializeOptimizer(part, layout);
     absl::StatusOr<CheckpointFile> file = WriteSyncedFile(fs, partial, PartFileName(kind, part.part_name), bytes);
-    if (!file.ok()) return file.status();
+    if (!file.ok()) {
+      remove_part();
+      return file.status();
+    }
     files.push_back(*std::move(file));
   }
-  if (absl::Status s = fs.SyncDir(partial); !s.ok()) return s;
+  if (absl::Status s = fs.SyncDir(partial); !s.ok()) {
+    remove_part();
+    return s;
+  }
   return files;
 }
 

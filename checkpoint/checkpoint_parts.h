@@ -44,7 +44,9 @@ struct CheckpointPart {
 
 // Creates the partial directory when missing (several writers may race to do so), writes
 // and fsyncs the part's two files (replacing files of the same names left by an earlier
-// attempt), and returns their manifest entries. Errors name the file.
+// attempt), and returns their manifest entries. Errors name the file and the system's
+// reason. On failure the part's files are removed (a partial file on a full disk would keep
+// it full for every retry); other parts in the directory are left to their writers.
 absl::StatusOr<std::vector<CheckpointFile>> WriteCheckpointPart(const std::string& run_dir, const CheckpointPart& part,
                                                                 const ParameterLayout& layout,
                                                                 const CheckpointOptions& options = {});

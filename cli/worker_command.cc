@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -68,7 +69,10 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
   }
   if (!result.ok()) {
     std::fprintf(stderr, "cloze worker: %s%s\n", prefix.c_str(), std::string(result.status().message()).c_str());
-    return absl::IsAborted(result.status()) ? kExitRestart : ExitStatusOf(result.status());
+    std::fflush(nullptr);
+    // Leave at once: MPI_Finalize (run at exit) would wait for the other ranks, which may be
+    // inside a collective with this one, and this rank would go silent instead of failing.
+    std::_Exit(absl::IsAborted(result.status()) ? kExitRestart : ExitStatusOf(result.status()));
   }
   const TrainSummary& s = result->summary;
   std::fprintf(stderr, "%sworker %d of %d %s at step %lld (started at %lld); last checkpoint %s\n", prefix.c_str(),

@@ -1,12 +1,18 @@
 #include "metrics/metrics_log.h"
 
+#include <stdio_ext.h>  // __fpurge
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
-#include <cstring>
+#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "util/file_error.h"
 
 namespace cloze {
 namespace {
@@ -68,12 +74,14 @@ absl::StatusOr<std::unique_ptr<MetricsLog>> MetricsLog::Open(const std::string& 
       }
       out.close();
       if (!out || std::rename(temporary.c_str(), path.c_str()) != 0) {
-        return absl::DataLossError(absl::StrCat(path, ": cannot rewrite: ", std::strerror(errno)));
+        const int error = errno;
+        std::remove(temporary.c_str());
+        return util::FileError(path, "rewrite", error);
       }
     }
   }
   std::FILE* file = std::fopen(path.c_str(), "a");
-  if (file == nullptr) return absl::PermissionDeniedError(absl::StrCat(path, ": ", std::strerror(errno)));
+  if (file == nullptr) return util::FileError(path, "open for appending", errno);
   return std::unique_ptr<MetricsLog>(new MetricsLog(file, path));
 }
 
@@ -81,8 +89,16 @@ MetricsLog::~MetricsLog() { std::fclose(file_); }
 
 absl::Status MetricsLog::Append(const StepRecord& record, double seconds, const std::optional<EvalRecord>& eval) {
   const std::string line = StepRecordJson(record, seconds, eval) + "\n";
+  struct stat before;  // every earlier line was flushed: this is where the new one starts
+  const bool sized = ::fstat(fileno(file_), &before) == 0;
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {
-    return absl::DataLossError(absl::StrCat(path_, ": write failed: ", std::strerror(errno)));
+    const int error = errno;
+    // A line cut by a full disk would be the file's last: take it back where possible.
+    // What stdio still buffers is dropped too, or closing the file would write it later.
+    __fpurge(file_);
+    if (sized) (void)::ftruncate(fileno(file_), before.st_size);
+    std::clearerr(file_);
+    return util::FileError(path_, "write", error);
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_fallback.h"
 #include "checkpoint/checkpoint_parts.h"
+#include "util/exit_status.h"
 
 namespace cloze {
 namespace {
@@ -53,6 +54,7 @@ absl::StatusOr<std::unique_ptr<JobCoordinator>> JobCoordinator::Create(Coordinat
   }
   if (absl::Status s = coordinator->FallBackFromDamageLocked(saved->has_value()); !s.ok()) return s;
   coordinator->PersistLocked();
+  if (!coordinator->persist_error_.ok()) return coordinator->persist_error_;
   // A coordinator that died in the middle of a commit: the parts are all in, so finish it.
   std::vector<int64_t> pending_steps;
   for (const auto& [step, parts] : coordinator->pending_parts_) pending_steps.push_back(step);
@@ -188,9 +190,20 @@ CoordinatorState JobCoordinator::SnapshotLocked() const {
 }
 
 void JobCoordinator::PersistLocked() {
-  // A failed save costs only what a coordinator restart would forget; the job goes on.
   absl::Status status = SaveCoordinatorState(options_.run_dir, SnapshotLocked());
-  if (!status.ok()) LogLocked(absl::StrCat("warning: cannot save the state: ", status.message()));
+  if (status.ok() || !persist_error_.ok()) return;
+  // Going on unsaved, a restarted coordinator would hand out this generation's number again
+  // and forget commits: stop, so that nobody joins what is not saved (Register checks
+  // stopped_ before answering).
+  persist_error_ = WithMessagePrefix(status, "cannot save the coordinator's state: ");
+  LogLocked(absl::StrCat("error: ", persist_error_.message(), "; stopping"));
+  stopped_ = true;
+  changed_.SignalAll();
+}
+
+absl::Status JobCoordinator::persist_error() const {
+  absl::MutexLock lock(&mu_);
+  return persist_error_;
 }
 
 int JobCoordinator::SlotsOf(Role role) const { return role == WORKER ? world_size_ : num_servers_; }

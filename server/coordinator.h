@@ -22,7 +22,8 @@
 //
 // State (everything but heartbeat times and figures) is saved to
 // <run_dir>/coordinator/state.pb.txt on every change; a coordinator created on the same
-// run_dir carries on, giving every member a fresh failure timeout.
+// run_dir carries on, giving every member a fresh failure timeout. A save that fails stops
+// the coordinator (persist_error()).
 //
 // Thread safety: every method may be called concurrently. Long polls (Register,
 // Rendezvous, WaitForCheckpoint) block until their deadline at most, and return
@@ -117,6 +118,11 @@ class JobCoordinator {
   void Stop();
   // Blocks until the job is FINISHED (true) or Stop() is called (false).
   bool WaitUntilFinished();
+  // The error that stopped this coordinator when its state could not be saved (OK while it
+  // can): a coordinator that cannot save stops at once (as Stop()), since a restart would
+  // reuse generation numbers and forget commits. A full or read-only run folder carries
+  // kExitCannotWrite (util/file_error.h).
+  absl::Status persist_error() const;
 
   absl::Duration heartbeat_interval() const { return heartbeat_interval_; }
   absl::Duration failure_timeout() const { return failure_timeout_; }
@@ -192,6 +198,7 @@ class JobCoordinator {
   std::map<int64_t, absl::Status> failed_commits_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> rendezvous_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status persist_error_ ABSL_GUARDED_BY(mu_);  // the first failed save; stops the coordinator
 
   // One commit (and its pruning) at a time; taken with mu_ released.
   absl::Mutex commit_mu_;

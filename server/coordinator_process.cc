@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <thread>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,24 +15,13 @@
 #include "server/coordinator_server.h"
 #include "rpc/job_auth.h"
 #include "trainer/train_config.h"
+#include "util/atomic_file.h"
+#include "util/exit_status.h"
+#include "util/file_error.h"
 #include "util/run_dir_lock.h"
 
 namespace cloze {
 namespace {
-
-// Writes `text` to `path` through a temporary file and a rename, so that a reader polling
-// for the file never sees it half written.
-bool WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    if (!out.good()) return false;
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  return !error;
-}
 
 // Set by SIGTERM/SIGINT (an atomic store is all a signal handler may do); a thread polls it.
 std::atomic<bool> g_stop{false};
@@ -72,8 +60,9 @@ int RunCoordinatorProcess(const CoordinatorProcessOptions& flags) {
   std::error_code error;
   std::filesystem::create_directories(run_dir, error);
   if (error) {
-    std::fprintf(stderr, "cloze coordinator: %s: cannot create: %s\n", run_dir.c_str(), error.message().c_str());
-    return 1;
+    const absl::Status s = util::FileError(run_dir, "cannot create", error.value());
+    std::fprintf(stderr, "cloze coordinator: %s\n", std::string(s.message()).c_str());
+    return ExitStatusOf(s);
   }
   // A coordinator started by cloze launch is part of the launcher's job (which holds the
   // lock, inherited by this process); one started alone locks the folder itself.
@@ -98,19 +87,20 @@ int RunCoordinatorProcess(const CoordinatorProcessOptions& flags) {
   absl::StatusOr<std::unique_ptr<CoordinatorServer>> server = CoordinatorServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "cloze coordinator: %s\n", std::string(server.status().message()).c_str());
-    return 1;
+    return ExitStatusOf(server.status());  // 1, or kExitCannotWrite for an unwritable run folder
   }
   std::fprintf(stderr, "[coordinator] listening on port %d%s\n", (*server)->port(),
                options.metrics_address.empty() ? "" : absl::StrCat(", metrics on port ", (*server)->metrics_port()).c_str());
   const std::string port_file = flags.port_file, metrics_port_file = flags.metrics_port_file;
-  if (!port_file.empty() && !WriteFileAtomically(port_file, absl::StrCat((*server)->port(), "\n"))) {
-    std::fprintf(stderr, "cloze coordinator: %s: cannot write the port\n", port_file.c_str());
-    return 1;
-  }
-  if (!metrics_port_file.empty() &&
-      !WriteFileAtomically(metrics_port_file, absl::StrCat((*server)->metrics_port(), "\n"))) {
-    std::fprintf(stderr, "cloze coordinator: %s: cannot write the metrics port\n", metrics_port_file.c_str());
-    return 1;
+  // Through a temporary file and a rename: a reader polling for it never sees half of one.
+  const std::pair<std::string, int> port_files[] = {{port_file, (*server)->port()},
+                                                    {metrics_port_file, (*server)->metrics_port()}};
+  for (const auto& [path, port] : port_files) {
+    if (path.empty()) continue;
+    if (absl::Status s = util::WriteTextFileAtomically(path, absl::StrCat(port, "\n")); !s.ok()) {
+      std::fprintf(stderr, "cloze coordinator: %s\n", std::string(s.message()).c_str());
+      return ExitStatusOf(s);
+    }
   }
 
   // SIGTERM/SIGINT: stop serving; the saved state lets a new coordinator carry on.
@@ -132,6 +122,10 @@ int RunCoordinatorProcess(const CoordinatorProcessOptions& flags) {
   done = true;
   stopper.join();
   (*server)->Shutdown();
+  if (absl::Status unsaved = (*server)->coordinator().persist_error(); !unsaved.ok()) {
+    std::fprintf(stderr, "cloze coordinator: %s\n", std::string(unsaved.message()).c_str());
+    return ExitStatusOf(unsaved);  // a full or read-only run folder: permanent
+  }
   std::fprintf(stderr, "[coordinator] %s\n", finished ? "the job finished" : "stopped; the state is saved in the run directory");
   return finished ? 0 : 1;
 }

@@ -10,13 +10,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
+#include "util/file_error.h"
 #include "util/text_proto.h"
 
 namespace cloze {
 namespace {
 
+// The path, what failed and strerror; a full or read-only folder is permanent for the job.
 absl::Status ErrnoError(const std::string& what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(path, ": ", what, ": ", std::strerror(errno)));
+  return util::FileError(path, what, errno);
 }
 
 absl::Status FsyncPath(const std::string& path, int flags) {
@@ -62,7 +64,7 @@ absl::Status SaveCoordinatorState(const std::string& run_dir, const CoordinatorS
   const std::string dir = absl::StrCat(run_dir, "/coordinator");
   std::error_code error;
   std::filesystem::create_directories(dir, error);
-  if (error) return absl::InternalError(absl::StrCat(dir, ": cannot create: ", error.message()));
+  if (error) return util::FileError(dir, "cannot create", error.value());
   std::string text;
   if (!google::protobuf::TextFormat::PrintToString(state, &text)) {
     return absl::InternalError("cannot print the coordinator's state as a text proto");
@@ -73,8 +75,13 @@ absl::Status SaveCoordinatorState(const std::string& run_dir, const CoordinatorS
   absl::Status status = WriteAll(fd, text, temporary);
   if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("fsync failed", temporary);
   if (::close(fd) != 0 && status.ok()) status = ErrnoError("close failed", temporary);
-  if (!status.ok()) return status;
-  if (::rename(temporary.c_str(), path.c_str()) != 0) return ErrnoError("cannot rename into place", temporary);
+  if (status.ok() && ::rename(temporary.c_str(), path.c_str()) != 0) {
+    status = ErrnoError("cannot rename into place", temporary);
+  }
+  if (!status.ok()) {
+    ::unlink(temporary.c_str());  // a partial file would only hold space on a full device
+    return status;
+  }
   return FsyncPath(dir, O_RDONLY | O_DIRECTORY);
 }
 

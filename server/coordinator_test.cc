@@ -7,6 +7,7 @@
 #include <span>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "server/coordinator_testing.h"
@@ -148,6 +149,24 @@ TEST(CoordinatorTest, ASilentMemberEndsTheGenerationAndANewOneForms) {
   EXPECT_EQ(answers[0].rank() + answers[1].rank(), 1);
   EXPECT_NE(server->MetricsText().find("cloze_coordinator_restarts_total{run=\"test\"} 1"), std::string::npos)
       << server->MetricsText();
+}
+
+// A coordinator that goes on unsaved would, once restarted, hand out generation numbers
+// again: the first failed save stops it, nobody joins, and the error says why.
+TEST(CoordinatorTest, AStateThatCannotBeSavedStopsTheCoordinator) {
+  const std::string run = FreshTestDir("unsaved");
+  auto server = StartTestServer(run, {.workers = 2});
+  ASSERT_NE(server, nullptr);
+  EXPECT_TRUE(server->coordinator().persist_error().ok());
+  // The next save cannot create its temporary file.
+  const std::string temporary = run + "/coordinator/state.pb.txt.tmp";
+  ASSERT_TRUE(fs::create_directory(temporary));
+  auto worker = TestClient(server->port());
+  EXPECT_FALSE(worker->Register(absl::Seconds(2)).ok());
+  EXPECT_FALSE(server->coordinator().WaitUntilFinished());  // stopped, not finished
+  const absl::Status error = server->coordinator().persist_error();
+  EXPECT_EQ(error.message(), absl::StrCat("cannot save the coordinator's state: ", temporary,
+                                          ": cannot create: Is a directory"));
 }
 
 TEST(CoordinatorTest, ANewProcessForAHeldRankEndsTheGeneration) {

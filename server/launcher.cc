@@ -23,27 +23,14 @@
 #include "rpc/job_auth.h"
 #include "rpc/coordinator_client.h"
 #include "trainer/train_config.h"
+#include "util/atomic_file.h"
 #include "util/exit_status.h"
+#include "util/file_error.h"
 
 namespace cloze {
 namespace {
 
 namespace fs = std::filesystem;
-
-absl::Status WriteFile(const std::string& path, const std::string& text, fs::perms perms) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    if (!out) return absl::PermissionDeniedError(absl::StrCat(temporary, ": cannot create"));
-    fs::permissions(temporary, perms);
-    out << text;
-    if (!out.flush()) return absl::DataLossError(absl::StrCat(temporary, ": write failed"));
-  }
-  std::error_code error;
-  fs::rename(temporary, path, error);
-  if (error) return absl::DataLossError(absl::StrCat(path, ": ", error.message()));
-  return absl::OkStatus();
-}
 
 // The job's token: kept across launches of the same run, so that processes of an earlier
 // launch still running (they should not be) cannot join by accident with another.
@@ -51,7 +38,7 @@ absl::StatusOr<std::string> EnsureJobToken(const std::string& path) {
   if (!fs::exists(path)) {
     absl::StatusOr<std::string> token = NewJobToken();
     if (!token.ok()) return token.status();
-    if (absl::Status s = WriteFile(path, *token + "\n", fs::perms::owner_read | fs::perms::owner_write); !s.ok()) {
+    if (absl::Status s = util::WriteTextFileAtomically(path, *token + "\n", 0600); !s.ok()) {
       return s;
     }
   }
@@ -333,16 +320,14 @@ absl::StatusOr<LaunchSummary> Supervisor::Run() {
 absl::StatusOr<LaunchSummary> Supervisor::Supervise() {
   std::error_code error;
   fs::create_directories(options_.run_dir + "/logs", error);
-  if (error) return absl::PermissionDeniedError(absl::StrCat(options_.run_dir, "/logs: ", error.message()));
+  if (error) return util::FileError(options_.run_dir + "/logs", "cannot create", error.value());
   absl::StatusOr<std::string> token = EnsureJobToken(options_.run_dir + "/job_token");
   if (!token.ok()) return token.status();
   token_file_ = *token;
   config_file_ = options_.run_dir + "/job_config.pb.txt";
   // The coordinator reads it with LoadTrainConfig, which fills what a file leaves out with
   // the defaults: TrainConfigText writes the zeros plain text format would drop.
-  const fs::perms readable = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                             fs::perms::others_read;
-  if (absl::Status s = WriteFile(config_file_, TrainConfigText(options_.config), readable); !s.ok()) {
+  if (absl::Status s = util::WriteTextFileAtomically(config_file_, TrainConfigText(options_.config)); !s.ok()) {
     return s;
   }
   absl::StatusOr<GrpcSecurity> security = LoadGrpcSecurity(token_file_);

@@ -14,7 +14,8 @@ constexpr char kPayloadUrl[] = "type.googleapis.com/cloze.ExitStatus";
 }  // namespace
 
 bool IsPermanentExit(int exit_status) {
-  return exit_status == kExitUsage || exit_status == kExitDataError || exit_status == kExitNoCheckpoint;
+  return exit_status == kExitUsage || exit_status == kExitDataError || exit_status == kExitNoCheckpoint ||
+         exit_status == kExitCannotWrite;
 }
 
 std::string ExitStatusMeaning(int exit_status) {
@@ -24,6 +25,7 @@ std::string ExitStatusMeaning(int exit_status) {
     case kExitUsage: return "configuration error";
     case kExitDataError: return "bad data";
     case kExitNoCheckpoint: return "no usable checkpoint";
+    case kExitCannotWrite: return "the run folder cannot be written (full, read-only or no permission)";
     case kExitRestart: return "its generation ended";
     default: return "";
   }
@@ -32,6 +34,13 @@ std::string ExitStatusMeaning(int exit_status) {
 absl::Status WithExitStatus(absl::Status status, int exit_status) {
   if (!status.ok()) status.SetPayload(kPayloadUrl, absl::Cord(absl::StrCat(exit_status)));
   return status;
+}
+
+absl::Status WithMessagePrefix(const absl::Status& status, absl::string_view prefix) {
+  if (status.ok()) return status;
+  absl::Status prefixed(status.code(), absl::StrCat(prefix, status.message()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) { prefixed.SetPayload(url, payload); });
+  return prefixed;
 }
 
 absl::Status PermanentIfBadInput(absl::Status status, int exit_status) {

@@ -19,6 +19,16 @@ TEST(ExitStatusTest, TheAttachedStatusTravelsWithTheError) {
   EXPECT_EQ(passed_on.message(), "shard-00001: corrupt");
 }
 
+TEST(ExitStatusTest, APrefixedMessageKeepsTheCodeAndTheExitStatus) {
+  const absl::Status full = WithExitStatus(absl::ResourceExhaustedError("a: write: No space left on device"),
+                                           kExitCannotWrite);
+  const absl::Status prefixed = WithMessagePrefix(full, "checkpoint of step 80: ");
+  EXPECT_EQ(prefixed.message(), "checkpoint of step 80: a: write: No space left on device");
+  EXPECT_TRUE(absl::IsResourceExhausted(prefixed));
+  EXPECT_EQ(ExitStatusOf(prefixed), kExitCannotWrite);
+  EXPECT_TRUE(WithMessagePrefix(absl::OkStatus(), "x").ok());
+}
+
 TEST(ExitStatusTest, WithoutOneAnErrorIsTransient) {
   EXPECT_EQ(ExitStatusOf(absl::AbortedError("generation ended")), kExitFailure);
   EXPECT_EQ(ExitStatusOf(absl::DataLossError("write failed")), kExitFailure);
@@ -32,8 +42,8 @@ TEST(ExitStatusTest, BadInputIsPermanentAnIoErrorIsNot) {
   EXPECT_EQ(ExitStatusOf(PermanentIfBadInput(absl::InternalError("read failed"), kExitUsage)), kExitFailure);
 }
 
-TEST(ExitStatusTest, OnlyUsageDataAndCheckpointErrorsArePermanent) {
-  for (int status : {kExitUsage, kExitDataError, kExitNoCheckpoint}) {
+TEST(ExitStatusTest, OnlyUsageDataCheckpointAndStorageErrorsArePermanent) {
+  for (int status : {kExitUsage, kExitDataError, kExitNoCheckpoint, kExitCannotWrite}) {
     EXPECT_TRUE(IsPermanentExit(status)) << status;
     EXPECT_NE(ExitStatusMeaning(status), "") << status;
   }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "checkpoint/checkpoint_parts.h"
+#include "util/exit_status.h"
 
 namespace cloze {
 
@@ -57,12 +58,12 @@ absl::Status CoordinatedCheckpointSink::Schedule(CheckpointContents snapshot) {
       if (committed.ok()) {
         worker_committed_ = *std::move(committed);
       } else {
-        status = absl::Status(committed.status().code(),
-                              absl::StrCat("waiting for the coordinator to commit: ", committed.status().message()));
+        status = WithMessagePrefix(committed.status(), "waiting for the coordinator to commit: ");
       }
     }
     if (!status.ok()) {
-      status = absl::Status(status.code(), absl::StrCat("checkpoint of step ", snapshot.step, ": ", status.message()));
+      // The exit status travels on: a full disk stops the job rather than restarting it.
+      status = WithMessagePrefix(status, absl::StrCat("checkpoint of step ", snapshot.step, ": "));
     }
     worker_status_ = status;
     in_flight_.store(false, std::memory_order_release);
