@@ -1,11 +1,14 @@
 #include "checkpoint/safetensors.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "util/file_error.h"
 
 namespace cloze {
 namespace {
@@ -226,12 +229,12 @@ std::string SafetensorsWriter::Serialize() const {
 }
 
 absl::Status SafetensorsWriter::WriteFile(const std::string& path) const {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!file) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot create"));
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) return util::FileError(path, "cannot create", errno);
   const std::string bytes = Serialize();
-  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  file.close();
-  if (!file) return absl::DataLossError(absl::StrCat(path, ": write failed"));
+  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+  const int error = errno;
+  if (std::fclose(file) != 0 || !written) return util::FileError(path, "write", written ? errno : error);
   return absl::OkStatus();
 }
 

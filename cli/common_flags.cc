@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,7 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "kernels/cpu/threads.h"
 
-ABSL_FLAG(uint64_t, seed, 12345, "seed of everything random (parameters, data, dropout)");
+// Optional, so that train and launch can tell a seed given from the default.
+ABSL_FLAG(std::optional<uint64_t>, seed, std::nullopt,
+          "seed of everything random (parameters, data, dropout; default 12345); train and launch: replaces the "
+          "config's seed when given; worker: refused (a job's workers take the seed of its config)");
 ABSL_FLAG(int, threads, 0,
           "threads: prepare's workers; the CPU ops and matrix products of train, finetune, worker, step, ... "
           "(0: prepare one per hardware thread, the ops OpenMP's default: OMP_NUM_THREADS or every core)");
@@ -99,6 +103,10 @@ void ApplyThreadsFlagToCpuOps() {
   const int threads = absl::GetFlag(FLAGS_threads);
   if (threads > 0) cpu::SetCpuThreads(threads);
 }
+
+std::optional<uint64_t> SeedFromCommandLine() { return absl::GetFlag(FLAGS_seed); }
+
+uint64_t SeedFlag() { return absl::GetFlag(FLAGS_seed).value_or(kDefaultSeed); }
 
 int CommandThreads() {
   const int threads = absl::GetFlag(FLAGS_threads);

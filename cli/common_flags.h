@@ -3,6 +3,7 @@
 #define CLOZE_CLI_COMMON_FLAGS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "trainer/training_backend.h"
 
-ABSL_DECLARE_FLAG(uint64_t, seed);
+ABSL_DECLARE_FLAG(std::optional<uint64_t>, seed);  // read through SeedFlag, SeedFromCommandLine
 ABSL_DECLARE_FLAG(int, threads);
 
 // Runs and jobs (train, coordinator, worker, ps, launch).
@@ -51,6 +52,16 @@ absl::StatusOr<std::vector<int64_t>> NonfiniteLossStepsFromFlag();
 inline int OrCommandDefault(int flag_value, int command_default) {
   return flag_value == 0 ? command_default : flag_value;
 }
+
+// --seed when given on the command line, else nullopt: `cloze train` and `cloze launch`
+// then replace the config's seed with it (the run's saved config records it), as the
+// flag's help promises; without it the config's seed stands (the flag's default is no
+// choice of the user's).
+std::optional<uint64_t> SeedFromCommandLine();
+
+// --seed, or kDefaultSeed when not given: the seed of prepare, finetune, evaluate and step.
+inline constexpr uint64_t kDefaultSeed = 12345;
+uint64_t SeedFlag();
 
 // --threads, or every hardware thread when it is 0.
 int CommandThreads();

@@ -23,6 +23,7 @@
 #include "nlohmann/json.hpp"
 #include "trainer/finetune_init.h"
 #include "util/atomic_file.h"
+#include "util/exit_status.h"
 #include "util/run_dir_lock.h"
 
 ABSL_FLAG(std::string, suite, "glue", "cloze evaluate: glue, pos, squad or all");
@@ -199,7 +200,7 @@ std::string Header(const std::string& init, const std::string& pinned, const std
                    const std::optional<std::string>& scratch_model) {
   std::string out =
       absl::StrCat("# Evaluation of ", init, "\n\n--suite=", absl::GetFlag(FLAGS_suite), ", ",
-                   absl::GetFlag(FLAGS_seeds), " seed(s) per task from --seed=", absl::GetFlag(FLAGS_seed));
+                   absl::GetFlag(FLAGS_seeds), " seed(s) per task from --seed=", SeedFlag());
   if (pinned != init) absl::StrAppend(&out, "; the init's checkpoint: ", pinned);
   if (scratch_model.has_value()) absl::StrAppend(&out, "; scratch runs with the model of ", *scratch_model);
   absl::StrAppend(&out, ".\n\n");
@@ -288,7 +289,7 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
 
   // One evaluation per folder: two would train the same seeds' folders at once.
   absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(run_dir, kCommand);
-  if (!lock.ok()) return Fail(1, lock.status());
+  if (!lock.ok()) return Fail(ExitStatusOf(lock.status()), lock.status());  // 1 (in use), 73 (read-only)
   std::optional<std::string> scratch_model;
   if (absl::GetFlag(FLAGS_with_scratch)) {
     absl::StatusOr<std::string> model_config = PlanScratchRuns(*pinned, run_dir, *plan);

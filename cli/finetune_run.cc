@@ -207,7 +207,7 @@ absl::StatusOr<FinetuneSetup> BuildFinetune(const FinetuneTarget& target) {
   config.mutable_checkpoint()->set_keep_last(2);
   config.mutable_checkpoint()->set_keep_every(0);
   config.set_eval_every_steps(absl::GetFlag(FLAGS_eval_every_steps));
-  config.set_seed(absl::GetFlag(FLAGS_seed));
+  config.set_seed(SeedFlag());
   if (absl::Status s = ValidateTrainConfig(config); !s.ok()) return s;
   return FinetuneSetup{.config = std::move(config), .task = std::move(loaded)};
 }

@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -94,6 +95,7 @@ absl::Status ApplyJobFlags(TrainConfig& config, const TrainingDevice& device) {
   if (absl::GetFlag(FLAGS_workers) > 0) distributed.set_workers(absl::GetFlag(FLAGS_workers));
   if (absl::GetFlag(FLAGS_ps) >= 0) distributed.set_parameter_servers(absl::GetFlag(FLAGS_ps));
   if (distributed.workers() < 1) distributed.set_workers(1);
+  if (std::optional<uint64_t> seed = SeedFromCommandLine()) config.set_seed(*seed);
   if (absl::Status s = ValidateTrainConfig(config); !s.ok()) return s;
   if (device.kind == TrainingDevice::Kind::kCuda && distributed.workers() > 1 && distributed.parameter_servers() > 0) {
     // The workers would refuse it (worker/worker.h) and be restarted until max_restarts.

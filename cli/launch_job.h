@@ -19,8 +19,8 @@ ABSL_DECLARE_FLAG(int, max_restarts);
 
 namespace cloze::cli {
 
-// Sets config.distributed from --workers and --ps where given (at least one worker) and
-// validates the result for `device`; InvalidArgument naming the field, or the flags GPU
+// Sets config.distributed from --workers and --ps where given (at least one worker), the
+// seed from --seed where given (SeedFromCommandLine), and validates the result for `device`; InvalidArgument naming the field, or the flags GPU
 // workers cannot run with (parameter servers).
 absl::Status ApplyJobFlags(TrainConfig& config, const TrainingDevice& device);
 

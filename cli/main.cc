@@ -26,7 +26,7 @@ commands available now:
                      [--examples=N --limit=N --verify]
   train              pretrain on a prepared dataset: --config=TRAIN_CONFIG --run_dir=DIR
                      [--stop_after_step=N --metrics_address=HOST:PORT --device=cpu|cuda
-                      --gpu=N]; resumes from the newest valid checkpoint in DIR;
+                      --gpu=N --seed=N (replaces the config's)]; resumes from the newest valid checkpoint in DIR;
                      SIGTERM/SIGINT checkpoint and exit 0; exit 65 on bad data, 66 when
                      the checkpoint cannot be loaded
   finetune           a GLUE or generic sentence(-pair) task: --task=SST-2 --data_dir=PATH/GLUE
@@ -57,16 +57,18 @@ commands available now:
                       --checkpoint=DIR --batch_size=N]; one JSON line per example, as the
                      run's predictions files (SQuAD: predictions.json next to --output)
   launch             the whole distributed job on this machine: --config=TRAIN_CONFIG
-                     --run_dir=DIR [--workers=N --ps=M --max_restarts=K]; starts a
+                     --run_dir=DIR [--workers=N --ps=M --max_restarts=K --seed=N]; starts a
                      coordinator, M parameter servers and N workers (mpirun), restarts
                      what fails, shows one progress line; SIGTERM checkpoints and exits 0;
                      a member's permanent failure (exit 2, 65 bad data, 66 no usable
-                     checkpoint) is not restarted: the job stops and exits with it
+                     checkpoint, 73 run folder full or read-only) is not restarted: the
+                     job stops and exits with it
   coordinator        the job's coordinator: --config --run_dir --listen=HOST:PORT
                      --job_token_file [--port_file --tls_cert --tls_key --metrics_address
                      --workers=N --ps=M: the job's size, over the config's]
   worker             one worker: --coordinator=HOST:PORT --job_token_file [--tls_ca];
-                     N workers: mpirun -np N cloze worker ...; exit 75: restart me
+                     N workers: mpirun -np N cloze worker ...; exit 75: restart me;
+                     the seed is the job's (no --seed)
   ps                 a parameter server: --coordinator=HOST:PORT --job_token_file
                      [--listen --tls_cert --tls_key --tls_ca]
   report RUN_DIR     one self-contained HTML page (figures inline, no network) of the

@@ -10,6 +10,7 @@
 #include "data/data_config.h"
 #include "data/data_health.h"
 #include "data/prepare.h"
+#include "util/exit_status.h"
 
 ABSL_FLAG(std::vector<std::string>, input, {},
           "cloze prepare: input files or folders, comma-separated; cloze predict: the file to predict");
@@ -58,7 +59,7 @@ absl::StatusOr<DataConfig> ConfigFromFlags() {
     return absl::InvalidArgumentError(absl::StrCat("--sentence_task: \"", task, "\" is neither sop nor nsp"));
   }
   c.set_dupe_factor(absl::GetFlag(FLAGS_dupe_factor));
-  c.set_seed(absl::GetFlag(FLAGS_seed));
+  c.set_seed(SeedFlag());
   c.set_dynamic_masking(absl::GetFlag(FLAGS_dynamic_masking));
   c.set_shards(absl::GetFlag(FLAGS_shards));
   if (absl::Status s = data::ValidateDataConfig(c); !s.ok()) return s;
@@ -151,6 +152,7 @@ int RunPrepareCommand(const std::vector<std::string>& args) {
   }
   auto fail = [](const absl::Status& status) {
     std::fprintf(stderr, "cloze prepare: %s\n", std::string(status.message()).c_str());
+    if (ExitStatusOf(status) == kExitCannotWrite) return kExitCannotWrite;  // a full or read-only output folder
     return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   };
   const auto start = std::chrono::steady_clock::now();

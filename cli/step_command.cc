@@ -32,7 +32,7 @@ int RunStepCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cloze step: %s\n", std::string(config.status().message()).c_str());
     return 1;
   }
-  const uint64_t seed = absl::GetFlag(FLAGS_seed);
+  const uint64_t seed = SeedFlag();
   Model model(*config);
   model.InitializeParameters(seed);
   const int batch_size = OrCommandDefault(absl::GetFlag(FLAGS_batch_size), 8);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
@@ -47,11 +48,12 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(s.message()).c_str());
     return 1;
   }
+  if (std::optional<uint64_t> seed = SeedFromCommandLine()) config->set_seed(*seed);
   // One job per run folder: a second one would interleave checkpoints and metrics.
   absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(run_dir, "cloze train");
   if (!lock.ok()) {
     std::fprintf(stderr, "cloze train: %s\n", std::string(lock.status().message()).c_str());
-    return 1;
+    return ExitStatusOf(lock.status());  // 1 (in use), 73 (read-only, no permission)
   }
   const std::atomic<bool>* stop = StopOnSignals();
 

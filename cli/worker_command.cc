@@ -24,6 +24,11 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
                          "  (N workers: mpirun -np N cloze worker ...; or let cloze launch start them)\n");
     return 2;
   }
+  if (SeedFromCommandLine().has_value()) {
+    std::fprintf(stderr, "cloze worker: --seed: a worker takes its job's seed (the config's, or cloze launch "
+                         "--seed); it cannot have its own\n");
+    return 2;
+  }
   absl::StatusOr<GrpcSecurity> security =
       LoadGrpcSecurity(absl::GetFlag(FLAGS_job_token_file), "", "", absl::GetFlag(FLAGS_tls_ca));
   if (!security.ok()) {

@@ -10,6 +10,7 @@
 #include "data/tokenizer.h"
 #include "data/tokenizer_vocab_info.h"
 #include "data/train_sentencepiece.h"
+#include "util/file_error.h"
 
 namespace cloze::data {
 namespace {
@@ -94,7 +95,7 @@ absl::StatusOr<PrepareResult> PrepareDataset(const PrepareOptions& options) {
   std::error_code error;
   const bool created = !fs::exists(options.output);
   fs::create_directories(options.output, error);
-  if (error) return absl::PermissionDeniedError(absl::StrCat(options.output, ": ", error.message()));
+  if (error) return util::FileError(options.output, "cannot create", error.value());
 
   PrepareResult result;
   result.config = options.config;

@@ -71,7 +71,7 @@ int RunCoordinatorProcess(const CoordinatorProcessOptions& flags) {
     absl::StatusOr<RunDirLock> acquired = RunDirLock::Acquire(run_dir, "cloze coordinator");
     if (!acquired.ok()) {
       std::fprintf(stderr, "cloze coordinator: %s\n", std::string(acquired.status().message()).c_str());
-      return 1;
+      return ExitStatusOf(acquired.status());  // 1 (in use), 73 (read-only, no permission)
     }
     lock = *std::move(acquired);
   }

@@ -12,6 +12,7 @@
 #include "checkpoint/checkpoint_fallback.h"
 #include "util/atomic_file.h"
 #include "util/exit_status.h"
+#include "util/file_error.h"
 #include "trainer/finetune_init.h"
 #include "trainer/task_batch_source.h"
 #include "trainer/train_config.h"
@@ -67,7 +68,7 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> TrainingRun::Setup(const TrainOptio
   }
   std::error_code error;
   fs::create_directories(options.run_dir, error);
-  if (error) return absl::PermissionDeniedError(absl::StrCat(options.run_dir, ": ", error.message()));
+  if (error) return util::FileError(options.run_dir, "cannot create", error.value());
 
   if (absl::Status s = run->ResumeOrInitialize(); !s.ok()) return s;
   if (absl::Status s = run->MoveDamagedCheckpointsAside(); !s.ok()) return s;

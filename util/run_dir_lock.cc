@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "util/file_error.h"
 
 namespace cloze {
 namespace {
@@ -57,10 +58,10 @@ absl::StatusOr<RunDirLock> RunDirLock::Acquire(const std::string& run_dir, const
                                                bool inherited_by_children, const std::string& lock_file_name) {
   std::error_code error;
   std::filesystem::create_directories(run_dir, error);
-  if (error) return absl::PermissionDeniedError(absl::StrCat(run_dir, ": cannot create: ", error.message()));
+  if (error) return util::FileError(run_dir, "cannot create", error.value());
   const std::string path = LockPath(run_dir, lock_file_name);
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | (inherited_by_children ? 0 : O_CLOEXEC), 0644);
-  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  if (fd < 0) return util::FileError(path, "cannot open", errno);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int reason = errno;
     close(fd);
@@ -74,7 +75,7 @@ absl::StatusOr<RunDirLock> RunDirLock::Acquire(const std::string& run_dir, const
   if (ftruncate(fd, 0) != 0 || pwrite(fd, holder.data(), holder.size(), 0) != static_cast<ssize_t>(holder.size())) {
     const int reason = errno;
     close(fd);
-    return absl::UnavailableError(absl::StrCat(path, ": cannot write: ", std::strerror(reason)));
+    return util::FileError(path, "cannot write", reason);
   }
   return RunDirLock(fd);
 }
