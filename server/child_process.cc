@@ -195,14 +195,4 @@ bool IsSameOrDescendantOf(pid_t pid, pid_t ancestor) {
   return false;
 }
 
-std::string LogTail(const std::string& log_file, int lines) {
-  std::ifstream in(log_file);
-  std::deque<std::string> tail;
-  for (std::string line; std::getline(in, line);) {
-    tail.push_back(line);
-    if (static_cast<int>(tail.size()) > lines) tail.pop_front();
-  }
-  return absl::StrJoin(tail, "\n");
-}
-
 }  // namespace cloze

@@ -72,9 +72,6 @@ class ChildProcess {
 // (a rank under mpirun).
 bool IsSameOrDescendantOf(pid_t pid, pid_t ancestor);
 
-// The last `lines` lines of a log file ("" when unreadable), for error messages.
-std::string LogTail(const std::string& log_file, int lines = 15);
-
 }  // namespace cloze
 
 #endif  // CLOZE_SERVER_CHILD_PROCESS_H_

@@ -102,8 +102,10 @@ class Supervisor {
   // A permanent exit status (util/exit_status.h) is never restarted: the error carries it,
   // with the cause in `child`'s own words.
   absl::Status Restart(const std::string& what, int status, const ChildProcess& child, const std::string& log);
-  // Counts one failure that the launcher itself noticed; an error once there were too many.
-  absl::Status CountFailure(const std::string& what, const std::string& log);
+  // Counts one failure that the launcher itself noticed; an error once there were too many,
+  // giving `cause` (the failing process's own error lines, "" when it has none: a hung
+  // member killed) rather than a log's tail, which may be another process's or cut off.
+  absl::Status CountFailure(const std::string& what, const std::string& log, const std::string& cause = "");
   // Members the coordinator declared failed for missing their heartbeats never exit if they
   // hang (SIGSTOP, a deadlock): SIGKILLs those this launcher started, reaps them, and
   // starts them again. One failure each; what exits because of it is not counted again.
@@ -235,15 +237,16 @@ absl::Status Supervisor::Restart(const std::string& what, int status, const Chil
     Event(absl::StrCat(what, " exited with status ", status, " (its generation ended); restarting"));
     return absl::OkStatus();
   }
-  return CountFailure(absl::StrCat(what, " exited with status ", status), log);
+  return CountFailure(absl::StrCat(what, " exited with status ", status), log, child.OwnErrorLines());
 }
 
-absl::Status Supervisor::CountFailure(const std::string& what, const std::string& log) {
+absl::Status Supervisor::CountFailure(const std::string& what, const std::string& log, const std::string& cause) {
   ++summary_.restarts;
   Event(absl::StrCat(what, "; restarting (", summary_.restarts, " of at most ", options_.max_restarts, ")"));
   if (summary_.restarts > options_.max_restarts) {
-    return absl::AbortedError(absl::StrCat(what, ": the job keeps failing: ", summary_.restarts - 1,
-                                           " restarts; the end of ", log, ":\n", LogTail(log)));
+    return absl::AbortedError(absl::StrCat(what, ": the job keeps failing: ", summary_.restarts - 1, " restarts; ",
+                                           cause.empty() ? absl::StrCat("see ", log)
+                                                         : absl::StrCat("its own last lines (", log, "):\n", cause)));
   }
   return absl::OkStatus();
 }
