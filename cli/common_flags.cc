@@ -33,6 +33,10 @@ ABSL_FLAG(std::string, port_file, "", "write the gRPC port actually bound to thi
 ABSL_FLAG(std::string, job_token_file, "", "file holding the job's shared token (cloze launch writes one)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of this service (with --tls_key: serve TLS)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(int, rank, -1,
+          "cloze worker / cloze ps: the rank to ask the coordinator for (0 to workers-1, or servers-1); -1: a "
+          "worker's MPI rank under mpirun, else any free rank. Beats the MPI rank (e.g. a Kubernetes Indexed "
+          "Job's JOB_COMPLETION_INDEX)");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA certificate to verify the job's servers by (client-side TLS)");
 
 ABSL_FLAG(std::string, device, "cpu",

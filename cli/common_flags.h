@@ -29,6 +29,7 @@ ABSL_DECLARE_FLAG(std::string, job_token_file);
 ABSL_DECLARE_FLAG(std::string, tls_cert);
 ABSL_DECLARE_FLAG(std::string, tls_key);
 ABSL_DECLARE_FLAG(std::string, tls_ca);
+ABSL_DECLARE_FLAG(int, rank);
 
 // Where training runs (train, worker, launch).
 ABSL_DECLARE_FLAG(std::string, device);

@@ -25,6 +25,7 @@ int RunPsCommand(const std::vector<std::string>& args) {
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   options.run_name = absl::GetFlag(FLAGS_run_name);
+  options.requested_rank = absl::GetFlag(FLAGS_rank);
   return RunPsProcess(options);
 }
 

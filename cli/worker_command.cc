@@ -20,13 +20,18 @@ namespace cloze::cli {
 int RunWorkerCommand(const std::vector<std::string>& args) {
   if (!args.empty() || absl::GetFlag(FLAGS_coordinator).empty()) {
     std::fprintf(stderr, "usage: cloze worker --coordinator=HOST:PORT --job_token_file=FILE [--tls_ca=PEM "
-                         "--metrics_address=HOST:PORT --device=cpu|cuda --gpu=N]\n"
+                         "--metrics_address=HOST:PORT --device=cpu|cuda --gpu=N --rank=R]\n"
                          "  (N workers: mpirun -np N cloze worker ...; or let cloze launch start them)\n");
     return 2;
   }
   if (SeedFromCommandLine().has_value()) {
     std::fprintf(stderr, "cloze worker: --seed: a worker takes its job's seed (the config's, or cloze launch "
                          "--seed); it cannot have its own\n");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_rank) < -1) {
+    std::fprintf(stderr, "cloze worker: --rank=%d: want a rank (0 to workers-1), or -1 for any\n",
+                 absl::GetFlag(FLAGS_rank));
     return 2;
   }
   absl::StatusOr<GrpcSecurity> security =
@@ -60,6 +65,7 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
   options.security = *security;
   options.device = *device;
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.requested_rank = absl::GetFlag(FLAGS_rank);
   options.stop_requested = stop;
   options.nonfinite_loss_steps = *std::move(nonfinite);
   options.on_event = EventPrinter(terminal, prefix);

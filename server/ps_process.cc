@@ -101,6 +101,10 @@ int RunPsProcess(const PsProcessOptions& flags) {
   if (!SplitHostPort(flags.listen, &host, &port)) {
     return std::fprintf(stderr, "cloze ps: --listen=%s is not HOST:PORT\n", flags.listen.c_str()), 2;
   }
+  if (flags.requested_rank < -1) {
+    return std::fprintf(stderr, "cloze ps: --rank=%d: want a rank (0 to servers-1), or -1 for any\n",
+                        flags.requested_rank), 2;
+  }
   absl::StatusOr<GrpcSecurity> security = LoadGrpcSecurity(
       flags.job_token_file, flags.tls_cert, flags.tls_key,
       flags.tls_ca);
@@ -125,10 +129,16 @@ int RunPsProcess(const PsProcessOptions& flags) {
   client_options.address = coordinator;
   client_options.security = *security;
   client_options.role = PARAMETER_SERVER;
+  client_options.requested_rank = flags.requested_rank;
   client_options.advertised_address = absl::StrCat(AdvertisedHost(host), ":", port);
   absl::StatusOr<std::unique_ptr<CoordinatorClient>> client = CoordinatorClient::Connect(client_options);
   if (!client.ok()) return Fail(client.status().ToString());
   absl::StatusOr<RegisterResponse> registered = (*client)->Register(absl::InfiniteDuration());
+  if (!registered.ok() && flags.requested_rank >= 0 && absl::IsInvalidArgument(registered.status())) {
+    // A rank the job does not have: a configuration error, which no restart mends.
+    Fail(absl::StrCat("--rank=", flags.requested_rank, ": the coordinator refused it: ", registered.status().message()));
+    return 2;
+  }
   if (!registered.ok()) return Fail(absl::StrCat("registering with ", coordinator, ": ", registered.status().ToString()));
   const TrainConfig& config = registered->config();
 

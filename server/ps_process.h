@@ -22,6 +22,7 @@ struct PsProcessOptions {
   std::string tls_cert, tls_key, tls_ca;           // serve TLS (cert + key); reach the coordinator by CA
   std::string metrics_address, metrics_port_file;  // Prometheus endpoint; empty: none
   std::string run_name;                            // metrics label; empty: "default"
+  int requested_rank = -1;                         // cloze ps --rank; -1: any free server rank; < -1: usage error
 };
 
 // Returns the exit status (util/exit_status.h): 0 when the job finished or SIGTERM/SIGINT

@@ -55,17 +55,23 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   // Before registering: a worker without its GPU must not hold up the job's generation.
   if (absl::Status s = SelectTrainingDevice(options.device); !s.ok()) return s;
   // Under mpirun the MPI rank is the worker's rank, so that the coordinator's ranks and
-  // MPI's agree.
+  // MPI's agree; an explicit rank (--rank, e.g. a Kubernetes completion index) comes first.
   const std::optional<std::pair<int, int>> mpi = MpiRankFromEnvironment();
+  const int requested_rank = options.requested_rank >= 0 ? options.requested_rank : mpi ? mpi->first : -1;
   CoordinatorClientOptions client_options{.address = options.coordinator,
                                           .security = options.security,
                                           .role = WORKER,
-                                          .requested_rank = mpi ? mpi->first : -1};
+                                          .requested_rank = requested_rank};
   absl::StatusOr<std::unique_ptr<CoordinatorClient>> client = CoordinatorClient::Connect(client_options);
   if (!client.ok()) return client.status();
   CoordinatorClient& coordinator = **client;
   absl::StatusOr<RegisterResponse> job = coordinator.Register(options.register_timeout);
-  if (!job.ok()) return job.status();
+  if (!job.ok()) {
+    if (options.requested_rank < 0 || !absl::IsInvalidArgument(job.status())) return job.status();
+    return WithExitStatus(absl::InvalidArgumentError(absl::StrCat("--rank=", options.requested_rank,
+                                                                  ": the coordinator refused it: ", job.status().message())),
+                          kExitUsage);
+  }
   if (absl::Status s = ValidateTrainConfig(job->config()); !s.ok()) {
     return WithExitStatus(absl::InvalidArgumentError(absl::StrCat("the coordinator's train config: ", s.message())),
                           kExitUsage);

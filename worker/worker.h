@@ -42,6 +42,9 @@ struct WorkerOptions {
   // The workers' Prometheus endpoints: rank r serves on PORT + r (port 0: any free port;
   // empty: none), so one scrape configuration covers a job.
   std::string metrics_address;
+  // The rank to ask the coordinator for (cloze worker --rank); -1: the MPI rank under
+  // mpirun, else any free rank. Out of range is refused by the coordinator.
+  int requested_rank = -1;
   // CPU, or which GPU (and precision) this worker trains on.
   TrainingDevice device;
   absl::Duration register_timeout = absl::Minutes(10);
