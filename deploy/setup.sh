@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages cloze builds and tests against.
-# Idempotent: when every package is already present it only checks and exits.
+# Installs the Debian 12 packages cloze builds and tests against, and the Python tools that
+# Debian lacks in a venv at /opt/cloze-tools (kubernetes-validate for
+# deploy/kubernetes/kubernetes_test). Idempotent: what is present already is only checked.
 set -euo pipefail
 
 PACKAGES=(
@@ -28,7 +29,14 @@ PACKAGES=(
   slurmctld slurmd munge slurm-client
                            # a one-node Slurm for deploy/slurm/slurm_test.sh (the test starts
                            # and stops its own daemons; Debian's services stay unused)
+  python3-yaml python3-venv
+                           # deploy/kubernetes/kubernetes_test reads the manifests (PyYAML)
+                           # and validates them from a venv (below)
 )
+
+# Python packages Debian does not ship, pinned, in a venv of their own (Debian's python3).
+TOOLS_VENV=/opt/cloze-tools
+TOOLS=(kubernetes-validate==1.37.0) # the Kubernetes API schemas, offline
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -37,15 +45,26 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all ${#PACKAGES[@]} packages present"
-  exit 0
-fi
-
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+else
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The venv: made once; pip is asked only when a pinned version is not there yet.
+if [ ! -x "$TOOLS_VENV/bin/pip" ]; then
+  echo "setup: making the venv $TOOLS_VENV"
+  $SUDO /usr/bin/python3 -m venv "$TOOLS_VENV"
+fi
+for tool in "${TOOLS[@]}"; do
+  if [ "$("$TOOLS_VENV/bin/pip" show "${tool%%==*}" 2>/dev/null | sed -n 's/^Version: //p')" != "${tool##*==}" ]; then
+    echo "setup: installing $tool into $TOOLS_VENV"
+    $SUDO "$TOOLS_VENV/bin/pip" install -q "$tool"
+  fi
+done
 echo "setup: done"
