@@ -19,6 +19,7 @@ PACKAGES=(
   libicu-dev libssl-dev    # Unicode tables (ICU) and SHA-256 (OpenSSL) for data/
   liblzma-dev              # .xz task files (UD treebank, SQuAD) read directly by tasks/
   libopenblas-openmp-dev   # the OpenMP build of OpenBLAS (third_party/system/pkg_config.bzl)
+  libdnnl-dev              # oneDNN: bf16 matrix products on AVX512-BF16 CPUs (kernels/cpu/bf16_gemm.h)
   python3
   python3-matplotlib       # cloze report's figures
   python3-sklearn          # probe/softmax_regression_test: the linear probe against scikit-learn

@@ -1,7 +1,7 @@
 """A repository rule that turns pkg-config modules of the host into cc_library targets.
 
-Every Debian -dev package cloze needs ships a .pc file, so one rule covers them all:
-`@system//:grpc`, `@system//:rocksdb`, ... Each target carries the module's link flags and
+Almost every Debian -dev package cloze needs ships a .pc file, so one rule covers them all:
+`@system//:grpc`, `@system//:rocksdb`, ... (oneDNN, which ships none, is _PLAIN_LIBRARIES). Each target carries the module's link flags and
 preprocessor defines. Headers under /usr/include need nothing more (they are the toolchain's
 system includes); include folders elsewhere (OpenMPI's) are symlinked into the repository so
 Bazel's header check accepts them. Library folders outside the linker's default path get an
@@ -29,6 +29,14 @@ _LIBRARIES = {
     # .xz files (the UD treebank's train split, SQuAD dev) read without unpacking (tasks/).
     "lzma": (["liblzma"], ""),
     # SHA-256 of tokenizer files and shards (OpenSSL, already a dependency of gRPC).
+}
+
+# Debian packages without a .pc file: name -> (a header that must exist, link flags). Their
+# headers are under /usr/include (the toolchain's system includes).
+_PLAIN_LIBRARIES = {
+    # oneDNN (libdnnl-dev): bf16 matrix products on CPUs with AVX512-BF16 (kernels/cpu/bf16_gemm.h).
+    # Debian builds it on OpenMP, the same libgomp pool as the ops and OpenBLAS.
+    "dnnl": ("/usr/include/oneapi/dnnl/dnnl.hpp", ["-ldnnl"]),
 }
 
 _DEFAULT_LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib", "/lib", "/lib/x86_64-linux-gnu"]
@@ -74,6 +82,14 @@ def _system_libraries_impl(ctx):
             build.append("    hdrs = %s," % hdrs[0])
             build.append("    includes = %s," % repr(includes))
         build.append("    defines = %s," % repr(defines))
+        build.append("    linkopts = %s," % repr(linkopts))
+        build.append(")")
+        build.append("")
+    for name, (header, linkopts) in _PLAIN_LIBRARIES.items():
+        if not ctx.path(header).exists:
+            fail("%s not found (is deploy/setup.sh done?): the @system//:%s library needs it" % (header, name))
+        build.append("cc_library(")
+        build.append('    name = "%s",' % name)
         build.append("    linkopts = %s," % repr(linkopts))
         build.append(")")
         build.append("")

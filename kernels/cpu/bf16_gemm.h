@@ -1,0 +1,59 @@
+// Matrix products with bf16 inputs on the CPU: the hardware's bf16 dot products
+// (AVX512-BF16, twice the fp32 FMA rate) through oneDNN's matmul, for mixed-precision
+// training as on the GPU: operands rounded to bf16, products accumulated in fp32, fp32
+// output. Master weights, gradients and everything outside the products stay fp32.
+//
+// Chosen at run time: on a CPU without BF16 instructions every call here is the fp32
+// gemm() of blas.h, exactly (CpuHasBf16).
+//
+// Thread-safety: callable from any thread, also inside OpenMP parallel regions (oneDNN's
+// OpenMP runtime then runs the product on the calling thread). Each thread keeps its own
+// primitives (by shape) and bf16 scratch.
+#ifndef CLOZE_KERNELS_CPU_BF16_GEMM_H_
+#define CLOZE_KERNELS_CPU_BF16_GEMM_H_
+
+#include <cstdint>
+
+#include "kernels/cpu/blas.h"
+
+namespace cloze::cpu {
+
+// How the matrix products of the CPU ops run. kBf16 concerns float products only; double
+// (the gradient checks) always runs in double.
+enum class Precision {
+  kFp32,
+  kBf16,
+};
+
+// True when this CPU has the AVX512-BF16 dot-product instructions (cpuid leaf 7.1).
+bool CpuHasBf16();
+
+// x rounded to bf16 (nearest, ties to even; NaN stays NaN) and back to float.
+float RoundToBf16(float x);
+
+// gemm()'s contract (row-major, C (m, n) = alpha · op(A) · op(B) + beta · C, leading
+// dimensions lda, ldb, ldc) with A and B rounded to bf16 and fp32 accumulation. C is read
+// only when beta != 0. Without CpuHasBf16 (or if oneDNN offers no bf16 matmul for the
+// shape, reported once on stderr), the fp32 gemm().
+void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+               int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// gemm() at `precision`.
+inline void gemm(Precision precision, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (precision == Precision::kBf16) {
+    gemm_bf16(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  } else {
+    gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
+inline void gemm(Precision, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                 const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
+                 int64_t ldc) {
+  gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace cloze::cpu
+
+#endif  // CLOZE_KERNELS_CPU_BF16_GEMM_H_
