@@ -32,7 +32,9 @@ absl::StatusOr<CheckpointManifest> ReadManifest(const std::string& checkpoint_di
   return manifest;
 }
 
-absl::StatusOr<Model> EmptyModel(const TrainConfig& config) { return Model::Create(config.model(), HeadSpecOf(config)); }
+absl::StatusOr<Model> EmptyModel(const TrainConfig& config, cpu::Precision precision) {
+  return Model::Create(config.model(), HeadSpecOf(config), precision);
+}
 
 absl::StatusOr<CheckpointModel> Restore(std::string dir, CheckpointManifest manifest, Model model,
                                         std::vector<float> parameters) {
@@ -42,11 +44,11 @@ absl::StatusOr<CheckpointModel> Restore(std::string dir, CheckpointManifest mani
 
 }  // namespace
 
-absl::StatusOr<CheckpointModel> LoadCheckpointModel(const std::string& path) {
+absl::StatusOr<CheckpointModel> LoadCheckpointModel(const std::string& path, cpu::Precision precision) {
   if (fs::exists(absl::StrCat(path, "/", kManifestFileName))) {
     absl::StatusOr<CheckpointManifest> manifest = ReadManifest(path);
     if (!manifest.ok()) return manifest.status();
-    absl::StatusOr<Model> model = EmptyModel(manifest->train_config());
+    absl::StatusOr<Model> model = EmptyModel(manifest->train_config(), precision);
     if (!model.ok()) return model.status();
     absl::StatusOr<CheckpointContents> contents = LoadCheckpoint(path, model->layout());
     if (!contents.ok()) return contents.status();
@@ -63,7 +65,7 @@ absl::StatusOr<CheckpointModel> LoadCheckpointModel(const std::string& path) {
     absl::StatusOr<CheckpointManifest> manifest =
         ReadManifest(absl::StrCat(path, "/", kCheckpointsDirName, "/", CheckpointDirName(*step)));
     if (!manifest.ok()) continue;
-    absl::StatusOr<Model> model = EmptyModel(manifest->train_config());
+    absl::StatusOr<Model> model = EmptyModel(manifest->train_config(), precision);
     if (!model.ok()) return model.status();
     absl::StatusOr<LoadedCheckpoint> loaded = LoadLatestValidCheckpoint(path, model->layout());
     if (absl::IsNotFound(loaded.status())) return absl::NotFoundError(not_found);

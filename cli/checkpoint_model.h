@@ -23,8 +23,10 @@ struct CheckpointModel {
 // newest valid checkpoint is used (damaged ones are skipped with a warning on stderr).
 // Errors: NotFound when `path` is neither or the run has no valid checkpoint, naming it;
 // InvalidArgument for a manifest without a valid train_config.model; the checkpoint's own
-// errors (DataLoss, FailedPrecondition naming the tensor) otherwise.
-absl::StatusOr<CheckpointModel> LoadCheckpointModel(const std::string& path);
+// errors (DataLoss, FailedPrecondition naming the tensor) otherwise. The model runs its
+// matrix products at `precision`, whatever precision the checkpoint was trained at.
+absl::StatusOr<CheckpointModel> LoadCheckpointModel(const std::string& path,
+                                                    cpu::Precision precision = cpu::Precision::kFp32);
 
 }  // namespace cloze::cli
 

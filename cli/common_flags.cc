@@ -52,6 +52,10 @@ ABSL_FLAG(std::string, gpu_attention, "unfused",
           "or fused (one flash-style kernel that recomputes them in backward, on tensor cores with bf16; less "
           "memory)");
 
+ABSL_FLAG(std::string, precision, "fp32",
+          "cloze finetune, evaluate, probe: the CPU matrix products' precision: fp32, or bf16 (bf16 operands, fp32 "
+          "accumulation, on CPUs with AVX512-BF16; fp32 elsewhere). cloze train reads TrainConfig.precision");
+
 ABSL_FLAG(std::vector<std::string>, testing_nonfinite_loss_steps, {},
           "for tests only (fault injection): these steps (1-based, comma-separated) report a NaN loss, which the "
           "loss guard skips and, after guard.max_consecutive_skips in a row, rolls back from. cloze train and "
@@ -101,6 +105,13 @@ absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags() {
     return absl::InvalidArgumentError(absl::StrCat("--gpu_attention=", attention, ": want unfused or fused"));
   }
   return device;
+}
+
+absl::StatusOr<TrainConfig::Precision> PrecisionFromFlag() {
+  const std::string precision = absl::GetFlag(FLAGS_precision);
+  if (precision == "fp32") return TrainConfig::FP32;
+  if (precision == "bf16") return TrainConfig::BF16;
+  return absl::InvalidArgumentError(absl::StrCat("--precision=", precision, ": want fp32 or bf16"));
 }
 
 void ApplyThreadsFlagToCpuOps() {

@@ -37,6 +37,9 @@ ABSL_DECLARE_FLAG(int, gpu);
 ABSL_DECLARE_FLAG(std::string, gpu_precision);
 ABSL_DECLARE_FLAG(std::string, gpu_attention);
 
+// The CPU matrix products' precision (finetune, evaluate, probe).
+ABSL_DECLARE_FLAG(std::string, precision);
+
 // Tests only (train, worker, launch): fault injection, the loss guard's input.
 ABSL_DECLARE_FLAG(std::vector<std::string>, testing_nonfinite_loss_steps);
 
@@ -44,6 +47,9 @@ namespace cloze::cli {
 
 // --device, --gpu, --gpu_precision and --gpu_attention; InvalidArgument naming the flag for a bad value.
 absl::StatusOr<TrainingDevice> TrainingDeviceFromFlags();
+
+// --precision as TrainConfig's; InvalidArgument naming the flag for a bad value.
+absl::StatusOr<TrainConfig::Precision> PrecisionFromFlag();
 
 // --testing_nonfinite_loss_steps as steps; InvalidArgument naming the value that is not one.
 absl::StatusOr<std::vector<int64_t>> NonfiniteLossStepsFromFlag();

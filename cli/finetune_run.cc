@@ -208,6 +208,9 @@ absl::StatusOr<FinetuneSetup> BuildFinetune(const FinetuneTarget& target) {
   config.mutable_checkpoint()->set_keep_every(0);
   config.set_eval_every_steps(absl::GetFlag(FLAGS_eval_every_steps));
   config.set_seed(SeedFlag());
+  absl::StatusOr<TrainConfig::Precision> precision = PrecisionFromFlag();
+  if (!precision.ok()) return precision.status();
+  config.set_precision(*precision);
   if (absl::Status s = ValidateTrainConfig(config); !s.ok()) return s;
   return FinetuneSetup{.config = std::move(config), .task = std::move(loaded)};
 }

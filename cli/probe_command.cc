@@ -83,6 +83,9 @@ absl::StatusOr<probe::ProbeSuiteOptions> OptionsFromFlags() {
   options.max_train_sentences = absl::GetFlag(FLAGS_max_train_sentences);
   options.max_seq_length = OrCommandDefault(absl::GetFlag(FLAGS_max_seq_length), 128);
   options.batch_size = OrCommandDefault(absl::GetFlag(FLAGS_batch_size), 32);
+  absl::StatusOr<TrainConfig::Precision> precision = PrecisionFromFlag();
+  if (!precision.ok()) return precision.status();
+  options.precision = *precision == TrainConfig::BF16 ? cpu::Precision::kBf16 : cpu::Precision::kFp32;
   options.read.skip_bad_lines = absl::GetFlag(FLAGS_skip_bad_lines);
   const bool wants_ud = options.probes != std::vector<std::string>{"sst2"};
   const bool wants_glue = std::find(options.probes.begin(), options.probes.end(), "sst2") != options.probes.end();

@@ -67,7 +67,7 @@ absl::StatusOr<ProbeRunSummary> ProbeCheckpoints(const std::vector<CheckpointToP
       continue;
     }
     if (before_load) before_load(checkpoint);
-    absl::StatusOr<CheckpointModel> loaded = LoadCheckpointModel(checkpoint.path);
+    absl::StatusOr<CheckpointModel> loaded = LoadCheckpointModel(checkpoint.path, options.precision);
     if (!loaded.ok()) {
       // Gone (pruned, deleted) or damaged (a file missing or cut short as it was deleted):
       // nothing to probe, and no reason to stop probing the others.

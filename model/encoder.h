@@ -8,6 +8,9 @@
 // attention probabilities, attention output, feed-forward output), keyed by
 // trainer/step_options.h's streams.
 //
+// `precision` is that of the matrix products (dense layers and attention; kernels/cpu/bf16_gemm.h);
+// everything else, the activations kept for backward included, is fp32.
+//
 // Not thread-safe; Backward must follow a Forward on the same batch shape.
 #ifndef CLOZE_MODEL_ENCODER_H_
 #define CLOZE_MODEL_ENCODER_H_
@@ -16,6 +19,7 @@
 #include <memory>
 #include <span>
 
+#include "kernels/cpu/bf16_gemm.h"
 #include "proto/model_config.pb.h"
 #include "model/batch.h"
 #include "model/parameter_layout.h"
@@ -26,7 +30,7 @@ namespace cloze {
 class Encoder {
  public:
   // `config` valid; `layout` holds the encoder's slots (BuildEncoderLayout or a full layout).
-  Encoder(const ModelConfig& config, const ParameterLayout& layout);
+  Encoder(const ModelConfig& config, const ParameterLayout& layout, cpu::Precision precision = cpu::Precision::kFp32);
   ~Encoder();
   Encoder(Encoder&&) noexcept;
   Encoder& operator=(Encoder&&) noexcept;
@@ -65,6 +69,7 @@ class Encoder {
 
   ModelConfig config_;
   ParameterLayout layout_;
+  cpu::Precision precision_;
   int batch_size_ = 0, seq_len_ = 0;
   bool pooled_ = false;
   StepOptions options_;

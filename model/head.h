@@ -23,6 +23,7 @@
 #include "model/head_spec.h"
 #include "model/losses.h"
 #include "model/parameter_layout.h"
+#include "kernels/cpu/bf16_gemm.h"
 #include "model/step_options.h"
 
 namespace cloze {
@@ -53,6 +54,7 @@ struct HeadInputs {
   const float* hidden = nullptr;      // (B·T, H) the encoder's last layer
   const float* pooled = nullptr;      // (B, H); null unless uses_pooled_output()
   StepOptions options;
+  cpu::Precision precision = cpu::Precision::kFp32;  // of the head's matrix products (the model's)
 };
 
 // Where a head's backward adds its gradients.

@@ -8,21 +8,22 @@
 
 namespace cloze {
 
-Model::Model(const ModelConfig& config, std::unique_ptr<Head> head, ParameterLayout layout)
+Model::Model(const ModelConfig& config, std::unique_ptr<Head> head, ParameterLayout layout, cpu::Precision precision)
     : config_(config),
       layout_(std::move(layout)),
+      precision_(precision),
       head_(std::move(head)),
-      encoder_(config, layout_),
+      encoder_(config, layout_, precision),
       parameters_(layout_.total_size, 0.0f),
       gradients_(layout_.total_size, 0.0f) {}
 
 Model::Model(const ModelConfig& config) : Model(std::move(*Create(config, HeadSpec{}))) {}
 
-absl::StatusOr<Model> Model::Create(const ModelConfig& config, const HeadSpec& spec) {
+absl::StatusOr<Model> Model::Create(const ModelConfig& config, const HeadSpec& spec, cpu::Precision precision) {
   absl::StatusOr<std::unique_ptr<Head>> head = MakeCpuHead(spec, config, BuildEncoderLayout(config));
   if (!head.ok()) return head.status();
   ParameterLayout layout = LayoutWithHead(config, (*head)->definition());
-  return Model(config, std::move(*head), std::move(layout));
+  return Model(config, std::move(*head), std::move(layout), precision);
 }
 
 Model::~Model() = default;
@@ -38,7 +39,8 @@ HeadInputs Model::Inputs() const {
           .parameters = parameters_.data(),
           .hidden = encoder_.hidden(),
           .pooled = head().uses_pooled_output() ? encoder_.pooled() : nullptr,
-          .options = options_};
+          .options = options_,
+          .precision = precision_};
 }
 
 absl::StatusOr<Losses> Model::Forward(const Batch& batch, const StepOptions& options) {

@@ -12,6 +12,10 @@
 // only when StepOptions.training is set; masks come from Philox with
 // StepOptions.dropout_seed, so a step is reproducible.
 //
+// Precision: that of every matrix product, encoder and head (kernels/cpu/bf16_gemm.h: kBf16
+// rounds their operands to bf16 where the CPU has BF16 instructions); parameters, gradients
+// and all other work stay fp32. Fixed when the model is made.
+//
 // Not thread-safe: one Model per thread (the ops themselves use OpenMP).
 #ifndef CLOZE_MODEL_MODEL_H_
 #define CLOZE_MODEL_MODEL_H_
@@ -40,12 +44,14 @@ class Model {
   // at zero.
   explicit Model(const ModelConfig& config);
   // The model with `head` on the encoder; InvalidArgument for an unusable head spec.
-  static absl::StatusOr<Model> Create(const ModelConfig& config, const HeadSpec& head);
+  static absl::StatusOr<Model> Create(const ModelConfig& config, const HeadSpec& head,
+                                      cpu::Precision precision = cpu::Precision::kFp32);
   ~Model();
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
 
   const ModelConfig& config() const { return config_; }
+  cpu::Precision precision() const { return precision_; }
   const ParameterLayout& layout() const { return layout_; }
   const HeadDefinition& head() const { return head_->definition(); }
   std::span<float> parameters() { return parameters_; }
@@ -81,12 +87,13 @@ class Model {
   std::span<const float> hidden_state(int i) const { return encoder_.hidden_state(i); }
 
  private:
-  Model(const ModelConfig& config, std::unique_ptr<Head> head, ParameterLayout layout);
+  Model(const ModelConfig& config, std::unique_ptr<Head> head, ParameterLayout layout, cpu::Precision precision);
   HeadInputs Inputs() const;
   absl::Status BackwardScaled(const std::array<float, kMaxLossTerms>& scales);
 
   ModelConfig config_;
   ParameterLayout layout_;
+  cpu::Precision precision_;
   std::unique_ptr<Head> head_;
   Encoder encoder_;
   std::vector<float> parameters_;

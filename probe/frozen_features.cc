@@ -22,7 +22,7 @@ absl::StatusOr<LayerVectors> PoolTokens(const Model& model, const std::vector<Mo
   LayerVectors out{.dim = config.hidden_size(), .num_rows = num_rows};
   out.by_layer.assign(config.num_hidden_layers() + 1, std::vector<float>(num_rows * out.dim, 0.0f));
   std::vector<int64_t> tokens_of_row(num_rows, 0);
-  Encoder encoder(config, model.layout());
+  Encoder encoder(config, model.layout(), model.precision());
   for (size_t begin = 0; begin < inputs.size(); begin += batch_size) {
     const size_t end = std::min(inputs.size(), begin + batch_size);
     std::vector<const ModelInput*> chunk;

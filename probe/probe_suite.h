@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "data/tokenizer.h"
+#include "kernels/cpu/bf16_gemm.h"
 #include "model/model.h"
 #include "probe/fill_in.h"
 #include "probe/probe_log.h"
@@ -48,6 +49,8 @@ struct ProbeSuiteOptions {
   int batch_size = 32;             // inputs per forward pass
   tasks::ReadOptions read;         // skip_bad_lines
   SoftmaxRegressionOptions regression;
+  // The matrix products of the model probed (cloze probe loads each checkpoint at it).
+  cpu::Precision precision = cpu::Precision::kFp32;
 };
 
 // The probes' data, tokenized. Not copyable: the fill-in queries point into ud_test.

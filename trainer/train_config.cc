@@ -104,6 +104,9 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   } else if (c.dataset().empty()) {
     return FieldError("dataset", "missing (a folder made by `cloze prepare`)");
   }
+  if (!TrainConfig::Precision_IsValid(c.precision())) {
+    return FieldError("precision", absl::StrCat("must be FP32 or BF16, got ", c.precision()));
+  }
   if (c.batch_size() < 1) return FieldError("batch_size", absl::StrCat("must be positive, got ", c.batch_size()));
   if (c.accumulation_steps() < 1) {
     return FieldError("accumulation_steps", absl::StrCat("must be positive, got ", c.accumulation_steps()));

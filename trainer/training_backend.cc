@@ -27,6 +27,10 @@ HeadSpec HeadSpecOf(const TrainConfig& config) {
                   .num_labels = config.finetune().num_labels()};
 }
 
+cpu::Precision CpuPrecisionOf(const TrainConfig& config) {
+  return config.precision() == TrainConfig::BF16 ? cpu::Precision::kBf16 : cpu::Precision::kFp32;
+}
+
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const TrainingDevice& device,
                                                                      const TrainConfig& config,
                                                                      bool with_optimizer) {

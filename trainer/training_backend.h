@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "kernels/cpu/bf16_gemm.h"
 #include "proto/train_config.pb.h"
 #include "model/batch.h"
 #include "checkpoint/checkpoint.h"
@@ -98,6 +99,9 @@ class TrainingBackend {
 // finetune.num_labels outputs.
 HeadSpec HeadSpecOf(const TrainConfig& config);
 
+// The precision of the CPU model's matrix products: TrainConfig.precision.
+cpu::Precision CpuPrecisionOf(const TrainConfig& config);
+
 // For kCuda: makes device.gpu current for the calling thread and checks that kernels run
 // there; FailedPrecondition "--device=cuda: no usable GPU: <why>" otherwise (CUDA not
 // built, no driver or device, an index past the visible devices). OK for kCpu.
@@ -111,7 +115,8 @@ absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const Train
                                                                      const TrainConfig& config,
                                                                      bool with_optimizer);
 
-// The two implementations, for tests that want one in particular.
+// The two implementations, for tests that want one in particular. The CPU one runs its
+// matrix products at CpuPrecisionOf(config).
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeCpuBackend(const TrainConfig& config, bool with_optimizer);
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeGpuBackend(const TrainConfig& config,
                                                                 const GpuModelOptions& options,

@@ -6,7 +6,7 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/cpu/blas.h"
+#include "kernels/cpu/bf16_gemm.h"
 
 namespace cloze::cpu {
 
@@ -87,11 +87,15 @@ void plain_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T a
   }
 }
 
+// BLAS (or oneDNN at kBf16) at one precision.
 template <typename T>
-void blas_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
-               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
+struct BlasGemm {
+  Precision precision;
+  void operator()(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+                  const T* b, int64_t ldb, T beta, T* c, int64_t ldc) const {
+    gemm(precision, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+};
 
 template <typename T, typename Gemm>
 void attention_forward_with(Gemm product, T* out, T* probs, const T* qkv, const int32_t* key_mask,
@@ -171,14 +175,14 @@ void attention_backward_reference(T* dqkv, const T* dout, const T* qkv, const T*
 
 template <typename T>
 void attention_forward(T* out, T* probs, const T* qkv, const int32_t* key_mask,
-                       const AttentionShape& shape, const DropoutSpec& dropout) {
-  attention_forward_with(blas_gemm<T>, out, probs, qkv, key_mask, shape, dropout);
+                       const AttentionShape& shape, const DropoutSpec& dropout, Precision precision) {
+  attention_forward_with(BlasGemm<T>{precision}, out, probs, qkv, key_mask, shape, dropout);
 }
 
 template <typename T>
 void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
-                        const AttentionShape& shape, const DropoutSpec& dropout) {
-  attention_backward_with(blas_gemm<T>, dqkv, dout, qkv, probs, shape, dropout);
+                        const AttentionShape& shape, const DropoutSpec& dropout, Precision precision) {
+  attention_backward_with(BlasGemm<T>{precision}, dqkv, dout, qkv, probs, shape, dropout);
 }
 
 #define CLOZE_INSTANTIATE(T)                                                                     \
@@ -189,9 +193,9 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
   template void attention_backward_reference<T>(T*, const T*, const T*, const T*,               \
                                                 const AttentionShape&, const DropoutSpec&);     \
   template void attention_forward<T>(T*, T*, const T*, const int32_t*, const AttentionShape&,   \
-                                     const DropoutSpec&);                                       \
+                                     const DropoutSpec&, Precision);                            \
   template void attention_backward<T>(T*, const T*, const T*, const T*, const AttentionShape&,  \
-                                      const DropoutSpec&);
+                                      const DropoutSpec&, Precision);
 CLOZE_INSTANTIATE(float)
 CLOZE_INSTANTIATE(double)
 #undef CLOZE_INSTANTIATE

@@ -12,12 +12,15 @@
 // Forward overwrites out and probs. Backward ADDS into dqkv (B, T, 3C).
 // attention_forward/backward (what the model runs) do the per-(batch, head) matrix
 // products with BLAS; the *_reference versions do them with plain loops and share the
-// rest (masking, softmax, dropout, layout), which the finite-difference tests check.
+// rest (masking, softmax, dropout, layout), which the finite-difference tests check. At
+// Precision::kBf16 the four float products take bf16 operands (bf16_gemm.h); the softmax,
+// its gradient and the accumulation stay fp32.
 #ifndef CLOZE_KERNELS_CPU_ATTENTION_H_
 #define CLOZE_KERNELS_CPU_ATTENTION_H_
 
 #include <cstdint>
 
+#include "kernels/cpu/bf16_gemm.h"
 #include "kernels/cpu/dropout.h"
 
 namespace cloze::cpu {
@@ -49,10 +52,12 @@ void attention_backward_reference(T* dqkv, const T* dout, const T* qkv, const T*
 
 template <typename T>
 void attention_forward(T* out, T* probs, const T* qkv, const int32_t* key_mask,
-                       const AttentionShape& shape, const DropoutSpec& dropout);
+                       const AttentionShape& shape, const DropoutSpec& dropout,
+                       Precision precision = Precision::kFp32);
 template <typename T>
 void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
-                        const AttentionShape& shape, const DropoutSpec& dropout);
+                        const AttentionShape& shape, const DropoutSpec& dropout,
+                        Precision precision = Precision::kFp32);
 
 }  // namespace cloze::cpu
 

@@ -1,6 +1,6 @@
 #include "kernels/cpu/matmul.h"
 
-#include "kernels/cpu/blas.h"
+#include "kernels/cpu/bf16_gemm.h"
 
 namespace cloze::cpu {
 
@@ -71,19 +71,19 @@ void bias_backward(T* dbias, const T* dout, int64_t n, int64_t c) {
 
 template <typename T>
 void matmul_forward(T* out, const T* inp, const T* weight, const T* bias, int64_t n, int64_t c,
-                    int64_t oc) {
+                    int64_t oc, Precision precision) {
   // out = inp (n, c) · weightᵀ (c, oc)
-  gemm(false, true, n, oc, c, T(1), inp, c, weight, c, T(0), out, oc);
+  gemm(precision, false, true, n, oc, c, T(1), inp, c, weight, c, T(0), out, oc);
   if (bias != nullptr) bias_forward(out, bias, n, oc);
 }
 
 template <typename T>
 void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
-                     int64_t n, int64_t c, int64_t oc) {
+                     int64_t n, int64_t c, int64_t oc, Precision precision) {
   // dinp (n, c) += dout (n, oc) · weight (oc, c)
-  if (dinp != nullptr) gemm(false, false, n, c, oc, T(1), dout, oc, weight, c, T(1), dinp, c);
+  if (dinp != nullptr) gemm(precision, false, false, n, c, oc, T(1), dout, oc, weight, c, T(1), dinp, c);
   // dweight (oc, c) += doutᵀ (oc, n) · inp (n, c)
-  if (dweight != nullptr) gemm(true, false, oc, c, n, T(1), dout, oc, inp, c, T(1), dweight, c);
+  if (dweight != nullptr) gemm(precision, true, false, oc, c, n, T(1), dout, oc, inp, c, T(1), dweight, c);
   if (dbias != nullptr) bias_backward(dbias, dout, n, oc);
 }
 
@@ -92,9 +92,10 @@ void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
                                             int64_t);                                            \
   template void matmul_backward_reference<T>(T*, T*, T*, const T*, const T*, const T*, int64_t,  \
                                              int64_t, int64_t);                                  \
-  template void matmul_forward<T>(T*, const T*, const T*, const T*, int64_t, int64_t, int64_t);  \
+  template void matmul_forward<T>(T*, const T*, const T*, const T*, int64_t, int64_t, int64_t,   \
+                                  Precision);                                                    \
   template void matmul_backward<T>(T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t,   \
-                                   int64_t);                                                     \
+                                   int64_t, Precision);                                          \
   template void bias_forward<T>(T*, const T*, int64_t, int64_t);                                 \
   template void bias_backward<T>(T*, const T*, int64_t, int64_t);
 CLOZE_INSTANTIATE(float)

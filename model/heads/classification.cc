@@ -68,7 +68,7 @@ class CpuClassificationHead : public Head {
     const float* x = def_.per_sequence() ? in.pooled : in.hidden;
     dropout_forward(dropped_.data(), x, rows * h, Dropout(in.options, batch));
     matmul_forward(logits_.data(), dropped_.data(), in.parameters + def_.weight.offset,
-                   in.parameters + def_.bias.offset, rows, h, l);
+                   in.parameters + def_.bias.offset, rows, h, l, in.precision);
     Losses losses;
     if (def_.spec().is_regression()) {
       squared_error_forward(losses_.data(), logits_.data(), batch.targets.data(), rows);
@@ -93,7 +93,7 @@ class CpuClassificationHead : public Head {
       softmax_cross_entropy_backward(d_logits_.data(), probs_.data(), batch.labels.data(), rows, l, scales[0]);
     }
     matmul_backward(d_dropped_.data(), out.parameters + def_.weight.offset, out.parameters + def_.bias.offset,
-                    d_logits_.data(), dropped_.data(), in.parameters + def_.weight.offset, rows, h, l);
+                    d_logits_.data(), dropped_.data(), in.parameters + def_.weight.offset, rows, h, l, in.precision);
     dropout_backward(def_.per_sequence() ? out.pooled : out.hidden, d_dropped_.data(), rows * h,
                      Dropout(in.options, batch));
   }

@@ -63,19 +63,19 @@ class CpuPretrainingHead : public Head {
     // MLM at the masked positions; the decoder is the word-embedding matrix.
     gather_rows_forward(mlm_gathered_.data(), in.hidden, batch.masked_positions.data(), m, h);
     matmul_forward(mlm_pre_.data(), mlm_gathered_.data(), w + def_.mlm_dense_weight.offset,
-                   w + def_.mlm_dense_bias.offset, m, h, e);
+                   w + def_.mlm_dense_bias.offset, m, h, e, in.precision);
     activation_forward(ActivationOf(config), mlm_act_.data(), mlm_pre_.data(), m * e);
     layernorm_forward(mlm_norm_.data(), mlm_mean_.data(), mlm_rstd_.data(), mlm_act_.data(),
                       w + def_.mlm_norm_weight.offset, w + def_.mlm_norm_bias.offset, m, e, config.layer_norm_eps());
     matmul_forward(mlm_logits_.data(), mlm_norm_.data(), w + def_.word_embeddings.offset,
-                   w + def_.mlm_output_bias.offset, m, e, v);
+                   w + def_.mlm_output_bias.offset, m, e, v, in.precision);
     softmax_cross_entropy_forward(mlm_losses_.data(), mlm_probs_.data(), mlm_logits_.data(),
                                   batch.masked_labels.data(), m, v);
 
     // Sentence: dropout on the pooled [CLS], then the two-way classifier.
     dropout_forward(pooled_dropped_.data(), in.pooled, b * h, ClassifierDropout(in.options));
     matmul_forward(sentence_logits_.data(), pooled_dropped_.data(), w + def_.sentence_weight.offset,
-                   w + def_.sentence_bias.offset, b, h, 2);
+                   w + def_.sentence_bias.offset, b, h, 2, in.precision);
     softmax_cross_entropy_forward(sentence_losses_.data(), sentence_probs_.data(), sentence_logits_.data(),
                                   batch.sentence_labels.data(), b, 2);
 
@@ -106,7 +106,8 @@ class CpuPretrainingHead : public Head {
       softmax_cross_entropy_backward(d_sentence_logits_.data(), sentence_probs_.data(),
                                      batch.sentence_labels.data(), b, 2, scales[kSentenceTerm]);
       matmul_backward(d_pooled_dropped_.data(), g + def_.sentence_weight.offset, g + def_.sentence_bias.offset,
-                      d_sentence_logits_.data(), pooled_dropped_.data(), w + def_.sentence_weight.offset, b, h, 2);
+                      d_sentence_logits_.data(), pooled_dropped_.data(), w + def_.sentence_weight.offset, b, h, 2,
+                      in.precision);
       dropout_backward(out.pooled, d_pooled_dropped_.data(), b * h, ClassifierDropout(in.options));
     }
 
@@ -115,13 +116,13 @@ class CpuPretrainingHead : public Head {
       softmax_cross_entropy_backward(d_mlm_logits_.data(), mlm_probs_.data(), batch.masked_labels.data(), m, v,
                                      scales[kMlmTerm]);
       matmul_backward(d_mlm_norm_.data(), g + def_.word_embeddings.offset, g + def_.mlm_output_bias.offset,
-                      d_mlm_logits_.data(), mlm_norm_.data(), w + def_.word_embeddings.offset, m, e, v);
+                      d_mlm_logits_.data(), mlm_norm_.data(), w + def_.word_embeddings.offset, m, e, v, in.precision);
       layernorm_backward(d_mlm_act_.data(), g + def_.mlm_norm_weight.offset, g + def_.mlm_norm_bias.offset,
                          d_mlm_norm_.data(), mlm_act_.data(), w + def_.mlm_norm_weight.offset, mlm_mean_.data(),
                          mlm_rstd_.data(), m, e);
       activation_backward(ActivationOf(config), d_mlm_pre_.data(), mlm_pre_.data(), d_mlm_act_.data(), m * e);
       matmul_backward(d_mlm_gathered_.data(), g + def_.mlm_dense_weight.offset, g + def_.mlm_dense_bias.offset,
-                      d_mlm_pre_.data(), mlm_gathered_.data(), w + def_.mlm_dense_weight.offset, m, h, e);
+                      d_mlm_pre_.data(), mlm_gathered_.data(), w + def_.mlm_dense_weight.offset, m, h, e, in.precision);
       gather_rows_backward(out.hidden, d_mlm_gathered_.data(), batch.masked_positions.data(), m, h);
     }
   }

@@ -50,7 +50,7 @@ class CpuSpanExtractionHead : public Head {
       for (auto* buffer : {&s.logits, &s.probs, &s.d_logits}) buffer->assign(b * t, 0.0f);
       s.losses.assign(b, 0.0f);
       matmul_forward(s.logits.data(), in.hidden, in.parameters + def_.weight.offset + k * h,
-                     in.parameters + def_.bias.offset + k, b * t, h, 1);
+                     in.parameters + def_.bias.offset + k, b * t, h, 1, in.precision);
       const int32_t* labels = batch.labels.data() + k * b;
       softmax_cross_entropy_forward(s.losses.data(), s.probs.data(), s.logits.data(), labels, b, t);
       losses.terms[k] = SummarizeTerm(s.losses, RowArgmax(s.logits, t), std::span<const int32_t>(labels, b));
@@ -68,7 +68,8 @@ class CpuSpanExtractionHead : public Head {
       std::fill(s.d_logits.begin(), s.d_logits.end(), 0.0f);
       softmax_cross_entropy_backward(s.d_logits.data(), s.probs.data(), batch.labels.data() + k * b, b, t, scales[k]);
       matmul_backward(out.hidden, out.parameters + def_.weight.offset + k * h, out.parameters + def_.bias.offset + k,
-                      s.d_logits.data(), in.hidden, in.parameters + def_.weight.offset + k * h, b * t, h, 1);
+                      s.d_logits.data(), in.hidden, in.parameters + def_.weight.offset + k * h, b * t, h, 1,
+                      in.precision);
     }
   }
 
