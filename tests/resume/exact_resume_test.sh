@@ -2,7 +2,10 @@
 # Exact resume with a real kill -9: an uninterrupted run of 30 steps, and a run killed
 # with SIGKILL right after its step-15 checkpoint appears and then started again, must
 # report bitwise-equal losses and gradient norms for steps 16 to 30 (CPU, same threads).
+# The argument is TrainConfig.precision (FP32, or BF16: bf16 matrix products), which the
+# guarantee holds within.
 set -uo pipefail
+precision=${1:-FP32}
 cloze=cli/cloze
 work=$TEST_TMPDIR
 fail() { echo "FAIL: $*"; exit 1; }
@@ -31,6 +34,7 @@ schedule { warmup_steps: 5 }
 checkpoint { every_steps: 5 keep_last: 2 }
 seed: 7
 log_every_steps: 10
+precision: $precision
 CONFIG
 
 $cloze train --config="$work/train.textproto" --run_dir="$work/straight" --metrics_address= >"$work/straight.log" 2>&1 ||
@@ -52,6 +56,10 @@ echo "killed after $killed_at logged steps"
 $cloze train --config="$work/train.textproto" --run_dir="$work/killed" --metrics_address= >"$work/killed2.log" 2>&1 ||
   fail "resumed run: $(cat "$work/killed2.log")"
 grep -q "resuming from .*step-0000000" "$work/killed2.log" || fail "did not resume: $(cat "$work/killed2.log")"
+if [ "$precision" != FP32 ]; then
+  grep -q "precision: $precision" "$work/killed/checkpoints/step-000000030/manifest.pb.txt" ||
+    fail "the checkpoint does not record precision $precision"
+fi
 
 # Compare the exact text of the figures that must be bitwise equal.
 fields() { python3 -c '
@@ -65,4 +73,4 @@ fields "$work/straight/metrics.jsonl" >"$work/straight.txt"
 fields "$work/killed/metrics.jsonl" >"$work/killed.txt"
 [ "$(wc -l <"$work/straight.txt")" -eq 15 ] || fail "uninterrupted run logged $(wc -l <"$work/straight.txt") steps after 15"
 diff "$work/straight.txt" "$work/killed.txt" || fail "steps 16-30 differ after the kill and resume"
-echo "steps 16-30 bitwise equal after kill -9 and resume"
+echo "steps 16-30 bitwise equal after kill -9 and resume ($precision)"
