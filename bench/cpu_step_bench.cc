@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "model/synthetic_batch.h"
+#include "kernels/cpu/bf16_gemm.h"
 #include "kernels/cpu/clip.h"
 #include "model/model.h"
 #include "kernels/cpu/optimizer.h"
@@ -35,6 +36,8 @@ ABSL_FLAG(int, warmup, 3, "Untimed steps first (buffers, caches, thread pool).")
 ABSL_FLAG(int, steps, 10, "Timed steps.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the batch and of the parameters.");
 ABSL_FLAG(bool, training, true, "Dropout as configured (false: no dropout anywhere).");
+ABSL_FLAG(std::string, precision, "fp32",
+          "fp32, or bf16: the matrix products with bf16 operands and fp32 accumulation (kernels/cpu/bf16_gemm.h)");
 ABSL_FLAG(std::string, optimizer, "none",
           "none: forward + backward only; adamw or lamb: the whole training step (global-norm "
           "clipping at 1.0 and the optimizer's update, lr 1e-4, weight decay 0.01)");
@@ -76,8 +79,19 @@ int Run() {
     std::fprintf(stderr, "cpu_step_bench: %s\n", config.status().ToString().c_str());
     return 1;
   }
+  const std::string precision = absl::GetFlag(FLAGS_precision);
+  if (precision != "fp32" && precision != "bf16") {
+    std::fprintf(stderr, "cpu_step_bench: --precision must be fp32 or bf16\n");
+    return 2;
+  }
   const Batch batch = MakeSyntheticBatch(*config, batch_size, seq_len, predictions, seed);
-  Model model(*config);
+  absl::StatusOr<Model> created =
+      Model::Create(*config, HeadSpec{}, precision == "bf16" ? cpu::Precision::kBf16 : cpu::Precision::kFp32);
+  if (!created.ok()) {
+    std::fprintf(stderr, "cpu_step_bench: %s\n", created.status().ToString().c_str());
+    return 1;
+  }
+  Model& model = *created;
   model.InitializeParameters(seed);
   const int threads = omp_get_max_threads();
   const std::string optimizer_name = absl::GetFlag(FLAGS_optimizer);
@@ -140,6 +154,7 @@ int Run() {
               static_cast<long long>(CountedPredictions(batch)),
               static_cast<unsigned long long>(BatchChecksum(batch)));
   std::printf("  threads    %d (omp_get_max_threads)\n", threads);
+  std::printf("  precision  %s (AVX512-BF16 %s)\n", precision.c_str(), cpu::CpuHasBf16() ? "present" : "absent: fp32");
   std::printf("  steps      %d warmup + %d timed, training %s\n", warmup, steps, training ? "on" : "off");
   std::printf("  loss       %.4f at the first step (mlm %.4f, sentence %.4f)\n", first.total_loss,
               first.mlm().mean, first.sentence().mean);
@@ -148,12 +163,15 @@ int Run() {
   std::vector<std::string> times;
   for (double t : ms) times.push_back(absl::StrCat(absl::SixDigits(t)));
   std::printf(
-      "{\"bench\": \"cpu_step\", \"impl\": \"cloze\", \"mlm_head\": \"masked\", \"optimizer\": \"%s\", \"config\": \"%s\", "
+      "{\"bench\": \"cpu_step\", \"impl\": \"cloze\", \"precision\": \"%s\", \"mlm_head\": \"masked\", "
+      "\"optimizer\": \"%s\", "
+      "\"config\": \"%s\", "
       "\"model_type\": \"%s\", \"threads\": %d, \"batch_size\": %d, \"seq_len\": %d, "
       "\"masked_predictions\": %lld, \"padding_tokens\": %lld, \"batch_checksum\": \"%016llx\", "
       "\"warmup\": %d, \"steps\": %d, \"training\": %s, \"first_loss\": %.6f, \"median_ms\": %.3f, "
       "\"min_ms\": %.3f, \"p90_ms\": %.3f, \"tokens_per_s\": %.2f, \"times_ms\": [%s]}\n",
-      optimizer_name.c_str(), config_path.c_str(), c.model_type().c_str(), threads, batch_size, seq_len,
+      precision.c_str(), optimizer_name.c_str(), config_path.c_str(), c.model_type().c_str(), threads, batch_size,
+      seq_len,
       static_cast<long long>(CountedPredictions(batch)), static_cast<long long>(PaddingTokens(batch)),
       static_cast<unsigned long long>(BatchChecksum(batch)), warmup, steps, training ? "true" : "false",
       first.total_loss, stats.median_ms, stats.min_ms, stats.p90_ms, tokens_per_s,

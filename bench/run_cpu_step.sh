@@ -6,6 +6,7 @@
 #   bench/run_cpu_step.sh                       # ALBERT-base, 1 and 2 threads, 3 + 10 steps
 #   WARMUP=1 STEPS=3 THREADS="2" bench/run_cpu_step.sh
 #   CONFIGS="configs/albert-base.textproto configs/bert-base.textproto" bench/run_cpu_step.sh
+#   TORCH=0 PRECISIONS=bf16 bench/run_cpu_step.sh   # cloze only (no PyTorch here), bf16
 #
 # Environment:
 #   CONFIGS    model configs, space-separated (default configs/albert-base.textproto)
@@ -13,11 +14,14 @@
 #              OMP_NUM_THREADS=<n>, and torch_step.py calls torch.set_num_threads(<n>)
 #   WARMUP     untimed steps per run (default 3)
 #   STEPS      timed steps per run (default 10)
+#   PRECISIONS precisions, space-separated (default "fp32 bf16"): cloze's --precision (bf16:
+#              bf16 matrix products through oneDNN) against PyTorch's (bf16: torch.autocast)
+#   TORCH      0 skips PyTorch (the torch columns are then "-") (default 1)
 #   EXTRA      extra flags for both programs, e.g. "--batch_size=16"
 #   JSONL      file to append every run's JSON line to (default: none)
 #   BUILD      0 skips `bazel build //bench:cpu_step_bench` (default 1)
 #
-# Speedup = torch median / cloze median, so above 1 means cloze is faster. Exits non-zero
+# Speedup = torch median / cloze median at the same precision, so above 1 means cloze is faster. Exits non-zero
 # if a run fails or the two programs did not time the same batch (checksums differ).
 set -euo pipefail
 shopt -s inherit_errexit
@@ -27,6 +31,8 @@ CONFIGS=${CONFIGS:-configs/albert-base.textproto}
 THREADS=${THREADS:-"1 2"}
 WARMUP=${WARMUP:-3}
 STEPS=${STEPS:-10}
+PRECISIONS=${PRECISIONS:-"fp32 bf16"}
+TORCH=${TORCH:-1}
 EXTRA=${EXTRA:-}
 JSONL=${JSONL:-}
 BUILD=${BUILD:-1}
@@ -60,25 +66,34 @@ field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2
 rows=()
 for config in $CONFIGS; do
   for threads in $THREADS; do
-    echo "== $config, $threads thread(s)" >&2
-    cloze=$(run "$threads" "$BENCH" --config="$config")
-    full=$(run "$threads" python3 bench/torch_step.py --config="$config" --mlm_head=full)
-    masked=$(run "$threads" python3 bench/torch_step.py --config="$config" --mlm_head=masked)
-    sum=$(field "$cloze" batch_checksum)
-    for other in "$full" "$masked"; do
-      if [[ "$(field "$other" batch_checksum)" != "$sum" ]]; then
-        echo "run_cpu_step.sh: batch checksums differ for $config; the batch recipes have drifted" >&2
-        exit 1
+    for precision in $PRECISIONS; do
+      echo "== $config, $threads thread(s), $precision" >&2
+      cloze=$(run "$threads" "$BENCH" --config="$config" --precision="$precision")
+      full='{}'
+      masked='{}'
+      if [[ "$TORCH" != 0 ]]; then
+        full=$(run "$threads" python3 bench/torch_step.py --config="$config" --mlm_head=full --precision="$precision")
+        masked=$(run "$threads" python3 bench/torch_step.py --config="$config" --mlm_head=masked --precision="$precision")
+        sum=$(field "$cloze" batch_checksum)
+        for other in "$full" "$masked"; do
+          if [[ "$(field "$other" batch_checksum)" != "$sum" ]]; then
+            echo "run_cpu_step.sh: batch checksums differ for $config; the batch recipes have drifted" >&2
+            exit 1
+          fi
+        done
       fi
-    done
-    rows+=("$(python3 - "$config" "$threads" "$cloze" "$full" "$masked" <<'EOF'
+      rows+=("$(python3 - "$config" "$threads" "$precision" "$cloze" "$full" "$masked" <<'EOF'
 import json, sys
-config, threads = sys.argv[1], sys.argv[2]
-cloze, full, masked = (json.loads(a) for a in sys.argv[3:6])
-c, f, m = cloze["median_ms"], full["median_ms"], masked["median_ms"]
-print(f"| {config} | {threads} | {c:.1f} | {f:.1f} | {m:.1f} | {f / c:.2f}x | {m / c:.2f}x |")
+config, threads, precision = sys.argv[1:4]
+cloze, full, masked = (json.loads(a) for a in sys.argv[4:7])
+c = cloze["median_ms"]
+f, m = full.get("median_ms"), masked.get("median_ms")
+ms = lambda x: "-" if x is None else f"{x:.1f}"
+speedup = lambda x: "-" if x is None else f"{x / c:.2f}x"
+print(f"| {config} | {threads} | {precision} | {c:.1f} | {ms(f)} | {ms(m)} | {speedup(f)} | {speedup(m)} |")
 EOF
 )")
+    done
   done
 done
 
@@ -89,6 +104,6 @@ echo
 echo "Batch ${b} x ${t}, ${p} masked predictions; ${WARMUP} warmup + ${STEPS} timed steps; median ms per step."
 echo "Speedup = torch / cloze (above 1: cloze faster)."
 echo
-echo "| config | threads | cloze ms | torch ms (full head) | torch ms (masked head) | speedup vs full | speedup vs masked |"
-echo "|---|---|---|---|---|---|---|"
+echo "| config | threads | precision | cloze ms | torch ms (full head) | torch ms (masked head) | speedup vs full | speedup vs masked |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Times the pretraining step of bench/cpu_step_bench.cc in PyTorch: Hugging Face
 AlbertForPreTraining / BertForPreTraining built from the same ModelConfig text proto,
-eager attention, float32, zero_grad + forward + backward on the same synthetic batch.
+eager attention, float32 (or bf16 autocast: --precision=bf16), zero_grad + forward +
+backward on the same synthetic batch.
 
     OMP_NUM_THREADS=2 python3 bench/torch_step.py --config=configs/albert-base.textproto \
         --mlm_head=full
@@ -161,6 +162,9 @@ def main():
     parser.add_argument("--training", type=int, choices=(0, 1), default=1,
                         help="1: dropout as configured, model.train(); 0: no dropout, model.eval()")
     parser.add_argument("--mlm_head", choices=("full", "masked"), default="full")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="bf16: the forward under torch.autocast('cpu', dtype=torch.bfloat16), "
+                             "fp32 master weights (what a PyTorch user picks on AVX512-BF16 CPUs)")
     parser.add_argument("--optimizer", choices=("none", "adamw"), default="none",
                         help="adamw: the whole training step, clip_grad_norm_(1.0) and torch.optim.AdamW "
                              "(lr 1e-4, weight decay 0.01 except LayerNorm and biases), as cpu_step_bench")
@@ -195,7 +199,8 @@ def main():
     for step in range(args.warmup + args.steps):
         start = time.perf_counter()
         model.zero_grad()  # set_to_none: backward allocates fresh gradients
-        loss = step_loss(model, albert, inputs, args.mlm_head)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
+            loss = step_loss(model, albert, inputs, args.mlm_head)
         loss.backward()
         if optimizer is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -210,7 +215,7 @@ def main():
     parameters = sum(p.numel() for p in model.parameters())
 
     print(f"torch_step: PyTorch {torch.__version__}, transformers {transformers.__version__}, "
-          f"zero_grad + forward + backward, MLM head at {args.mlm_head} positions")
+          f"zero_grad + forward + backward, MLM head at {args.mlm_head} positions, {args.precision}")
     print(f"  config     {args.config} ({config['model_type']}: {config['num_hidden_layers']} layers, "
           f"hidden {config['hidden_size']}, embedding {config['embedding_size']}, intermediate "
           f"{config['intermediate_size']}, heads {config['num_attention_heads']}, vocab "
@@ -223,7 +228,8 @@ def main():
     print(f"  ms/step    median {median:.1f}  min {minimum:.1f}  p90 {p90:.1f}")
     print(f"  tokens/s   {tokens_per_s:.1f} (at the median)")
     print(json.dumps({
-        "bench": "cpu_step", "impl": "torch", "mlm_head": args.mlm_head, "optimizer": args.optimizer,
+        "bench": "cpu_step", "impl": "torch", "precision": args.precision, "mlm_head": args.mlm_head,
+        "optimizer": args.optimizer,
         "config": args.config,
         "model_type": config["model_type"], "threads": torch.get_num_threads(),
         "batch_size": args.batch_size, "seq_len": args.seq_len, "masked_predictions": counted,

@@ -28,7 +28,8 @@ enum class Precision {
 // True when this CPU has the AVX512-BF16 dot-product instructions (cpuid leaf 7.1).
 bool CpuHasBf16();
 
-// x rounded to bf16 (nearest, ties to even; NaN stays NaN) and back to float.
+// x rounded to bf16 (nearest, ties to even; NaN stays NaN; denormals to signed zero, as the
+// hardware's vcvtneps2bf16) and back to float.
 float RoundToBf16(float x);
 
 // gemm()'s contract (row-major, C (m, n) = alpha · op(A) · op(B) + beta · C, leading

@@ -149,6 +149,8 @@ TEST(Bf16Gemm, RoundToBf16) {
   EXPECT_EQ(RoundToBf16(1.0f + 3 * std::ldexp(1.0f, -8)), 1.0f + std::ldexp(1.0f, -6));  // tie: to even (up)
   EXPECT_EQ(RoundToBf16(1.0f + std::ldexp(1.0f, -7)), 1.0f + std::ldexp(1.0f, -7));  // exact
   EXPECT_TRUE(std::isnan(RoundToBf16(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_EQ(RoundToBf16(std::numeric_limits<float>::denorm_min()), 0.0f);  // as vcvtneps2bf16
+  EXPECT_TRUE(std::signbit(RoundToBf16(-std::numeric_limits<float>::denorm_min())));
   EXPECT_EQ(RoundToBf16(std::numeric_limits<float>::infinity()), std::numeric_limits<float>::infinity());
 }
 
