@@ -31,22 +31,6 @@ prometheus::Labels RunLabels(const std::string& run) { return {{"run", run}}; }
 
 }  // namespace
 
-// The registry as the endpoint sees it: collected under the same mutex as Record* calls.
-class TrainingMetrics::LockedRegistry : public prometheus::Collectable {
- public:
-  LockedRegistry(absl::Mutex* mu, std::shared_ptr<prometheus::Registry> registry)
-      : mu_(mu), registry_(std::move(registry)) {}
-
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    absl::MutexLock lock(mu_);
-    return registry_->Collect();
-  }
-
- private:
-  absl::Mutex* const mu_;
-  const std::shared_ptr<prometheus::Registry> registry_;
-};
-
 struct TrainingMetrics::StepGauges {
   StepGauges(prometheus::Registry& r, const prometheus::Labels& l)
       : step(NewGauge(r, l, "cloze_train_step", "Optimizer step of the latest step record.")),

@@ -38,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "metrics/locked_registry.h"
 #include "metrics/metrics_endpoint.h"
 #include "metrics/step_record.h"
 
@@ -98,7 +99,6 @@ class TrainingMetrics {
   void RecordRollback();
 
  private:
-  class LockedRegistry;
   struct StepGauges;
   struct PretrainingGauges;
   struct EvalGauges;

@@ -11,23 +11,6 @@
 
 namespace cloze::probe {
 
-// The registry as the endpoint sees it: collected under the mutex Publish holds, so that a
-// scrape shows one checkpoint's figures whole.
-class ProbeMetrics::LockedRegistry : public prometheus::Collectable {
- public:
-  LockedRegistry(absl::Mutex* mu, std::shared_ptr<prometheus::Registry> registry)
-      : mu_(mu), registry_(std::move(registry)) {}
-
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    absl::MutexLock lock(mu_);
-    return registry_->Collect();
-  }
-
- private:
-  absl::Mutex* const mu_;
-  const std::shared_ptr<prometheus::Registry> registry_;
-};
-
 ProbeMetrics::ProbeMetrics(std::string run, std::shared_ptr<prometheus::Registry> registry)
     : run_(std::move(run)),
       registry_(std::move(registry)),

@@ -20,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "metrics/locked_registry.h"
 #include "metrics/metrics_endpoint.h"
 #include "probe/probe_log.h"
 
@@ -45,7 +46,6 @@ class ProbeMetrics {
   std::string ExpositionText() const;
 
  private:
-  class LockedRegistry;
   ProbeMetrics(std::string run, std::shared_ptr<prometheus::Registry> registry);
 
   const std::string run_;

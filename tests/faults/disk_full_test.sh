@@ -14,16 +14,8 @@ set -uo pipefail
 cloze=${CLOZE:-cli/cloze}
 work=$TEST_TMPDIR
 small="$work/small"
-mkdir -p "$small"
-if ! mount -t tmpfs -o size=3m tmpfs "$small" 2>/dev/null; then
-  if [ -z "${CLOZE_IN_MOUNT_NAMESPACE:-}" ] && unshare --user --map-root-user --mount true 2>/dev/null; then
-    CLOZE_IN_MOUNT_NAMESPACE=1 exec unshare --user --map-root-user --mount "$0" "$@"
-  fi
-  echo "SKIPPED: cannot mount a small tmpfs here (not root, and no user namespaces)"
-  exit 0
-fi
-trap 'umount "$small" 2>/dev/null' EXIT
 source tests/faults/common.sh
+mount_tmpfs "$small" 3m
 prepare_data "$work/data"
 write_job "$work/job.textproto" 100
 
