@@ -25,11 +25,17 @@ echo "the job's processes: $(for pid in $job; do tr '\0' ' ' <"/proc/$pid/cmdlin
 [ "$(echo "$job" | wc -w)" -ge 5 ] || fail "expected a coordinator, a server, mpirun and 2 ranks under the launcher: $job"
 kill -9 "$launcher"
 wait "$launcher" 2>/dev/null
-running() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }  # zombies have exited
+# running PID: it has not exited. A zombie has (state Z), and one reaped meanwhile has no
+# /proc entry: an unreadable state counts as gone (reading it after a kill -0 raced the reaper).
+running() {
+  local state
+  state=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+  [ -n "$state" ] && [ "$state" != Z ]
+}
 deadline=$((SECONDS + 20))
 for pid in $job; do
   while running "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-  ! running "$pid" || fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-80)) outlived the launcher by 20 s"
+  ! running "$pid" || fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)) outlived the launcher by 20 s"
 done
 no_survivors "$run"
 
