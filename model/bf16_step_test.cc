@@ -22,25 +22,15 @@
 #include "kernels/cpu/optimizer.h"
 #include "model/model.h"
 #include "model/model_config.h"
+#include "model/parity_testing.h"
 #include "model/synthetic_batch.h"
 #include "proto/train_config.pb.h"
 
 namespace cloze {
 namespace {
 
-// ‖a − b‖ / ‖b‖ in double (0 when both are zero).
-double RelativeDifference(std::span<const float> a, std::span<const float> b) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = double(a[i]) - double(b[i]);
-    diff += d * d;
-    norm += double(b[i]) * b[i];
-  }
-  if (norm == 0) return diff == 0 ? 0 : INFINITY;
-  return std::sqrt(diff / norm);
-}
-
-double RelativeError(double got, double want) { return std::fabs(got - want) / std::max(std::fabs(want), 1e-12); }
+using parity::RelativeDifference;
+using parity::RelativeError;
 
 struct StepCase {
   const char* config;
@@ -66,18 +56,8 @@ TEST_P(Bf16StepTest, ThreeStepsMatchFp32) {
   const StepCase& c = GetParam();
   absl::StatusOr<ModelConfig> loaded = LoadModelConfig(c.config);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  ModelConfig config = *loaded;
-  config.set_hidden_dropout_prob(0.1f);
-  config.set_attention_probs_dropout_prob(0.1f);
-  config.set_classifier_dropout_prob(0.1f);
-  OptimizerConfig optimizer_config;
-  optimizer_config.set_kind(c.optimizer);
-  optimizer_config.set_learning_rate(1e-3f);
-  optimizer_config.set_beta1(0.9f);
-  optimizer_config.set_beta2(0.999f);
-  optimizer_config.set_epsilon(1e-6f);
-  optimizer_config.set_weight_decay(0.01f);
-  optimizer_config.set_max_grad_norm(1.0f);
+  const ModelConfig config = parity::WithDropoutEverywhere(*loaded);
+  const OptimizerConfig optimizer_config = parity::StepTestOptimizer(c.optimizer);
 
   absl::StatusOr<Model> fp32 = Model::Create(config, HeadSpec{}, cpu::Precision::kFp32);
   absl::StatusOr<Model> bf16 = Model::Create(config, HeadSpec{}, cpu::Precision::kBf16);

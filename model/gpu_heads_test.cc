@@ -34,9 +34,13 @@
 #include "model/head_spec.h"
 #include "model/model.h"
 #include "model/model_config.h"
+#include "model/parity_testing.h"
 
 namespace cloze {
 namespace {
+
+using parity::RelativeDifference;
+using parity::RelativeError;
 
 #define SKIP_WITHOUT_GPU()                                                 \
   do {                                                                     \
@@ -45,19 +49,6 @@ namespace {
   } while (0)
 
 constexpr int32_t kIgnored = -100;  // Hugging Face's ignore index
-
-// ‖a − b‖ / ‖b‖ in double (0 when both are zero; infinite for a size mismatch).
-double RelativeDifference(std::span<const float> a, std::span<const float> b) {
-  if (a.size() != b.size()) return INFINITY;
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = double(a[i]) - double(b[i]);
-    diff += d * d;
-    norm += double(b[i]) * b[i];
-  }
-  if (norm == 0) return diff == 0 ? 0 : INFINITY;
-  return std::sqrt(diff / norm);
-}
 
 double Norm(std::span<const float> a) {
   double norm = 0;
@@ -71,8 +62,6 @@ double Distance(std::span<const float> a, std::span<const float> b) {
   for (size_t i = 0; i < a.size(); ++i) diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
   return std::sqrt(diff);
 }
-
-double RelativeError(double got, double want) { return std::fabs(got - want) / std::max(std::fabs(want), 1e-12); }
 
 const HeadSpec kHeads[] = {
     {HeadKind::kSequenceClassification, 3},

@@ -25,33 +25,21 @@
 #include "kernels/cuda/gpu_optimizer.h"
 #include "model/model.h"
 #include "model/model_config.h"
+#include "model/parity_testing.h"
 #include "kernels/cpu/optimizer.h"
 #include "model/synthetic_batch.h"
 
 namespace cloze {
 namespace {
 
+using parity::RelativeDifference;
+using parity::RelativeError;
+
 #define SKIP_WITHOUT_GPU()                                                   \
   do {                                                                       \
     const cuda::DeviceStatus usable_ = cuda::gpu_usable();                   \
     if (!usable_.ok()) GTEST_SKIP() << "no usable GPU: " << usable_.error;   \
   } while (0)
-
-// ‖a − b‖ / ‖b‖ in double (0 when both are zero).
-double RelativeDifference(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = double(a[i]) - double(b[i]);
-    diff += d * d;
-    norm += double(b[i]) * b[i];
-  }
-  if (norm == 0) return diff == 0 ? 0 : INFINITY;
-  return std::sqrt(diff / norm);
-}
-
-double RelativeError(double got, double want) {
-  return std::fabs(got - want) / std::max(std::fabs(want), 1e-12);
-}
 
 TEST(GpuStepWithoutGpuTest, CreateFailsSayingWhy) {
   // Not GTEST_SKIP: run_gpu_checks.sh treats any skip on the GPU machine as a failure.
@@ -103,19 +91,8 @@ TEST_P(GpuStepParityTest, ThreeStepsMatchTheCpu) {
   const StepCase& c = GetParam();
   absl::StatusOr<ModelConfig> loaded = LoadModelConfig(c.config);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  ModelConfig config = *loaded;
-  // Dropout on at every site, whatever the released config says.
-  config.set_hidden_dropout_prob(0.1f);
-  config.set_attention_probs_dropout_prob(0.1f);
-  config.set_classifier_dropout_prob(0.1f);
-  OptimizerConfig optimizer_config;
-  optimizer_config.set_kind(c.optimizer);
-  optimizer_config.set_learning_rate(1e-3f);
-  optimizer_config.set_beta1(0.9f);
-  optimizer_config.set_beta2(0.999f);
-  optimizer_config.set_epsilon(1e-6f);
-  optimizer_config.set_weight_decay(0.01f);
-  optimizer_config.set_max_grad_norm(1.0f);
+  const ModelConfig config = parity::WithDropoutEverywhere(*loaded);
+  const OptimizerConfig optimizer_config = parity::StepTestOptimizer(c.optimizer);
 
   Model cpu(config);
   cpu.InitializeParameters(7);
