@@ -46,7 +46,7 @@ constexpr char kUsage[] =
     "usage: cloze evaluate --init=CHECKPOINT|RUN_DIR|HF_FOLDER|scratch --tokenizer=SPEC --run_dir=DIR "
     "[--suite=glue|pos|squad|all --data_dir=GLUE --ud_dir=UD --squad_dir=SQUAD --tasks=CoLA,RTE,... --seeds=1 "
     "--with_scratch --model_config=FILE] [cloze finetune's hyperparameters: --learning_rate --epochs --batch_size "
-    "--max_seq_length --warmup_ratio --weight_decay --seed --eval_every_steps --checkpoint_every_steps ...]\n"
+    "--recipe=albert --max_seq_length --warmup_ratio --weight_decay --seed --eval_every_steps --checkpoint_every_steps ...]\n"
     "  each task of the suite whose files are present is fine-tuned over the seeds in DIR/TASK/seed-K "
     "(with --with_scratch also in DIR/scratch/TASK/seed-K); the table goes to DIR/evaluation.json and "
     "DIR/evaluation.md; the same command after an interruption redoes nothing that finished\n";

@@ -32,6 +32,8 @@ constexpr char kUsage[] =
     "  NAME: a GLUE task, generic [--text_a_column --text_b_column --label_column --regression], "
     "pos [--tag_set=upos|xpos], squad or squad_v2 [--doc_stride=128 --max_query_length=64 --n_best_size=20 "
     "--max_answer_length=30 --null_score_diff_threshold=0]\n"
+    "  --recipe=albert: the ALBERT paper's settings for the task (learning rate, batch, steps, warm-up, "
+    "sequence length, dropout; GLUE and SQuAD); the flags given explicitly win\n"
     "  [--workers=N --ps=M --max_restarts=K: a distributed job on this machine, as cloze launch runs it; "
     "--batch_size is per worker, so N workers × B run the steps of one process × N·B]\n";
 

@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cli/common_flags.h"
+#include "cli/finetune_recipe.h"
 #include "cli/launch_job.h"
 #include "cli/progress.h"
 #include "cli/stop_signal.h"
@@ -27,8 +28,6 @@
 #include "util/atomic_file.h"
 #include "util/exit_status.h"
 
-ABSL_DECLARE_FLAG(int, batch_size);
-ABSL_DECLARE_FLAG(int, max_seq_length);
 ABSL_DECLARE_FLAG(std::string, tokenizer);
 ABSL_DECLARE_FLAG(int64_t, stop_after_step);
 
@@ -110,7 +109,10 @@ absl::StatusOr<FinetuneSetup> BuildFinetune(const FinetuneTarget& target) {
   f.set_init(target.init);
   f.set_tokenizer(absl::GetFlag(FLAGS_tokenizer));
   const bool squad = f.task() == "squad" || f.task() == "squad_v2";
-  f.set_max_seq_length(OrCommandDefault(absl::GetFlag(FLAGS_max_seq_length), squad ? 384 : 128));
+  absl::StatusOr<FinetuneHyperparameters> hyper =
+      ResolveFinetuneHyperparameters(f.task(), std::max(1, absl::GetFlag(FLAGS_workers)));
+  if (!hyper.ok()) return hyper.status();
+  f.set_max_seq_length(hyper->max_seq_length);
   f.set_group_by_length(absl::GetFlag(FLAGS_group_by_length));
   f.set_skip_bad_lines(absl::GetFlag(FLAGS_skip_bad_lines));
   f.set_text_a_column(absl::GetFlag(FLAGS_text_a_column));
@@ -158,6 +160,7 @@ absl::StatusOr<FinetuneSetup> BuildFinetune(const FinetuneTarget& target) {
       init->kind == FinetuneInit::Kind::kScratch ? LoadModelConfig(model_config) : InitModelConfig(*init);
   if (!model.ok()) return model.status();
   *config.mutable_model() = *model;
+  ApplyRecipeDropout(*hyper, *config.mutable_model());
   absl::StatusOr<std::unique_ptr<data::Tokenizer>> tokenizer = data::LoadTokenizer(f.tokenizer());
   if (!tokenizer.ok()) return tokenizer.status();
   if ((*tokenizer)->vocab_size() != model->vocab_size()) {
@@ -177,7 +180,7 @@ absl::StatusOr<FinetuneSetup> BuildFinetune(const FinetuneTarget& target) {
 
   // The run's length and schedule, as Hugging Face's Trainer sizes them.
   config.set_seq_len(f.max_seq_length());
-  config.set_batch_size(OrCommandDefault(absl::GetFlag(FLAGS_batch_size), 32));
+  config.set_batch_size(hyper->batch_size);
   config.set_max_predictions_per_seq(1);  // unused by a task head
   const double epochs = absl::GetFlag(FLAGS_epochs);
   if (!(epochs > 0)) return absl::InvalidArgumentError(absl::StrCat("--epochs: must be positive, got ", epochs));
@@ -185,20 +188,22 @@ absl::StatusOr<FinetuneSetup> BuildFinetune(const FinetuneTarget& target) {
   const int64_t train = task->train_inputs;
   const int64_t step_examples = int64_t{config.batch_size()} * std::max(1, absl::GetFlag(FLAGS_workers));
   const int64_t steps_per_epoch = (train + step_examples - 1) / step_examples;
-  config.set_total_steps(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(epochs * train / step_examples))));
+  config.set_total_steps(hyper->total_steps.value_or(
+      std::max<int64_t>(1, static_cast<int64_t>(std::ceil(epochs * train / step_examples)))));
   const double warmup_ratio = absl::GetFlag(FLAGS_warmup_ratio);
   if (!(warmup_ratio >= 0 && warmup_ratio < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("--warmup_ratio: must be in [0, 1), got ", warmup_ratio));
   }
   ScheduleConfig& schedule = *config.mutable_schedule();
   schedule.set_decay(ScheduleConfig::LINEAR_FROM_WARMUP);
-  schedule.set_warmup_steps(std::min<int64_t>(config.total_steps() - 1,
-                                              static_cast<int64_t>(std::ceil(warmup_ratio * config.total_steps()))));
+  schedule.set_warmup_steps(std::min<int64_t>(
+      config.total_steps() - 1,
+      hyper->warmup_steps.value_or(static_cast<int64_t>(std::ceil(warmup_ratio * config.total_steps())))));
   schedule.clear_power();
   schedule.clear_end_learning_rate();
   OptimizerConfig& o = *config.mutable_optimizer();
   o.set_kind(OptimizerConfig::ADAMW);
-  o.set_learning_rate(static_cast<float>(absl::GetFlag(FLAGS_learning_rate)));
+  o.set_learning_rate(static_cast<float>(hyper->learning_rate));
   o.set_epsilon(1e-8f);  // Hugging Face's AdamW default
   o.set_weight_decay(static_cast<float>(absl::GetFlag(FLAGS_weight_decay)));
   config.mutable_guard()->set_spike_factor(0);  // non-finite losses only: fine-tuning losses jump early

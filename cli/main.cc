@@ -33,7 +33,7 @@ commands available now:
                      --init=scratch|CHECKPOINT|HF_FOLDER --tokenizer=SPEC --run_dir=DIR
                      [--model_config (scratch) --max_seq_length=128 --batch_size=32
                       --learning_rate=2e-5 --epochs=3 --warmup_ratio=0.1 --seed
-                      --eval_every_steps=N]; writes eval_results.json (final and best on
+                      --eval_every_steps=N --recipe=albert: the paper's per-task settings]; writes eval_results.json (final and best on
                      dev) and predictions_dev.jsonl; resumes like train; --workers=N
                      [--ps=M]: as a job like launch (--batch_size per worker)
   evaluate           a checkpoint on a suite: --init=CHECKPOINT|RUN_DIR|HF_FOLDER --tokenizer=SPEC
