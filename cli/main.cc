@@ -21,7 +21,11 @@ commands available now:
                      --input=PATHS --output=DIR --tokenizer=spm:M|spm-albert:M|spm-train:N|wordpiece:V
                      [--max_seq_length --masked_lm_prob --max_predictions_per_seq --max_ngram
                       --whole_word_mask --sentence_task=sop|nsp --dupe_factor --dynamic_masking
-                      --shards --seed --threads]; exit status 3 if bad input was skipped
+                      --shards --seed --threads]; exit status 3 if bad input was skipped.
+                     Over many machines: the same flags plus --part=I --parts=N on each of N
+                     machines (any order; a rerun replaces its part; spm-train: refused,
+                     train once and pass spm:), then cloze prepare --merge --parts=N
+                     --output=DIR writes the dataset, identical to a one-machine prepare
   inspect DIR        counts, length histogram, masking statistics, decoded examples
                      [--examples=N --limit=N --verify]
   train              pretrain on a prepared dataset: --config=TRAIN_CONFIG --run_dir=DIR

@@ -9,7 +9,9 @@
 #include "cli/common_flags.h"
 #include "data/data_config.h"
 #include "data/data_health.h"
+#include "data/input_units.h"
 #include "data/prepare.h"
+#include "data/prepare_part.h"
 #include "util/exit_status.h"
 
 ABSL_FLAG(std::vector<std::string>, input, {},
@@ -35,11 +37,19 @@ ABSL_FLAG(int, dupe_factor, 1, "cloze prepare: passes over the corpus with fresh
 ABSL_FLAG(bool, dynamic_masking, false, "cloze prepare: store unmasked examples; mask when reading");
 ABSL_FLAG(int, shards, 4, "cloze prepare: number of shards");
 ABSL_FLAG(int64_t, spm_train_sentences, 2000000, "cloze prepare: at most this many sentences train spm-train:");
+ABSL_FLAG(int, part, -1,
+          "cloze prepare: build only part I (from 0) of --parts=N into DIR/parts; then cloze prepare --merge");
+ABSL_FLAG(int, parts, 0, "cloze prepare --part, --merge: the number of parts");
+ABSL_FLAG(bool, merge, false, "cloze prepare: write the dataset in --output from its --parts=N finished parts");
+ABSL_FLAG(int64_t, unit_bytes, cloze::data::kDefaultUnitBytes,
+          "cloze prepare: input files are built in units of at least this many bytes, the pieces parts share "
+          "out; it shapes inputs larger than one unit, so keep the default (tests use small units)");
 
 namespace cloze::cli {
 namespace {
 
 using ::cloze::DataConfig;
+using ::cloze::PreparedPart;
 
 absl::StatusOr<DataConfig> ConfigFromFlags() {
   DataConfig c = data::DefaultDataConfig();
@@ -137,9 +147,71 @@ double PeakRssMegabytes() {
   return kilobytes / 1024.0;
 }
 
+// The exit status of a failed prepare, after saying why.
+int Failure(const absl::Status& status) {
+  std::fprintf(stderr, "cloze prepare: %s\n", std::string(status.message()).c_str());
+  if (ExitStatusOf(status) == kExitCannotWrite) return kExitCannotWrite;  // a full or read-only output folder
+  return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+// cloze prepare --part=I --parts=N: this machine's share, summarized as a whole prepare is.
+int RunPart(const data::PrepareOptions& options, std::chrono::steady_clock::time_point start) {
+  const int part = absl::GetFlag(FLAGS_part), parts = absl::GetFlag(FLAGS_parts);
+  absl::StatusOr<data::PartResult> result = data::PreparePart(options, part, parts);
+  if (!result.ok()) return Failure(result.status());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const PreparedPart& m = result->manifest;
+  std::printf("prepared part %d of %d (units %lld to %lld of %lld) in %s with %d threads\n", part, parts,
+              static_cast<long long>(m.first_unit()), static_cast<long long>(m.end_unit()),
+              static_cast<long long>(m.unit_count()), result->folder.c_str(), options.threads);
+  PrintFormats(result->formats);
+  PrintSummary(result->input, result->examples, m.data_config(), options.source.max_line_bytes, seconds);
+  std::printf("peak memory: %.0f MB\n", PeakRssMegabytes());
+  std::printf("next: when all %d parts are done, cloze prepare --merge --parts=%d --output=%s\n", parts, parts,
+              options.output.c_str());
+  if (result->input.skipped_lines() + result->input.empty_documents > 0) {
+    std::printf("note: some input was skipped (counted above); exit status 3\n");
+    return 3;
+  }
+  return 0;
+}
+
+// cloze prepare --merge --parts=N --output=DIR.
+int RunMerge() {
+  const std::string output = absl::GetFlag(FLAGS_output);
+  const int parts = absl::GetFlag(FLAGS_parts);
+  if (output.empty() || parts < 1) {
+    std::fprintf(stderr, "usage: cloze prepare --merge --parts=N --output=DIR\n");
+    return 2;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<data::MergeResult> result = data::MergeParts(output, parts);
+  if (!result.ok()) return Failure(result.status());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("merged %d parts into %s\n", parts, output.c_str());
+  std::printf("input: %lld files, %.1f MB, %lld documents, %lld sentences\n",
+              static_cast<long long>(result->input_files), result->input_bytes / 1e6,
+              static_cast<long long>(result->corpus.documents()), static_cast<long long>(result->corpus.sentences()));
+  std::printf("examples: %lld in %d shards, %lld tokens (%.1f per example)\n",
+              static_cast<long long>(result->examples), result->config.shards(),
+              static_cast<long long>(result->tokens), static_cast<double>(result->tokens) / result->examples);
+  data::CorpusHealth health;
+  health.corpus = result->corpus;
+  health.examples = result->examples;
+  health.tokens = result->tokens;
+  health.sentence_label_1 = result->sentence_label_1;
+  health.max_seq_length = result->config.max_seq_length();
+  health.sentence_task = result->config.sentence_task();
+  for (const std::string& line : data::HealthLines(health)) std::printf("%s\n", line.c_str());
+  for (const std::string& line : data::HealthWarnings(health)) std::printf("warning: %s\n", line.c_str());
+  std::printf("time: %.1f s\n", seconds);
+  return 0;
+}
+
 }  // namespace
 
 int RunPrepareCommand(const std::vector<std::string>& args) {
+  if (absl::GetFlag(FLAGS_merge)) return RunMerge();
   data::PrepareOptions options;
   options.inputs = absl::GetFlag(FLAGS_input);
   options.inputs.insert(options.inputs.end(), args.begin(), args.end());
@@ -150,19 +222,16 @@ int RunPrepareCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "usage: cloze prepare --input=FILES_OR_FOLDERS --output=DIR --tokenizer=SPEC [options]\n");
     return 2;
   }
-  auto fail = [](const absl::Status& status) {
-    std::fprintf(stderr, "cloze prepare: %s\n", std::string(status.message()).c_str());
-    if (ExitStatusOf(status) == kExitCannotWrite) return kExitCannotWrite;  // a full or read-only output folder
-    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  };
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<DataConfig> config = ConfigFromFlags();
-  if (!config.ok()) return fail(config.status());
+  if (!config.ok()) return Failure(config.status());
   options.config = *config;
   options.threads = CommandThreads();
   options.spm_train_sentences = absl::GetFlag(FLAGS_spm_train_sentences);
+  options.unit_bytes = absl::GetFlag(FLAGS_unit_bytes);
+  if (absl::GetFlag(FLAGS_part) >= 0 || absl::GetFlag(FLAGS_parts) > 0) return RunPart(options, start);
   absl::StatusOr<data::PrepareResult> result = data::PrepareDataset(options);
-  if (!result.ok()) return fail(result.status());
+  if (!result.ok()) return Failure(result.status());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("prepared %s with %d threads\n", options.output.c_str(), options.threads);
   PrintFormats(result->formats);

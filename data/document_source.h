@@ -62,6 +62,9 @@ class DocumentSource {
 
   const InputStats& stats() const { return stats_; }
   const std::vector<std::string>& files() const { return files_; }
+  // Index in files() of the file the document Next() returned last came from (documents
+  // never span files). Meaningful only after Next() returned true.
+  size_t last_file_index() const { return next_file_ - 1; }
   // One entry per file opened so far, in reading order.
   const std::vector<FileFormat>& file_formats() const { return file_formats_; }
 

@@ -12,7 +12,8 @@ namespace cloze::data {
 namespace {
 
 struct Block {
-  int64_t index = 0;
+  int64_t index = 0;  // in this run, for writing in order
+  uint64_t key = 0;   // (unit << 32) | block within the unit, for randomness
   std::vector<Document> documents;
   std::vector<Example> examples;
   PipelineStats stats;
@@ -55,7 +56,7 @@ void ProcessBlock(Block& block, const EncodeFunction& encode, const VocabInfo& v
   block.documents.shrink_to_fit();
   for (int pass = 0; pass < options.dupe_factor; ++pass) {
     for (size_t d = 0; d < documents.size(); ++d) {
-      util::Rng rng(util::MixKey(options.seed, static_cast<uint64_t>(block.index), static_cast<uint64_t>(pass), d));
+      util::Rng rng(util::MixKey(options.seed, block.key, static_cast<uint64_t>(pass), d));
       const size_t first = block.examples.size();
       block.stats.one_sentence_chunks += BuildInstances(documents, d, options.instance, vocab, rng, &block.examples);
       for (size_t e = first; e < block.examples.size(); ++e) {
@@ -153,9 +154,12 @@ absl::StatusOr<PipelineStats> RunExamplePipeline(DocumentSource& source, const E
   };
 
   int64_t blocks_read = 0;
+  int64_t unit = 0;
+  uint64_t block_in_unit = 0;
   auto block = std::make_unique<Block>();
   int64_t block_bytes = 0;
   auto submit = [&](std::unique_ptr<Block> full) {
+    full->key = (static_cast<uint64_t>(unit) << 32) | block_in_unit++;
     std::unique_lock<std::mutex> lock(mu);
     // Wait for room, writing finished blocks meanwhile (this thread is the writer).
     while (status.ok()) {
@@ -177,6 +181,17 @@ absl::StatusOr<PipelineStats> RunExamplePipeline(DocumentSource& source, const E
       break;
     }
     if (!*got) break;
+    const size_t file = source.last_file_index();
+    const int64_t document_unit = file < options.file_units.size() ? options.file_units[file] : 0;
+    if (document_unit != unit) {
+      if (!block->documents.empty()) {
+        submit(std::move(block));
+        block = std::make_unique<Block>();
+        block_bytes = 0;
+      }
+      unit = document_unit;
+      block_in_unit = 0;
+    }
     block_bytes += document.bytes;
     block->documents.push_back(std::move(document));
     document = Document();

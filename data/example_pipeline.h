@@ -4,8 +4,13 @@
 // documents; worker threads tokenize a block and build its examples (instance_builder.h,
 // then masking.h unless masking is dynamic); the caller's thread hands finished blocks
 // to the sink strictly in block order. Every random draw of a document comes from
-// util::Rng(util::MixKey(seed, block, pass, document)), and block boundaries depend only on the
-// input, so the examples and their order are identical for any thread count.
+// util::Rng(util::MixKey(seed, block key, pass, document)), and block boundaries depend only on
+// the input, so the examples and their order are identical for any thread count.
+//
+// Input units (data/input_units.h): a block never spans two units, and the b-th block of
+// unit u has the key (u << 32) | b. A unit's examples therefore depend on its own files
+// only, which lets `cloze prepare --part` build units on different machines. Unit 0's keys
+// are plain block indices: an input of one unit gives the examples it always gave.
 //
 // Memory is bounded: at most 2 × threads + 2 blocks exist at once, whatever the corpus.
 #ifndef CLOZE_DATA_EXAMPLE_PIPELINE_H_
@@ -46,6 +51,9 @@ struct PipelineOptions {
   // only on the input, which is what makes the output thread-count independent.
   int block_documents = 256;
   int64_t block_bytes = 1 << 20;
+  // The unit of each file of the source, by index in DocumentSource::files(); nondecreasing.
+  // Empty: every file is in unit 0.
+  std::vector<int64_t> file_units;
 };
 
 struct PipelineStats {

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "data/document_source.h"
 #include "data/example_pipeline.h"
+#include "data/input_units.h"
 #include "data/tokenizer.h"
 #include "proto/data.pb.h"
 
@@ -22,6 +23,10 @@ struct PrepareOptions {
   int threads = 1;
   // "spm-train:N" trains on at most this many sentences from the start of the input.
   int64_t spm_train_sentences = 2000000;
+  // Input files are built in units of at least this many bytes (input_units.h). It shapes
+  // the examples of inputs larger than one unit, so every part of a split preparation and
+  // the one-machine preparation it must equal use the same value.
+  int64_t unit_bytes = kDefaultUnitBytes;
 };
 
 struct PrepareResult {
@@ -33,8 +38,8 @@ struct PrepareResult {
 };
 
 // Trains or copies the tokenizer into the output folder (tokenizer.model or vocab.txt),
-// so a dataset carries what it was made with, then runs the example pipeline into
-// config.shards() shards. Bad input lines are skipped and counted (result.input); only
+// so a dataset carries what it was made with, then runs the example pipeline over the
+// input's units into config.shards() shards. Bad input lines are skipped and counted (result.input); only
 // unusable arguments, unreadable files and storage failures are errors, which name the
 // file, field or shard. On error no shard is published (shard_writer.h).
 absl::StatusOr<PrepareResult> PrepareDataset(const PrepareOptions& options);

@@ -145,7 +145,10 @@ absl::StatusOr<Example> ShardReader::Get(int64_t index) const {
   return example;
 }
 
-absl::Status ShardReader::VerifyContent() const {
+absl::Status ShardReader::VerifyContent() const { return ScanContent(nullptr); }
+
+absl::Status ShardReader::ScanContent(
+    const std::function<absl::Status(int64_t index, absl::string_view value)>& visit) const {
   const std::string context = absl::StrCat("shard ", path_);
   rocksdb::ReadOptions read;
   read.verify_checksums = true;
@@ -171,6 +174,9 @@ absl::Status ShardReader::VerifyContent() const {
                                               " is missing (the next record is ", DescribeKey(key), ")"));
     }
     hasher.AddRecord(key, ToView(it->value()));
+    if (visit) {
+      if (absl::Status s = visit(next, ToView(it->value())); !s.ok()) return s;
+    }
     ++next;
   }
   if (!it->status().ok()) {

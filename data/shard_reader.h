@@ -3,11 +3,13 @@
 #define CLOZE_DATA_SHARD_READER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "proto/data.pb.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -56,6 +58,13 @@ class ShardReader {
   // key, where one is at fault) on a missing, extra or unreadable record or a hash mismatch.
   // Reads the whole shard without filling the block cache.
   absl::Status VerifyContent() const;
+
+  // VerifyContent, handing every example record to `visit` on the way, in index order:
+  // its index and its value (a serialized cloze.Example, not yet parsed). Stops at the first
+  // error `visit` returns. A failed check can come after records were visited (the hash is
+  // known at the end only), so a caller that writes what it visits must not publish it
+  // before this returns OK. `visit` may be null.
+  absl::Status ScanContent(const std::function<absl::Status(int64_t index, absl::string_view value)>& visit) const;
 
  private:
   ShardReader(std::string path, std::unique_ptr<rocksdb::DB> db, ShardMetadata metadata);
