@@ -6,7 +6,9 @@
 # entrypoint.sh --print, gives exactly the flags cloze reads, and those commands are
 # accepted by the real cloze against a real coordinator (check_pods.py); (3) entrypoint.sh
 # refuses an incomplete environment with exit 2, naming the variable; (4) a negative --rank
-# is refused with exit 2.
+# is refused with exit 2; (5) the split data preparation (prepare.yaml, prepare-merge.yaml):
+# every part pod and the merge pod run on the real cloze give a one-machine prepare's dataset
+# (check_prepare.py).
 set -uo pipefail
 cloze=$(realpath "${CLOZE:-cli/cloze}")
 validate=${KUBERNETES_VALIDATE:-/opt/cloze-tools/bin/kubernetes-validate}
@@ -14,12 +16,14 @@ work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/cloze-k8s.XXXXXX")
 source tests/distributed/common.sh
 failures=0
 manifests=(deploy/kubernetes/common.yaml deploy/kubernetes/cpu.yaml deploy/kubernetes/gpu.yaml)
+prepare_manifests=(deploy/kubernetes/prepare.yaml deploy/kubernetes/prepare-merge.yaml)
 entrypoint=deploy/kubernetes/entrypoint.sh
 
-# (1) The schemas.
+# (1) The schemas (the split preparation's manifests too).
 [ -x "$validate" ] || { echo "FAIL: no $validate: run deploy/setup.sh (it makes the venv /opt/cloze-tools)"; exit 1; }
 for strict in '' --strict; do
-  "$validate" $strict --quiet "${manifests[@]}" || fail "kubernetes-validate $strict: a manifest does not validate"
+  "$validate" $strict --quiet "${manifests[@]}" "${prepare_manifests[@]}" ||
+    fail "kubernetes-validate $strict: a manifest does not validate"
 done
 sed 's/^  backoffLimit: 20$/  backoffLimit: 20\n  backoffLimt: 20/' deploy/kubernetes/cpu.yaml >"$work/misspelt.yaml"
 if "$validate" --strict --quiet "$work/misspelt.yaml" >"$work/misspelt.out" 2>&1 || ! grep -q backoffLimt "$work/misspelt.out"; then
@@ -31,6 +35,14 @@ mkdir -p "$work/data/configs"
 write_config "$work/data/configs/job.textproto" "$work/data/dataset" 4 100
 /usr/bin/python3 deploy/kubernetes/check_pods.py --cloze="$cloze" --entrypoint="$entrypoint" --work="$work" \
   "${manifests[@]}" || fail "check_pods.py"
+
+# (5) Split data preparation: every part pod, then the merge pod, on the real cloze; the
+# pods' /data/corpus is a demo book, /data/tokenizer ALBERT's SentencePiece model.
+mkdir -p "$work/data/corpus" "$work/data/tokenizer"
+cp corpus/demo/frankenstein.txt "$work/data/corpus/"
+cp ../shared_data/vocab/albert-base-v2-spiece.model "$work/data/tokenizer/tokenizer.model"
+/usr/bin/python3 deploy/kubernetes/check_prepare.py --cloze="$cloze" --work="$work" \
+  deploy/kubernetes/prepare.yaml deploy/kubernetes/prepare-merge.yaml || fail "check_prepare.py"
 
 # (3) An incomplete environment.
 refused() { # refused VARIABLE ENV...: entrypoint.sh --print exits 2 naming VARIABLE
