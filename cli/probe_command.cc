@@ -122,7 +122,6 @@ absl::StatusOr<std::unique_ptr<probe::ProbeMetrics>> StartProbeMetrics(const std
 // folder's probe.lock (not the training's run.lock).
 int FollowRunCommand(const std::string& run_dir, const data::Tokenizer& tokenizer, const probe::ProbeData& data,
                      const probe::ProbeSuiteOptions& options) {
-  CloseInheritedRunLock(run_dir);
   absl::StatusOr<RunDirLock> lock =
       RunDirLock::Acquire(run_dir, "cloze probe --follow", /*inherited_by_children=*/false, kProbeLockFileName);
   if (!lock.ok()) return Fail(1, lock.status());

@@ -1,7 +1,5 @@
 #include "cli/probe_follow.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -11,7 +9,6 @@
 #include "absl/time/clock.h"
 #include "checkpoint/checkpoint.h"
 #include "trainer/train_config.h"
-#include "util/run_dir_lock.h"
 
 namespace cloze::cli {
 namespace {
@@ -131,18 +128,6 @@ absl::StatusOr<FollowSummary> FollowRun(const FollowOptions& options) {
   }
   Follower follower(options);
   return follower.Run();
-}
-
-void CloseInheritedRunLock(const std::string& run_dir) {
-  std::error_code error;
-  const fs::path lock = fs::weakly_canonical(fs::path(run_dir) / kRunDirLockFileName, error);
-  if (error) return;
-  std::vector<int> fds;
-  for (const fs::directory_entry& entry : fs::directory_iterator("/proc/self/fd", error)) {
-    const fs::path target = fs::read_symlink(entry.path(), error);
-    if (!error && target == lock) fds.push_back(std::stoi(entry.path().filename().string()));
-  }
-  for (int fd : fds) close(fd);
 }
 
 }  // namespace cloze::cli

@@ -52,10 +52,6 @@ struct FollowSummary {
 // train_config.pb.txt unreadable (a run not yet started, without one, is waited for).
 absl::StatusOr<FollowSummary> FollowRun(const FollowOptions& options);
 
-// Closes this process's descriptors of run_dir's training lock (run.lock), inherited from a
-// `cloze launch` that started the prober: the prober must not keep a job's folder locked.
-void CloseInheritedRunLock(const std::string& run_dir);
-
 }  // namespace cloze::cli
 
 #endif  // CLOZE_CLI_PROBE_FOLLOW_H_

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The `probe {}` block of a training config (issue 13): `cloze launch` (one worker) runs a
 # micro-ALBERT pretraining of 6 steps with a checkpoint every 2 and a prober beside it
-# (`cloze probe --follow`, logs/probe.log); when the job has finished the prober has probed
-# every checkpoint, the last included, and is gone. `cloze train` with a prober that cannot
-# run (a UD folder that does not exist) trains to the end and exits 0, saying why the prober
-# stopped; a probe block without a tokenizer is refused naming the field.
+# (`cloze probe --follow`, logs/probe.log), which never holds the job's run.lock; when the
+# job has finished the prober has probed every checkpoint, the last included, and is gone.
+# `cloze train` with a prober that cannot run (a UD folder that does not exist) trains to the
+# end and exits 0, saying why the prober stopped; a probe block without a tokenizer is
+# refused naming the field.
 set -uo pipefail
 source cli/testing/common.sh
 require_spm
@@ -19,7 +20,21 @@ cp "$work/pretrain.textproto" "$work/probed.textproto"
 
 run=$work/launched
 $cloze launch --config="$work/probed.textproto" --run_dir="$run" --workers=1 --threads=1 --metrics_address= \
-  >"$work/launch.log" 2>&1 || fail "launch with a prober: $(tail -5 "$work/launch.log")"
+  >"$work/launch.log" 2>&1 &
+launch=$!
+# While it runs, the prober (the PID in probe.lock) must not hold the launch's run.lock:
+# cloze launch starts it without the descriptors its coordinator and workers inherit.
+prober_fds=""
+for _ in $(seq 1 6000); do
+  prober=$(awk '{ print $2 }' "$run/probe.lock" 2>/dev/null)
+  [ -n "$prober" ] && prober_fds=$(ls -l "/proc/$prober/fd" 2>/dev/null) && [ -n "$prober_fds" ] && break
+  kill -0 $launch 2>/dev/null || break
+  sleep 0.02
+done
+wait $launch || fail "launch with a prober: $(tail -5 "$work/launch.log")"
+[ -n "$prober_fds" ] || fail "the launched prober was never seen running (probe.lock: $(cat "$run/probe.lock" 2>&1))"
+grep -q "probe.lock" <<<"$prober_fds" || fail "the prober's descriptors lack its own probe.lock: $prober_fds"
+! grep -q "run.lock" <<<"$prober_fds" || fail "the launched prober holds the job's run.lock: $prober_fds"
 grep -q "prober: cloze probe --follow (log .*logs/probe.log)" "$work/launch.log" &&
   grep -q "prober: finished" "$work/launch.log" || fail "the prober's events: $(cat "$work/launch.log")"
 python3 - "$run/probes.jsonl" <<'PY' || fail "probes.jsonl of the launched run: $(tail -3 "$run/logs/probe.log")"

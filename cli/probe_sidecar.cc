@@ -55,7 +55,9 @@ absl::StatusOr<std::unique_ptr<ProbeSidecar>> ProbeSidecar::Start(const std::str
 }
 
 absl::Status ProbeSidecar::Spawn() {
-  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv_, log_file_);
+  // Without the supervisor's descriptors: `cloze launch` holds run.lock through one that its
+  // coordinator and workers inherit, and the prober is no part of the job to keep it locked.
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv_, log_file_, {}, ChildDescriptors::kStandardOnly);
   if (!child.ok()) return child.status();
   child_.emplace(*std::move(child));
   return absl::OkStatus();

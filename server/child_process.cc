@@ -39,6 +39,23 @@ std::string ProgramPath(const std::string& program) {
   return program;  // execve fails with ENOENT, reported as "cannot start"
 }
 
+// Closes descriptors first..last, with close_range(2), or one by one where the kernel lacks
+// it (before Linux 5.9). Async-signal-safe: it runs in a forked child before execve.
+void CloseRange(unsigned first, unsigned last, long open_max) {
+  if (first > last || close_range(first, last, 0) == 0) return;
+  for (long fd = first; fd <= static_cast<long>(last) && fd < open_max; ++fd) close(static_cast<int>(fd));
+}
+
+// In a forked child: closes every descriptor above stderr but `keep` (the exec error pipe,
+// which closes itself on exec).
+void CloseAllButStandardAnd(int keep, long open_max) {
+  constexpr unsigned kFirst = STDERR_FILENO + 1;
+  const unsigned kept = static_cast<unsigned>(keep);
+  if (keep < static_cast<int>(kFirst)) return CloseRange(kFirst, ~0U, open_max);
+  if (kept > kFirst) CloseRange(kFirst, kept - 1, open_max);
+  CloseRange(kept + 1, ~0U, open_max);
+}
+
 }  // namespace
 
 void DieWithParentIfAsked() {
@@ -48,7 +65,8 @@ void DieWithParentIfAsked() {
 }
 
 absl::StatusOr<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_file,
-                                                 const std::vector<std::string>& extra_env) {
+                                                 const std::vector<std::string>& extra_env,
+                                                 ChildDescriptors descriptors) {
   if (argv.empty()) return absl::InvalidArgumentError("ChildProcess::Start: no program");
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -76,6 +94,7 @@ absl::StatusOr<ChildProcess> ChildProcess::Start(const std::vector<std::string>&
   }
   std::error_code size_error;
   const std::uintmax_t log_start = std::filesystem::file_size(log_file, size_error);
+  const long open_max = sysconf(_SC_OPEN_MAX);
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
@@ -87,6 +106,7 @@ absl::StatusOr<ChildProcess> ChildProcess::Start(const std::vector<std::string>&
     dup2(null_fd, STDIN_FILENO);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
+    if (descriptors == ChildDescriptors::kStandardOnly) CloseAllButStandardAnd(exec_error_pipe[1], open_max);
     execve(program.c_str(), args.data(), env.data());
     const int error = errno;
     ssize_t ignored = write(exec_error_pipe[1], &error, sizeof error);

@@ -23,6 +23,18 @@ inline constexpr char kDieWithParentVariable[] = "CLOZE_DIE_WITH_PARENT";
 // worker rank when its mpirun does), and dies at once if it has already.
 void DieWithParentIfAsked();
 
+// Which of the supervisor's open descriptors a child keeps. Descriptors opened with
+// O_CLOEXEC never reach a child; the others do unless the child is started kStandardOnly.
+enum class ChildDescriptors {
+  // Every descriptor without O_CLOEXEC: the children of `cloze launch` (coordinator, workers,
+  // parameter servers) keep its run.lock, so the job's folder stays locked while any of them
+  // runs (util/run_dir_lock.h).
+  kInherited,
+  // Only stdin, stdout and stderr: a side job that is not part of the job and must not hold
+  // its locks (the prober, cli/probe_sidecar.h).
+  kStandardOnly,
+};
+
 class ChildProcess {
  public:
   // Starts argv[0] (a path, or a name looked up on PATH) with `argv`, the parent's
@@ -30,10 +42,11 @@ class ChildProcess {
   // /dev/null and stdout and stderr appended to `log_file`, SIGPIPE at its default. The child
   // is SIGKILLed when the thread that started it exits (PR_SET_PDEATHSIG): start children
   // from a thread that lives as long as their supervisor (the launcher's). Nothing a
-  // supervisor started outlives it, even when it is SIGKILLed. Errors name the program and
-  // the log file.
+  // supervisor started outlives it, even when it is SIGKILLed. `descriptors`: which of the
+  // supervisor's open descriptors it keeps. Errors name the program and the log file.
   static absl::StatusOr<ChildProcess> Start(const std::vector<std::string>& argv, const std::string& log_file,
-                                            const std::vector<std::string>& extra_env = {});
+                                            const std::vector<std::string>& extra_env = {},
+                                            ChildDescriptors descriptors = ChildDescriptors::kInherited);
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
