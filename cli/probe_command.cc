@@ -29,10 +29,16 @@ ABSL_DECLARE_FLAG(int, max_seq_length);
 ABSL_DECLARE_FLAG(bool, skip_bad_lines);
 
 ABSL_FLAG(int, every, 1, "cloze probe: of a run folder's checkpoints, every K-th (the 1st, K+1-th, ...)");
-ABSL_FLAG(std::vector<std::string>, probes, cloze::probe::ProbeNames(),
-          "cloze probe: fill, reconstruction, upos, deprel, sst2 (comma-separated)");
+ABSL_FLAG(std::vector<std::string>, probes, cloze::probe::DefaultProbeNames(),
+          "cloze probe: fill, reconstruction, upos, deprel, sst2, fill_zh (comma-separated; all but fill_zh by default)");
 ABSL_FLAG(std::string, glue_dir, "", "cloze probe: the GLUE folder (SST-2 inside), for --probes=sst2");
-ABSL_FLAG(int, max_sentences, 500, "cloze probe: sentences of UD dev and test and of SST-2 dev at most (0: all)");
+ABSL_FLAG(std::string, zh_text, "",
+          "cloze probe: Chinese text, a passage or sentence per line, for --probes=fill_zh (e.g. CMRC 2018's contexts)");
+ABSL_FLAG(int, zh_skip_lines, 0,
+          "cloze probe: lines at the start of --zh_text left out: text the probed run pretrained on (200 of CMRC 2018's "
+          "contexts for a run on corpus/demo)");
+ABSL_FLAG(int, max_sentences, 500,
+          "cloze probe: sentences of UD dev and test, of SST-2 dev and of --zh_text at most (0: all)");
 ABSL_FLAG(int, max_train_sentences, 2000, "cloze probe: sentences of UD train and SST-2 train at most (0: all)");
 ABSL_FLAG(std::string, follow, "",
           "cloze probe: follow this run folder while it trains: probe each new committed checkpoint, exit once "
@@ -54,6 +60,7 @@ constexpr char kUsage[] =
     "       cloze probe --follow=RUN_DIR [--every_checkpoints=K --poll_seconds=30 --max_attempts=3]\n"
     "       [--metrics_address=HOST:PORT --metrics_port_file=FILE] --tokenizer=... (the flags above)\n"
     "       [--run_dir=OUT (default: the run folder)] [--every=K] [--probes=fill,reconstruction,upos,deprel,sst2]\n"
+    "       [--probes=...,fill_zh --zh_text=CHINESE_TEXT --zh_skip_lines=N]\n"
     "       [--max_sentences=500 --max_train_sentences=2000 --max_seq_length=128 --batch_size=32 --skip_bad_lines]\n";
 
 int Fail(int status, const absl::Status& error) {
@@ -79,6 +86,8 @@ absl::StatusOr<probe::ProbeSuiteOptions> OptionsFromFlags() {
   }
   options.ud_dir = absl::GetFlag(FLAGS_ud_dir);
   options.glue_dir = absl::GetFlag(FLAGS_glue_dir);
+  options.zh_text = absl::GetFlag(FLAGS_zh_text);
+  options.zh_skip_lines = absl::GetFlag(FLAGS_zh_skip_lines);
   options.max_sentences = absl::GetFlag(FLAGS_max_sentences);
   options.max_train_sentences = absl::GetFlag(FLAGS_max_train_sentences);
   options.max_seq_length = OrCommandDefault(absl::GetFlag(FLAGS_max_seq_length), 128);
@@ -87,10 +96,16 @@ absl::StatusOr<probe::ProbeSuiteOptions> OptionsFromFlags() {
   if (!precision.ok()) return precision.status();
   options.precision = *precision == TrainConfig::BF16 ? cpu::Precision::kBf16 : cpu::Precision::kFp32;
   options.read.skip_bad_lines = absl::GetFlag(FLAGS_skip_bad_lines);
-  const bool wants_ud = options.probes != std::vector<std::string>{"sst2"};
-  const bool wants_glue = std::find(options.probes.begin(), options.probes.end(), "sst2") != options.probes.end();
+  auto wants = [&options](const std::string& probe) {
+    return std::find(options.probes.begin(), options.probes.end(), probe) != options.probes.end();
+  };
+  const bool wants_ud = wants("fill") || wants("reconstruction") || wants("upos") || wants("deprel");
   if (wants_ud && options.ud_dir.empty()) return absl::InvalidArgumentError("--ud_dir: needed by the UD probes");
-  if (wants_glue && options.glue_dir.empty()) return absl::InvalidArgumentError("--glue_dir: needed by --probes=sst2");
+  if (wants("sst2") && options.glue_dir.empty()) return absl::InvalidArgumentError("--glue_dir: needed by --probes=sst2");
+  if (wants("fill_zh") && options.zh_text.empty()) {
+    return absl::InvalidArgumentError("--zh_text: needed by --probes=fill_zh");
+  }
+  if (options.zh_skip_lines < 0) return absl::InvalidArgumentError("--zh_skip_lines must not be negative");
   if (options.max_seq_length < 3 || options.batch_size < 1) {
     return absl::InvalidArgumentError("--max_seq_length must be at least 3 and --batch_size positive");
   }

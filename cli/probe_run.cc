@@ -91,7 +91,7 @@ absl::StatusOr<ProbeRunSummary> ProbeCheckpoints(const std::vector<CheckpointToP
                                                         options.max_seq_length, ")"));
     }
     if (loaded->manifest.train_config().has_finetune()) {
-      std::erase_if(pending, [](const std::string& p) { return p == "fill" || p == "reconstruction"; });
+      std::erase_if(pending, probe::IsHeadProbe);
       log(absl::StrCat(checkpoint.path, " is a fine-tuning checkpoint (no masked-language-model head): no fill-in probes"));
     }
     log(absl::StrCat("probing ", checkpoint.path, ": ", absl::StrJoin(pending, ", ")));

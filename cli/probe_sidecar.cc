@@ -26,6 +26,8 @@ std::vector<std::string> ProberArgv(const std::string& binary, const TrainConfig
   };
   add("ud_dir", p.ud_dir(), !p.ud_dir().empty());
   add("glue_dir", p.glue_dir(), !p.glue_dir().empty());
+  add("zh_text", p.zh_text(), !p.zh_text().empty());
+  add("zh_skip_lines", p.zh_skip_lines(), p.zh_skip_lines() > 0);
   add("probes", absl::StrJoin(p.probes(), ","), !p.probes().empty());
   add("every_checkpoints", p.every_checkpoints(), p.every_checkpoints() > 0);
   add("max_sentences", p.max_sentences(), p.max_sentences() > 0);

@@ -112,10 +112,42 @@ std::vector<ProbeRecord> LayerRecords(const std::vector<ClassAccuracy>& by_layer
   return records;
 }
 
+// zh_text's sampled sentences as fill_zh's queries, described to `report`.
+absl::StatusOr<ChineseFillIn> ReadChinese(const ProbeSuiteOptions& options, const data::Tokenizer& tokenizer,
+                                          const std::function<void(const std::string&)>& report) {
+  tasks::ReadStats stats;
+  absl::StatusOr<std::vector<std::string>> all =
+      ReadChineseSentences(options.zh_text, options.zh_skip_lines, options.read, &stats);
+  if (!all.ok()) return all.status();
+  const std::vector<std::string> sentences = EvenlySpaced(*std::move(all), options.max_sentences);
+  absl::StatusOr<ChineseFillIn> zh = ChineseFillInQueries(sentences, tokenizer, options.max_seq_length);
+  if (!zh.ok()) return zh.status();
+  const int64_t han = std::ranges::count_if(zh->queries, [](const FillInQuery& q) { return q.word_class != "punctuation"; });
+  const std::string not_asked = absl::StrCat(zh->in_longer_pieces, " in pieces of several characters, ", zh->unknown,
+                                             " unknown to the tokenizer, ", zh->cut, " cut by a window");
+  if (han == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(options.zh_text, ": no Han character is a token of its own in this tokenizer (", not_asked,
+                     "): fill_zh needs a tokenizer that knows Chinese characters"));
+  }
+  report(absl::StrCat(options.zh_text, ": ", sentences.size(), " of ", stats.examples, " sentences (from line ",
+                      options.zh_skip_lines + 1, "), ", zh->queries.size(), " characters asked; not asked: ", not_asked,
+                      stats.skipped > 0 ? absl::StrCat("; ", stats.skipped, " bad lines skipped (first: ",
+                                                       stats.first_skipped, ")")
+                                        : ""));
+  return zh;
+}
+
 // One probe's records (seconds left for the caller).
 absl::StatusOr<std::vector<ProbeRecord>> RunProbe(const std::string& probe, Model& model, const ProbeData& data,
                                                   const ProbeSuiteOptions& options, WordVectorCache& words,
                                                   const ProbeRecord& common) {
+  if (probe == "fill_zh") {
+    absl::StatusOr<ClassAccuracy> accuracy =
+        RunFillIn(model, data.zh.queries, data.pad_id, data.mask_id, /*masked=*/true, options.batch_size);
+    if (!accuracy.ok()) return accuracy.status();
+    return RecordsOf(*accuracy, common);
+  }
   if (probe == "fill" || probe == "reconstruction") {
     absl::StatusOr<ClassAccuracy> accuracy =
         RunFillIn(model, data.fill_queries, data.pad_id, data.mask_id, probe == "fill", options.batch_size);
@@ -168,7 +200,11 @@ absl::StatusOr<std::vector<ProbeRecord>> RunProbe(const std::string& probe, Mode
 
 }  // namespace
 
-std::vector<std::string> ProbeNames() { return {"fill", "reconstruction", "upos", "deprel", "sst2"}; }
+std::vector<std::string> ProbeNames() { return {"fill", "reconstruction", "upos", "deprel", "sst2", "fill_zh"}; }
+
+std::vector<std::string> DefaultProbeNames() { return {"fill", "reconstruction", "upos", "deprel", "sst2"}; }
+
+bool IsHeadProbe(const std::string& probe) { return probe == "fill" || probe == "reconstruction" || probe == "fill_zh"; }
 
 absl::Status CheckProbeNames(const std::vector<std::string>& probes) {
   if (probes.empty()) return absl::InvalidArgumentError("no probe named");
@@ -216,6 +252,11 @@ absl::StatusOr<std::unique_ptr<ProbeData>> LoadProbeData(const ProbeSuiteOptions
     absl::StatusOr<std::vector<tasks::SequenceFeature>> dev = ReadSst2(options, "dev", options.max_sentences, tokenizer, report);
     if (!dev.ok()) return dev.status();
     data->sst2_test = *std::move(dev);
+  }
+  if (Wants(p, "fill_zh")) {
+    absl::StatusOr<ChineseFillIn> zh = ReadChinese(options, tokenizer, report);
+    if (!zh.ok()) return zh.status();
+    data->zh = *std::move(zh);
   }
   return data;
 }

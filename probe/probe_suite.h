@@ -7,6 +7,8 @@
 //   sst2                   probe/linear_probes.h on SST-2: GLUE's train split cut in two (every
 //                          fifth sentence is the probe's dev set, the rest its train set),
 //                          scored on GLUE's dev split (its test split has no labels)
+//   fill_zh                probe/fill_in_zh.h on a Chinese text file, by character class;
+//                          only when named, as it needs that file
 //
 // Splits larger than their bound are sampled at even intervals (not the first sentences: EWT
 // and SST-2 files are ordered by source), so every run of a suite sees the same sentences.
@@ -24,6 +26,7 @@
 #include "kernels/cpu/bf16_gemm.h"
 #include "model/model.h"
 #include "probe/fill_in.h"
+#include "probe/fill_in_zh.h"
 #include "probe/probe_log.h"
 #include "probe/softmax_regression.h"
 #include "tasks/features.h"
@@ -33,17 +36,27 @@
 
 namespace cloze::probe {
 
-// "fill", "reconstruction", "upos", "deprel", "sst2": every probe, in the order they run.
+// "fill", "reconstruction", "upos", "deprel", "sst2", "fill_zh": every probe, in the order
+// they run.
 std::vector<std::string> ProbeNames();
+
+// The probes run when none are named: all but fill_zh, whose text has no default.
+std::vector<std::string> DefaultProbeNames();
+
+// Whether `probe` reads the masked-language-model head (a fill-in probe), which a
+// fine-tuning checkpoint lacks.
+bool IsHeadProbe(const std::string& probe);
 
 // InvalidArgument naming an unknown probe (and listing the known ones), or an empty list.
 absl::Status CheckProbeNames(const std::vector<std::string>& probes);
 
 struct ProbeSuiteOptions {
-  std::vector<std::string> probes = ProbeNames();
+  std::vector<std::string> probes = DefaultProbeNames();
   std::string ud_dir;     // a UD treebank folder (*-ud-{train,dev,test}.conllu[.xz])
   std::string glue_dir;   // the GLUE folder, SST-2 inside
-  int max_sentences = 500;         // UD dev and test, SST-2 dev (≤ 0: all)
+  std::string zh_text;    // Chinese text, a passage or sentence per line (fill_zh)
+  int zh_skip_lines = 0;  // lines at the start of zh_text left out (text the run trained on)
+  int max_sentences = 500;         // UD dev and test, SST-2 dev, zh_text sentences (≤ 0: all)
   int max_train_sentences = 2000;  // UD train, SST-2 train (≤ 0: all)
   int max_seq_length = 128;        // tokens per input, [CLS] and [SEP] included
   int batch_size = 32;             // inputs per forward pass
@@ -62,6 +75,7 @@ struct ProbeData {
   Treebank ud_train, ud_dev, ud_test;
   std::vector<FillInQuery> fill_queries;  // over ud_test
   std::vector<tasks::SequenceFeature> sst2_train, sst2_dev, sst2_test;
+  ChineseFillIn zh;  // fill_zh's queries
   int32_t pad_id = 0, mask_id = 0;
 
   ProbeData() = default;
@@ -70,8 +84,10 @@ struct ProbeData {
 };
 
 // Reads and tokenizes what options.probes need (UD for fill, reconstruction, upos and deprel;
-// SST-2 for sst2). The readers' errors name file and line (a bad CoNLL-U line, a missing
-// folder); `report` receives one line per split read (its sentences and skipped lines).
+// SST-2 for sst2; zh_text for fill_zh). The readers' errors name file and line (a bad
+// CoNLL-U line, a missing folder); FailedPrecondition when the tokenizer has no Han
+// character of zh_text as a token of its own. `report` receives one line per split read
+// (its sentences and skipped lines).
 absl::StatusOr<std::unique_ptr<ProbeData>> LoadProbeData(const ProbeSuiteOptions& options,
                                                          const data::Tokenizer& tokenizer,
                                                          const std::function<void(const std::string&)>& report);

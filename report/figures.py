@@ -202,7 +202,8 @@ def comparison_figure(task, run, scratch):
 
 
 PROBE_TITLES = {"fill": "Fill-in", "reconstruction": "Reconstruction", "upos": "UPOS (part of speech)",
-                "deprel": "Dependency relation (syntax)", "sst2": "SST-2 sentiment (semantics)"}
+                "deprel": "Dependency relation (syntax)", "sst2": "SST-2 sentiment (semantics)",
+                "fill_zh": "Chinese fill-in"}
 
 
 def _class_lines_figure(results, probe, title, caption):
@@ -219,7 +220,7 @@ def _class_lines_figure(results, probe, title, caption):
     ax.plot(steps, accuracies, color="k", linewidth=2.8, marker="o", markersize=4, label="overall")
     ax.set_ylim(0, 1)
     ax.set_xlabel("pretraining step")
-    ax.set_ylabel("words recovered")
+    ax.set_ylabel("characters recovered" if probe == "fill_zh" else "words recovered")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
     return to_figure(fig, title, caption)
 
@@ -246,14 +247,19 @@ def _heatmap_figure(results, probe):
 
 
 def probing_figures(results):
-    """The probes.jsonl figures: fill-in and reconstruction by word class against the step, and
-    a layer × step heatmap per linear probe."""
+    """The probes.jsonl figures: fill-in and reconstruction by word class (Chinese fill-in by
+    character class) against the step, and a layer × step heatmap per linear probe."""
     figures = []
     head = {"fill": ("Fill-in by word class", "Each test word masked whole (all its sub-tokens) and counted as "
                      "recovered only when every sub-token is predicted exactly; accuracy per UPOS class at each "
                      "probed checkpoint, overall thick."),
             "reconstruction": ("Reconstruction by word class", "The same words with nothing masked: how often "
-                               "the MLM head gives back the input word, per UPOS class; overall thick.")}
+                               "the MLM head gives back the input word, per UPOS class; overall thick."),
+            "fill_zh": ("Chinese fill-in by character class", "Each Han character and punctuation mark of held-out "
+                        "Chinese text masked (all its sub-tokens) and counted as recovered only when every one is "
+                        "predicted exactly; accuracy per character class (function: a closed list of particles, "
+                        "pronouns, prepositions, conjunctions and negation; numeral; punctuation; content: every "
+                        "other Han character), overall thick.")}
     for probe in results.probes():
         if probe in head:
             figures.append(_class_lines_figure(results, probe, *head[probe]))

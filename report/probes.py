@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import runs
 
 # The page's order, and which probes read the MLM head (no layer) rather than a layer.
-PROBE_ORDER = ["fill", "reconstruction", "upos", "deprel", "sst2"]
-HEAD_PROBES = ("fill", "reconstruction")
+PROBE_ORDER = ["fill", "reconstruction", "upos", "deprel", "sst2", "fill_zh"]
+HEAD_PROBES = ("fill", "reconstruction", "fill_zh")
 OVERALL = "overall"
 
 

@@ -79,13 +79,18 @@ namespace {
 // itself (exit 2 in logs/probe.log).
 absl::Status ValidateProbeConfig(const ProbeConfig& p) {
   if (p.tokenizer().empty()) return FieldError("probe.tokenizer", "missing (the run's tokenizer, e.g. \"spm-albert:PATH\")");
-  const bool all = p.probes().empty();
-  const bool sst2 = all || std::find(p.probes().begin(), p.probes().end(), "sst2") != p.probes().end();
-  const bool ud = all || p.probes().size() > (sst2 ? 1 : 0);
-  if (ud && p.ud_dir().empty()) return FieldError("probe.ud_dir", "missing (UD English-EWT, for the probes but sst2)");
+  const bool all = p.probes().empty();  // the default probes: all but fill_zh
+  auto listed = [&p](const std::string& probe) {
+    return std::find(p.probes().begin(), p.probes().end(), probe) != p.probes().end();
+  };
+  const bool sst2 = all || listed("sst2");
+  const bool ud = all || listed("fill") || listed("reconstruction") || listed("upos") || listed("deprel");
+  if (ud && p.ud_dir().empty()) return FieldError("probe.ud_dir", "missing (UD English-EWT, for the probes but sst2 and fill_zh)");
   if (sst2 && p.glue_dir().empty()) return FieldError("probe.glue_dir", "missing (GLUE, for sst2; or list probes without it)");
+  if (listed("fill_zh") && p.zh_text().empty()) return FieldError("probe.zh_text", "missing (Chinese text, for fill_zh)");
   if (p.every_checkpoints() < 0 || p.max_sentences() < 0 || p.max_train_sentences() < 0 || p.max_seq_length() < 0 ||
-      p.batch_size() < 0 || !(p.poll_seconds() >= 0) || p.threads() < 0 || p.final_wait_seconds() < 0) {
+      p.batch_size() < 0 || !(p.poll_seconds() >= 0) || p.threads() < 0 || p.final_wait_seconds() < 0 ||
+      p.zh_skip_lines() < 0) {
     return FieldError("probe", "numbers must not be negative");
   }
   return absl::OkStatus();

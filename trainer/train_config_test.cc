@@ -100,6 +100,11 @@ TEST(ProbeConfig, NamesTheFieldThatIsMissing) {
   EXPECT_NE(message().find("TrainConfig.probe.glue_dir: missing"), std::string::npos) << message();
   probe.set_glue_dir("glue");
   EXPECT_TRUE(ValidateTrainConfig(config).ok()) << message();  // sst2 alone needs no UD
+  probe.clear_probes();
+  probe.add_probes("fill_zh");
+  EXPECT_NE(message().find("TrainConfig.probe.zh_text: missing"), std::string::npos) << message();
+  probe.set_zh_text("zh.txt");
+  EXPECT_TRUE(ValidateTrainConfig(config).ok()) << message();  // fill_zh alone needs neither UD nor GLUE
   probe.set_every_checkpoints(-1);
   EXPECT_NE(message().find("TrainConfig.probe: numbers must not be negative"), std::string::npos) << message();
 }
