@@ -43,7 +43,8 @@ struct Statistics {
   }
 };
 
-void PrintStatistics(const Statistics& s, const ShardMetadata& meta) {
+// `dataset_examples`: the whole dataset's, which the metadata's corpus counts describe.
+void PrintStatistics(const Statistics& s, const ShardMetadata& meta, int64_t dataset_examples) {
   std::printf("scanned %lld examples: %lld tokens (%.1f per example)\n", static_cast<long long>(s.examples),
               static_cast<long long>(s.tokens), static_cast<double>(s.tokens) / std::max<int64_t>(1, s.examples));
   if (s.masked > 0) {
@@ -57,6 +58,7 @@ void PrintStatistics(const Statistics& s, const ShardMetadata& meta) {
   data::CorpusHealth health;
   health.corpus = meta.corpus();
   health.examples = s.examples;
+  health.dataset_examples = dataset_examples;
   health.tokens = s.tokens;
   health.sentence_label_1 = s.label_1;
   health.max_seq_length = meta.data_config().max_seq_length();
@@ -127,7 +129,7 @@ int RunInspectCommand(const std::vector<std::string>& args) {
                   DecodeExample(*example, **tokenizer).c_str());
     }
   }
-  PrintStatistics(statistics, meta);
+  PrintStatistics(statistics, meta, r.size());
   if (absl::GetFlag(FLAGS_verify)) {
     if (absl::Status s = r.VerifyContent(); !s.ok()) {
       std::fprintf(stderr, "cloze inspect: %s\n", std::string(s.message()).c_str());

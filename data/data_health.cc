@@ -17,7 +17,7 @@ const char* LabelName(DataConfig::SentenceTask task) {
 std::string LowFillCause(const CorpusHealth& h) {
   const CorpusCounts& c = h.corpus;
   if (c.documents() > 0) {
-    const double tokens_per_document = Ratio(h.tokens, c.documents());
+    const double tokens_per_document = h.tokens_per_document();
     if (tokens_per_document < 2.0 * h.max_seq_length) {
       return absl::StrFormat(
           "documents are short (%.0f tokens each, %.1f sentences): every document's last example is cut short. "
@@ -32,7 +32,7 @@ std::string LowFillCause(const CorpusHealth& h) {
 // Why the sentence task is unbalanced.
 std::string ImbalanceCause(const CorpusHealth& h) {
   const CorpusCounts& c = h.corpus;
-  const double one_sentence = Ratio(c.one_sentence_chunks(), h.examples);
+  const double one_sentence = h.one_sentence_share();
   if (c.documents() > 0 && one_sentence > 0.1) {
     return absl::StrFormat(
         "%.0f%% of examples come from a chunk of one sentence, which always takes segment B from another document "
@@ -49,13 +49,22 @@ std::string ImbalanceCause(const CorpusHealth& h) {
 double CorpusHealth::fill() const { return Ratio(Ratio(tokens, examples), max_seq_length); }
 double CorpusHealth::label_1_share() const { return Ratio(sentence_label_1, examples); }
 
+namespace {
+double AllExamples(const CorpusHealth& h) { return h.dataset_examples > 0 ? h.dataset_examples : h.examples; }
+}  // namespace
+
+double CorpusHealth::tokens_per_document() const {
+  return Ratio(Ratio(tokens, examples) * AllExamples(*this), corpus.documents());
+}
+
+double CorpusHealth::one_sentence_share() const { return Ratio(corpus.one_sentence_chunks(), AllExamples(*this)); }
+
 std::vector<std::string> HealthLines(const CorpusHealth& h) {
   std::vector<std::string> lines;
   const CorpusCounts& c = h.corpus;
   if (c.documents() > 0) {
     lines.push_back(absl::StrFormat("documents: %d, %.1f sentences and %.0f example tokens per document",
-                                    c.documents(), Ratio(c.sentences(), c.documents()),
-                                    Ratio(h.tokens, c.documents())));
+                                    c.documents(), Ratio(c.sentences(), c.documents()), h.tokens_per_document()));
   } else {
     lines.push_back("documents: not recorded (prepared before cloze recorded them)");
   }
@@ -65,7 +74,7 @@ std::vector<std::string> HealthLines(const CorpusHealth& h) {
                                         LabelName(h.sentence_task));
   if (c.documents() > 0) {
     absl::StrAppendFormat(&balance, " (%.1f%% of examples from one-sentence chunks)",
-                          100 * Ratio(c.one_sentence_chunks(), h.examples));
+                          100 * h.one_sentence_share());
   }
   lines.push_back(balance);
   return lines;

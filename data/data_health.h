@@ -21,14 +21,19 @@ inline constexpr double kMinLabelShare = 0.4, kMaxLabelShare = 0.6;
 
 struct CorpusHealth {
   CorpusCounts corpus;  // documents 0: not recorded (datasets from before it was)
-  int64_t examples = 0;
-  int64_t tokens = 0;  // in examples, [CLS] and [SEP]s included
+  int64_t examples = 0;  // scanned: all of them, or the sample of `cloze inspect --limit`
+  int64_t tokens = 0;    // in the scanned examples, [CLS] and [SEP]s included
+  // The whole dataset's examples, which `corpus` counts describe; 0: the scanned ones are all.
+  int64_t dataset_examples = 0;
   int64_t sentence_label_1 = 0;
   int max_seq_length = 0;
   DataConfig::SentenceTask sentence_task = DataConfig::SENTENCE_ORDER;
 
   double fill() const;
   double label_1_share() const;
+  // Per-document and per-chunk shares scale the scanned sample up to the whole dataset.
+  double tokens_per_document() const;
+  double one_sentence_share() const;
 };
 
 // "documents: 60 (138.9 sentences each, 4,645 tokens each)", "fill: 94.5% …",

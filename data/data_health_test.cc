@@ -28,6 +28,20 @@ TEST(DataHealth, HealthyCorpusHasNoWarning) {
   EXPECT_EQ(lines[1], "fill: 94.5% (483.9 tokens per example of 512)");
 }
 
+// cloze inspect --limit scans a sample, but the corpus counts are the whole dataset's: the
+// per-document figures scale the sample up (a 100-example sample of a 54,995-example dataset
+// once read "1329.0% of examples from one-sentence chunks").
+TEST(DataHealth, SampleScaledToTheWholeDataset) {
+  CorpusHealth h = Health(91, 338547, 1329, 100, 12389, 47);
+  h.dataset_examples = 54995;
+  EXPECT_NEAR(h.one_sentence_share(), 1329.0 / 54995, 1e-12);
+  EXPECT_NEAR(h.tokens_per_document(), 123.89 * 54995 / 91, 1e-6);
+  const std::vector<std::string> lines = HealthLines(h);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "documents: 91, 3720.3 sentences and 74872 example tokens per document");
+  EXPECT_EQ(lines[2], "sentence labels: 47.0% swapped (2.4% of examples from one-sentence chunks)");
+}
+
 // WikiText-2 read one paragraph per document, as before input formats (issue 16).
 TEST(DataHealth, ShortDocumentsNameTheCause) {
   const std::vector<std::string> warnings = HealthWarnings(Health(1160, 2461, 1700, 2100, 572670, 1722));
