@@ -112,13 +112,14 @@ void Encoder::ForwardLayer(const float* w, const Batch& batch, int layer, const 
   const float hidden_p = config_.hidden_dropout_prob();
   const AttentionShape shape{batch_size_, seq_len_, h, config_.num_attention_heads()};
 
-  matmul_forward(l.qkv.data(), input, w + p.qkv_weight.offset, w + p.qkv_bias.offset, n, h, 3 * h, precision_);
+  matmul_forward(l.qkv.data(), input, w + p.qkv_weight.offset, w + p.qkv_bias.offset, n, h, 3 * h, precision_,
+                 &packed_weights_);
   attention_forward(l.context.data(), l.probs.data(), l.qkv.data(), batch.attention_mask.data(), shape,
                     DropoutAt(options_, config_.attention_probs_dropout_prob(), AttentionProbsStream(layer),
                               int64_t{config_.num_attention_heads()} * seq_len_ * seq_len_), precision_);
   // attention_sum = input + dropout(context · Woᵀ + bo)
   matmul_forward(l.attention_sum.data(), l.context.data(), w + p.attention_output_weight.offset,
-                 w + p.attention_output_bias.offset, n, h, h, precision_);
+                 w + p.attention_output_bias.offset, n, h, h, precision_, &packed_weights_);
   dropout_forward(l.attention_sum.data(), l.attention_sum.data(), n * h,
                   DropoutAt(options_, hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
   residual_forward(l.attention_sum.data(), l.attention_sum.data(), input, n * h);
@@ -127,10 +128,10 @@ void Encoder::ForwardLayer(const float* w, const Batch& batch, int layer, const 
                     w + p.attention_norm_bias.offset, n, h, eps);
   // ffn_sum = attention_out + dropout(act(attention_out · W1ᵀ + b1) · W2ᵀ + b2)
   matmul_forward(l.ffn_pre.data(), l.attention_out.data(), w + p.ffn_weight.offset,
-                 w + p.ffn_bias.offset, n, h, inner, precision_);
+                 w + p.ffn_bias.offset, n, h, inner, precision_, &packed_weights_);
   activation_forward(ActivationOf(config_), l.ffn_act.data(), l.ffn_pre.data(), n * inner);
   matmul_forward(l.ffn_sum.data(), l.ffn_act.data(), w + p.ffn_output_weight.offset,
-                 w + p.ffn_output_bias.offset, n, inner, h, precision_);
+                 w + p.ffn_output_bias.offset, n, inner, h, precision_, &packed_weights_);
   // Original ALBERT and BERT drop out the feed-forward output; Hugging Face's ALBERT omits
   // it. Released ALBERT configs use hidden_dropout_prob = 0, where the two agree.
   dropout_forward(l.ffn_sum.data(), l.ffn_sum.data(), n * h,
@@ -142,6 +143,7 @@ void Encoder::ForwardLayer(const float* w, const Batch& batch, int layer, const 
 
 void Encoder::Forward(const float* w, const Batch& batch, const StepOptions& options, bool pooled) {
   Resize(batch.batch_size, batch.seq_len);
+  packed_weights_.Clear();  // the parameters may have changed since the last Forward
   options_ = options;
   pooled_ = pooled;
   Activations& a = *acts_;
@@ -159,7 +161,7 @@ void Encoder::Forward(const float* w, const Batch& batch, const StepOptions& opt
   const float* x = a.embedding_out.data();
   if (IsAlbert(config_)) {
     matmul_forward(a.projection.data(), x, w + layout_.embedding_projection_weight.offset,
-                   w + layout_.embedding_projection_bias.offset, n, e, h, precision_);
+                   w + layout_.embedding_projection_bias.offset, n, e, h, precision_, &packed_weights_);
     x = a.projection.data();
   }
   for (int layer = 0; layer < config_.num_hidden_layers(); ++layer) {
@@ -169,7 +171,7 @@ void Encoder::Forward(const float* w, const Batch& batch, const StepOptions& opt
   if (!pooled) return;
   gather_rows_forward(a.cls_hidden.data(), x, a.cls_rows.data(), b, h);
   matmul_forward(a.pooled_pre.data(), a.cls_hidden.data(), w + layout_.pooler_weight.offset,
-                 w + layout_.pooler_bias.offset, b, h, h, precision_);
+                 w + layout_.pooler_bias.offset, b, h, h, precision_, &packed_weights_);
   tanh_forward(a.pooled.data(), a.pooled_pre.data(), b * h);
 }
 
@@ -210,11 +212,12 @@ void Encoder::BackwardLayer(const float* w, float* g, int layer, const float* in
   dropout_backward(a.d_ffn_dense.data(), a.d_ffn_sum.data(), n * h,
                    DropoutAt(options_, hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
   matmul_backward(a.d_ffn_act.data(), g + p.ffn_output_weight.offset, g + p.ffn_output_bias.offset,
-                  a.d_ffn_dense.data(), l.ffn_act.data(), w + p.ffn_output_weight.offset, n, inner, h, precision_);
+                  a.d_ffn_dense.data(), l.ffn_act.data(), w + p.ffn_output_weight.offset, n, inner, h, precision_,
+                  &packed_weights_);
   activation_backward(ActivationOf(config_), a.d_ffn_pre.data(), l.ffn_pre.data(), a.d_ffn_act.data(),
                       n * inner);
-  matmul_backward(a.d_attention_out.data(), g + p.ffn_weight.offset, g + p.ffn_bias.offset,
-                  a.d_ffn_pre.data(), l.attention_out.data(), w + p.ffn_weight.offset, n, h, inner, precision_);
+  matmul_backward(a.d_attention_out.data(), g + p.ffn_weight.offset, g + p.ffn_bias.offset, a.d_ffn_pre.data(),
+                  l.attention_out.data(), w + p.ffn_weight.offset, n, h, inner, precision_, &packed_weights_);
 
   layernorm_backward(a.d_attention_sum.data(), g + p.attention_norm_weight.offset,
                      g + p.attention_norm_bias.offset, a.d_attention_out.data(), l.attention_sum.data(),
@@ -225,12 +228,12 @@ void Encoder::BackwardLayer(const float* w, float* g, int layer, const float* in
                    DropoutAt(options_, hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
   matmul_backward(a.d_context.data(), g + p.attention_output_weight.offset,
                   g + p.attention_output_bias.offset, a.d_attention_dense.data(), l.context.data(),
-                  w + p.attention_output_weight.offset, n, h, h, precision_);
+                  w + p.attention_output_weight.offset, n, h, h, precision_, &packed_weights_);
   attention_backward(a.d_qkv.data(), a.d_context.data(), l.qkv.data(), l.probs.data(), shape,
                      DropoutAt(options_, config_.attention_probs_dropout_prob(), AttentionProbsStream(layer),
                                int64_t{config_.num_attention_heads()} * seq_len_ * seq_len_), precision_);
   matmul_backward(dinput, g + p.qkv_weight.offset, g + p.qkv_bias.offset, a.d_qkv.data(), input,
-                  w + p.qkv_weight.offset, n, h, 3 * h, precision_);
+                  w + p.qkv_weight.offset, n, h, 3 * h, precision_, &packed_weights_);
 }
 
 void Encoder::Backward(const float* w, float* g, const Batch& batch) {
@@ -246,7 +249,8 @@ void Encoder::Backward(const float* w, float* g, const Batch& batch) {
   if (pooled_) {
     tanh_backward(a.d_pooled_pre.data(), a.pooled.data(), a.d_pooled.data(), b * h);
     matmul_backward(a.d_cls.data(), g + layout_.pooler_weight.offset, g + layout_.pooler_bias.offset,
-                    a.d_pooled_pre.data(), a.cls_hidden.data(), w + layout_.pooler_weight.offset, b, h, h, precision_);
+                    a.d_pooled_pre.data(), a.cls_hidden.data(), w + layout_.pooler_weight.offset, b, h, h, precision_,
+                    &packed_weights_);
     gather_rows_backward(a.d_output.data(), a.d_cls.data(), a.cls_rows.data(), b, h);
   }
 
@@ -263,8 +267,8 @@ void Encoder::Backward(const float* w, float* g, const Batch& batch) {
   const float* d_embedding_out = a.d_output.data();
   if (IsAlbert(config_)) {
     matmul_backward(a.d_embedding_out.data(), g + layout_.embedding_projection_weight.offset,
-                    g + layout_.embedding_projection_bias.offset, a.d_output.data(),
-                    a.embedding_out.data(), w + layout_.embedding_projection_weight.offset, n, e, h, precision_);
+                    g + layout_.embedding_projection_bias.offset, a.d_output.data(), a.embedding_out.data(),
+                    w + layout_.embedding_projection_weight.offset, n, e, h, precision_, &packed_weights_);
     d_embedding_out = a.d_embedding_out.data();
   }
   dropout_backward(a.d_embedding_norm.data(), d_embedding_out, n * e,

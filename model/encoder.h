@@ -9,7 +9,9 @@
 // trainer/step_options.h's streams.
 //
 // `precision` is that of the matrix products (dense layers and attention; kernels/cpu/bf16_gemm.h);
-// everything else, the activations kept for backward included, is fp32.
+// everything else, the activations kept for backward included, is fp32. In bf16 each weight
+// is converted once per Forward (kernels/cpu/bf16_weights.h) and reused by every layer that
+// shares it and by the Backward that follows.
 //
 // Not thread-safe; Backward must follow a Forward on the same batch shape.
 #ifndef CLOZE_MODEL_ENCODER_H_
@@ -20,6 +22,7 @@
 #include <span>
 
 #include "kernels/cpu/bf16_gemm.h"
+#include "kernels/cpu/bf16_weights.h"
 #include "proto/model_config.pb.h"
 #include "model/batch.h"
 #include "model/parameter_layout.h"
@@ -70,6 +73,7 @@ class Encoder {
   ModelConfig config_;
   ParameterLayout layout_;
   cpu::Precision precision_;
+  cpu::Bf16Weights packed_weights_;  // bf16 copies of the weights of the last Forward
   int batch_size_ = 0, seq_len_ = 0;
   bool pooled_ = false;
   StepOptions options_;

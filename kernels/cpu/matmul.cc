@@ -69,9 +69,37 @@ void bias_backward(T* dbias, const T* dout, int64_t n, int64_t c) {
   }
 }
 
+namespace {
+
+// The products through the packed bf16 weights where they apply (float at kBf16 with a
+// cache); false where the caller's gemm must run instead.
+bool PackedForward(float* out, const float* inp, const float* weight, const float* bias, int64_t n, int64_t c,
+                   int64_t oc, Precision precision, Bf16Weights* packed) {
+  if (precision != Precision::kBf16 || packed == nullptr) return false;
+  packed->Forward(out, inp, weight, bias, n, c, oc);
+  return true;
+}
+bool PackedForward(double*, const double*, const double*, const double*, int64_t, int64_t, int64_t, Precision,
+                   Bf16Weights*) {
+  return false;
+}
+bool PackedBackwardInput(float* dinp, const float* dout, const float* weight, int64_t n, int64_t c, int64_t oc,
+                         Precision precision, Bf16Weights* packed) {
+  if (precision != Precision::kBf16 || packed == nullptr) return false;
+  packed->BackwardInput(dinp, dout, weight, n, c, oc);
+  return true;
+}
+bool PackedBackwardInput(double*, const double*, const double*, int64_t, int64_t, int64_t, Precision,
+                         Bf16Weights*) {
+  return false;
+}
+
+}  // namespace
+
 template <typename T>
 void matmul_forward(T* out, const T* inp, const T* weight, const T* bias, int64_t n, int64_t c,
-                    int64_t oc, Precision precision) {
+                    int64_t oc, Precision precision, Bf16Weights* packed) {
+  if (PackedForward(out, inp, weight, bias, n, c, oc, precision, packed)) return;
   // out = inp (n, c) · weightᵀ (c, oc)
   gemm(precision, false, true, n, oc, c, T(1), inp, c, weight, c, T(0), out, oc);
   if (bias != nullptr) bias_forward(out, bias, n, oc);
@@ -79,9 +107,11 @@ void matmul_forward(T* out, const T* inp, const T* weight, const T* bias, int64_
 
 template <typename T>
 void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
-                     int64_t n, int64_t c, int64_t oc, Precision precision) {
+                     int64_t n, int64_t c, int64_t oc, Precision precision, Bf16Weights* packed) {
   // dinp (n, c) += dout (n, oc) · weight (oc, c)
-  if (dinp != nullptr) gemm(precision, false, false, n, c, oc, T(1), dout, oc, weight, c, T(1), dinp, c);
+  if (dinp != nullptr && !PackedBackwardInput(dinp, dout, weight, n, c, oc, precision, packed)) {
+    gemm(precision, false, false, n, c, oc, T(1), dout, oc, weight, c, T(1), dinp, c);
+  }
   // dweight (oc, c) += doutᵀ (oc, n) · inp (n, c)
   if (dweight != nullptr) gemm(precision, true, false, oc, c, n, T(1), dout, oc, inp, c, T(1), dweight, c);
   if (dbias != nullptr) bias_backward(dbias, dout, n, oc);
@@ -93,9 +123,9 @@ void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
   template void matmul_backward_reference<T>(T*, T*, T*, const T*, const T*, const T*, int64_t,  \
                                              int64_t, int64_t);                                  \
   template void matmul_forward<T>(T*, const T*, const T*, const T*, int64_t, int64_t, int64_t,   \
-                                  Precision);                                                    \
+                                  Precision, Bf16Weights*);                                      \
   template void matmul_backward<T>(T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t,   \
-                                   int64_t, Precision);                                          \
+                                   int64_t, Precision, Bf16Weights*);                            \
   template void bias_forward<T>(T*, const T*, int64_t, int64_t);                                 \
   template void bias_backward<T>(T*, const T*, int64_t, int64_t);
 CLOZE_INSTANTIATE(float)

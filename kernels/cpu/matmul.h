@@ -8,13 +8,15 @@
 // The *_reference functions are plain loops: the oracle the BLAS versions are tested
 // against. matmul_forward/backward call OpenBLAS (OpenMP build) and are what the model uses;
 // at Precision::kBf16 their float products take bf16 operands (bf16_gemm.h), bias and
-// accumulation fp32.
+// accumulation fp32, and with `packed` the weight's bf16 copy is made once there and reused
+// by later products until packed->Clear() (bf16_weights.h; ignored for double and fp32).
 #ifndef CLOZE_KERNELS_CPU_MATMUL_H_
 #define CLOZE_KERNELS_CPU_MATMUL_H_
 
 #include <cstdint>
 
 #include "kernels/cpu/bf16_gemm.h"
+#include "kernels/cpu/bf16_weights.h"
 
 namespace cloze::cpu {
 
@@ -27,10 +29,11 @@ void matmul_backward_reference(T* dinp, T* dweight, T* dbias, const T* dout, con
 
 template <typename T>
 void matmul_forward(T* out, const T* inp, const T* weight, const T* bias, int64_t n, int64_t c,
-                    int64_t oc, Precision precision = Precision::kFp32);
+                    int64_t oc, Precision precision = Precision::kFp32, Bf16Weights* packed = nullptr);
 template <typename T>
 void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
-                     int64_t n, int64_t c, int64_t oc, Precision precision = Precision::kFp32);
+                     int64_t n, int64_t c, int64_t oc, Precision precision = Precision::kFp32,
+                     Bf16Weights* packed = nullptr);
 
 // out (n, c) += bias (c) broadcast over rows; dbias (c) += column sums of dout (n, c).
 template <typename T>

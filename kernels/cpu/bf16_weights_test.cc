@@ -1,0 +1,117 @@
+// The packed-weight products (Bf16Weights) against a double product of the bf16-rounded
+// operands, within fp32 accumulation error; packing happens once per weight and role until
+// Clear(), after which changed weights are seen.
+#include "kernels/cpu/bf16_weights.h"
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "kernels/cpu/bf16_gemm.h"
+
+namespace cloze::cpu {
+namespace {
+
+std::vector<float> Uniform(int64_t size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> x(size);
+  for (float& v : x) v = uniform(rng);
+  return x;
+}
+
+// out (n, oc) = inp · weightᵀ + bias, in double from the bf16-rounded operands, and the sum of
+// the terms' magnitudes (the scale of the accumulation error).
+void RoundedForward(std::vector<double>& out, std::vector<double>& magnitude, const std::vector<float>& inp,
+                    const std::vector<float>& weight, const float* bias, int64_t n, int64_t c, int64_t oc) {
+  out.assign(n * oc, 0.0);
+  magnitude.assign(n * oc, 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t o = 0; o < oc; ++o) {
+      double sum = bias != nullptr ? bias[o] : 0.0, mag = bias != nullptr ? std::abs(bias[o]) : 0.0;
+      for (int64_t x = 0; x < c; ++x) {
+        const double term = double{RoundToBf16(inp[i * c + x])} * RoundToBf16(weight[o * c + x]);
+        sum += term;
+        mag += std::abs(term);
+      }
+      out[i * oc + o] = sum;
+      magnitude[i * oc + o] = mag;
+    }
+  }
+}
+
+struct Shape {
+  int64_t n, c, oc;
+};
+
+class Bf16WeightsTest : public testing::TestWithParam<Shape> {};
+
+TEST_P(Bf16WeightsTest, ForwardWithAndWithoutBiasMatchesRoundedProduct) {
+  const auto [n, c, oc] = GetParam();
+  const std::vector<float> inp = Uniform(n * c, 1), weight = Uniform(oc * c, 2), bias = Uniform(oc, 3);
+  Bf16Weights packed;
+  for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
+    std::vector<float> out(n * oc, std::nanf(""));
+    packed.Forward(out.data(), inp.data(), weight.data(), b, n, c, oc);
+    std::vector<double> want, magnitude;
+    RoundedForward(want, magnitude, inp, weight, b, n, c, oc);
+    for (int64_t i = 0; i < n * oc; ++i) {
+      ASSERT_NEAR(out[i], want[i], 1e-6 * (c + 2) * magnitude[i] + 1e-7) << "bias " << (b != nullptr) << " at " << i;
+    }
+  }
+}
+
+TEST_P(Bf16WeightsTest, BackwardInputAccumulatesTheRoundedProduct) {
+  const auto [n, c, oc] = GetParam();
+  const std::vector<float> dout = Uniform(n * oc, 4), weight = Uniform(oc * c, 5), start = Uniform(n * c, 6);
+  std::vector<float> dinp = start;
+  Bf16Weights packed;
+  packed.BackwardInput(dinp.data(), dout.data(), weight.data(), n, c, oc);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t x = 0; x < c; ++x) {
+      double sum = start[i * c + x], mag = std::abs(start[i * c + x]);
+      for (int64_t o = 0; o < oc; ++o) {
+        const double term = double{RoundToBf16(dout[i * oc + o])} * RoundToBf16(weight[o * c + x]);
+        sum += term;
+        mag += std::abs(term);
+      }
+      ASSERT_NEAR(dinp[i * c + x], sum, 1e-6 * (oc + 2) * mag + 1e-7) << "at (" << i << ", " << x << ")";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, Bf16WeightsTest,
+                         testing::Values(Shape{1, 1, 1}, Shape{7, 33, 65}, Shape{64, 96, 288}, Shape{128, 768, 64},
+                                         Shape{30, 257, 3}));
+
+TEST(Bf16Weights, PacksOncePerWeightAndRoleUntilClear) {
+  const int64_t n = 32, c = 48, oc = 80;
+  std::vector<float> inp = Uniform(n * c, 7), weight = Uniform(oc * c, 8), dout = Uniform(n * oc, 9);
+  std::vector<float> first(n * oc), again(n * oc), dinp(n * c, 0.0f);
+  Bf16Weights packed;
+  packed.Forward(first.data(), inp.data(), weight.data(), nullptr, n, c, oc);
+  packed.Forward(again.data(), inp.data(), weight.data(), nullptr, n, c, oc);  // a second "layer"
+  EXPECT_EQ(again, first);
+  packed.BackwardInput(dinp.data(), dout.data(), weight.data(), n, c, oc);
+  packed.BackwardInput(dinp.data(), dout.data(), weight.data(), n, c, oc);
+  if (CpuHasBf16()) {
+    EXPECT_EQ(packed.packs(), 2) << "one forward and one input-gradient layout";
+  }
+
+  // The weights change (an optimizer step): without Clear() the old copy is still used,
+  // after it the new weights are.
+  for (float& w : weight) w *= 2.0f;
+  std::vector<float> stale(n * oc), fresh(n * oc);
+  packed.Forward(stale.data(), inp.data(), weight.data(), nullptr, n, c, oc);
+  packed.Clear();
+  packed.Forward(fresh.data(), inp.data(), weight.data(), nullptr, n, c, oc);
+  for (int64_t i = 0; i < n * oc; ++i) EXPECT_EQ(fresh[i], 2.0f * first[i]) << "at " << i;  // ×2 is exact in bf16
+  if (CpuHasBf16()) {
+    EXPECT_EQ(stale, first);
+    EXPECT_EQ(packed.packs(), 3);
+  }
+}
+
+}  // namespace
+}  // namespace cloze::cpu
