@@ -8,6 +8,7 @@
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/dropout.h"
 #include "kernels/cpu/embedding.h"
+#include "kernels/cpu/fused.h"
 #include "kernels/cpu/gather.h"
 #include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/matmul.h"
@@ -56,6 +57,37 @@ namespace {
 
 void Resize(std::vector<float>& v, int64_t n) { v.assign(n, 0.0f); }
 void Zero(std::vector<float>& v) { std::fill(v.begin(), v.end(), 0.0f); }
+
+// The element-wise work around the products: on the bf16 path in fused passes
+// (kernels/cpu/fused.h), on the fp32 path as the separate ops, which are the oracle.
+
+// sum = residual + dropout(sum); out = layernorm(sum).
+void ResidualNormForward(Precision precision, float* out, float* mean, float* rstd, float* sum,
+                         const float* residual, const float* weight, const float* bias, int64_t n, int64_t c,
+                         float eps, const DropoutSpec& dropout) {
+  if (precision == Precision::kBf16) {
+    dropout_residual_layernorm_forward(out, mean, rstd, sum, sum, residual, weight, bias, n, c, eps, dropout);
+    return;
+  }
+  dropout_forward(sum, sum, n * c, dropout);
+  residual_forward(sum, sum, residual, n * c);
+  layernorm_forward(out, mean, rstd, sum, weight, bias, n, c, eps);
+}
+
+// Its backward: d_residual += d_sum, d_x += dropout_backward(d_sum), with d_sum (zeroed
+// scratch, used on the fp32 path only) = the layer norm's backward of dout.
+void ResidualNormBackward(Precision precision, float* d_x, float* d_residual, float* d_sum, float* dweight,
+                          float* dbias, const float* dout, const float* sum, const float* weight, const float* mean,
+                          const float* rstd, int64_t n, int64_t c, const DropoutSpec& dropout) {
+  if (precision == Precision::kBf16) {
+    dropout_residual_layernorm_backward(d_x, d_residual, dweight, dbias, dout, sum, weight, mean, rstd, n, c,
+                                        dropout);
+    return;
+  }
+  layernorm_backward(d_sum, dweight, dbias, dout, sum, weight, mean, rstd, n, c);
+  accumulate(d_residual, d_sum, n * c);
+  dropout_backward(d_x, d_sum, n * c, dropout);
+}
 
 }  // namespace
 
@@ -120,25 +152,25 @@ void Encoder::ForwardLayer(const float* w, const Batch& batch, int layer, const 
   // attention_sum = input + dropout(context · Woᵀ + bo)
   matmul_forward(l.attention_sum.data(), l.context.data(), w + p.attention_output_weight.offset,
                  w + p.attention_output_bias.offset, n, h, h, precision_, &packed_weights_);
-  dropout_forward(l.attention_sum.data(), l.attention_sum.data(), n * h,
-                  DropoutAt(options_, hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
-  residual_forward(l.attention_sum.data(), l.attention_sum.data(), input, n * h);
-  layernorm_forward(l.attention_out.data(), l.attention_mean.data(), l.attention_rstd.data(),
-                    l.attention_sum.data(), w + p.attention_norm_weight.offset,
-                    w + p.attention_norm_bias.offset, n, h, eps);
+  ResidualNormForward(precision_, l.attention_out.data(), l.attention_mean.data(), l.attention_rstd.data(),
+                      l.attention_sum.data(), input, w + p.attention_norm_weight.offset,
+                      w + p.attention_norm_bias.offset, n, h, eps,
+                      DropoutAt(options_, hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
   // ffn_sum = attention_out + dropout(act(attention_out · W1ᵀ + b1) · W2ᵀ + b2)
   matmul_forward(l.ffn_pre.data(), l.attention_out.data(), w + p.ffn_weight.offset,
                  w + p.ffn_bias.offset, n, h, inner, precision_, &packed_weights_);
-  activation_forward(ActivationOf(config_), l.ffn_act.data(), l.ffn_pre.data(), n * inner);
+  if (precision_ == Precision::kBf16) {
+    activation_forward_fused(ActivationOf(config_), l.ffn_act.data(), l.ffn_pre.data(), n * inner);
+  } else {
+    activation_forward(ActivationOf(config_), l.ffn_act.data(), l.ffn_pre.data(), n * inner);
+  }
   matmul_forward(l.ffn_sum.data(), l.ffn_act.data(), w + p.ffn_output_weight.offset,
                  w + p.ffn_output_bias.offset, n, inner, h, precision_, &packed_weights_);
   // Original ALBERT and BERT drop out the feed-forward output; Hugging Face's ALBERT omits
   // it. Released ALBERT configs use hidden_dropout_prob = 0, where the two agree.
-  dropout_forward(l.ffn_sum.data(), l.ffn_sum.data(), n * h,
-                  DropoutAt(options_, hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
-  residual_forward(l.ffn_sum.data(), l.ffn_sum.data(), l.attention_out.data(), n * h);
-  layernorm_forward(l.output.data(), l.ffn_mean.data(), l.ffn_rstd.data(), l.ffn_sum.data(),
-                    w + p.ffn_norm_weight.offset, w + p.ffn_norm_bias.offset, n, h, eps);
+  ResidualNormForward(precision_, l.output.data(), l.ffn_mean.data(), l.ffn_rstd.data(), l.ffn_sum.data(),
+                      l.attention_out.data(), w + p.ffn_norm_weight.offset, w + p.ffn_norm_bias.offset, n, h, eps,
+                      DropoutAt(options_, hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
 }
 
 void Encoder::Forward(const float* w, const Batch& batch, const StepOptions& options, bool pooled) {
@@ -205,27 +237,31 @@ void Encoder::BackwardLayer(const float* w, float* g, int layer, const float* in
     Zero(*buffer);
   }
 
-  layernorm_backward(a.d_ffn_sum.data(), g + p.ffn_norm_weight.offset, g + p.ffn_norm_bias.offset,
-                     doutput, l.ffn_sum.data(), w + p.ffn_norm_weight.offset, l.ffn_mean.data(),
-                     l.ffn_rstd.data(), n, h);
-  accumulate(a.d_attention_out.data(), a.d_ffn_sum.data(), n * h);  // residual branch
-  dropout_backward(a.d_ffn_dense.data(), a.d_ffn_sum.data(), n * h,
-                   DropoutAt(options_, hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
+  // The residual branch's gradient goes to d_attention_out, the dense branch's to d_ffn_dense.
+  ResidualNormBackward(precision_, a.d_ffn_dense.data(), a.d_attention_out.data(), a.d_ffn_sum.data(),
+                       g + p.ffn_norm_weight.offset, g + p.ffn_norm_bias.offset, doutput, l.ffn_sum.data(),
+                       w + p.ffn_norm_weight.offset, l.ffn_mean.data(), l.ffn_rstd.data(), n, h,
+                       DropoutAt(options_, hidden_p, FfnOutputStream(layer), int64_t{seq_len_} * h));
   matmul_backward(a.d_ffn_act.data(), g + p.ffn_output_weight.offset, g + p.ffn_output_bias.offset,
                   a.d_ffn_dense.data(), l.ffn_act.data(), w + p.ffn_output_weight.offset, n, inner, h, precision_,
                   &packed_weights_);
-  activation_backward(ActivationOf(config_), a.d_ffn_pre.data(), l.ffn_pre.data(), a.d_ffn_act.data(),
-                      n * inner);
-  matmul_backward(a.d_attention_out.data(), g + p.ffn_weight.offset, g + p.ffn_bias.offset, a.d_ffn_pre.data(),
+  float* ffn_dbias = g + p.ffn_bias.offset;
+  if (precision_ == Precision::kBf16) {  // the bias gradient in the activation's pass
+    activation_bias_backward(ActivationOf(config_), a.d_ffn_pre.data(), ffn_dbias, l.ffn_pre.data(),
+                             a.d_ffn_act.data(), n, inner);
+    ffn_dbias = nullptr;
+  } else {
+    activation_backward(ActivationOf(config_), a.d_ffn_pre.data(), l.ffn_pre.data(), a.d_ffn_act.data(),
+                        n * inner);
+  }
+  matmul_backward(a.d_attention_out.data(), g + p.ffn_weight.offset, ffn_dbias, a.d_ffn_pre.data(),
                   l.attention_out.data(), w + p.ffn_weight.offset, n, h, inner, precision_, &packed_weights_);
 
-  layernorm_backward(a.d_attention_sum.data(), g + p.attention_norm_weight.offset,
-                     g + p.attention_norm_bias.offset, a.d_attention_out.data(), l.attention_sum.data(),
-                     w + p.attention_norm_weight.offset, l.attention_mean.data(),
-                     l.attention_rstd.data(), n, h);
-  accumulate(dinput, a.d_attention_sum.data(), n * h);  // residual branch
-  dropout_backward(a.d_attention_dense.data(), a.d_attention_sum.data(), n * h,
-                   DropoutAt(options_, hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
+  ResidualNormBackward(precision_, a.d_attention_dense.data(), dinput, a.d_attention_sum.data(),
+                       g + p.attention_norm_weight.offset, g + p.attention_norm_bias.offset,
+                       a.d_attention_out.data(), l.attention_sum.data(), w + p.attention_norm_weight.offset,
+                       l.attention_mean.data(), l.attention_rstd.data(), n, h,
+                       DropoutAt(options_, hidden_p, AttentionOutputStream(layer), int64_t{seq_len_} * h));
   matmul_backward(a.d_context.data(), g + p.attention_output_weight.offset,
                   g + p.attention_output_bias.offset, a.d_attention_dense.data(), l.context.data(),
                   w + p.attention_output_weight.offset, n, h, h, precision_, &packed_weights_);

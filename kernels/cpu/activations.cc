@@ -3,29 +3,24 @@
 #include <cmath>
 #include <type_traits>
 
-#include "kernels/cpu/fast_math.h"
+#include "kernels/cpu/activation_formulas.h"
 
 namespace cloze::cpu {
-namespace {
 
-// √(2/π) and the cubic coefficient of the tanh approximation (Hendrycks & Gimpel).
-constexpr double kSqrt2OverPi = 0.7978845608028654;
-constexpr double kGeluCubic = 0.044715;
-constexpr double kInvSqrt2 = 0.7071067811865476;
-constexpr double kInvSqrt2Pi = 0.3989422804014327;
+using formulas::kGeluCubic;
+using formulas::kInvSqrt2;
+using formulas::kInvSqrt2Pi;
+using formulas::kSqrt2OverPi;
 
-}  // namespace
-
-// The float paths use fast_math.h so the loops vectorise; double keeps the library
-// functions and is the reference.
+// The float paths are activation_formulas.h's (on fast_math.h, so the loops vectorise);
+// double keeps the library functions and is the reference.
 
 template <typename T>
 void gelu_erf_forward(T* out, const T* inp, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
 #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; ++i) {
-      const float x = inp[i];
-      out[i] = 0.5f * x * fast_erfcf(x * -float(kInvSqrt2));
+      out[i] = formulas::GeluErf(inp[i]);
     }
   } else {
 #pragma omp parallel for simd schedule(static)
@@ -41,10 +36,7 @@ void gelu_erf_backward(T* dinp, const T* inp, const T* dout, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
 #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; ++i) {
-      const float x = inp[i];
-      const float cdf = 0.5f * fast_erfcf(x * -float(kInvSqrt2));
-      const float pdf = float(kInvSqrt2Pi) * fast_expf(-0.5f * x * x);
-      dinp[i] += dout[i] * (cdf + x * pdf);
+      dinp[i] += dout[i] * formulas::GeluErfSlope(inp[i]);
     }
   } else {
 #pragma omp parallel for simd schedule(static)
@@ -57,16 +49,12 @@ void gelu_erf_backward(T* dinp, const T* inp, const T* dout, int64_t n) {
   }
 }
 
-// With u = √(2/π)(x + 0.044715x³): 0.5·x·(1 + tanh u) = x·σ(2u), and the float path
-// computes σ(2u) = 1 / (1 + e^(−2u)) with one exponential.
 template <typename T>
 void gelu_tanh_forward(T* out, const T* inp, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
 #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; ++i) {
-      const float x = inp[i];
-      const float u = float(kSqrt2OverPi) * (x + float(kGeluCubic) * x * x * x);
-      out[i] = x / (1.0f + fast_expf(-2.0f * u));
+      out[i] = formulas::GeluTanh(inp[i]);
     }
   } else {
 #pragma omp parallel for simd schedule(static)
@@ -78,20 +66,12 @@ void gelu_tanh_forward(T* out, const T* inp, int64_t n) {
   }
 }
 
-// d/dx [0.5·x·(1 + tanh u)] = 0.5(1 + tanh u) + 0.5·x·(1 − tanh²u)·u', which with
-// s = σ(2u) is s + 2·x·s·(1 − s)·u'.
 template <typename T>
 void gelu_tanh_backward(T* dinp, const T* inp, const T* dout, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
 #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < n; ++i) {
-      const float x = inp[i];
-      const float u = float(kSqrt2OverPi) * (x + float(kGeluCubic) * x * x * x);
-      const float du = float(kSqrt2OverPi) * (1.0f + float(3 * kGeluCubic) * x * x);
-      const float e = fast_expf(-2.0f * u);
-      const float s = 1.0f / (1.0f + e);
-      // 1 − s as e·s: exact where s rounds to 1 and 1 − s would cancel.
-      dinp[i] += dout[i] * (s + 2.0f * x * s * (e * s) * du);
+      dinp[i] += dout[i] * formulas::GeluTanhSlope(inp[i]);
     }
   } else {
 #pragma omp parallel for simd schedule(static)

@@ -12,6 +12,21 @@ bool dropout_keeps(const DropoutSpec& spec, uint64_t index) {
 
 float dropout_scale(const DropoutSpec& spec) { return 1.0f / (1.0f - spec.p); }
 
+void dropout_keep_mask(uint8_t* keep, int64_t n, uint64_t first_in_tensor, const DropoutSpec& spec) {
+  if (!spec.active()) {
+    std::fill(keep, keep + n, uint8_t{1});
+    return;
+  }
+  const uint64_t first = spec.first_index + first_in_tensor;
+  for (uint64_t b = first / 4; b < (first + n + 3) / 4; ++b) {
+    const Philox4x32 words = philox_block(spec.seed, spec.stream, b);
+    for (uint64_t lane = 0; lane < 4; ++lane) {
+      const uint64_t index = 4 * b + lane;
+      if (index >= first && index < first + n) keep[index - first] = uniform_from_word(words.v[lane]) >= spec.p;
+    }
+  }
+}
+
 namespace {
 
 // Calls body(i, keep) for every i in [0, n), where element i of the slice is element

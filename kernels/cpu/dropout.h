@@ -27,6 +27,11 @@ struct DropoutSpec {
 bool dropout_keeps(const DropoutSpec& spec, uint64_t index);
 float dropout_scale(const DropoutSpec& spec);
 
+// keep[i] = whether element first + i of the tensor survives, for i in [0, n) (all 1 when
+// inactive): the mask of a slice, for kernels that fuse dropout into their own loops.
+// Serial: callers run it per row inside their parallel loops.
+void dropout_keep_mask(uint8_t* keep, int64_t n, uint64_t first, const DropoutSpec& spec);
+
 // out (n) = inp · mask / (1 - p); out may alias inp.
 template <typename T>
 void dropout_forward(T* out, const T* inp, int64_t n, const DropoutSpec& spec);
