@@ -6,6 +6,7 @@
 #   PYTHON=/path/to/venv/bin/python bench/finetune_throughput.sh            # all cores, 3 + 20 steps
 #   PYTHON=... bench/finetune_throughput.sh --threads=2 --warmup=3 --steps=20
 #   PYTHON=... bench/finetune_throughput.sh --steps=5 --build=0             # a quick check
+#   PYTHON=... bench/finetune_throughput.sh --precision=bf16                # both sides in bf16
 #
 # PYTHON needs torch, transformers (with tokenizers), sentencepiece and protobuf; PyPI's
 # wheels do (CPU or CUDA builds alike):
@@ -20,6 +21,9 @@
 #   --seed=N [1]         the data order's seed (both sides take the same batches)
 #   --batch_size=N [32], --max_seq_length=N [128]
 #   --attn=IMPL [default] PyTorch attention: default (sdpa), eager or sdpa
+#   --precision=P [fp32] fp32, or bf16 on both sides: cloze finetune --precision=bf16 (bf16
+#                        matrix products, kernels/cpu/bf16_gemm.h) against PyTorch's forward
+#                        under torch.autocast("cpu", dtype=torch.bfloat16)
 #   --build=0|1 [1]      bazel build --config=cpu //cli:cloze first
 #   --keep=DIR           keep cloze's run folder and both JSON results in DIR
 #
@@ -50,6 +54,7 @@ SEED=1
 BATCH=32
 MAXLEN=128
 ATTN=default
+PRECISION=fp32
 BUILD=1
 KEEP=
 for arg in "$@"; do
@@ -61,6 +66,7 @@ for arg in "$@"; do
     --batch_size=*) BATCH=${arg#*=} ;;
     --max_seq_length=*) MAXLEN=${arg#*=} ;;
     --attn=*) ATTN=${arg#*=} ;;
+    --precision=*) PRECISION=${arg#*=} ;;
     --build=*) BUILD=${arg#*=} ;;
     --keep=*) KEEP=${arg#*=} ;;
     *) echo "finetune_throughput.sh: unknown argument $arg (see the comment at the top)" >&2; exit 2 ;;
@@ -70,6 +76,8 @@ for flag in "threads=$THREADS" "warmup=$WARMUP" "steps=$STEPS" "seed=$SEED" "bat
   "max_seq_length=$MAXLEN"; do
   [[ "${flag#*=}" =~ ^[0-9]+$ ]] || { echo "finetune_throughput.sh: --$flag: want a whole number" >&2; exit 2; }
 done
+[[ "$PRECISION" == fp32 || "$PRECISION" == bf16 ]] ||
+  { echo "finetune_throughput.sh: --precision=$PRECISION: want fp32 or bf16" >&2; exit 2; }
 (( THREADS > 0 && STEPS > 0 )) ||
   { echo "finetune_throughput.sh: --threads and --steps must be positive" >&2; exit 2; }
 
@@ -90,28 +98,28 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 
-echo "== cloze finetune, $THREADS thread(s), $WARMUP + $STEPS steps" >&2
+echo "== cloze finetune, $THREADS thread(s), $PRECISION, $WARMUP + $STEPS steps" >&2
 start=$(date +%s.%N)
 bazel-bin/cli/cloze finetune --task=SST-2 --data_dir="$SHARED/glue" --init=scratch --model_config="$CONFIG" \
   --tokenizer="spm-albert:$SPIECE" --run_dir="$WORK/cloze" --batch_size="$BATCH" --max_seq_length="$MAXLEN" \
-  --seed="$SEED" --threads="$THREADS" --stop_after_step=$((WARMUP + STEPS)) --metrics_address= >"$WORK/cloze.log" 2>&1 ||
+  --seed="$SEED" --threads="$THREADS" --precision="$PRECISION" --stop_after_step=$((WARMUP + STEPS)) --metrics_address= >"$WORK/cloze.log" 2>&1 ||
   { cat "$WORK/cloze.log" >&2; echo "finetune_throughput.sh: cloze finetune failed" >&2; exit 1; }
 end=$(date +%s.%N)
 echo "  wall clock $(echo "$end - $start" | bc -l | xargs printf '%.1f') s (start-up and featurising included)" >&2
 
-echo "== Hugging Face (PyTorch), $THREADS thread(s), $WARMUP + $STEPS steps" >&2
+echo "== Hugging Face (PyTorch), $THREADS thread(s), $PRECISION, $WARMUP + $STEPS steps" >&2
 "$PYTHON" bench/finetune_throughput_hf.py --config="$CONFIG" --data_dir="$SHARED/glue/SST-2" --spiece="$SPIECE" \
   --batch_size="$BATCH" --max_seq_length="$MAXLEN" --seed="$SEED" --warmup="$WARMUP" --steps="$STEPS" \
-  --threads="$THREADS" --attn_implementation="$ATTN" >"$WORK/hf.json"
+  --threads="$THREADS" --precision="$PRECISION" --attn_implementation="$ATTN" >"$WORK/hf.json"
 
 if [[ -n "$KEEP" ]]; then
   mkdir -p "$KEEP"
   cp -r "$WORK/cloze" "$WORK/cloze.log" "$WORK/hf.json" "$KEEP/"
 fi
 
-python3 - "$WORK/cloze/metrics.jsonl" "$WORK/hf.json" "$WARMUP" "$STEPS" "$BATCH" "$THREADS" <<'EOF'
+python3 - "$WORK/cloze/metrics.jsonl" "$WORK/hf.json" "$PRECISION" "$WARMUP" "$STEPS" "$BATCH" "$THREADS" <<'EOF'
 import json, sys
-metrics, hf_path, warmup, steps, batch, threads = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+metrics, hf_path, precision, warmup, steps, batch, threads = *sys.argv[1:4], *map(int, sys.argv[4:])
 records = [json.loads(line) for line in open(metrics, encoding="utf-8")]
 records = [r for r in records if "seconds" in r]
 hf = json.loads(open(hf_path, encoding="utf-8").read().strip().splitlines()[-1])
@@ -130,14 +138,14 @@ def row(name, seconds):
     ms = sorted(1000 * s for s in seconds[timed])
     median = ms[len(ms) // 2] if len(ms) % 2 else 0.5 * (ms[len(ms) // 2 - 1] + ms[len(ms) // 2])
     rate = steps * batch / total
-    print(f"| {name} | {threads} | {rate:.2f} | {real / total:.1f} | {padded / total:.1f} | {median:.0f} |")
+    print(f"| {name} | {precision} | {threads} | {rate:.2f} | {real / total:.1f} | {padded / total:.1f} | {median:.0f} |")
     return rate
 
 print(f"\nSST-2 train, ALBERT-base ({hf['attention']} attention in PyTorch), batch {batch}, "
       f"{warmup} warmup + {steps} timed steps; {real} real tokens in {padded} padded "
       f"({real / padded:.0%}); PyTorch {hf['torch']}, transformers {hf['transformers']}.\n")
-print("| impl | threads | examples/s | tokens/s (real) | tokens/s (padded) | median ms/step |")
-print("|---|---|---|---|---|---|")
+print("| impl | precision | threads | examples/s | tokens/s (real) | tokens/s (padded) | median ms/step |")
+print("|---|---|---|---|---|---|---|")
 cloze_rate = row("cloze", [r["seconds"] for r in records])
 hf_rate = row("PyTorch (HF)", hf["seconds"])
 print(f"\nRatio cloze / PyTorch: {cloze_rate / hf_rate:.2f}x (target: 1.5x)")

@@ -25,6 +25,10 @@ forward (train mode, the config's dropout), backward, clip_grad_norm_(1.0), Adam
 eps 1e-8, weight decay 0: cloze finetune's defaults and Trainer's) and the linear warmup
 schedule's step. The model starts from HF's random init (throughput does not depend on it).
 
+Precision: --precision=fp32 (default) or bf16, which runs the forward under
+torch.autocast("cpu", dtype=torch.bfloat16) (backward follows the forward's dtypes), as
+PyTorch recommends for CPU mixed precision; the fp32 master weights and AdamW stay fp32.
+
 Threads: --threads, else OMP_NUM_THREADS, else torch's default; torch.set_num_threads gets
 it. Prints a summary to stderr and one JSON line to stdout.
 """
@@ -155,6 +159,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="bf16: the forward under torch.autocast('cpu', dtype=torch.bfloat16)")
     parser.add_argument("--attn_implementation", default="default",
                         help="default (what transformers picks, sdpa for ALBERT), eager or sdpa")
     args = parser.parse_args()
@@ -199,7 +205,8 @@ def main():
         start = time.perf_counter()
         batch = collator(features)
         optimizer.zero_grad(set_to_none=True)
-        loss = model(**batch).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
+            loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -220,12 +227,13 @@ def main():
     median = ms[len(ms) // 2] if len(ms) % 2 else 0.5 * (ms[len(ms) // 2 - 1] + ms[len(ms) // 2])
     attention = getattr(model.config, "_attn_implementation", args.attn_implementation)
     print(f"finetune_throughput_hf: PyTorch {torch.__version__}, transformers {transformers.__version__}, "
-          f"{torch.get_num_threads()} threads, attention {attention}", file=sys.stderr)
+          f"{torch.get_num_threads()} threads, attention {attention}, {args.precision}", file=sys.stderr)
     print(f"  {args.warmup} warmup + {args.steps} timed steps of {args.batch_size}; "
           f"{examples_per_s:.2f} examples/s, {real_per_s:.1f} tokens/s (padded {padded_per_s:.1f}), "
           f"median {median:.1f} ms/step, loss {losses[0]:.4f} -> {losses[-1]:.4f}", file=sys.stderr)
     print(json.dumps({
-        "impl": "hf", "threads": torch.get_num_threads(), "attention": attention, "seed": args.seed,
+        "impl": "hf", "threads": torch.get_num_threads(), "attention": attention, "precision": args.precision,
+        "seed": args.seed,
         "batch_size": args.batch_size, "max_seq_length": args.max_seq_length, "warmup": args.warmup,
         "steps": args.steps, "examples_per_s": round(examples_per_s, 3), "tokens_per_s": round(real_per_s, 2),
         "padded_tokens_per_s": round(padded_per_s, 2), "median_ms": round(median, 3),
