@@ -78,6 +78,11 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "%sthe job had finished already; nothing to do\n", prefix.c_str());
     return 0;
   }
+  if (absl::IsCancelled(result.status())) {  // as a stop during training: exit 0
+    std::fprintf(stderr, "%sstopped before joining the job: %s\n", prefix.c_str(),
+                 std::string(result.status().message()).c_str());
+    return 0;
+  }
   if (!result.ok()) {
     std::fprintf(stderr, "cloze worker: %s%s\n", prefix.c_str(), std::string(result.status().message()).c_str());
     std::fflush(nullptr);

@@ -66,11 +66,16 @@ int64_t CoordinatorClient::generation() const {
 }
 
 absl::Status CoordinatorClient::Call(const std::function<grpc::Status(grpc::ClientContext&)>& call,
-                                     absl::Duration per_attempt, absl::Duration total, bool long_poll) {
+                                     absl::Duration per_attempt, absl::Duration total, bool long_poll,
+                                     bool stoppable) {
   const absl::Time start = absl::Now(), end = start + total;
   absl::Time unavailable_since = absl::InfiniteFuture();
   absl::Duration backoff = absl::Milliseconds(50);
+  if (options_.stop_requested != nullptr && stoppable) per_attempt = std::min(per_attempt, kStopCheckInterval);
   while (true) {
+    if (options_.stop_requested != nullptr && options_.stop_requested->load()) {
+      return absl::CancelledError("stopped (SIGTERM or SIGINT) while waiting to join the job");
+    }
     const absl::Time now = absl::Now();
     grpc::ClientContext context;
     AttachJobToken(context, options_.security);
@@ -111,7 +116,7 @@ absl::StatusOr<RegisterResponse> CoordinatorClient::Register(absl::Duration time
   RegisterResponse response;
   absl::Status status = Call(
       [&](grpc::ClientContext& context) { return stub_->Register(&context, request, &response); }, kLongPollSlice,
-      timeout, /*long_poll=*/true);
+      timeout, /*long_poll=*/true, /*stoppable=*/true);
   if (!status.ok()) return status;
   absl::MutexLock lock(&mu_);
   generation_ = response.generation();
@@ -133,6 +138,11 @@ void CoordinatorClient::SetProgress(int64_t step, double loss, double tokens_per
   tokens_per_second_ = tokens_per_second;
 }
 
+void CoordinatorClient::SetMetricsAddress(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  metrics_address_ = address;
+}
+
 void CoordinatorClient::HeartbeatLoop(std::function<void(const std::string&)> on_abort,
                                       std::function<void()> on_finished) {
   absl::Time unreachable_since = absl::InfiniteFuture();
@@ -146,6 +156,7 @@ void CoordinatorClient::HeartbeatLoop(std::function<void(const std::string&)> on
       request.set_step(step_);
       request.set_loss(loss_);
       request.set_tokens_per_second(tokens_per_second_);
+      request.set_metrics_address(metrics_address_);
       interval = heartbeat_interval_;
     }
     grpc::ClientContext context;
@@ -190,7 +201,7 @@ absl::StatusOr<std::string> CoordinatorClient::Rendezvous(const std::string& key
   RendezvousResponse response;
   absl::Status status = Call(
       [&](grpc::ClientContext& context) { return stub_->Rendezvous(&context, request, &response); }, kLongPollSlice,
-      timeout, /*long_poll=*/true);
+      timeout, /*long_poll=*/true, /*stoppable=*/true);
   if (!status.ok()) return status;
   return response.value();
 }

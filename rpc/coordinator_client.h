@@ -37,9 +37,18 @@ struct CoordinatorClientOptions {
   int requested_rank = -1;          // the MPI rank under mpirun; -1: any free rank
   std::string advertised_address;   // a parameter server's own gRPC address
   absl::Duration reconnect_window = absl::Seconds(60);  // keep retrying UNAVAILABLE this long
+  // Set (from a signal handler: SIGTERM) to give up joining: Register and Rendezvous then
+  // return Cancelled within about kStopCheckInterval instead of retrying or long-polling on
+  // (a member stopped while its generation forms has nothing to save and must not wait
+  // minutes). The other calls ignore it: a stopping worker still reports its last
+  // checkpoint and waits for the commit. Not owned; may be null.
+  const std::atomic<bool>* stop_requested = nullptr;
   // Empty: "host:pid:random".
   std::string member_id;
 };
+
+// How often a waiting call looks at CoordinatorClientOptions.stop_requested.
+inline constexpr absl::Duration kStopCheckInterval = absl::Milliseconds(500);
 
 // Thread safety: every method may be called from any thread; Register must return before
 // the calls that need a generation (all but GetJobStatus and WaitForCheckpoint).
@@ -55,7 +64,8 @@ class CoordinatorClient {
 
   // Registers and waits until the generation forms (retrying DEADLINE_EXCEEDED and, within
   // the reconnect window, UNAVAILABLE). Remembers generation and heartbeat interval for the
-  // calls below. DeadlineExceeded when `timeout` passes first.
+  // calls below. DeadlineExceeded when `timeout` passes first; Cancelled when stop_requested
+  // is set first.
   absl::StatusOr<RegisterResponse> Register(absl::Duration timeout);
 
   // Background heartbeats every interval, carrying the latest SetProgress. on_abort(reason)
@@ -66,8 +76,12 @@ class CoordinatorClient {
   // after Register.
   void StartHeartbeats(std::function<void(const std::string&)> on_abort, std::function<void()> on_finished = {});
   void SetProgress(int64_t step, double loss, double tokens_per_second);
+  // Where this member serves Prometheus ("HOST:PORT" a scraper can reach; rpc/host_port.h
+  // ReachableAddress), told to the coordinator with every heartbeat from now on.
+  void SetMetricsAddress(const std::string& address);
 
-  // Publishes `value` under `key` for this generation (publish) or waits for it.
+  // Publishes `value` under `key` for this generation (publish) or waits for it. Cancelled
+  // when stop_requested is set first.
   absl::StatusOr<std::string> Rendezvous(const std::string& key, const std::string& value, bool publish,
                                          absl::Duration timeout);
   // Reports this member's part of the checkpoint of `step` (manifest: worker rank 0 only,
@@ -84,8 +98,10 @@ class CoordinatorClient {
   // Runs `call(context, deadline)` until it succeeds, fails otherwise than retryably, or
   // time runs out. `per_attempt` bounds each attempt; `total` (InfiniteDuration: only the
   // reconnect window) bounds all of them; DEADLINE_EXCEEDED is retried when `long_poll`.
+  // With a stop flag and `stoppable`, attempts last at most kStopCheckInterval (the
+  // coordinator answers a shorter long poll sooner) and every retry first looks at the flag.
   absl::Status Call(const std::function<grpc::Status(grpc::ClientContext&)>& call, absl::Duration per_attempt,
-                    absl::Duration total, bool long_poll);
+                    absl::Duration total, bool long_poll, bool stoppable = false);
   void HeartbeatLoop(std::function<void(const std::string&)> on_abort, std::function<void()> on_finished);
 
   const CoordinatorClientOptions options_;
@@ -98,6 +114,7 @@ class CoordinatorClient {
   absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(500);
   int64_t step_ ABSL_GUARDED_BY(mu_) = 0;
   double loss_ ABSL_GUARDED_BY(mu_) = 0, tokens_per_second_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string metrics_address_ ABSL_GUARDED_BY(mu_);
 
   absl::Notification stop_;
   std::thread heartbeat_thread_;

@@ -364,6 +364,9 @@ absl::StatusOr<RegisterResponse> JobCoordinator::Register(const RegisterRequest&
 
 absl::StatusOr<HeartbeatResponse> JobCoordinator::Heartbeat(const HeartbeatRequest& request) {
   if (request.member_id().empty()) return absl::InvalidArgumentError("member_id: must not be empty");
+  if (request.metrics_address().size() > 256) {
+    return absl::InvalidArgumentError("metrics_address: longer than 256 characters");
+  }
   absl::MutexLock lock(&mu_);
   HeartbeatResponse response;
   response.set_generation(generation_);
@@ -385,6 +388,7 @@ absl::StatusOr<HeartbeatResponse> JobCoordinator::Heartbeat(const HeartbeatReque
   member.step = request.step();
   member.loss = request.loss();
   member.tokens_per_second = request.tokens_per_second();
+  member.metrics_address = request.metrics_address();
   response.set_action(HeartbeatResponse::CONTINUE);
   return response;
 }
@@ -466,6 +470,7 @@ JobStatus JobCoordinator::GetJobStatus() const {
     out->set_address(member->address);
     out->set_finished(member->finished);
     out->set_pid(member->pid);
+    out->set_metrics_address(member->metrics_address);
   }
   for (const MemberStatus& failed : failed_members_) *status.add_failed_members() = failed;
   status.set_last_committed_step(last_committed_step_);

@@ -83,8 +83,9 @@ class JobCoordinator {
   // call again); OutOfRange once the job has finished (nothing left to do).
   absl::StatusOr<RegisterResponse> Register(const RegisterRequest& request, absl::Time deadline,
                                             const CancelledFn& cancelled = {});
-  // CONTINUE (recording the progress figures), ABORT when the member is not in the current
-  // generation, FINISHED when the job is. InvalidArgument for an empty member_id.
+  // CONTINUE (recording the progress figures and the metrics address), ABORT when the
+  // member is not in the current generation, FINISHED when the job is. InvalidArgument for
+  // an empty member_id or a metrics_address over 256 characters.
   absl::StatusOr<HeartbeatResponse> Heartbeat(const HeartbeatRequest& request);
   // publish: stores the value under (generation, key) (AlreadyExists when a different one is
   // there); else waits for it. FailedPrecondition for a member not in the running
@@ -137,6 +138,7 @@ class JobCoordinator {
     absl::Time last_seen;
     int64_t step = 0;
     double loss = 0, tokens_per_second = 0;
+    std::string metrics_address;  // from its heartbeats; not saved (the next one tells again)
     bool finished = false;
     int64_t finish_step = 0;
   };

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "rpc/host_port.h"
 #include "server/coordinator_service.h"
 
 namespace cloze {
@@ -21,6 +23,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Coor
   if (!metrics.ok()) return metrics.status();
   server->metrics_ = std::move(*metrics);
   server->metrics_->Update(server->coordinator_->GetJobStatus());
+  server->scrape_targets_ = std::make_unique<ScrapeTargetsFile>(
+      options.coordinator.run_dir, options.run_name,
+      options.metrics_address.empty() ? "" : ReachableAddress(options.metrics_address, server->metrics_->port()));
+  server->UpdateScrapeTargets(server->coordinator_->GetJobStatus());
 
   server->service_ = std::make_unique<CoordinatorService>(server->coordinator_.get(), &server->security_);
   grpc::EnableDefaultHealthCheckService(true);
@@ -44,8 +50,17 @@ void CoordinatorServer::WatchdogLoop() {
                                            absl::Milliseconds(500));
   while (!stop_.WaitForNotificationWithTimeout(period)) {
     coordinator_->CheckFailures();
-    metrics_->Update(coordinator_->GetJobStatus());
+    const JobStatus status = coordinator_->GetJobStatus();
+    metrics_->Update(status);
+    UpdateScrapeTargets(status);
   }
+}
+
+void CoordinatorServer::UpdateScrapeTargets(const JobStatus& status) {
+  const absl::Status written = scrape_targets_->Update(status);
+  if (written.ok() || written.ToString() == scrape_targets_error_) return;
+  scrape_targets_error_ = written.ToString();
+  std::fprintf(stderr, "[coordinator] the Prometheus targets file: %s\n", std::string(written.message()).c_str());
 }
 
 std::string CoordinatorServer::MetricsText() {

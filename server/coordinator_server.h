@@ -13,6 +13,7 @@
 #include "grpcpp/grpcpp.h"
 #include "server/coordinator.h"
 #include "server/coordinator_metrics.h"
+#include "server/scrape_targets.h"
 #include "rpc/job_auth.h"
 
 namespace cloze {
@@ -31,7 +32,8 @@ struct CoordinatorServerOptions {
 
 class CoordinatorServer {
  public:
-  // Creates the JobCoordinator (loading the run's state), binds and starts serving.
+  // Creates the JobCoordinator (loading the run's state), binds and starts serving. Keeps
+  // <run_dir>/prometheus_targets.json (server/scrape_targets.h) current from then on.
   // InvalidArgument without a job token; Unavailable when an address cannot be bound.
   static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(CoordinatorServerOptions options);
   ~CoordinatorServer();  // Shutdown()
@@ -51,12 +53,17 @@ class CoordinatorServer {
  private:
   CoordinatorServer() = default;
   void WatchdogLoop();
+  // Rewrites the Prometheus targets file when the members changed; a failure is reported on
+  // stderr (once per distinct error) and does not stop the job: only monitoring suffers.
+  void UpdateScrapeTargets(const JobStatus& status);
 
   GrpcSecurity security_;
   std::unique_ptr<JobCoordinator> coordinator_;
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<CoordinatorMetrics> metrics_;
+  std::unique_ptr<ScrapeTargetsFile> scrape_targets_;  // used by the watchdog thread only
+  std::string scrape_targets_error_;                   // the last one reported, not repeated
   int port_ = 0;
   absl::Notification stop_;
   absl::Mutex shutdown_mu_;

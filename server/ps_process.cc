@@ -30,6 +30,7 @@
 #include "server/parameter_server.h"
 #include "model/parameter_layout.h"
 #include "rpc/coordinator_client.h"
+#include "rpc/host_port.h"
 #include "trainer/training_backend.h"
 #include "util/exit_status.h"
 
@@ -79,12 +80,6 @@ absl::StatusOr<int> PickFreePort(const std::string& host) {
   return bound;
 }
 
-std::string AdvertisedHost(const std::string& host) {
-  if (host != "0.0.0.0" && host != "[::]") return host;
-  char name[256] = {};
-  return gethostname(name, sizeof(name) - 1) == 0 ? std::string(name) : host;
-}
-
 bool WriteSmallFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text << "\n";
@@ -130,7 +125,7 @@ int RunPsProcess(const PsProcessOptions& flags) {
   client_options.security = *security;
   client_options.role = PARAMETER_SERVER;
   client_options.requested_rank = flags.requested_rank;
-  client_options.advertised_address = absl::StrCat(AdvertisedHost(host), ":", port);
+  client_options.advertised_address = absl::StrCat(ReachableHost(host), ":", port);
   absl::StatusOr<std::unique_ptr<CoordinatorClient>> client = CoordinatorClient::Connect(client_options);
   if (!client.ok()) return Fail(client.status().ToString());
   absl::StatusOr<RegisterResponse> registered = (*client)->Register(absl::InfiniteDuration());
@@ -186,6 +181,9 @@ int RunPsProcess(const PsProcessOptions& flags) {
   }
   if (const std::string file = flags.metrics_port_file; !file.empty()) {
     if (!WriteSmallFile(file, absl::StrCat((*server)->metrics_port()))) return Fail(absl::StrCat(file, ": cannot write"));
+  }
+  if (!flags.metrics_address.empty()) {  // for the run's Prometheus targets file
+    (*client)->SetMetricsAddress(ReachableAddress(flags.metrics_address, (*server)->metrics_port()));
   }
   std::fprintf(stderr, "cloze ps: server %d of %d serving tensors [%d, %d) on port %d%s\n", registered->rank(),
                registered->num_servers(), (*server)->shard().tensors().first, (*server)->shard().tensors().second,

@@ -58,6 +58,9 @@ struct TrainOptions {
   std::string metrics_address;  // Prometheus endpoint "HOST:PORT"; empty: none
   std::string run_name = "cloze";  // the metrics' `run` label
   std::string metrics_port_file;   // when set, the endpoint's port is written there
+  // Called once with the endpoint's port when it serves (a worker tells its coordinator,
+  // which lists it for Prometheus). May be empty.
+  std::function<void(int port)> on_metrics_serving;
   // Fault injection for tests of the guard and the alerts: these steps (1-based) report a
   // NaN loss, as a diverging step would.
   std::vector<int64_t> nonfinite_loss_steps;

@@ -216,6 +216,7 @@ absl::Status TrainingRun::OpenLogs() {
   if (!started.ok()) return started.status();
   metrics_ = *std::move(started);
   summary_.metrics_port = metrics_->port();
+  if (options_.on_metrics_serving) options_.on_metrics_serving(metrics_->port());
   if (!options_.metrics_port_file.empty()) {
     if (absl::Status s = util::WriteTextFileAtomically(options_.metrics_port_file, absl::StrCat(metrics_->port(), "\n"));
         !s.ok()) {

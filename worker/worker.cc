@@ -61,7 +61,8 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   CoordinatorClientOptions client_options{.address = options.coordinator,
                                           .security = options.security,
                                           .role = WORKER,
-                                          .requested_rank = requested_rank};
+                                          .requested_rank = requested_rank,
+                                          .stop_requested = options.stop_requested};
   absl::StatusOr<std::unique_ptr<CoordinatorClient>> client = CoordinatorClient::Connect(client_options);
   if (!client.ok()) return client.status();
   CoordinatorClient& coordinator = **client;
@@ -142,6 +143,9 @@ absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options) {
   train.metrics_address = AddressWithPortOffset(options.metrics_address, job->rank());
   train.run_name = std::filesystem::path(job->run_dir()).filename().string();
   train.stop_requested = options.stop_requested;
+  train.on_metrics_serving = [&](int port) {  // for the run's Prometheus targets file
+    coordinator.SetMetricsAddress(ReachableAddress(train.metrics_address, port));
+  };
   train.nonfinite_loss_steps = options.nonfinite_loss_steps;
   train.on_event = options.on_event;
   train.on_step = [&](const StepRecord& record, int64_t total, double elapsed) {

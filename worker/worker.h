@@ -48,7 +48,8 @@ struct WorkerOptions {
   // CPU, or which GPU (and precision) this worker trains on.
   TrainingDevice device;
   absl::Duration register_timeout = absl::Minutes(10);
-  const std::atomic<bool>* stop_requested = nullptr;  // SIGTERM: checkpoint and exit 0
+  // SIGTERM: checkpoint and exit 0; before the job's generation formed, give up joining.
+  const std::atomic<bool>* stop_requested = nullptr;
   // Tests only: TrainOptions.nonfinite_loss_steps (every worker of a job must get the same).
   std::vector<int64_t> nonfinite_loss_steps;
   std::function<void(const std::string&)> on_event;
@@ -63,7 +64,8 @@ struct WorkerResult {
 // Runs the worker until the job's last step (or a stop request). Errors name the peer or
 // the part that failed. Aborted when the coordinator ended this worker's generation
 // (the caller exits with kExitRestart); OutOfRange when the job had finished already (a
-// worker started again after the end: nothing to do, not a failure). Errors no restart mends
+// worker started again after the end: nothing to do, not a failure); Cancelled when
+// stop_requested was set while it was joining the job (nothing to save). Errors no restart mends
 // carry their exit status (util/exit_status.h; Train's, and kExitUsage for a config the
 // worker refuses).
 absl::StatusOr<WorkerResult> RunWorker(const WorkerOptions& options);
