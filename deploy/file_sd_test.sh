@@ -60,9 +60,10 @@ for g in groups:
         print(g["targets"][0], g["labels"]["rank"])
 PY
 }
-two_workers_listed() { [ "$(file_targets worker | cut -d' ' -f2 | sort | tr '\n' ' ')" = "0 1 " ]; }
-wait_for 90 "the targets file lists the coordinator and workers 0 and 1" \
-  bash -c "$(declare -f file_targets two_workers_listed); targets='$targets'; two_workers_listed && [ -n \"\$(file_targets coordinator)\" ]" ||
+job_listed() {  # the coordinator and workers 0 and 1
+  [ -n "$(file_targets coordinator)" ] && [ "$(file_targets worker | cut -d' ' -f2 | sort | tr '\n' ' ')" = "0 1 " ]
+}
+wait_for 90 "the targets file lists the coordinator and workers 0 and 1" job_listed ||
   { show_logs; cat "$targets"; exit 1; }
 first_workers=$(file_targets worker | sort)
 echo "targets file: coordinator $(file_targets coordinator | cut -d' ' -f1); workers: $(echo $first_workers)"

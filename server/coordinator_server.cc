@@ -15,6 +15,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Coor
   if (options.security.job_token.empty()) return absl::InvalidArgumentError("the coordinator needs a job token");
   std::unique_ptr<CoordinatorServer> server(new CoordinatorServer());
   server->security_ = std::move(options.security);
+  const std::string run_dir = options.coordinator.run_dir;  // options.coordinator is moved below
   absl::StatusOr<std::unique_ptr<JobCoordinator>> coordinator = JobCoordinator::Create(std::move(options.coordinator));
   if (!coordinator.ok()) return coordinator.status();
   server->coordinator_ = std::move(*coordinator);
@@ -24,7 +25,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Coor
   server->metrics_ = std::move(*metrics);
   server->metrics_->Update(server->coordinator_->GetJobStatus());
   server->scrape_targets_ = std::make_unique<ScrapeTargetsFile>(
-      options.coordinator.run_dir, options.run_name,
+      run_dir, options.run_name,
       options.metrics_address.empty() ? "" : ReachableAddress(options.metrics_address, server->metrics_->port()));
   server->UpdateScrapeTargets(server->coordinator_->GetJobStatus());
 
