@@ -23,7 +23,8 @@ trap cleanup EXIT
 wait_for() {
   local seconds=$1 what=$2
   shift 2
-  for ((i = 0; i < seconds * 5; i++)); do
+  local deadline=$((SECONDS + seconds))  # by the clock: a check may itself take seconds
+  while [ "$SECONDS" -lt "$deadline" ]; do
     "$@" && return 0
     sleep 0.2
   done
