@@ -78,7 +78,7 @@ scrape_configs:
   - job_name: cloze
     honor_labels: true
     file_sd_configs:
-      - files: ["$work/runs/*/prometheus_targets.json"]
+      - files: ["$work/runs/file-sd/prometheus_targets.json"]
         refresh_interval: 1s
 CONFIG
 prometheus_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
