@@ -16,22 +16,7 @@ head -n 600 corpus/demo/cmrc2018-zh.txt >"$work/corpus.txt"
 $cloze prepare --input="$work/corpus.txt" --output="$work/data" --tokenizer=spm-train:3000 --max_seq_length=64 \
   --max_predictions_per_seq=10 --shards=1 --threads=1 >"$work/prepare.log" 2>&1 ||
   { cat "$work/prepare.log"; echo "FAIL: prepare"; exit 1; }
-cat >"$work/train.textproto" <<CONFIG
-model {
-  model_type: "albert" vocab_size: 3000 embedding_size: 32 hidden_size: 64 num_hidden_layers: 2
-  num_attention_heads: 2 intermediate_size: 128 num_hidden_groups: 1 inner_group_num: 1
-  hidden_act: "gelu_new" max_position_embeddings: 64 type_vocab_size: 2 layer_norm_eps: 1e-12
-  initializer_range: 0.02
-}
-dataset: "$work/data"
-batch_size: 8
-seq_len: 64
-max_predictions_per_seq: 10
-total_steps: 4
-optimizer { kind: LAMB learning_rate: 0.005 }
-schedule { warmup_steps: 1 }
-checkpoint { every_steps: 2 keep_last: 5 }
-CONFIG
+micro_pretrain_config "$work/train.textproto" "$work/data" 3000 4 1 2
 $cloze train --config="$work/train.textproto" --run_dir="$work/run" --threads=1 --metrics_address= >"$work/train.log" 2>&1 ||
   { tail -5 "$work/train.log"; echo "FAIL: train"; exit 1; }
 flags=(--tokenizer="spm:$work/data/tokenizer.model" --probes=fill_zh --zh_text="$zh" --zh_skip_lines=200

@@ -145,3 +145,25 @@ probe_slices() {
 
 # The first N sentences of a CoNLL-U stream (sentences end with a blank line).
 sentences() { awk -v n="$1" '{ print } /^$/ { if (++count >= n) exit }'; }
+
+# micro_pretrain_config FILE DATASET VOCAB STEPS WARMUP CHECKPOINT_EVERY: a 2-layer ALBERT of
+# width 64 pretraining on DATASET (sequences of 64, batch 8, LAMB), which trains in seconds:
+# the checkpoints that the fill-mask and probe tests read.
+micro_pretrain_config() {
+  cat >"$1" <<CONFIG
+model {
+  model_type: "albert" vocab_size: $3 embedding_size: 32 hidden_size: 64 num_hidden_layers: 2
+  num_attention_heads: 2 intermediate_size: 128 num_hidden_groups: 1 inner_group_num: 1
+  hidden_act: "gelu_new" max_position_embeddings: 64 type_vocab_size: 2 layer_norm_eps: 1e-12
+  initializer_range: 0.02
+}
+dataset: "$2"
+batch_size: 8
+seq_len: 64
+max_predictions_per_seq: 10
+total_steps: $4
+optimizer { kind: LAMB learning_rate: 0.005 }
+schedule { warmup_steps: $5 }
+checkpoint { every_steps: $6 keep_last: 5 }
+CONFIG
+}

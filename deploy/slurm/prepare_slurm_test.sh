@@ -26,15 +26,7 @@ flags=(--input="$corpus" --tokenizer="wordpiece:$vocab" --max_seq_length=64 --sh
 "$cloze" prepare "${flags[@]}" --output="$work/one" --threads=1 >"$work/one.log" 2>&1 ||
   { cat "$work/one.log"; fail "one-machine prepare"; }
 
-slurm_dir=$(mktemp -d /tmp/cloze-slurm.XXXXXX)  # Unix socket paths are short
-ONE_NODE_SLURM_NO_TRAP=1
-cleanup() {
-  [ "$failures" -eq 0 ] || [ -z "${ONE_NODE_SLURM_DIR:-}" ] || _one_node_slurm_logs
-  one_node_slurm_stop
-  rm -rf "$slurm_dir"
-}
-trap cleanup EXIT
-one_node_slurm_start "$slurm_dir" || exit 1
+one_node_slurm_start_for_test || exit 1
 
 # --- 1. No output folder -----------------------------------------------------------------------
 sbatch --wait --output="$work/no_output.out" "$script" --parts=3 --cloze="$cloze" >/dev/null 2>&1

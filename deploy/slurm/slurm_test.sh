@@ -28,16 +28,7 @@ write_job "$work/job.textproto" 200 # a checkpoint every 20 steps
 # The uninterrupted run: 2 workers with one thread each, as the Slurm job's 2 one-CPU tasks.
 launch "$work/job.textproto" "$work/clean" --workers=2 --threads=1
 
-# Unix socket paths are short (108 bytes): the cluster's folder is not under TEST_TMPDIR.
-slurm_dir=$(mktemp -d /tmp/cloze-slurm.XXXXXX)
-ONE_NODE_SLURM_NO_TRAP=1
-cleanup() {
-  [ "$failures" -eq 0 ] || [ -z "${ONE_NODE_SLURM_DIR:-}" ] || _one_node_slurm_logs
-  one_node_slurm_stop
-  rm -rf "$slurm_dir"
-}
-trap cleanup EXIT
-one_node_slurm_start "$slurm_dir" || exit 1
+one_node_slurm_start_for_test || exit 1
 
 # job_state JOB: PENDING, RUNNING, COMPLETED, ... and the restart count, e.g. "RUNNING 1".
 job_state() {
@@ -103,7 +94,7 @@ done
 
 [ "$failures" -eq 0 ] || _one_node_slurm_logs
 one_node_slurm_stop
-for pid in $(pgrep -f -- "$slurm_dir"); do
+for pid in $(pgrep -f -- "$ONE_NODE_SLURM_TEST_DIR"); do
   fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)) outlived the cluster"
 done
 

@@ -14,6 +14,11 @@
 # ONE_NODE_SLURM_NO_TRAP=1 (then the caller's own EXIT trap must call it): no daemon
 # outlives the test.
 #
+# one_node_slurm_start_for_test: one_node_slurm_start in a fresh folder under /tmp (Unix
+# socket paths are limited to 108 bytes, so not under TEST_TMPDIR; its path is in
+# ONE_NODE_SLURM_TEST_DIR), with an EXIT trap that prints the daemons' logs when the test's
+# $failures is non-zero, stops Slurm and removes the folder.
+#
 # one_node_slurm_available: whether the binaries are installed (Debian's slurmctld, slurmd,
 # munge, slurm-client: deploy/setup.sh).
 #
@@ -113,6 +118,19 @@ CONF
   echo "one_node_slurm: node $node not idle after 30 s (sinfo: $(sinfo -h 2>&1))"
   _one_node_slurm_logs
   return 1
+}
+
+one_node_slurm_start_for_test() {
+  ONE_NODE_SLURM_TEST_DIR=$(mktemp -d /tmp/cloze-slurm.XXXXXX)
+  ONE_NODE_SLURM_NO_TRAP=1
+  trap _one_node_slurm_test_cleanup EXIT
+  one_node_slurm_start "$ONE_NODE_SLURM_TEST_DIR"
+}
+
+_one_node_slurm_test_cleanup() {
+  [ "${failures:-0}" -eq 0 ] || [ -z "${ONE_NODE_SLURM_DIR:-}" ] || _one_node_slurm_logs
+  one_node_slurm_stop
+  rm -rf "$ONE_NODE_SLURM_TEST_DIR"
 }
 
 one_node_slurm_stop() {
