@@ -16,43 +16,14 @@ set -uo pipefail
 cloze=$(realpath "${CLOZE:-cli/cloze}")
 work=$TEST_TMPDIR
 source tests/faults/common.sh
-source deploy/slurm/testing/one_node_slurm.sh
-if ! one_node_slurm_available; then
-  echo "SKIP: Slurm is not installed (Debian packages slurmctld slurmd munge slurm-client; deploy/setup.sh)"
-  exit 0
-fi
+source deploy/slurm/testing/slurm_jobs.sh
+start_test_cluster
 sbatch_script=$(realpath deploy/slurm/pretrain.sbatch)
 
 prepare_data "$work/data"
 write_job "$work/job.textproto" 200 # a checkpoint every 20 steps
 # The uninterrupted run: 2 workers with one thread each, as the Slurm job's 2 one-CPU tasks.
 launch "$work/job.textproto" "$work/clean" --workers=2 --threads=1
-
-one_node_slurm_start_for_test || exit 1
-
-# job_state JOB: PENDING, RUNNING, COMPLETED, ... and the restart count, e.g. "RUNNING 1".
-job_state() {
-  scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n 's/^JobState=//p; s/^Restarts=//p' | paste -sd' '
-}
-# wait_until JOB SECONDS CONDITION...: polls until CONDITION (a command) succeeds; fails on
-# a job that ended (FAILED, CANCELLED, ...) or after SECONDS (generous: they catch hangs, not slowness).
-wait_until() {
-  local job=$1 seconds=$2 deadline=$((SECONDS + $2))
-  shift 2
-  until "$@"; do
-    case $(job_state "$job") in FAILED* | CANCELLED* | TIMEOUT* | NODE_FAIL* | OUT_OF_MEMORY*)
-      fail "job $job ended: $(job_state "$job")"; return 1 ;;
-    esac
-    [ "$SECONDS" -lt "$deadline" ] || { fail "job $job: not after $seconds s: $*"; return 1; }
-    sleep 0.2
-  done
-}
-running_again() { [ "$(job_state "$1")" = "RUNNING $2" ]; }
-# start_again JOB N: waits for the job's N-th run (Slurm holds a requeued job back for the
-# credentials' lifetime, 5 s in this cluster).
-start_again() { wait_until "$1" 120 running_again "$1" "$2"; }
-completed() { [[ $(job_state "$1") == COMPLETED* ]]; }
-has_checkpoint() { [ -d "$(printf '%s/checkpoints/step-%09d' "$1" "$2")" ]; }
 
 # --- 1. No run folder ---------------------------------------------------------------------------
 sbatch --wait --ntasks=1 --output="$work/no_run_dir.out" "$sbatch_script" --config="$work/job.textproto" \
@@ -88,14 +59,7 @@ compare_losses "$work/clean/metrics.jsonl" "$run/metrics.jsonl" 0 || fail "the l
 "$cloze" verify "$run" >"$work/verify.log" 2>&1 || { cat "$work/verify.log"; fail "cloze verify $run"; }
 tail -n 2 "$work/verify.log"
 [ "$(stat -c %a "$run/job_token")" = 600 ] || fail "job_token has mode $(stat -c %a "$run/job_token"), want 600"
-for pid in $(pgrep -f -- "$run/"); do
-  fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)) outlived the job"
-done
-
-[ "$failures" -eq 0 ] || _one_node_slurm_logs
-one_node_slurm_stop
-for pid in $(pgrep -f -- "$ONE_NODE_SLURM_TEST_DIR"); do
-  fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)) outlived the cluster"
-done
+no_job_leftovers "$run"
+stop_test_cluster
 
 [ "$failures" -eq 0 ] && echo PASS || { echo "$failures failures"; exit 1; }
