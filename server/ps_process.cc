@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/ps_process.h"
@@ -88,6 +89,46 @@ bool WriteSmallFile(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+// SIGTERM/SIGINT for the whole life of the process, taken by a thread of its own (sigwait):
+// the flag makes a Register still waiting for the job give up (CoordinatorClientOptions.
+// stop_requested), and a server already serving is shut down. Outlives RunPsProcess (the
+// thread may still wait when it returns), so it is made once and never freed.
+class StopSignals {
+ public:
+  // Blocks the signals, so call it before any other thread starts (they inherit the mask).
+  static StopSignals& Take() {
+    static StopSignals* const taken = new StopSignals();
+    return *taken;
+  }
+  const std::atomic<bool>* requested() const { return &requested_; }
+  // From now on a signal shuts `server` down (nullptr: none); true when one came already,
+  // and the server (if any) has been shut down.
+  bool Serve(ParameterServer* server) {
+    server_.store(server);
+    if (!requested_.load()) return false;
+    if (server != nullptr) server->Shutdown();  // idempotent: the thread may call it too
+    return true;
+  }
+
+ private:
+  StopSignals() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGTERM);
+    sigaddset(&signals_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+    std::thread([this] {
+      int signal_number = 0;
+      sigwait(&signals_, &signal_number);
+      requested_.store(true);  // before reading server_: Serve reads them the other way round
+      if (ParameterServer* server = server_.load(); server != nullptr) server->Shutdown();
+    }).detach();
+  }
+
+  sigset_t signals_;
+  std::atomic<bool> requested_ = false;
+  std::atomic<ParameterServer*> server_ = nullptr;
+};
+
 int RunPsProcess(const PsProcessOptions& flags) {
   const std::string& coordinator = flags.coordinator;
   if (coordinator.empty()) return std::fprintf(stderr, "cloze ps: --coordinator=HOST:PORT is required\n"), 2;
@@ -113,12 +154,7 @@ int RunPsProcess(const PsProcessOptions& flags) {
     port = *free_port;
   }
 
-  // SIGTERM/SIGINT are taken by a thread (sigwait), so block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  StopSignals& stop = StopSignals::Take();  // before any thread starts
 
   CoordinatorClientOptions client_options;
   client_options.address = coordinator;
@@ -126,6 +162,7 @@ int RunPsProcess(const PsProcessOptions& flags) {
   client_options.role = PARAMETER_SERVER;
   client_options.requested_rank = flags.requested_rank;
   client_options.advertised_address = absl::StrCat(ReachableHost(host), ":", port);
+  client_options.stop_requested = stop.requested();  // stopped while the job forms: nothing to save
   absl::StatusOr<std::unique_ptr<CoordinatorClient>> client = CoordinatorClient::Connect(client_options);
   if (!client.ok()) return Fail(client.status().ToString());
   absl::StatusOr<RegisterResponse> registered = (*client)->Register(absl::InfiniteDuration());
@@ -133,6 +170,11 @@ int RunPsProcess(const PsProcessOptions& flags) {
     // A rank the job does not have: a configuration error, which no restart mends.
     Fail(absl::StrCat("--rank=", flags.requested_rank, ": the coordinator refused it: ", registered.status().message()));
     return 2;
+  }
+  if (absl::IsCancelled(registered.status())) {  // as a stop while serving: exit 0
+    std::fprintf(stderr, "cloze ps: stopped before joining the job: %s\n",
+                 std::string(registered.status().message()).c_str());
+    return 0;
   }
   if (!registered.ok()) return Fail(absl::StrCat("registering with ", coordinator, ": ", registered.status().ToString()));
   const TrainConfig& config = registered->config();
@@ -200,13 +242,9 @@ int RunPsProcess(const PsProcessOptions& flags) {
         running->Shutdown();
       },
       [running] { running->Shutdown(); });
-  std::thread signal_waiter([&stop_signals, running] {
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
-    if (signal_number != 0) running->Shutdown();
-  });
-  signal_waiter.detach();  // blocked in sigwait until a signal; the process exits after Wait
+  stop.Serve(running);  // a signal that came before has shut it down already
   (*server)->Wait();
+  stop.Serve(nullptr);  // the server goes with this function
   return exit_code;
 }
 

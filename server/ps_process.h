@@ -26,9 +26,12 @@ struct PsProcessOptions {
 };
 
 // Returns the exit status (util/exit_status.h): 0 when the job finished or SIGTERM/SIGINT
-// stopped the server, kExitRestart when the coordinator aborted its generation, 1 when it
+// stopped the server (also while it was still joining the job: registration, however long
+// the job takes to form or the coordinator to answer, gives up within about half a
+// second), kExitRestart when the coordinator aborted its generation, 1 when it
 // could not serve (restart it), kExitNoCheckpoint when the checkpoint to resume from cannot
-// be loaded, 2 on a usage error. Blocks SIGTERM/SIGINT and takes them on a thread of its own.
+// be loaded, 2 on a usage error. Blocks SIGTERM/SIGINT and takes them on a thread of its own
+// (started on the first call, for the life of the process).
 int RunPsProcess(const PsProcessOptions& options);
 
 }  // namespace cloze
