@@ -11,16 +11,7 @@ start_test_cluster() {
     echo "SKIP: Slurm is not installed (Debian packages slurmctld slurmd munge slurm-client; deploy/setup.sh)"
     exit 0
   fi
-  # Unix socket paths are short (108 bytes): the cluster's folder is not under TEST_TMPDIR.
-  slurm_dir=$(mktemp -d /tmp/cloze-slurm.XXXXXX)
-  ONE_NODE_SLURM_NO_TRAP=1
-  trap _stop_test_cluster EXIT
-  one_node_slurm_start "$slurm_dir" || exit 1
-}
-_stop_test_cluster() {
-  [ "$failures" -eq 0 ] || [ -z "${ONE_NODE_SLURM_DIR:-}" ] || _one_node_slurm_logs
-  one_node_slurm_stop
-  rm -rf "$slurm_dir"
+  one_node_slurm_start_for_test || exit 1
 }
 
 # job_state JOB: PENDING, RUNNING, COMPLETED, ... and the restart count, e.g. "RUNNING 1".
@@ -60,7 +51,7 @@ stop_test_cluster() {
   [ "$failures" -eq 0 ] || _one_node_slurm_logs
   one_node_slurm_stop
   local pid
-  for pid in $(pgrep -f -- "$slurm_dir"); do
+  for pid in $(pgrep -f -- "$ONE_NODE_SLURM_TEST_DIR"); do
     fail "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)) outlived the cluster"
   done
 }
