@@ -111,3 +111,34 @@ expect_permanent_failure() {
   grep -Eq "^cloze worker: .*$cause" "$run.log" || fail "$run: the console does not give the cause ($cause)"
   no_survivors "$run"
 }
+
+# stop_while_joining NAME COORDINATOR MESSAGE [WAIT_FOR_COMMAND...]: starts the caller's
+# "${JOINING_COMMAND[@]}" --coordinator=COORDINATOR (a worker or a parameter server), waits until
+# WAIT_FOR_COMMAND succeeds (it is registering), SIGTERMs it, and checks that it exits 0 within
+# $PATIENCE_S s with MESSAGE in its log (NAME.log in $work).
+stop_while_joining() {
+  local name=$1 coordinator=$2 message=$3
+  shift 3
+  "${JOINING_COMMAND[@]}" --coordinator="$coordinator" >"$work/$name.log" 2>&1 &
+  local member=$!
+  for _ in $(seq 100); do "$@" && break; sleep 0.1; done
+  sleep 1  # inside a long poll or a retry by now
+  kill -0 "$member" 2>/dev/null || { fail "$name: it exited before the SIGTERM"; cat "$work/$name.log"; return; }
+  kill -TERM "$member"
+  local waited=0
+  while kill -0 "$member" 2>/dev/null && [ "$waited" -lt $((PATIENCE_S * 10)) ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if kill -0 "$member" 2>/dev/null; then
+    fail "$name: still running $PATIENCE_S s after SIGTERM"
+    kill -9 "$member"
+    wait "$member" 2>/dev/null
+    return
+  fi
+  local status=0
+  wait "$member" || status=$?
+  [ "$status" -eq 0 ] || fail "$name: exit status $status after SIGTERM, want 0"
+  grep -q "$message" "$work/$name.log" || { fail "$name: no message saying why"; cat "$work/$name.log"; }
+  echo "$name: exited $status after $((waited / 10)).$((waited % 10)) s: $(tail -n 1 "$work/$name.log")"
+}

@@ -12,35 +12,7 @@ chmod 600 "$work/token"
 write_config "$work/job.textproto" "$work/unused-data" 4 100
 PATIENCE_S=60  # far beyond a stop check (0.5 s): it catches a worker that waits on, not a slow machine
 
-# stop_while_joining NAME COORDINATOR [WAIT_FOR_COMMAND...]: starts a worker, waits until
-# WAIT_FOR_COMMAND succeeds (it is registering), SIGTERMs it and checks how it ends.
-stop_while_joining() {
-  local name=$1 coordinator=$2
-  shift 2
-  $cloze worker --coordinator="$coordinator" --job_token_file="$work/token" --metrics_address= \
-    >"$work/$name.log" 2>&1 &
-  local worker=$!
-  for _ in $(seq 100); do "$@" && break; sleep 0.1; done
-  sleep 1  # inside a long poll or a retry by now
-  kill -0 "$worker" 2>/dev/null || { fail "$name: the worker exited before the SIGTERM"; cat "$work/$name.log"; return; }
-  kill -TERM "$worker"
-  local waited=0
-  while kill -0 "$worker" 2>/dev/null && [ "$waited" -lt $((PATIENCE_S * 10)) ]; do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  if kill -0 "$worker" 2>/dev/null; then
-    fail "$name: the worker still runs $PATIENCE_S s after SIGTERM"
-    kill -9 "$worker"
-    wait "$worker" 2>/dev/null
-    return
-  fi
-  local status=0
-  wait "$worker" || status=$?
-  [ "$status" -eq 0 ] || fail "$name: exit status $status after SIGTERM, want 0"
-  grep -q "stopped before joining the job" "$work/$name.log" || { fail "$name: no message saying why"; cat "$work/$name.log"; }
-  echo "$name: exited $status after $((waited / 10)).$((waited % 10)) s: $(tail -n 1 "$work/$name.log")"
-}
+JOINING_COMMAND=($cloze worker --job_token_file="$work/token" --metrics_address=)  # stop_while_joining (common.sh) starts it
 
 # (1) A coordinator of a 2-worker job; the one worker waits for the other in Register.
 $cloze coordinator --config="$work/job.textproto" --run_dir="$work/run" --workers=2 --job_token_file="$work/token" \
@@ -51,11 +23,11 @@ for _ in $(seq 300); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { cat "$work/coordinator.log"; fail "the coordinator wrote no port file"; exit 1; }
 port=$(cat "$work/port")
 registered() { grep -q "member_id" "$work/run/coordinator/state.pb.txt" 2>/dev/null; }
-stop_while_joining forming "127.0.0.1:$port" registered
+stop_while_joining forming "127.0.0.1:$port" "stopped before joining the job" registered
 registered || fail "forming: the worker never registered (the coordinator's state lists no member)"
 
 # (2) Nobody listens: the worker retries UNAVAILABLE for its reconnect window (60 s).
 free=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-stop_while_joining unreachable "127.0.0.1:$free" true
+stop_while_joining unreachable "127.0.0.1:$free" "stopped before joining the job" true
 
 [ "$failures" -eq 0 ] && echo PASS || { echo "$failures failures"; exit 1; }
