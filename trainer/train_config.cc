@@ -106,6 +106,9 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   const bool finetune = c.has_finetune();
   if (finetune) {
     if (absl::Status s = ValidateFinetuneConfig(c); !s.ok()) return s;
+    if (!c.init_from().empty()) {
+      return FieldError("init_from", "is for pretraining; a fine-tuning run starts from finetune.init");
+    }
   } else if (c.dataset().empty()) {
     return FieldError("dataset", "missing (a folder made by `cloze prepare`)");
   }

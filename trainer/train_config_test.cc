@@ -109,5 +109,17 @@ TEST(ProbeConfig, NamesTheFieldThatIsMissing) {
   EXPECT_NE(message().find("TrainConfig.probe: numbers must not be negative"), std::string::npos) << message();
 }
 
+// init_from starts a pretraining run from other parameters; fine-tuning has its own init.
+TEST(TrainConfigInitFrom, IsForPretrainingOnly) {
+  TrainConfig pretraining = WithModel(DefaultTrainConfig());
+  pretraining.set_dataset("data");
+  pretraining.set_init_from("runs/phase1");
+  EXPECT_TRUE(ValidateTrainConfig(pretraining).ok()) << ValidateTrainConfig(pretraining);
+  TrainConfig finetuning = FinetuneLikeConfig();
+  finetuning.set_init_from("runs/phase1");
+  const std::string message(ValidateTrainConfig(finetuning).message());
+  EXPECT_NE(message.find("TrainConfig.init_from: is for pretraining"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace cloze

@@ -108,7 +108,9 @@ absl::Status TrainingRun::ResumeOrInitialize() {
   }
   if (absl::IsNotFound(loaded.status())) {
     if (absl::Status s = model_->InitializeParameters(config_.seed()); !s.ok()) return s;
-    return task_ ? InitializeForFinetuning() : absl::OkStatus();
+    if (task_) return LoadInitialParameters(config_.finetune().init(), task_->tokenizer().vocab_size());
+    if (!config_.init_from().empty()) return LoadInitialParameters(config_.init_from(), config_.model().vocab_size());
+    return absl::OkStatus();
   }
   if (!loaded.ok()) return UnusableCheckpoint(loaded.status());
   const CheckpointContents& c = loaded->contents;
@@ -123,15 +125,17 @@ absl::Status TrainingRun::ResumeOrInitialize() {
   return absl::OkStatus();
 }
 
-// A fresh fine-tuning run: the seed's parameters, then those `init` names (finetune_init.h).
-absl::Status TrainingRun::InitializeForFinetuning() {
-  absl::StatusOr<FinetuneInit> init = ResolveFinetuneInit(config_.finetune().init());
+// A fresh run that starts from other parameters than the seed's (a fine-tuning run's
+// finetune.init, a pretraining run's init_from): the seed's parameters, then the tensors
+// `init` holds (finetune_init.h).
+absl::Status TrainingRun::LoadInitialParameters(const std::string& init_spec, int vocab_size) {
+  absl::StatusOr<FinetuneInit> init = ResolveFinetuneInit(init_spec);
   if (!init.ok()) return init.status();
   absl::StatusOr<std::span<float>> parameters = ParametersOnHost();
   if (!parameters.ok()) return parameters.status();
-  if (absl::Status s = LoadInitialParameters(*init, config_.model(), model_->layout(), HeadSpecOf(config_),
-                                             config_.seed(), task_->tokenizer().vocab_size(), *parameters,
-                                             [this](const std::string& m) { Event(m); });
+  if (absl::Status s = cloze::LoadInitialParameters(*init, config_.model(), model_->layout(), HeadSpecOf(config_),
+                                                    config_.seed(), vocab_size, *parameters,
+                                                    [this](const std::string& m) { Event(m); });
       !s.ok()) {
     return s;
   }

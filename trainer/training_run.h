@@ -48,7 +48,9 @@ class TrainingRun {
   absl::Status MoveDamagedCheckpointsAside();
   absl::Status OpenData(const DataCursor& cursor, const std::string& expected_fingerprint);
   absl::Status OpenTaskData(const DataCursor& cursor, const std::string& expected_fingerprint);
-  absl::Status InitializeForFinetuning();
+  // The seed's parameters overwritten by those `init_spec` names (finetune.init, init_from);
+  // `vocab_size` is the tokenizer's, which the file's word embeddings must match.
+  absl::Status LoadInitialParameters(const std::string& init_spec, int vocab_size);
   absl::Status OpenLogs();
   absl::Status BeginExchange();
 
