@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdint>
 
 namespace cloze::cpu::bf16 {
 namespace {
@@ -21,6 +22,34 @@ void ConvertContiguous(Bits* dst, const float* src, int64_t n) {
     const __mmask16 tail = static_cast<__mmask16>((1u << (n - i)) - 1);
     const __m256bh packed = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(tail, src + i));
     _mm256_mask_storeu_epi16(dst + i, tail, (__m256i)packed);
+  }
+}
+
+// Rows [0, rows) of the columns [begin, begin + width), width <= 64, of src (rows, cols):
+// to bf16 into dst, and their sums (in row order) added into sums.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))  //
+void ConvertBlockWithSums(Bits* dst, float* sums, const float* src, int64_t rows, int64_t cols, int64_t begin,
+                          int64_t width) {
+  __mmask16 masks[4];
+  __m512 acc[4];
+  for (int q = 0; q < 4; ++q) {
+    const int64_t lanes = std::clamp<int64_t>(width - 16 * q, 0, 16);
+    masks[q] = static_cast<__mmask16>((uint32_t{1} << lanes) - 1);
+    acc[q] = _mm512_setzero_ps();
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* s = src + r * cols + begin;
+    Bits* d = dst + r * cols + begin;
+    for (int q = 0; q < 4; ++q) {
+      if (masks[q] == 0) break;
+      const __m512 x = _mm512_maskz_loadu_ps(masks[q], s + 16 * q);
+      acc[q] = _mm512_add_ps(acc[q], x);
+      _mm256_mask_storeu_epi16(d + 16 * q, masks[q], (__m256i)_mm512_cvtneps_pbh(x));
+    }
+  }
+  for (int q = 0; q < 4; ++q) {
+    const __m512 old = _mm512_maskz_loadu_ps(masks[q], sums + begin + 16 * q);
+    _mm512_mask_storeu_ps(sums + begin + 16 * q, masks[q], _mm512_add_ps(old, acc[q]));
   }
 }
 
@@ -51,6 +80,14 @@ void ConvertRows(Bits* dst, const float* src, int64_t rows, int64_t cols, int64_
 #pragma omp parallel for schedule(static) if (rows * cols >= kParallelConversion)
   for (int64_t r = 0; r < rows; ++r) {
     ConvertContiguous(dst + r * cols, src + r * ld, cols);
+  }
+}
+
+void ConvertRowsWithColumnSums(Bits* dst, float* sums, const float* src, int64_t rows, int64_t cols) {
+  constexpr int64_t kBlock = 64;
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelConversion)
+  for (int64_t begin = 0; begin < cols; begin += kBlock) {
+    ConvertBlockWithSums(dst, sums, src, rows, cols, begin, std::min(kBlock, cols - begin));
   }
 }
 

@@ -21,6 +21,13 @@ Bits ToBits(float x);
 // Large conversions are spread over the OpenMP threads.
 void ConvertRows(Bits* dst, const float* src, int64_t rows, int64_t cols, int64_t ld);
 
+// ConvertRows of a dense src (rows, cols) into dst, and in the same pass sums (cols) +=
+// src's column sums: a dense layer's output gradient goes to bf16 once for both of its
+// products while its bias gradient is taken. Rows are added in order within blocks of
+// columns (as matmul.h's bias_backward), so the sums do not depend on the thread count and
+// equal bias_backward's bit for bit.
+void ConvertRowsWithColumnSums(Bits* dst, float* sums, const float* src, int64_t rows, int64_t cols);
+
 // The engine every bf16 primitive runs on.
 dnnl::engine& Engine();
 

@@ -94,6 +94,24 @@ ThreadState& State() {
   return state;
 }
 
+// The thread's primitive for the product, made at its first use; null where oneDNN has none.
+const Product* ProductFor(ThreadState& state, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                          float alpha, float beta, int64_t ldc) {
+  const ProductKey key{trans_a, trans_b, m, n, k, ldc, std::bit_cast<uint32_t>(alpha), std::bit_cast<uint32_t>(beta)};
+  auto [it, inserted] = state.products.try_emplace(key);
+  if (inserted) it->second = MakeProduct(key);
+  return it->second.has_value() ? &*it->second : nullptr;
+}
+
+void Run(ThreadState& state, const Product& product, const bf16::Bits* a, const bf16::Bits* b, float* c) {
+  const dnnl::engine& engine = bf16::Engine();
+  dnnl::memory a_mem(product.a, engine, const_cast<bf16::Bits*>(a));
+  dnnl::memory b_mem(product.b, engine, const_cast<bf16::Bits*>(b));
+  dnnl::memory c_mem(product.c, engine, c);
+  product.matmul.execute(state.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+  state.stream.wait();
+}
+
 }  // namespace
 
 bool CpuHasBf16() {
@@ -103,21 +121,27 @@ bool CpuHasBf16() {
 
 float RoundToBf16(float x) { return std::bit_cast<float>(uint32_t{bf16::ToBits(x)} << 16); }
 
+bool gemm_bf16_converted(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                         const uint16_t* a, const uint16_t* b, float beta, float* c, int64_t ldc) {
+  if (!CpuHasBf16() || m == 0 || n == 0 || k == 0) return false;
+  ThreadState& state = State();
+  const Product* product = ProductFor(state, trans_a, trans_b, m, n, k, alpha, beta, ldc);
+  if (product == nullptr) return false;
+  Run(state, *product, a, b, c);
+  return true;
+}
+
 void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (!CpuHasBf16() || m == 0 || n == 0 || k == 0) {
-    gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return;
-  }
+  const Product* product = nullptr;
   ThreadState& state = State();
-  const ProductKey key{trans_a, trans_b, m, n, k, ldc, std::bit_cast<uint32_t>(alpha), std::bit_cast<uint32_t>(beta)};
-  auto [it, inserted] = state.products.try_emplace(key);
-  if (inserted) it->second = MakeProduct(key);
-  if (!it->second.has_value()) {
+  if (CpuHasBf16() && m != 0 && n != 0 && k != 0) {
+    product = ProductFor(state, trans_a, trans_b, m, n, k, alpha, beta, ldc);
+  }
+  if (product == nullptr) {
     gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  const Product& product = *it->second;
   state.a.resize(m * k);
   state.b.resize(k * n);
   if (trans_a) {
@@ -130,11 +154,7 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
   } else {
     bf16::ConvertRows(state.b.data(), b, k, n, ldb);
   }
-  dnnl::memory a_mem(product.a, bf16::Engine(), state.a.data());
-  dnnl::memory b_mem(product.b, bf16::Engine(), state.b.data());
-  dnnl::memory c_mem(product.c, bf16::Engine(), c);
-  product.matmul.execute(state.stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
-  state.stream.wait();
+  Run(state, *product, state.a.data(), state.b.data(), c);
 }
 
 }  // namespace cloze::cpu

@@ -73,12 +73,20 @@ std::optional<Product> MakeProduct(const Shape& shape) {
 
 }  // namespace
 
+// An input's bf16 copy (rows, cols); `current` until Clear().
+struct InputCopy {
+  std::vector<bf16::Bits> bits;
+  int64_t rows = 0, cols = 0;
+  bool current = false;
+};
+
 struct Bf16Weights::State {
   std::map<Shape, std::optional<Product>> products;
+  std::unordered_map<const float*, InputCopy> inputs;
   // Packed weights by (address, shape); what Clear() forgets.
   std::map<std::tuple<const float*, Shape>, dnnl::memory> packed;
   dnnl::stream stream{bf16::Engine()};
-  std::vector<bf16::Bits> a, plain;
+  std::vector<bf16::Bits> a, plain, dout, input;
   int64_t packs = 0;
 
   const Product* ProductFor(const Shape& shape) {
@@ -104,14 +112,34 @@ struct Bf16Weights::State {
     return it->second;
   }
 
-  // C (m, n) [+]= A (m, k) · packed weight [+ bias].
-  void Run(const Shape& shape, float* c, const float* a_fp32, const float* weight, const float* bias) {
+  // `inp` (rows, cols) in bf16, converted now (and kept until Clear()).
+  const bf16::Bits* KeepInput(const float* inp, int64_t rows, int64_t cols) {
+    InputCopy& copy = inputs[inp];
+    copy.bits.resize(rows * cols);
+    bf16::ConvertRows(copy.bits.data(), inp, rows, cols, cols);
+    copy.rows = rows;
+    copy.cols = cols;
+    copy.current = true;
+    return copy.bits.data();
+  }
+
+  // `inp` (rows, cols) in bf16: the copy Forward kept, or a conversion into scratch.
+  const bf16::Bits* Input(const float* inp, int64_t rows, int64_t cols) {
+    auto it = inputs.find(inp);
+    if (it != inputs.end() && it->second.current && it->second.rows == rows && it->second.cols == cols) {
+      return it->second.bits.data();
+    }
+    input.resize(rows * cols);
+    bf16::ConvertRows(input.data(), inp, rows, cols, cols);
+    return input.data();
+  }
+
+  // C (m, n) [+]= A (m, k, bf16) · packed weight [+ bias].
+  void Run(const Shape& shape, float* c, const bf16::Bits* a_bits, const float* weight, const float* bias) {
     const Product* product = ProductFor(shape);
     const dnnl::memory& b = Packed(weight, shape, *product);
-    a.resize(shape.m * shape.k);
-    bf16::ConvertRows(a.data(), a_fp32, shape.m, shape.k, shape.k);
     const dnnl::engine& engine = bf16::Engine();
-    dnnl::memory a_mem(product->pd.src_desc(), engine, a.data());
+    dnnl::memory a_mem(product->pd.src_desc(), engine, const_cast<bf16::Bits*>(a_bits));
     dnnl::memory c_mem(product->pd.dst_desc(), engine, c);
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c_mem}};
     if (bias != nullptr) {
@@ -120,6 +148,13 @@ struct Bf16Weights::State {
     product->matmul.execute(stream, args);
     stream.wait();
   }
+
+  // Run with A converted from fp32 into scratch.
+  void Run(const Shape& shape, float* c, const float* a_fp32, const float* weight, const float* bias) {
+    a.resize(shape.m * shape.k);
+    bf16::ConvertRows(a.data(), a_fp32, shape.m, shape.k, shape.k);
+    Run(shape, c, a.data(), weight, bias);
+  }
 };
 
 Bf16Weights::Bf16Weights() : state_(std::make_unique<State>()) {}
@@ -127,7 +162,10 @@ Bf16Weights::~Bf16Weights() = default;
 Bf16Weights::Bf16Weights(Bf16Weights&&) noexcept = default;
 Bf16Weights& Bf16Weights::operator=(Bf16Weights&&) noexcept = default;
 
-void Bf16Weights::Clear() { state_->packed.clear(); }
+void Bf16Weights::Clear() {
+  state_->packed.clear();
+  for (auto& [address, copy] : state_->inputs) copy.current = false;
+}
 
 int64_t Bf16Weights::packs() const { return state_->packs; }
 
@@ -139,7 +177,7 @@ void Bf16Weights::Forward(float* out, const float* inp, const float* weight, con
     if (bias != nullptr) bias_forward(out, bias, n, oc);
     return;
   }
-  state_->Run(shape, out, inp, weight, bias);
+  state_->Run(shape, out, state_->KeepInput(inp, n, c), weight, bias);
 }
 
 void Bf16Weights::BackwardInput(float* dinp, const float* dout, const float* weight, int64_t n, int64_t c,
@@ -150,6 +188,32 @@ void Bf16Weights::BackwardInput(float* dinp, const float* dout, const float* wei
     return;
   }
   state_->Run(shape, dinp, dout, weight, nullptr);
+}
+
+void Bf16Weights::Backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                           const float* weight, int64_t n, int64_t c, int64_t oc) {
+  const Shape input_shape{Role::kBackwardInput, false, n, c, oc};
+  if (n == 0 || c == 0 || oc == 0 || !CpuHasBf16() || state_->ProductFor(input_shape) == nullptr) {
+    if (dinp != nullptr) gemm_bf16(false, false, n, c, oc, 1.0f, dout, oc, weight, c, 1.0f, dinp, c);
+    if (dweight != nullptr) gemm_bf16(true, false, oc, c, n, 1.0f, dout, oc, inp, c, 1.0f, dweight, c);
+    if (dbias != nullptr) bias_backward(dbias, dout, n, oc);
+    return;
+  }
+  // dout to bf16 once, for both products, with the bias gradient in the same pass.
+  std::vector<bf16::Bits>& dout_bits = state_->dout;
+  dout_bits.resize(n * oc);
+  if (dbias != nullptr) {
+    bf16::ConvertRowsWithColumnSums(dout_bits.data(), dbias, dout, n, oc);
+  } else {
+    bf16::ConvertRows(dout_bits.data(), dout, n, oc, oc);
+  }
+  if (dinp != nullptr) state_->Run(input_shape, dinp, dout_bits.data(), weight, nullptr);
+  // dweight (oc, c) += doutᵀ (oc, n) · inp (n, c): oneDNN reads the bf16 dout transposed.
+  if (dweight != nullptr &&
+      !gemm_bf16_converted(true, false, oc, c, n, 1.0f, dout_bits.data(), state_->Input(inp, n, c), 1.0f, dweight,
+                           c)) {
+    gemm_bf16(true, false, oc, c, n, 1.0f, dout, oc, inp, c, 1.0f, dweight, c);
+  }
 }
 
 }  // namespace cloze::cpu

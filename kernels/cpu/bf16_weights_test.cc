@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "kernels/cpu/bf16_gemm.h"
+#include "kernels/cpu/matmul.h"
 
 namespace cloze::cpu {
 namespace {
@@ -81,6 +82,40 @@ TEST_P(Bf16WeightsTest, BackwardInputAccumulatesTheRoundedProduct) {
   }
 }
 
+// Backward against the separate products it replaces: gemm_bf16 for the input and weight
+// gradients (the same bf16 operands, so the same sums up to the order of fp32 accumulation)
+// and bias_backward (bit for bit), with and without the input's copy from Forward.
+TEST_P(Bf16WeightsTest, BackwardMatchesTheSeparateProducts) {
+  const auto [n, c, oc] = GetParam();
+  const std::vector<float> inp = Uniform(n * c, 10), weight = Uniform(oc * c, 11), dout = Uniform(n * oc, 12);
+  const std::vector<float> dinp0 = Uniform(n * c, 13), dweight0 = Uniform(oc * c, 14), dbias0 = Uniform(oc, 15);
+  std::vector<float> want_dinp = dinp0, want_dweight = dweight0, want_dbias = dbias0;
+  gemm_bf16(false, false, n, c, oc, 1.0f, dout.data(), oc, weight.data(), c, 1.0f, want_dinp.data(), c);
+  gemm_bf16(true, false, oc, c, n, 1.0f, dout.data(), oc, inp.data(), c, 1.0f, want_dweight.data(), c);
+  bias_backward(want_dbias.data(), dout.data(), n, oc);
+  for (bool after_forward : {false, true}) {
+    Bf16Weights packed;
+    std::vector<float> out(n * oc);
+    if (after_forward) packed.Forward(out.data(), inp.data(), weight.data(), nullptr, n, c, oc);
+    std::vector<float> dinp = dinp0, dweight = dweight0, dbias = dbias0;
+    packed.Backward(dinp.data(), dweight.data(), dbias.data(), dout.data(), inp.data(), weight.data(), n, c, oc);
+    EXPECT_EQ(dbias, want_dbias) << "after forward " << after_forward;
+    for (int64_t i = 0; i < n * c; ++i) {
+      ASSERT_NEAR(dinp[i], want_dinp[i], 1e-5 * (oc + 2)) << "dinp at " << i << ", after forward " << after_forward;
+    }
+    for (int64_t i = 0; i < oc * c; ++i) {
+      ASSERT_NEAR(dweight[i], want_dweight[i], 1e-5 * (n + 2)) << "dweight at " << i;
+    }
+    // Each gradient may be left out.
+    std::vector<float> only_bias = dbias0;
+    packed.Backward(nullptr, nullptr, only_bias.data(), dout.data(), inp.data(), weight.data(), n, c, oc);
+    EXPECT_EQ(only_bias, want_dbias);
+    std::vector<float> only_dweight = dweight0;
+    packed.Backward(nullptr, only_dweight.data(), nullptr, dout.data(), inp.data(), weight.data(), n, c, oc);
+    for (int64_t i = 0; i < oc * c; ++i) ASSERT_NEAR(only_dweight[i], want_dweight[i], 1e-5 * (n + 2));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Shapes, Bf16WeightsTest,
                          testing::Values(Shape{1, 1, 1}, Shape{7, 33, 65}, Shape{64, 96, 288}, Shape{128, 768, 64},
                                          Shape{30, 257, 3}));
@@ -111,6 +146,21 @@ TEST(Bf16Weights, PacksOncePerWeightAndRoleUntilClear) {
     EXPECT_EQ(stale, first);
     EXPECT_EQ(packed.packs(), 3);
   }
+}
+
+// Backward reuses Forward's copy of the input only until Clear(): an input changed at the
+// same address after it is read anew.
+TEST(Bf16Weights, BackwardReadsAChangedInputAfterClear) {
+  const int64_t n = 32, c = 48, oc = 80;
+  std::vector<float> inp = Uniform(n * c, 16), weight = Uniform(oc * c, 17), dout = Uniform(n * oc, 18);
+  std::vector<float> out(n * oc), first(oc * c, 0.0f), second(oc * c, 0.0f);
+  Bf16Weights packed;
+  packed.Forward(out.data(), inp.data(), weight.data(), nullptr, n, c, oc);
+  packed.Backward(nullptr, first.data(), nullptr, dout.data(), inp.data(), weight.data(), n, c, oc);
+  packed.Clear();
+  for (float& x : inp) x *= 2.0f;
+  packed.Backward(nullptr, second.data(), nullptr, dout.data(), inp.data(), weight.data(), n, c, oc);
+  for (int64_t i = 0; i < oc * c; ++i) EXPECT_EQ(second[i], 2.0f * first[i]) << "at " << i;  // ×2 is exact in bf16
 }
 
 }  // namespace

@@ -83,14 +83,14 @@ bool PackedForward(double*, const double*, const double*, const double*, int64_t
                    Bf16Weights*) {
   return false;
 }
-bool PackedBackwardInput(float* dinp, const float* dout, const float* weight, int64_t n, int64_t c, int64_t oc,
-                         Precision precision, Bf16Weights* packed) {
+bool PackedBackward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                    const float* weight, int64_t n, int64_t c, int64_t oc, Precision precision, Bf16Weights* packed) {
   if (precision != Precision::kBf16 || packed == nullptr) return false;
-  packed->BackwardInput(dinp, dout, weight, n, c, oc);
+  packed->Backward(dinp, dweight, dbias, dout, inp, weight, n, c, oc);
   return true;
 }
-bool PackedBackwardInput(double*, const double*, const double*, int64_t, int64_t, int64_t, Precision,
-                         Bf16Weights*) {
+bool PackedBackward(double*, double*, double*, const double*, const double*, const double*, int64_t, int64_t,
+                    int64_t, Precision, Bf16Weights*) {
   return false;
 }
 
@@ -108,10 +108,9 @@ void matmul_forward(T* out, const T* inp, const T* weight, const T* bias, int64_
 template <typename T>
 void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
                      int64_t n, int64_t c, int64_t oc, Precision precision, Bf16Weights* packed) {
+  if (PackedBackward(dinp, dweight, dbias, dout, inp, weight, n, c, oc, precision, packed)) return;
   // dinp (n, c) += dout (n, oc) · weight (oc, c)
-  if (dinp != nullptr && !PackedBackwardInput(dinp, dout, weight, n, c, oc, precision, packed)) {
-    gemm(precision, false, false, n, c, oc, T(1), dout, oc, weight, c, T(1), dinp, c);
-  }
+  if (dinp != nullptr) gemm(precision, false, false, n, c, oc, T(1), dout, oc, weight, c, T(1), dinp, c);
   // dweight (oc, c) += doutᵀ (oc, n) · inp (n, c)
   if (dweight != nullptr) gemm(precision, true, false, oc, c, n, T(1), dout, oc, inp, c, T(1), dweight, c);
   if (dbias != nullptr) bias_backward(dbias, dout, n, oc);

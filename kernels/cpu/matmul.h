@@ -9,7 +9,8 @@
 // against. matmul_forward/backward call OpenBLAS (OpenMP build) and are what the model uses;
 // at Precision::kBf16 their float products take bf16 operands (bf16_gemm.h), bias and
 // accumulation fp32, and with `packed` the weight's bf16 copy is made once there and reused
-// by later products until packed->Clear() (bf16_weights.h; ignored for double and fp32).
+// by later products until packed->Clear(), as is the forward input's for the backward's
+// weight gradient (bf16_weights.h; ignored for double and fp32).
 #ifndef CLOZE_KERNELS_CPU_MATMUL_H_
 #define CLOZE_KERNELS_CPU_MATMUL_H_
 
