@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
+#include "kernels/cpu/attention_bf16.h"
 #include "kernels/cpu/bf16_gemm.h"
 
 namespace cloze::cpu {
@@ -176,12 +178,24 @@ void attention_backward_reference(T* dqkv, const T* dout, const T* qkv, const T*
 template <typename T>
 void attention_forward(T* out, T* probs, const T* qkv, const int32_t* key_mask,
                        const AttentionShape& shape, const DropoutSpec& dropout, Precision precision) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (precision == Precision::kBf16 && CpuHasBf16()) {
+      attention_forward_bf16(out, probs, qkv, key_mask, shape, dropout);
+      return;
+    }
+  }
   attention_forward_with(BlasGemm<T>{precision}, out, probs, qkv, key_mask, shape, dropout);
 }
 
 template <typename T>
 void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
                         const AttentionShape& shape, const DropoutSpec& dropout, Precision precision) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (precision == Precision::kBf16 && CpuHasBf16()) {
+      attention_backward_bf16(dqkv, dout, qkv, probs, shape, dropout);
+      return;
+    }
+  }
   attention_backward_with(BlasGemm<T>{precision}, dqkv, dout, qkv, probs, shape, dropout);
 }
 

@@ -14,7 +14,8 @@
 // products with BLAS; the *_reference versions do them with plain loops and share the
 // rest (masking, softmax, dropout, layout), which the finite-difference tests check. At
 // Precision::kBf16 the four float products take bf16 operands (bf16_gemm.h); the softmax,
-// its gradient and the accumulation stay fp32.
+// its gradient and the accumulation stay fp32. On a CPU with bf16 instructions that path is
+// attention_bf16.h's (each operand converted once, the softmax vectorised).
 #ifndef CLOZE_KERNELS_CPU_ATTENTION_H_
 #define CLOZE_KERNELS_CPU_ATTENTION_H_
 

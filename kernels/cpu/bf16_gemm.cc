@@ -26,11 +26,10 @@ bool DetectBf16() {
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
-// What a primitive depends on: operands are converted into dense buffers, so A's and B's
-// leading dimensions do not enter.
+// What a primitive depends on.
 struct ProductKey {
   bool trans_a, trans_b;
-  int64_t m, n, k, ldc;
+  int64_t m, n, k, lda, ldb, ldc;
   uint32_t alpha, beta;  // bit patterns
   bool operator==(const ProductKey&) const = default;
 };
@@ -38,7 +37,7 @@ struct ProductKey {
 struct ProductKeyHash {
   size_t operator()(const ProductKey& key) const {
     size_t h = key.trans_a * 2 + key.trans_b;
-    for (int64_t v : {key.m, key.n, key.k, key.ldc, int64_t{key.alpha}, int64_t{key.beta}}) {
+    for (int64_t v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc, int64_t{key.alpha}, int64_t{key.beta}}) {
       h = h * 1000003u ^ static_cast<size_t>(v);
     }
     return h;
@@ -50,16 +49,16 @@ struct Product {
   dnnl::matmul matmul;
 };
 
-// A: (m, k) dense row-major, or stored (k, m) when trans_a (oneDNN reads it transposed, which
-// beats transposing it on the way to bf16). B: (k, n) dense row-major, or stored (n, k) when trans_b.
+// A: (m, k) row-major, or stored (k, m) when trans_a (oneDNN reads it transposed, which
+// beats transposing it on the way to bf16). B: (k, n) row-major, or stored (n, k) when trans_b.
 // alpha is the output scale, beta a sum post-op (C = alpha · A·B + beta · C).
 std::optional<Product> MakeProduct(const ProductKey& key) {
   using dims = dnnl::memory::dims;
   using dt = dnnl::memory::data_type;
   const float alpha = std::bit_cast<float>(key.alpha), beta = std::bit_cast<float>(key.beta);
   try {
-    dnnl::memory::desc a({key.m, key.k}, dt::bf16, key.trans_a ? dims{1, key.m} : dims{key.k, 1});
-    dnnl::memory::desc b({key.k, key.n}, dt::bf16, key.trans_b ? dims{1, key.k} : dims{key.n, 1});
+    dnnl::memory::desc a({key.m, key.k}, dt::bf16, key.trans_a ? dims{1, key.lda} : dims{key.lda, 1});
+    dnnl::memory::desc b({key.k, key.n}, dt::bf16, key.trans_b ? dims{1, key.ldb} : dims{key.ldb, 1});
     dnnl::memory::desc c({key.m, key.n}, dt::f32, dims{key.ldc, 1});
     dnnl::primitive_attr attr;
     if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
@@ -96,8 +95,9 @@ ThreadState& State() {
 
 // The thread's primitive for the product, made at its first use; null where oneDNN has none.
 const Product* ProductFor(ThreadState& state, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                          float alpha, float beta, int64_t ldc) {
-  const ProductKey key{trans_a, trans_b, m, n, k, ldc, std::bit_cast<uint32_t>(alpha), std::bit_cast<uint32_t>(beta)};
+                          float alpha, int64_t lda, int64_t ldb, float beta, int64_t ldc) {
+  const ProductKey key{trans_a, trans_b, m, n, k, lda, ldb, ldc, std::bit_cast<uint32_t>(alpha),
+                       std::bit_cast<uint32_t>(beta)};
   auto [it, inserted] = state.products.try_emplace(key);
   if (inserted) it->second = MakeProduct(key);
   return it->second.has_value() ? &*it->second : nullptr;
@@ -122,10 +122,11 @@ bool CpuHasBf16() {
 float RoundToBf16(float x) { return std::bit_cast<float>(uint32_t{bf16::ToBits(x)} << 16); }
 
 bool gemm_bf16_converted(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                         const uint16_t* a, const uint16_t* b, float beta, float* c, int64_t ldc) {
+                         const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float beta, float* c,
+                         int64_t ldc) {
   if (!CpuHasBf16() || m == 0 || n == 0 || k == 0) return false;
   ThreadState& state = State();
-  const Product* product = ProductFor(state, trans_a, trans_b, m, n, k, alpha, beta, ldc);
+  const Product* product = ProductFor(state, trans_a, trans_b, m, n, k, alpha, lda, ldb, beta, ldc);
   if (product == nullptr) return false;
   Run(state, *product, a, b, c);
   return true;
@@ -136,7 +137,8 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
   const Product* product = nullptr;
   ThreadState& state = State();
   if (CpuHasBf16() && m != 0 && n != 0 && k != 0) {
-    product = ProductFor(state, trans_a, trans_b, m, n, k, alpha, beta, ldc);
+    // The operands are converted into dense buffers.
+    product = ProductFor(state, trans_a, trans_b, m, n, k, alpha, trans_a ? m : k, trans_b ? k : n, beta, ldc);
   }
   if (product == nullptr) {
     gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

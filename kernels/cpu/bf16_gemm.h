@@ -40,12 +40,13 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
                int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 // gemm_bf16 with A and B already in bf16 (the upper halves of floats, as bf16_convert.h's
-// ConvertRows writes them), dense: A (m, k) row-major, or stored (k, m) when trans_a; B (k, n),
-// or stored (n, k) when trans_b. For callers that convert an operand once and use it in
-// several products. False (and C untouched) where no bf16 product runs: without CpuHasBf16
-// or where oneDNN has none for the shape; the caller then runs the fp32 gemm.
+// ConvertRows writes them), with gemm()'s layouts and leading dimensions. For callers that
+// convert an operand once and use it in several products (or slices of it, as attention's
+// heads). False (and C untouched) where no bf16 product runs: without CpuHasBf16 or where
+// oneDNN has none for the shape; the caller then runs the fp32 gemm.
 bool gemm_bf16_converted(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                         const uint16_t* a, const uint16_t* b, float beta, float* c, int64_t ldc);
+                         const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float beta, float* c,
+                         int64_t ldc);
 
 // gemm() at `precision`.
 inline void gemm(Precision precision, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,

@@ -210,8 +210,8 @@ void Bf16Weights::Backward(float* dinp, float* dweight, float* dbias, const floa
   if (dinp != nullptr) state_->Run(input_shape, dinp, dout_bits.data(), weight, nullptr);
   // dweight (oc, c) += doutᵀ (oc, n) · inp (n, c): oneDNN reads the bf16 dout transposed.
   if (dweight != nullptr &&
-      !gemm_bf16_converted(true, false, oc, c, n, 1.0f, dout_bits.data(), state_->Input(inp, n, c), 1.0f, dweight,
-                           c)) {
+      !gemm_bf16_converted(true, false, oc, c, n, 1.0f, dout_bits.data(), oc, state_->Input(inp, n, c), c, 1.0f,
+                           dweight, c)) {
     gemm_bf16(true, false, oc, c, n, 1.0f, dout, oc, inp, c, 1.0f, dweight, c);
   }
 }
