@@ -57,6 +57,28 @@ Copies& CopiesOfThisThread() {
 // fp32 x (n) to bf16, in place of the calling thread (no OpenMP inside a parallel region).
 void ToBits(Bits* dst, const float* src, int64_t n) { bf16::ConvertRows(dst, src, 1, n, n); }
 
+// One head's Q, K and V: column slices of qkv (and of its bf16 copy) with row stride 3C.
+struct HeadQkv {
+  Operand q, k, v;
+};
+HeadQkv QkvOf(const Head& hd, const Bits* qkv_bits, const float* qkv) {
+  const Operand q{qkv_bits + hd.qkv, qkv + hd.qkv, hd.c3};
+  return {q, {q.bits + hd.c, q.fp32 + hd.c, hd.c3}, {q.bits + 2 * hd.c, q.fp32 + 2 * hd.c, hd.c3}};
+}
+
+// The head's probabilities after dropout, as the product with V reads them: `dropped` (fp32,
+// T x T; the probabilities themselves when dropout is off) and their bf16 copy in `bits`.
+Operand DroppedProbs(const Head& hd, const float* probs, const DropoutSpec& dropout, float* dropped, Bits* bits) {
+  const int64_t tt = hd.t * hd.t;
+  const float* p = probs + hd.probs;
+  if (dropout.active()) {
+    dropout_forward_slice(dropped, p, tt, hd.probs, dropout);
+    p = dropped;
+  }
+  ToBits(bits, p, tt);
+  return {bits, p, hd.t};
+}
+
 }  // namespace
 
 CLOZE_WIDE void masked_softmax_forward_wide(float* probs, const float* scores, const int32_t* key_mask, int64_t rows,
@@ -108,20 +130,13 @@ void attention_forward_bf16(float* out, float* probs, const float* qkv, const in
     for (int64_t b = 0; b < shape.batch; ++b) {
       for (int64_t h = 0; h < shape.heads; ++h) {
         const Head hd = HeadAt(shape, b, h);
-        const Operand q{qkv_bits.data() + hd.qkv, qkv + hd.qkv, hd.c3};
-        const Operand k{q.bits + hd.c, q.fp32 + hd.c, hd.c3}, v{q.bits + 2 * hd.c, q.fp32 + 2 * hd.c, hd.c3};
+        const HeadQkv x = QkvOf(hd, qkv_bits.data(), qkv);
         // scores (T, T) = scale · Q · Kᵀ; probs = softmax; dropped = dropout(probs) in bf16
-        Product(false, true, hd.t, hd.t, hd.d, scale, q, k, 0.0f, scores.data(), hd.t);
-        float* p = probs + hd.probs;
-        masked_softmax_forward_wide(p, scores.data(), key_mask + b * shape.seq, hd.t, hd.t);
-        const float* pd = p;
-        if (dropout.active()) {
-          dropout_forward_slice(dropped.data(), p, tt, hd.probs, dropout);
-          pd = dropped.data();
-        }
-        ToBits(dropped_bits.data(), pd, tt);
+        Product(false, true, hd.t, hd.t, hd.d, scale, x.q, x.k, 0.0f, scores.data(), hd.t);
+        masked_softmax_forward_wide(probs + hd.probs, scores.data(), key_mask + b * shape.seq, hd.t, hd.t);
+        const Operand pd = DroppedProbs(hd, probs, dropout, dropped.data(), dropped_bits.data());
         // out (T, D) = dropped · V
-        Product(false, false, hd.t, hd.d, hd.t, 1.0f, {dropped_bits.data(), pd, hd.t}, v, 0.0f, out + hd.out, hd.c);
+        Product(false, false, hd.t, hd.d, hd.t, 1.0f, pd, x.v, 0.0f, out + hd.out, hd.c);
       }
     }
   }
@@ -145,22 +160,16 @@ void attention_backward_bf16(float* dqkv, const float* dout, const float* qkv, c
     for (int64_t b = 0; b < shape.batch; ++b) {
       for (int64_t h = 0; h < shape.heads; ++h) {
         const Head hd = HeadAt(shape, b, h);
-        const Operand q{qkv_bits.data() + hd.qkv, qkv + hd.qkv, hd.c3};
-        const Operand k{q.bits + hd.c, q.fp32 + hd.c, hd.c3}, v{q.bits + 2 * hd.c, q.fp32 + 2 * hd.c, hd.c3};
+        const HeadQkv x = QkvOf(hd, qkv_bits.data(), qkv);
         const Operand g{dout_bits.data() + hd.out, dout + hd.out, hd.c};
         float* dq = dqkv + hd.qkv;
         float* dk = dq + hd.c;
         float* dv = dq + 2 * hd.c;
         const float* p = probs + hd.probs;
-        const float* pd = p;
-        if (dropout.active()) {
-          dropout_forward_slice(dropped.data(), p, tt, hd.probs, dropout);
-          pd = dropped.data();
-        }
-        ToBits(dropped_bits.data(), pd, tt);
+        const Operand pd = DroppedProbs(hd, probs, dropout, dropped.data(), dropped_bits.data());
         // d(dropped) (T, T) = dout · Vᵀ;  dV += droppedᵀ · dout
-        Product(false, true, hd.t, hd.t, hd.d, 1.0f, g, v, 0.0f, ddropped.data(), hd.t);
-        Product(true, false, hd.t, hd.d, hd.t, 1.0f, {dropped_bits.data(), pd, hd.t}, g, 1.0f, dv, hd.c3);
+        Product(false, true, hd.t, hd.t, hd.d, 1.0f, g, x.v, 0.0f, ddropped.data(), hd.t);
+        Product(true, false, hd.t, hd.d, hd.t, 1.0f, pd, g, 1.0f, dv, hd.c3);
         const float* dp = ddropped.data();
         if (dropout.active()) {
           std::fill(dprobs.begin(), dprobs.end(), 0.0f);
@@ -171,8 +180,8 @@ void attention_backward_bf16(float* dqkv, const float* dout, const float* qkv, c
         ToBits(dscores_bits.data(), dscores.data(), tt);
         // dQ += scale · dS · K;  dK += scale · dSᵀ · Q
         const Operand ds{dscores_bits.data(), dscores.data(), hd.t};
-        Product(false, false, hd.t, hd.d, hd.t, scale, ds, k, 1.0f, dq, hd.c3);
-        Product(true, false, hd.t, hd.d, hd.t, scale, ds, q, 1.0f, dk, hd.c3);
+        Product(false, false, hd.t, hd.d, hd.t, scale, ds, x.k, 1.0f, dq, hd.c3);
+        Product(true, false, hd.t, hd.d, hd.t, scale, ds, x.q, 1.0f, dk, hd.c3);
       }
     }
   }
