@@ -223,6 +223,7 @@ absl::Status CoordinatorClient::ReportCheckpointPart(int64_t step, const std::ve
 absl::StatusOr<std::string> CoordinatorClient::WaitForCheckpoint(int64_t step, absl::Duration timeout) {
   WaitForCheckpointRequest request;
   request.set_step(step);
+  request.set_generation(generation());
   WaitForCheckpointResponse response;
   absl::Status status = Call(
       [&](grpc::ClientContext& context) { return stub_->WaitForCheckpoint(&context, request, &response); },

@@ -190,7 +190,7 @@ absl::StatusOr<WaitForCheckpointResponse> JobCoordinator::WaitForCheckpoint(cons
                                                                          const CancelledFn& cancelled) {
   if (request.step() < 0) return absl::InvalidArgumentError(absl::StrCat("step: must be >= 0, got ", request.step()));
   absl::MutexLock lock(&mu_);
-  const int64_t generation = generation_;
+  const int64_t generation = request.generation() > 0 ? request.generation() : generation_;
   const auto committed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return last_committed_step_ >= request.step(); };
   absl::Status waited = WaitLocked(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
