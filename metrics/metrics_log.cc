@@ -43,6 +43,7 @@ std::string StepRecordJson(const StepRecord& r, double seconds, const std::optio
       "{\"step\": ", r.step, ", \"loss\": ", Number(r.loss), TermFields(r), ", \"lr\": ", Number(r.learning_rate),
       ", \"grad_norm\": ", Number(r.grad_norm), ", \"tokens_per_s\": ", Number(r.tokens_per_second),
       ", \"tokens\": ", r.tokens, ", \"skipped\": ", r.skipped ? "true" : "false", ", \"seconds\": ", Number(seconds));
+  if (!r.precision.empty()) absl::StrAppend(&line, ", \"precision\": \"", r.precision, "\"");
   if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) {
     absl::StrAppend(&line, ", \"nonfinite\": \"loss ", absl::StrFormat("%g", r.loss), " grad_norm ",
                     absl::StrFormat("%g", r.grad_norm), "\"");

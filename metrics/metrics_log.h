@@ -14,8 +14,8 @@
 namespace cloze {
 
 // The JSON line of a step (no newline): step, loss, mlm_loss, sop_loss, mlm_acc, sop_acc,
-// lr, grad_norm, tokens_per_s, tokens, skipped, seconds, and eval_loss, eval_mlm_acc,
-// eval_sop_acc when `eval` is given. Non-finite figures are null (JSON has no NaN), and
+// lr, grad_norm, tokens_per_s, tokens, skipped, seconds, precision (when the record has
+// one), and eval_loss, eval_mlm_acc, eval_sop_acc when `eval` is given. Non-finite figures are null (JSON has no NaN), and
 // a "nonfinite" field then spells them out.
 std::string StepRecordJson(const StepRecord& record, double seconds, const std::optional<EvalRecord>& eval);
 

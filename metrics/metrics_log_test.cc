@@ -54,6 +54,13 @@ TEST(MetricsLog, AFineTuningStepNamesItsOneTerm) {
   }
 }
 
+TEST(MetricsLog, ThePrecisionThatRanIsRecordedWhenKnown) {
+  StepRecord r{.step = 1, .loss = 2.0};
+  EXPECT_FALSE(nlohmann::json::parse(StepRecordJson(r, 0.1, {})).contains("precision"));
+  r.precision = "bf16";
+  EXPECT_EQ(nlohmann::json::parse(StepRecordJson(r, 0.1, {}))["precision"].get<std::string>(), "bf16");
+}
+
 TEST(MetricsLog, ReopeningKeepsOnlyStepsUpToTheCheckpoint) {
   const std::string dir = ::testing::TempDir() + "/metrics_log_test";
   std::filesystem::remove_all(dir);

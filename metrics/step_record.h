@@ -35,6 +35,7 @@ struct StepRecord {
   double tokens_per_second = 0;  // over this step (or the trainer's logging window)
   int64_t tokens = 0;            // tokens of the step's batch, padding excluded
   bool skipped = false;          // the guard refused the update (non-finite or spiking loss)
+  std::string precision;         // what the matrix products ran at ("fp32", "bf16"); "": not said
 };
 
 // One evaluation on the held-out dataset.

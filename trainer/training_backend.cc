@@ -31,6 +31,22 @@ cpu::Precision CpuPrecisionOf(const TrainConfig& config) {
   return config.precision() == TrainConfig::BF16 ? cpu::Precision::kBf16 : cpu::Precision::kFp32;
 }
 
+std::string MatmulPrecisionOf(const TrainingDevice& device, const TrainConfig& config) {
+  if (device.kind == TrainingDevice::Kind::kCuda) {
+    return device.gpu_model.precision == GpuPrecision::kBf16 ? "bf16" : "fp32";
+  }
+  return cpu::PrecisionName(cpu::EffectivePrecision(CpuPrecisionOf(config)));
+}
+
+std::string DescribeMatmulPrecision(const TrainingDevice& device, const TrainConfig& config) {
+  const std::string ran = MatmulPrecisionOf(device, config);
+  if (device.kind == TrainingDevice::Kind::kCuda) return absl::StrCat("precision: ", ran, " on the GPU (--gpu_precision)");
+  if (config.precision() != TrainConfig::BF16) return "precision: fp32";
+  if (ran == "bf16") return "precision: bf16 matrix products (AVX512-BF16 through oneDNN), fp32 elsewhere";
+  return "precision: fp32, not the config's BF16: this CPU has no AVX512-BF16 instructions (or ONEDNN_MAX_CPU_ISA "
+         "excludes them), so the matrix products run in fp32";
+}
+
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeTrainingBackend(const TrainingDevice& device,
                                                                      const TrainConfig& config,
                                                                      bool with_optimizer) {

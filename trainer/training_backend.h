@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -101,6 +102,14 @@ HeadSpec HeadSpecOf(const TrainConfig& config);
 
 // The precision of the CPU model's matrix products: TrainConfig.precision.
 cpu::Precision CpuPrecisionOf(const TrainConfig& config);
+
+// The precision the run's matrix products actually run at, "fp32" or "bf16" (metrics.jsonl's
+// "precision"): on the CPU TrainConfig.precision where the CPU can (BF16 falls back to fp32
+// without AVX512-BF16: cpu::EffectivePrecision), on a GPU --gpu_precision's.
+std::string MatmulPrecisionOf(const TrainingDevice& device, const TrainConfig& config);
+
+// The run's log line about it: what runs, and for a BF16 config that falls back to fp32, why.
+std::string DescribeMatmulPrecision(const TrainingDevice& device, const TrainConfig& config);
 
 // For kCuda: makes device.gpu current for the calling thread and checks that kernels run
 // there; FailedPrecondition "--device=cuda: no usable GPU: <why>" otherwise (CUDA not

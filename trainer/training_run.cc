@@ -50,6 +50,10 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> TrainingRun::Setup(const TrainOptio
       MakeTrainingBackend(options.device, options.config, run->local_optimizer_);
   if (!made.ok()) return made.status();
   run->model_ = *std::move(made);
+  // Said once, before anything else of the run: a BF16 config on a CPU without AVX512-BF16
+  // runs in fp32, and the user must not take its speed or losses for bf16's.
+  run->matmul_precision_ = MatmulPrecisionOf(options.device, options.config);
+  run->Event(DescribeMatmulPrecision(options.device, options.config));
   if (run->model_->on_device()) run->host_parameters_.resize(run->model_->layout().total_size);
   if (options.config.has_finetune()) {
     if (options.finetune_task != nullptr) {

@@ -15,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -84,6 +85,7 @@ class TrainingRun {
   bool chief_;            // rank 0: writes the run's files and evaluates
   bool local_optimizer_;  // false with parameter servers, which hold the optimizer
   std::unique_ptr<TrainingBackend> model_;
+  std::string matmul_precision_;  // what the matrix products run at (MatmulPrecisionOf)
   CheckpointOptions checkpoint_options_;
   // Host copies of device buffers, for exchanges that take host memory (gradients) and
   // parameter servers (parameters); empty on the CPU, whose buffers are host memory.

@@ -61,6 +61,7 @@ absl::Status TrainingRun::Step() {
   const auto step_start = Clock::now();
   if (absl::Status s = model_->ZeroGradients(); !s.ok()) return s;
   StepRecord record;
+  record.precision = matmul_precision_;
   absl::StatusOr<bool> stop_requested = ComputeGradients(record);
   if (!stop_requested.ok()) return stop_requested.status();
 

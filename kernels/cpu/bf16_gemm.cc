@@ -119,6 +119,12 @@ bool CpuHasBf16() {
   return has;
 }
 
+Precision EffectivePrecision(Precision requested) {
+  return requested == Precision::kBf16 && CpuHasBf16() ? Precision::kBf16 : Precision::kFp32;
+}
+
+const char* PrecisionName(Precision precision) { return precision == Precision::kBf16 ? "bf16" : "fp32"; }
+
 float RoundToBf16(float x) { return std::bit_cast<float>(uint32_t{bf16::ToBits(x)} << 16); }
 
 bool gemm_bf16_converted(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,

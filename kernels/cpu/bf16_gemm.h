@@ -25,8 +25,17 @@ enum class Precision {
   kBf16,
 };
 
-// True when this CPU has the AVX512-BF16 dot-product instructions (cpuid leaf 7.1).
+// True when this CPU has the AVX512-BF16 dot-product instructions (cpuid leaf 7.1) and
+// oneDNN will use them. oneDNN's ONEDNN_MAX_CPU_ISA environment variable caps that: with
+// ONEDNN_MAX_CPU_ISA=AVX512_CORE (or any ISA below avx512_core_bf16) this is false, which is
+// how tests force the fp32 fallback on a CPU that has the instructions.
 bool CpuHasBf16();
+
+// What `requested` runs at on this CPU: kBf16 only where CpuHasBf16, else kFp32.
+Precision EffectivePrecision(Precision requested);
+
+// "fp32" or "bf16".
+const char* PrecisionName(Precision precision);
 
 // x rounded to bf16 (nearest, ties to even; NaN stays NaN; denormals to signed zero, as the
 // hardware's vcvtneps2bf16) and back to float.
