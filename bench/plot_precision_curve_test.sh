@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/plot_precision_curve.py on small metrics.jsonl files written here: the final loss is
 # the mean of the last 50 steps, the table's spread verdict, the figure is written, and a
-# run whose lines say another precision ran (a bf16 run that fell back to fp32) is refused.
+# run whose lines say another precision ran (a bf16 run that fell back to fp32) is refused, and
+# so are runs of different lengths.
 set -uo pipefail
 plot="/usr/bin/python3 bench/plot_precision_curve.py"
 work=$TEST_TMPDIR
@@ -27,6 +28,8 @@ $plot --figure="$work/curve.png" --table="$work/table.md" fp32:1:"$work/f1" fp32
 grep -q '| fp32 | 2 | 6.2000 |' "$work/table.md" || fail "final loss: $(cat "$work/table.md")"
 grep -q '| fp32 | 2 | 6.1000 ± 0.1414 | 6.0000 – 6.2000 |' "$work/table.md" || fail "mean ± std: $(cat "$work/table.md")"
 grep -q 'bf16 mean 6.1000 is within the fp32 seeds' "$work/table.md" || fail "verdict: $(cat "$work/table.md")"
+grep -q 'bf16 − fp32 final loss, same seed: seed 1 +0.1000, seed 2 -0.1000.' "$work/table.md" ||
+  fail "paired differences: $(cat "$work/table.md")"
 
 run "$work/b3" bf16 6.3
 $plot --figure="$work/curve.png" --table="$work/table.md" fp32:1:"$work/f1" fp32:2:"$work/f2" bf16:1:"$work/b3" ||
@@ -37,6 +40,11 @@ run "$work/fallback" fp32 6.1
 log=$($plot --figure="$work/x.png" --table="$work/x.md" fp32:1:"$work/f1" bf16:1:"$work/fallback" 2>&1) &&
   fail "a bf16 run that ran in fp32 was accepted"
 grep -q "fallback:1: precision 'fp32', but this run is 'bf16'" <<<"$log" || fail "refusal message: $log"
+
+head -n 60 "$work/f2" >"$work/short"
+log=$($plot --figure="$work/x.png" --table="$work/x.md" fp32:1:"$work/f1" fp32:2:"$work/short" 2>&1) &&
+  fail "runs of different lengths were compared"
+grep -q "runs end at different steps" <<<"$log" || fail "different lengths message: $log"
 
 [ "$failures" -eq 0 ] && echo PASS
 exit $((failures > 0))
