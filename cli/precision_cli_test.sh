@@ -4,33 +4,15 @@
 # (ONEDNN_MAX_CPU_ISA=AVX512_CORE, kernels/cpu/bf16_gemm.h): the log says it once, every
 # metrics.jsonl line records what ran ("precision"), and the fallback's losses are fp32's.
 set -uo pipefail
-cloze=cli/cloze
-work=$TEST_TMPDIR
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source cli/testing/common.sh
 
 $cloze prepare --input=corpus/demo/frankenstein.txt --output="$work/data" --tokenizer=spm-train:1000 \
   --max_seq_length=64 --max_predictions_per_seq=10 --shards=1 --threads=2 >"$work/prepare.log" 2>&1 ||
   { cat "$work/prepare.log"; echo "FAIL: prepare"; exit 1; }
 
-config() {  # config FILE PRECISION
-  cat >"$1" <<CONFIG
-model {
-  model_type: "albert" vocab_size: 1000 embedding_size: 32 hidden_size: 64 num_hidden_layers: 2
-  num_attention_heads: 2 intermediate_size: 128 num_hidden_groups: 1 inner_group_num: 1
-  hidden_act: "gelu_new" max_position_embeddings: 64 type_vocab_size: 2 layer_norm_eps: 1e-12
-  initializer_range: 0.02
-}
-dataset: "$work/data"
-batch_size: 8
-seq_len: 64
-max_predictions_per_seq: 10
-total_steps: 3
-optimizer { kind: LAMB learning_rate: 0.005 }
-schedule { warmup_steps: 1 }
-checkpoint { every_steps: 10 }
-precision: $2
-CONFIG
+config() {  # config FILE PRECISION: the micro-ALBERT, 3 steps
+  micro_pretrain_config "$1" "$work/data" 1000 3 1 10
+  echo "precision: $2" >>"$1"
 }
 
 train() {  # train NAME PRECISION [ENV...]: the run's log in $work/NAME.log
