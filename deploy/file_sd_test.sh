@@ -139,7 +139,8 @@ echo "killed worker pid $victim"
 workers_replaced() {
   local now
   now=$(file_targets worker | sort)
-  [ "$(echo "$now" | cut -d' ' -f2 | tr '\n' ' ')" = "0 1 " ] && [ "$now" != "$first_workers" ]
+  # The ranks sorted on their own: the lines are sorted by address, and a new port may sort either way.
+  [ "$(echo "$now" | cut -d' ' -f2 | sort | tr '\n' ' ')" = "0 1 " ] && [ "$now" != "$first_workers" ]
 }
 wait_for 90 "the targets file lists the restarted workers" workers_replaced ||
   { show_logs; cat "$targets"; exit 1; }
