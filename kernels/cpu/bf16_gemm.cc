@@ -127,6 +127,8 @@ const char* PrecisionName(Precision precision) { return precision == Precision::
 
 float RoundToBf16(float x) { return std::bit_cast<float>(uint32_t{bf16::ToBits(x)} << 16); }
 
+float AsBf16ProductOperand(float x) { return CpuHasBf16() ? RoundToBf16(x) : x; }
+
 bool gemm_bf16_converted(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                          const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float beta, float* c,
                          int64_t ldc) {

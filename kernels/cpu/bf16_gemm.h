@@ -40,6 +40,10 @@ const char* PrecisionName(Precision precision);
 // x rounded to bf16 (nearest, ties to even; NaN stays NaN; denormals to signed zero, as the
 // hardware's vcvtneps2bf16) and back to float.
 float RoundToBf16(float x);
+// x as gemm_bf16 and the other bf16 products see it on this CPU: rounded to bf16 where
+// CpuHasBf16, unchanged where they fall back to fp32. The tests' oracles use it, so that they
+// check the fallback on CPUs without AVX512-BF16 and the rounding on those with it.
+float AsBf16ProductOperand(float x);
 
 // gemm()'s contract (row-major, C (m, n) = alpha · op(A) · op(B) + beta · C, leading
 // dimensions lda, ldb, ldc) with A and B rounded to bf16 and fp32 accumulation. C is read

@@ -67,7 +67,7 @@ void ExpectMatchesOracles(const Case& t) {
       double rounded = 0.0, magnitude = 0.0;
       for (int64_t x = 0; x < t.k; ++x) {
         const double a = At(o.a, o.lda, t.trans_a, i, x), b = At(o.b, o.ldb, t.trans_b, x, j);
-        rounded += double{RoundToBf16(a)} * RoundToBf16(b);
+        rounded += double{AsBf16ProductOperand(a)} * AsBf16ProductOperand(b);
         magnitude += std::abs(a * b);
       }
       const double c0 = t.beta == 0.0f ? 0.0 : double{t.beta} * o.c[i * o.ldc + j];

@@ -32,7 +32,7 @@ void RoundedForward(std::vector<double>& out, std::vector<double>& magnitude, co
     for (int64_t o = 0; o < oc; ++o) {
       double sum = bias != nullptr ? bias[o] : 0.0, mag = bias != nullptr ? std::abs(bias[o]) : 0.0;
       for (int64_t x = 0; x < c; ++x) {
-        const double term = double{RoundToBf16(inp[i * c + x])} * RoundToBf16(weight[o * c + x]);
+        const double term = double{AsBf16ProductOperand(inp[i * c + x])} * AsBf16ProductOperand(weight[o * c + x]);
         sum += term;
         mag += std::abs(term);
       }
@@ -73,7 +73,7 @@ TEST_P(Bf16WeightsTest, BackwardInputAccumulatesTheRoundedProduct) {
     for (int64_t x = 0; x < c; ++x) {
       double sum = start[i * c + x], mag = std::abs(start[i * c + x]);
       for (int64_t o = 0; o < oc; ++o) {
-        const double term = double{RoundToBf16(dout[i * oc + o])} * RoundToBf16(weight[o * c + x]);
+        const double term = double{AsBf16ProductOperand(dout[i * oc + o])} * AsBf16ProductOperand(weight[o * c + x]);
         sum += term;
         mag += std::abs(term);
       }
