@@ -9,10 +9,15 @@
 #   bash deploy/pretrain_small.sh [--threads=N]      # SHARED=... if the data is elsewhere
 #
 # The config names its dataset (runs/small/data), so the folder is fixed: move runs/small
-# aside to start over.
+# aside to start over. bench/embryology_run.sh prepares the same corpus at another length for
+# its own config through CONFIG, RUN_DIR, MAX_SEQ_LENGTH and MAX_PREDICTIONS (the config's
+# dataset must be RUN_DIR/data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUN_DIR=runs/small
+CONFIG=${CONFIG:-configs/train-small.textproto}
+RUN_DIR=${RUN_DIR:-runs/small}
+MAX_SEQ_LENGTH=${MAX_SEQ_LENGTH:-128}
+MAX_PREDICTIONS=${MAX_PREDICTIONS:-20}
 SHARED=${SHARED:-../shared/data}
 for source in "$SHARED/wikitext-2-raw/wiki.test.raw" "$SHARED/books/en-gutenberg.tar.xz" "$SHARED/books/zh-classics"; do
   [ -e "$source" ] || { echo "pretrain_small.sh: $source is missing (set SHARED to the shared data folder)" >&2; exit 2; }
@@ -27,12 +32,12 @@ if [ ! -d "$RUN_DIR/data" ]; then
   xz -dc "$SHARED/books/en-gutenberg.tar.xz" | tar -xf - -C "$RUN_DIR/corpus"
   echo "== preparing WikiText-2, the books and the Chinese classics into $RUN_DIR/data"
   $cloze prepare --input="$SHARED/wikitext-2-raw/wiki.test.raw,$RUN_DIR/corpus/en-gutenberg,$SHARED/books/zh-classics" \
-    --output="$RUN_DIR/data.partial" --tokenizer=spm-train:16000 --max_seq_length=128 \
-    --max_predictions_per_seq=20 --dynamic_masking --shards=8 "$@"
+    --output="$RUN_DIR/data.partial" --tokenizer=spm-train:16000 --max_seq_length="$MAX_SEQ_LENGTH" \
+    --max_predictions_per_seq="$MAX_PREDICTIONS" --dynamic_masking --shards=8 "$@"
   mv "$RUN_DIR/data.partial" "$RUN_DIR/data"  # only a complete dataset gets the real name
   rm -rf "$RUN_DIR/corpus"
   $cloze inspect "$RUN_DIR/data" --examples=1 --verify
 fi
 
-echo "== pretraining (configs/train-small.textproto) in $RUN_DIR/train; metrics: $RUN_DIR/train/metrics.jsonl"
-$cloze train --config=configs/train-small.textproto --run_dir="$RUN_DIR/train" "$@"
+echo "== pretraining ($CONFIG) in $RUN_DIR/train; metrics: $RUN_DIR/train/metrics.jsonl"
+$cloze train --config="$CONFIG" --run_dir="$RUN_DIR/train" "$@"
