@@ -27,7 +27,7 @@ constexpr char kCommand[] = "cloze finetune";
 constexpr char kUsage[] =
     "usage: cloze finetune --task=NAME --data_dir=PATH --init=scratch|CHECKPOINT|HF_FOLDER --tokenizer=SPEC "
     "--run_dir=DIR [--model_config=FILE (init=scratch) --max_seq_length=128 (squad: 384) --batch_size=32 "
-    "--learning_rate=2e-5 --epochs=3 --warmup_ratio=0.1 --group_by_length --skip_bad_lines --seed=N --seeds=1 --eval_every_steps=N "
+    "--learning_rate=2e-5 --epochs=3 --warmup_ratio=0.1 --group_by_length --padded_tokens --skip_bad_lines --seed=N --seeds=1 --eval_every_steps=N "
     "--checkpoint_every_steps=N --train_file=F --dev_file=F]\n"
     "  NAME: a GLUE task, generic [--text_a_column --text_b_column --label_column --regression], "
     "pos [--tag_set=upos|xpos], squad or squad_v2 [--doc_stride=128 --max_query_length=64 --n_best_size=20 "

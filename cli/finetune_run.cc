@@ -46,6 +46,9 @@ ABSL_FLAG(bool, skip_bad_lines, false,
           "CoNLL-U lines, SQuAD answers not at their offsets) instead of failing");
 ABSL_FLAG(bool, group_by_length, false,
           "cloze finetune: batch inputs of similar lengths (groups of 50 steps sorted by length), to pad less");
+ABSL_FLAG(bool, padded_tokens, false,
+          "cloze finetune: run the CPU encoder on every position, pads included, instead of the real tokens only "
+          "(classification and tagging; the same results to fp32 rounding, slower): for comparisons");
 ABSL_FLAG(double, warmup_ratio, 0.1, "cloze finetune, evaluate: share of the steps spent warming up (Hugging Face's linear schedule)");
 ABSL_FLAG(int64_t, eval_every_steps, 0, "cloze finetune, evaluate: dev evaluation every N steps (and always at the end)");
 ABSL_FLAG(int64_t, checkpoint_every_steps, 0, "cloze finetune, evaluate: checkpoint every N steps; 0: once per epoch");
@@ -115,6 +118,7 @@ absl::StatusOr<FinetuneSetup> BuildFinetune(const FinetuneTarget& target) {
   f.set_max_seq_length(hyper->max_seq_length);
   f.set_group_by_length(absl::GetFlag(FLAGS_group_by_length));
   f.set_skip_bad_lines(absl::GetFlag(FLAGS_skip_bad_lines));
+  f.set_padded_tokens(absl::GetFlag(FLAGS_padded_tokens));
   f.set_text_a_column(absl::GetFlag(FLAGS_text_a_column));
   f.set_text_b_column(absl::GetFlag(FLAGS_text_b_column));
   f.set_label_column(absl::GetFlag(FLAGS_label_column));

@@ -44,14 +44,21 @@ class Model {
   // at zero.
   explicit Model(const ModelConfig& config);
   // The model with `head` on the encoder; InvalidArgument for an unusable head spec.
+  // TokenLayout::kPacked (encoder.h: the encoder skips the pad tokens) is for the heads that
+  // read real positions only: sequence classification or regression (the pooled [CLS]) and
+  // token classification, which runs a batch padded when it labels a pad position. The span
+  // head's softmax runs over every position, pads included, and the pretraining head may
+  // gather pad positions, so both refuse it (InvalidArgument).
   static absl::StatusOr<Model> Create(const ModelConfig& config, const HeadSpec& head,
-                                      cpu::Precision precision = cpu::Precision::kFp32);
+                                      cpu::Precision precision = cpu::Precision::kFp32,
+                                      TokenLayout token_layout = TokenLayout::kPadded);
   ~Model();
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
 
   const ModelConfig& config() const { return config_; }
   cpu::Precision precision() const { return precision_; }
+  TokenLayout token_layout() const { return token_layout_; }
   const ParameterLayout& layout() const { return layout_; }
   const HeadDefinition& head() const { return head_->definition(); }
   std::span<float> parameters() { return parameters_; }
@@ -87,13 +94,16 @@ class Model {
   std::span<const float> hidden_state(int i) const { return encoder_.hidden_state(i); }
 
  private:
-  Model(const ModelConfig& config, std::unique_ptr<Head> head, ParameterLayout layout, cpu::Precision precision);
+  Model(const ModelConfig& config, std::unique_ptr<Head> head, ParameterLayout layout, cpu::Precision precision,
+        TokenLayout token_layout);
   HeadInputs Inputs() const;
+  TokenLayout LayoutFor(const Batch& batch) const;
   absl::Status BackwardScaled(const std::array<float, kMaxLossTerms>& scales);
 
   ModelConfig config_;
   ParameterLayout layout_;
   cpu::Precision precision_;
+  TokenLayout token_layout_;
   std::unique_ptr<Head> head_;
   Encoder encoder_;
   std::vector<float> parameters_;

@@ -96,7 +96,7 @@ class CpuBackend final : public TrainingBackend {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TrainingBackend>> MakeCpuBackend(const TrainConfig& config, bool with_optimizer) {
-  absl::StatusOr<Model> model = Model::Create(config.model(), HeadSpecOf(config), CpuPrecisionOf(config));
+  absl::StatusOr<Model> model = Model::Create(config.model(), HeadSpecOf(config), CpuPrecisionOf(config), CpuTokenLayoutOf(config));
   if (!model.ok()) return model.status();
   return std::make_unique<CpuBackend>(config, *std::move(model), with_optimizer);
 }

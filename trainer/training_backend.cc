@@ -31,6 +31,14 @@ cpu::Precision CpuPrecisionOf(const TrainConfig& config) {
   return config.precision() == TrainConfig::BF16 ? cpu::Precision::kBf16 : cpu::Precision::kFp32;
 }
 
+TokenLayout CpuTokenLayoutOf(const TrainConfig& config) {
+  const HeadKind kind = HeadSpecOf(config).kind;
+  const bool reads_real_positions_only =
+      kind == HeadKind::kSequenceClassification || kind == HeadKind::kTokenClassification;
+  const bool packed = config.has_finetune() && !config.finetune().padded_tokens() && reads_real_positions_only;
+  return packed ? TokenLayout::kPacked : TokenLayout::kPadded;
+}
+
 std::string MatmulPrecisionOf(const TrainingDevice& device, const TrainConfig& config) {
   if (device.kind == TrainingDevice::Kind::kCuda) {
     return device.gpu_model.precision == GpuPrecision::kBf16 ? "bf16" : "fp32";

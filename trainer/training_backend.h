@@ -103,6 +103,13 @@ HeadSpec HeadSpecOf(const TrainConfig& config);
 // The precision of the CPU model's matrix products: TrainConfig.precision.
 cpu::Precision CpuPrecisionOf(const TrainConfig& config);
 
+// How the CPU model lays out a batch's tokens (model/encoder.h): packed, skipping the pad
+// tokens, for the fine-tuning heads that read real positions only (sequence classification or
+// regression, token classification) unless FinetuneConfig.padded_tokens; padded otherwise
+// (pretraining, spans). The same losses
+// and gradients either way, to fp32 rounding; the GPU model always pads.
+TokenLayout CpuTokenLayoutOf(const TrainConfig& config);
+
 // The precision the run's matrix products actually run at, "fp32" or "bf16" (metrics.jsonl's
 // "precision"): on the CPU TrainConfig.precision where the CPU can (BF16 falls back to fp32
 // without AVX512-BF16: cpu::EffectivePrecision), on a GPU --gpu_precision's.

@@ -44,13 +44,39 @@ void masked_softmax_backward(T* dscores, const T* dprobs, const T* probs, int64_
   }
 }
 
+template <typename T>
+void attention_dropout_forward(T* out, const T* probs, int64_t t, uint64_t mask_first, int64_t mask_stride,
+                               const DropoutSpec& dropout) {
+  if (t == mask_stride) {  // rows contiguous in the mask: one slice
+    dropout_forward_slice(out, probs, t * t, mask_first, dropout);
+    return;
+  }
+  for (int64_t i = 0; i < t; ++i) {
+    dropout_forward_slice(out + i * t, probs + i * t, t, mask_first + i * mask_stride, dropout);
+  }
+}
+
+template <typename T>
+void attention_dropout_backward(T* dprobs, const T* dout, int64_t t, uint64_t mask_first, int64_t mask_stride,
+                                const DropoutSpec& dropout) {
+  if (t == mask_stride) {
+    dropout_backward_slice(dprobs, dout, t * t, mask_first, dropout);
+    return;
+  }
+  for (int64_t i = 0; i < t; ++i) {
+    dropout_backward_slice(dprobs + i * t, dout + i * t, t, mask_first + i * mask_stride, dropout);
+  }
+}
+
 namespace {
 
 // Pointers into one (batch, head) slice of the attention tensors.
 template <typename T>
 struct HeadView {
-  int64_t t, d, c3, c;  // sequence, head dim, qkv row stride, output row stride
-  int64_t probs_first;  // index of this head's first probability (dropout mask offset)
+  int64_t t, d, c3, c;  // sequence (this example's length), head dim, qkv row stride, output row stride
+  int64_t probs_first;  // offset of this head's probabilities in probs
+  uint64_t mask_first;  // dropout mask index of its probability (0, 0); rows shape.seq apart
+  int64_t row;          // the example's first row in qkv and out
   const T* q;
   const T* k;
   const T* v;
@@ -58,20 +84,20 @@ struct HeadView {
 
 template <typename T>
 HeadView<T> head_view(const T* qkv, const AttentionShape& s, int64_t b, int64_t h) {
-  const int64_t d = s.head_dim();
-  const T* base = qkv + b * s.seq * 3 * s.hidden + h * d;
-  return {s.seq, d, 3 * s.hidden, s.hidden, (b * s.heads + h) * s.seq * s.seq,
-          base, base + s.hidden, base + 2 * s.hidden};
+  const int64_t d = s.head_dim(), t = s.length(b), row = s.first_row(b);
+  const T* base = qkv + row * 3 * s.hidden + h * d;
+  return {t, d, 3 * s.hidden, s.hidden, s.probs_first(b) + h * t * t,
+          static_cast<uint64_t>((b * s.heads + h) * s.seq * s.seq), row, base, base + s.hidden, base + 2 * s.hidden};
 }
 
 // Probabilities as used by P·V: dropped (into scratch) when dropout is active.
 template <typename T>
-const T* dropped_probs(const T* probs, T* scratch, int64_t n, uint64_t first, const DropoutSpec& dropout) {
+const T* dropped_probs(const T* probs, T* scratch, const HeadView<T>& hv, int64_t mask_stride,
+                       const DropoutSpec& dropout) {
   if (!dropout.active()) return probs;
-  dropout_forward_slice(scratch, probs, n, first, dropout);
+  attention_dropout_forward(scratch, probs, hv.t, hv.mask_first, mask_stride, dropout);
   return scratch;
 }
-
 
 // One implementation for both paths; they differ only in the matrix product: plain
 // loops (the oracle) or BLAS.
@@ -107,7 +133,7 @@ void attention_forward_with(Gemm product, T* out, T* probs, const T* qkv, const 
 #pragma omp parallel
   {
     std::vector<T> scores(tt), dropped(tt);
-#pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(dynamic)
     for (int64_t b = 0; b < shape.batch; ++b) {
       for (int64_t h = 0; h < shape.heads; ++h) {
         const HeadView<T> hv = head_view(qkv, shape, b, h);
@@ -115,9 +141,9 @@ void attention_forward_with(Gemm product, T* out, T* probs, const T* qkv, const 
         product(false, true, hv.t, hv.t, hv.d, scale, hv.q, hv.c3, hv.k, hv.c3, T(0), scores.data(), hv.t);
         T* p = probs + hv.probs_first;
         masked_softmax_forward(p, scores.data(), key_mask + b * shape.seq, hv.t, hv.t);
-        const T* pd = dropped_probs(p, dropped.data(), tt, hv.probs_first, dropout);
+        const T* pd = dropped_probs(p, dropped.data(), hv, shape.seq, dropout);
         // out (T, D) = pd (T, T) · V (T, D)
-        T* o = out + b * shape.seq * shape.hidden + h * hv.d;
+        T* o = out + hv.row * shape.hidden + h * hv.d;
         product(false, false, hv.t, hv.d, hv.t, T(1), pd, hv.t, hv.v, hv.c3, T(0), o, hv.c);
       }
     }
@@ -132,14 +158,14 @@ void attention_backward_with(Gemm product, T* dqkv, const T* dout, const T* qkv,
 #pragma omp parallel
   {
     std::vector<T> dropped(tt), ddropped(tt), dprobs(tt), dscores(tt);
-#pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(dynamic)
     for (int64_t b = 0; b < shape.batch; ++b) {
       for (int64_t h = 0; h < shape.heads; ++h) {
         const HeadView<T> hv = head_view(qkv, shape, b, h);
         const T* p = probs + hv.probs_first;
-        const T* pd = dropped_probs(p, dropped.data(), tt, hv.probs_first, dropout);
-        const T* g = dout + b * shape.seq * shape.hidden + h * hv.d;
-        T* dq = dqkv + b * shape.seq * 3 * shape.hidden + h * hv.d;
+        const T* pd = dropped_probs(p, dropped.data(), hv, shape.seq, dropout);
+        const T* g = dout + hv.row * shape.hidden + h * hv.d;
+        T* dq = dqkv + hv.row * 3 * shape.hidden + h * hv.d;
         T* dk = dq + shape.hidden;
         T* dv = dq + 2 * shape.hidden;
         // d(pd) (T, T) = dout (T, D) · Vᵀ;  dV (T, D) += pdᵀ · dout
@@ -148,7 +174,7 @@ void attention_backward_with(Gemm product, T* dqkv, const T* dout, const T* qkv,
         const T* dp = ddropped.data();
         if (dropout.active()) {
           std::fill(dprobs.begin(), dprobs.end(), T(0));
-          dropout_backward_slice(dprobs.data(), ddropped.data(), tt, hv.probs_first, dropout);
+          attention_dropout_backward(dprobs.data(), ddropped.data(), hv.t, hv.mask_first, shape.seq, dropout);
           dp = dprobs.data();
         }
         std::fill(dscores.begin(), dscores.end(), T(0));
@@ -202,6 +228,10 @@ void attention_backward(T* dqkv, const T* dout, const T* qkv, const T* probs,
 #define CLOZE_INSTANTIATE(T)                                                                     \
   template void masked_softmax_forward<T>(T*, const T*, const int32_t*, int64_t, int64_t);      \
   template void masked_softmax_backward<T>(T*, const T*, const T*, int64_t, int64_t);           \
+  template void attention_dropout_forward<T>(T*, const T*, int64_t, uint64_t, int64_t,          \
+                                             const DropoutSpec&);                               \
+  template void attention_dropout_backward<T>(T*, const T*, int64_t, uint64_t, int64_t,         \
+                                              const DropoutSpec&);                              \
   template void attention_forward_reference<T>(T*, T*, const T*, const int32_t*,                \
                                                const AttentionShape&, const DropoutSpec&);      \
   template void attention_backward_reference<T>(T*, const T*, const T*, const T*,               \

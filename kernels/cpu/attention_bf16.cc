@@ -35,13 +35,14 @@ void Product(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float 
 // One (batch, head): its offsets into qkv (row stride 3C) and into out / dout (row stride C).
 struct Head {
   int64_t qkv, out, probs;  // first element of Q, of the output slice, of the probabilities
-  int64_t t, d, c, c3;
+  uint64_t mask_first;      // dropout mask index of probability (0, 0); rows T apart
+  int64_t t, d, c, c3;      // t: this example's length (T unless packed)
 };
 
 Head HeadAt(const AttentionShape& s, int64_t b, int64_t h) {
-  const int64_t d = s.head_dim();
-  return {b * s.seq * 3 * s.hidden + h * d, b * s.seq * s.hidden + h * d, (b * s.heads + h) * s.seq * s.seq,
-          s.seq, d, s.hidden, 3 * s.hidden};
+  const int64_t d = s.head_dim(), t = s.length(b), row = s.first_row(b);
+  return {row * 3 * s.hidden + h * d, row * s.hidden + h * d, s.probs_first(b) + h * t * t,
+          static_cast<uint64_t>((b * s.heads + h) * s.seq * s.seq), t, d, s.hidden, 3 * s.hidden};
 }
 
 // The calling thread's bf16 copies of qkv and dout: kept between calls, so their pages are
@@ -68,11 +69,12 @@ HeadQkv QkvOf(const Head& hd, const Bits* qkv_bits, const float* qkv) {
 
 // The head's probabilities after dropout, as the product with V reads them: `dropped` (fp32,
 // T x T; the probabilities themselves when dropout is off) and their bf16 copy in `bits`.
-Operand DroppedProbs(const Head& hd, const float* probs, const DropoutSpec& dropout, float* dropped, Bits* bits) {
+Operand DroppedProbs(const Head& hd, int64_t seq, const float* probs, const DropoutSpec& dropout, float* dropped,
+                     Bits* bits) {
   const int64_t tt = hd.t * hd.t;
   const float* p = probs + hd.probs;
   if (dropout.active()) {
-    dropout_forward_slice(dropped, p, tt, hd.probs, dropout);
+    attention_dropout_forward(dropped, p, hd.t, hd.mask_first, seq, dropout);
     p = dropped;
   }
   ToBits(bits, p, tt);
@@ -118,7 +120,7 @@ CLOZE_WIDE void masked_softmax_backward_wide(float* dscores, const float* dprobs
 void attention_forward_bf16(float* out, float* probs, const float* qkv, const int32_t* key_mask,
                             const AttentionShape& shape, const DropoutSpec& dropout) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim()));
-  const int64_t n = shape.batch * shape.seq, tt = shape.seq * shape.seq;
+  const int64_t n = shape.rows(), tt = shape.seq * shape.seq;
   std::vector<Bits>& qkv_bits = CopiesOfThisThread().qkv;
   qkv_bits.resize(n * 3 * shape.hidden);
   bf16::ConvertRows(qkv_bits.data(), qkv, n, 3 * shape.hidden, 3 * shape.hidden);
@@ -126,7 +128,7 @@ void attention_forward_bf16(float* out, float* probs, const float* qkv, const in
   {
     std::vector<float> scores(tt), dropped(tt);
     std::vector<Bits> dropped_bits(tt);
-#pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(dynamic)
     for (int64_t b = 0; b < shape.batch; ++b) {
       for (int64_t h = 0; h < shape.heads; ++h) {
         const Head hd = HeadAt(shape, b, h);
@@ -134,7 +136,7 @@ void attention_forward_bf16(float* out, float* probs, const float* qkv, const in
         // scores (T, T) = scale · Q · Kᵀ; probs = softmax; dropped = dropout(probs) in bf16
         Product(false, true, hd.t, hd.t, hd.d, scale, x.q, x.k, 0.0f, scores.data(), hd.t);
         masked_softmax_forward_wide(probs + hd.probs, scores.data(), key_mask + b * shape.seq, hd.t, hd.t);
-        const Operand pd = DroppedProbs(hd, probs, dropout, dropped.data(), dropped_bits.data());
+        const Operand pd = DroppedProbs(hd, shape.seq, probs, dropout, dropped.data(), dropped_bits.data());
         // out (T, D) = dropped · V
         Product(false, false, hd.t, hd.d, hd.t, 1.0f, pd, x.v, 0.0f, out + hd.out, hd.c);
       }
@@ -145,7 +147,7 @@ void attention_forward_bf16(float* out, float* probs, const float* qkv, const in
 void attention_backward_bf16(float* dqkv, const float* dout, const float* qkv, const float* probs,
                              const AttentionShape& shape, const DropoutSpec& dropout) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim()));
-  const int64_t n = shape.batch * shape.seq, tt = shape.seq * shape.seq;
+  const int64_t n = shape.rows(), tt = shape.seq * shape.seq;
   std::vector<Bits>& qkv_bits = CopiesOfThisThread().qkv;
   std::vector<Bits>& dout_bits = CopiesOfThisThread().dout;
   qkv_bits.resize(n * 3 * shape.hidden);
@@ -156,7 +158,7 @@ void attention_backward_bf16(float* dqkv, const float* dout, const float* qkv, c
   {
     std::vector<float> dropped(tt), ddropped(tt), dprobs(tt), dscores(tt);
     std::vector<Bits> dropped_bits(tt), dscores_bits(tt);
-#pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(dynamic)
     for (int64_t b = 0; b < shape.batch; ++b) {
       for (int64_t h = 0; h < shape.heads; ++h) {
         const Head hd = HeadAt(shape, b, h);
@@ -166,14 +168,14 @@ void attention_backward_bf16(float* dqkv, const float* dout, const float* qkv, c
         float* dk = dq + hd.c;
         float* dv = dq + 2 * hd.c;
         const float* p = probs + hd.probs;
-        const Operand pd = DroppedProbs(hd, probs, dropout, dropped.data(), dropped_bits.data());
+        const Operand pd = DroppedProbs(hd, shape.seq, probs, dropout, dropped.data(), dropped_bits.data());
         // d(dropped) (T, T) = dout · Vᵀ;  dV += droppedᵀ · dout
         Product(false, true, hd.t, hd.t, hd.d, 1.0f, g, x.v, 0.0f, ddropped.data(), hd.t);
         Product(true, false, hd.t, hd.d, hd.t, 1.0f, pd, g, 1.0f, dv, hd.c3);
         const float* dp = ddropped.data();
         if (dropout.active()) {
           std::fill(dprobs.begin(), dprobs.end(), 0.0f);
-          dropout_backward_slice(dprobs.data(), ddropped.data(), tt, hd.probs, dropout);
+          attention_dropout_backward(dprobs.data(), ddropped.data(), hd.t, hd.mask_first, shape.seq, dropout);
           dp = dprobs.data();
         }
         masked_softmax_backward_wide(dscores.data(), dp, p, hd.t, hd.t);

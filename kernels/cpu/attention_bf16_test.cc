@@ -12,32 +12,19 @@
 #include "gtest/gtest.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/bf16_gemm.h"
+#include "kernels/cuda/testing/compare.h"
 
 namespace cloze::cpu {
 namespace {
 
-std::vector<float> Uniform(int64_t size, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(-scale, scale);
-  std::vector<float> x(size);
-  for (float& v : x) v = uniform(rng);
-  return x;
-}
-
-double RelativeRms(const std::vector<float>& got, const std::vector<float>& want) {
-  double err = 0.0, norm = 0.0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    err += (double{got[i]} - want[i]) * (double{got[i]} - want[i]);
-    norm += double{want[i]} * want[i];
-  }
-  return std::sqrt(err / std::max(norm, 1e-30));
-}
+using cuda::testing::Uniform;
+using cuda::testing::RelativeRmsError;
 
 TEST(AttentionBf16, WideSoftmaxMatchesTheLoops) {
   // The wide passes are AVX-512 code, called only where CpuHasBf16 (attention_bf16.h).
   if (!CpuHasBf16()) GTEST_SKIP() << "this CPU has no AVX512-BF16: the wide softmax never runs here";
   const int64_t rows = 9, t = 37;  // t not a multiple of 16: the vector tails
-  const std::vector<float> scores = Uniform(rows * t, 1, 8.0f), dprobs = Uniform(rows * t, 2);
+  const std::vector<float> scores = Uniform(rows * t, 1, -8.0f, 8.0f), dprobs = Uniform(rows * t, 2);
   std::vector<int32_t> mask(t, 1);
   for (int64_t j = 30; j < t; ++j) mask[j] = 0;
   std::vector<float> want(rows * t), got(rows * t, std::nanf(""));
@@ -74,9 +61,9 @@ TEST_P(AttentionBf16Test, ForwardAndBackwardMatchTheFp32Reference) {
   attention_forward(got_out.data(), got_probs.data(), qkv.data(), mask.data(), shape, dropout, Precision::kBf16);
   attention_backward(got_dqkv.data(), dout.data(), qkv.data(), got_probs.data(), shape, dropout, Precision::kBf16);
 
-  EXPECT_LT(RelativeRms(got_out, want_out), 1e-2);
-  EXPECT_LT(RelativeRms(got_probs, want_probs), 1e-2);
-  EXPECT_LT(RelativeRms(got_dqkv, want_dqkv), 1e-2);
+  EXPECT_LT(RelativeRmsError(got_out, want_out), 1e-2);
+  EXPECT_LT(RelativeRmsError(got_probs, want_probs), 1e-2);
+  EXPECT_LT(RelativeRmsError(got_dqkv, want_dqkv), 1e-2);
   for (int64_t h = 0; h < shape.heads; ++h) {  // padded keys get nothing, in either path
     for (int64_t i = 0; i < shape.seq; ++i) {
       const float* row = got_probs.data() + ((shape.heads + h) * shape.seq + i) * shape.seq;
@@ -84,7 +71,7 @@ TEST_P(AttentionBf16Test, ForwardAndBackwardMatchTheFp32Reference) {
     }
   }
   if (CpuHasBf16()) {  // the products did round: bf16, not fp32, ran
-    EXPECT_GT(RelativeRms(got_out, want_out), 1e-5);
+    EXPECT_GT(RelativeRmsError(got_out, want_out), 1e-5);
   }
 }
 

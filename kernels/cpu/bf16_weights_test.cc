@@ -10,17 +10,12 @@
 #include "gtest/gtest.h"
 #include "kernels/cpu/bf16_gemm.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cuda/testing/compare.h"
 
 namespace cloze::cpu {
 namespace {
 
-std::vector<float> Uniform(int64_t size, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<float> x(size);
-  for (float& v : x) v = uniform(rng);
-  return x;
-}
+using cuda::testing::Uniform;
 
 // out (n, oc) = inp · weightᵀ + bias, in double from the bf16-rounded operands, and the sum of
 // the terms' magnitudes (the scale of the accumulation error).

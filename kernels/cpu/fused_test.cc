@@ -13,17 +13,12 @@
 #include "kernels/cpu/layernorm.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/residual.h"
+#include "kernels/cuda/testing/compare.h"
 
 namespace cloze::cpu {
 namespace {
 
-std::vector<float> Uniform(int64_t size, uint32_t seed, float low = -1.0f, float high = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(low, high);
-  std::vector<float> x(size);
-  for (float& v : x) v = uniform(rng);
-  return x;
-}
+using cuda::testing::Uniform;
 
 constexpr Activation kActivations[] = {Activation::kGeluErf, Activation::kGeluTanh, Activation::kRelu};
 

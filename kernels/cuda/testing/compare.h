@@ -1,5 +1,6 @@
-// How the CUDA kernels' tests compare a result with its reference, and the random inputs
-// they draw. Plain C++ over std::vector<float> or std::vector<double> (float where nothing
+// How the kernels' tests compare a result with its reference, and the random inputs they
+// draw: the CUDA tests, and the CPU tests that compare two CPU paths (packed, bf16, fused).
+// Plain C++ over std::vector<float> or std::vector<double> (float where nothing
 // says which, as for braced lists): no gtest, no device.h, so the host-only tests (the
 // kernels' emulations, the host replays) use the same error formulas as the GPU tests.
 // cuda_test_support.h re-exports it. Header-only.
@@ -33,6 +34,16 @@ std::vector<T> GaussianAs(std::mt19937_64& rng, size_t n, double mean = 0.0, dou
   std::normal_distribution<double> normal(mean, sigma);
   std::vector<T> v(n);
   for (T& x : v) x = T(normal(rng));
+  return v;
+}
+
+// n draws from U(low, high) by std::mt19937(seed), drawn as float: the CPU kernels' tests'
+// inputs, one seed per tensor.
+inline std::vector<float> Uniform(size_t n, uint32_t seed, float low = -1.0f, float high = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(low, high);
+  std::vector<float> v(n);
+  for (float& x : v) x = uniform(rng);
   return v;
 }
 
