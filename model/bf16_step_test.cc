@@ -39,12 +39,7 @@ struct StepCase {
 };
 
 std::string CaseName(const ::testing::TestParamInfo<StepCase>& info) {
-  std::string name = info.param.config;
-  name = name.substr(name.rfind('/') + 1);
-  name = name.substr(0, name.find('.'));
-  for (char& c : name) {
-    if (c == '-') c = '_';
-  }
+  const std::string name = parity::ConfigCaseName(info.param.config);
   return name + "_" + OptimizerConfig::Kind_Name(info.param.optimizer);
 }
 

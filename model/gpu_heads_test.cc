@@ -39,6 +39,8 @@
 namespace cloze {
 namespace {
 
+using parity::Distance;
+using parity::Norm;
 using parity::RelativeDifference;
 using parity::RelativeError;
 
@@ -49,19 +51,6 @@ using parity::RelativeError;
   } while (0)
 
 constexpr int32_t kIgnored = -100;  // Hugging Face's ignore index
-
-double Norm(std::span<const float> a) {
-  double norm = 0;
-  for (float x : a) norm += double(x) * x;
-  return std::sqrt(norm);
-}
-
-// ‖a − b‖ in double; sizes must match.
-double Distance(std::span<const float> a, std::span<const float> b) {
-  double diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-  return std::sqrt(diff);
-}
 
 const HeadSpec kHeads[] = {
     {HeadKind::kSequenceClassification, 3},

@@ -71,12 +71,7 @@ struct StepCase {
 };
 
 std::string CaseName(const ::testing::TestParamInfo<StepCase>& info) {
-  std::string name = info.param.config;
-  name = name.substr(name.find('/') + 1);
-  name = name.substr(0, name.find('.'));
-  for (char& c : name) {
-    if (c == '-') c = '_';
-  }
+  const std::string name = parity::ConfigCaseName(info.param.config);
   return name + (info.param.precision == GpuPrecision::kFp32 ? "_fp32_" : "_bf16_") +
          OptimizerConfig::Kind_Name(info.param.optimizer) +
          (info.param.attention == GpuAttention::kFused ? "_fused_attention" : "");

@@ -26,6 +26,8 @@
 namespace cloze {
 namespace {
 
+using parity::Distance;
+using parity::Norm;
 using parity::RelativeDifference;
 using parity::RelativeError;
 
@@ -72,18 +74,6 @@ std::vector<float> RealRows(std::span<const float> values, const Batch& batch, i
   return rows;
 }
 
-double Norm(std::span<const float> values) {
-  double sum = 0;
-  for (float v : values) sum += double(v) * v;
-  return std::sqrt(sum);
-}
-
-double Distance(std::span<const float> a, std::span<const float> b) {
-  double sum = 0;
-  for (size_t i = 0; i < a.size(); ++i) sum += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-  return std::sqrt(sum);
-}
-
 // Whether every value of `values` at pad positions of `batch` is zero.
 bool ZeroAtPads(std::span<const float> values, const Batch& batch, int64_t width) {
   for (int64_t i = 0; i < int64_t{batch.batch_size} * batch.seq_len; ++i) {
@@ -102,12 +92,7 @@ struct PackedCase {
 };
 
 std::string CaseName(const ::testing::TestParamInfo<PackedCase>& info) {
-  std::string name = info.param.config;
-  name = name.substr(name.rfind('/') + 1);
-  name = name.substr(0, name.find('.'));
-  for (char& c : name) {
-    if (c == '-') c = '_';
-  }
+  const std::string name = parity::ConfigCaseName(info.param.config);
   return name + "_" + HeadKindName(info.param.head) + "_" + cpu::PrecisionName(info.param.precision);
 }
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "model/model_config.h"
 #include "proto/train_config.pb.h"
@@ -23,6 +25,29 @@ inline double RelativeDifference(std::span<const float> a, std::span<const float
   }
   if (norm == 0) return diff == 0 ? 0 : INFINITY;
   return std::sqrt(diff / norm);
+}
+
+// ‖a‖ and ‖a − b‖ in double (sizes must match): per-tensor differences with a floor.
+inline double Norm(std::span<const float> a) {
+  double norm = 0;
+  for (float x : a) norm += double(x) * x;
+  return std::sqrt(norm);
+}
+inline double Distance(std::span<const float> a, std::span<const float> b) {
+  double diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+  return std::sqrt(diff);
+}
+
+// A config file's stem as part of a gtest case name: "configs/albert-tiny.textproto" →
+// "albert_tiny".
+inline std::string ConfigCaseName(std::string_view path) {
+  std::string name(path.substr(path.rfind('/') + 1));
+  name = name.substr(0, name.find('.'));
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
 }
 
 inline double RelativeError(double got, double want) { return std::fabs(got - want) / std::max(std::fabs(want), 1e-12); }
