@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage="usage: bash bench/finetune_matrix.sh [--threads=N] [--seeds=3] [--build=0|1] [TASK ...]"
+ALL_TASKS=(CoLA MRPC STS-B RTE SST-2 pos squad)  # run_group's cases, in the default order
 THREADS=2 SEEDS=3 BUILD=1 GROUPS_TO_RUN=()
 for arg in "$@"; do
   case "$arg" in
@@ -25,9 +26,9 @@ for arg in "$@"; do
     *) GROUPS_TO_RUN+=("$arg") ;;
   esac
 done
-[ ${#GROUPS_TO_RUN[@]} -gt 0 ] || GROUPS_TO_RUN=(CoLA MRPC STS-B RTE SST-2 pos squad)
+[ ${#GROUPS_TO_RUN[@]} -gt 0 ] || GROUPS_TO_RUN=("${ALL_TASKS[@]}")
 for group in "${GROUPS_TO_RUN[@]}"; do
-  case "$group" in CoLA|MRPC|STS-B|RTE|SST-2|pos|squad) ;; *) echo "unknown task $group; $usage" >&2; exit 2 ;; esac
+  [[ " ${ALL_TASKS[*]} " == *" $group "* ]] || { echo "unknown task $group; $usage" >&2; exit 2; }
 done
 SQUAD_SEEDS=${SQUAD_SEEDS:-1}
 DEMO=${DEMO:-runs/demo} RUN=${RUN:-runs/matrix} SHARED=${SHARED:-../shared/data}

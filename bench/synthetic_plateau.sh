@@ -55,6 +55,12 @@ sed -e 's/vocab_size: 8000.*/vocab_size: 60/' -e "s|^dataset: .*|dataset: \"$WOR
     -e "s/^  warmup_steps: .*/  warmup_steps: $((STEPS / 5))/" -e "s/^  kind: .*/  kind: $OPTIMIZER/" \
     -e "s/^  learning_rate: .*/  learning_rate: $LR/" -e '/^precision:/d' configs/train-demo.textproto |
   sed '/^distributed {/,/^}/d' >"$WORK/train.textproto"
+# The edits above match train-demo.textproto's lines; say so if one of them no longer does.
+for expected in "vocab_size: 60" "dataset: \"$WORK/data\"" "seq_len: 64" "max_predictions_per_seq: 10" \
+    "total_steps: $STEPS" "batch_size: 16" "kind: $OPTIMIZER" "learning_rate: $LR"; do
+  grep -qF "$expected" "$WORK/train.textproto" ||
+    { echo "synthetic_plateau.sh: configs/train-demo.textproto changed: no '$expected' in $WORK/train.textproto" >&2; exit 1; }
+done
 $C train --config="$WORK/train.textproto" --run_dir="$run" --threads="$THREADS" --metrics_address= >"$run.log" 2>&1 ||
   { tail -5 "$run.log"; exit 1; }
 python3 - "$run/metrics.jsonl" <<'PY'
