@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # The small real pretraining (issue 12): one command that prepares WikiText-2 (raw test
 # split), the 28 English public-domain books and the 3 Chinese classics of ../shared/data
-# into runs/small/data (a 16,000-piece SentencePiece model trained on them, dynamic masking,
-# sentence order), then pretrains configs/train-small.textproto on them with `cloze train`
-# (not yet timed on idle cores; about 3 h on the loaded 2-core VM) into runs/small/train. Running it again resumes where it
-# stopped: a finished dataset is kept, the training resumes from its last checkpoint.
+# into runs/small/data (a 16,000-piece SentencePiece model trained on them, sequences of 64
+# pieces, dynamic masking, sentence order), then pretrains configs/train-small.textproto on
+# them with `cloze train` into runs/small/train (5,800 steps; its time and results are in
+# bench/RESULTS.md, "The small real pretraining"). Running it again resumes where it stopped:
+# a finished dataset is kept, the training resumes from its last checkpoint.
 #
 #   bash deploy/pretrain_small.sh [--threads=N]      # SHARED=... if the data is elsewhere
 #
 # The config names its dataset (runs/small/data), so the folder is fixed: move runs/small
-# aside to start over. bench/embryology_run.sh prepares the same corpus at another length for
+# aside to start over. bench/embryology_run.sh prepares the same corpus (at the same length) for
 # its own config through CONFIG, RUN_DIR, MAX_SEQ_LENGTH and MAX_PREDICTIONS (the config's
 # dataset must be RUN_DIR/data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG=${CONFIG:-configs/train-small.textproto}
 RUN_DIR=${RUN_DIR:-runs/small}
-MAX_SEQ_LENGTH=${MAX_SEQ_LENGTH:-128}
-MAX_PREDICTIONS=${MAX_PREDICTIONS:-20}
+MAX_SEQ_LENGTH=${MAX_SEQ_LENGTH:-64}
+MAX_PREDICTIONS=${MAX_PREDICTIONS:-10}
 SHARED=${SHARED:-../shared/data}
 for source in "$SHARED/wikitext-2-raw/wiki.test.raw" "$SHARED/books/en-gutenberg.tar.xz" "$SHARED/books/zh-classics"; do
   [ -e "$source" ] || { echo "pretrain_small.sh: $source is missing (set SHARED to the shared data folder)" >&2; exit 2; }

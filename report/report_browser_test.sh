@@ -6,12 +6,8 @@
 # error is caught by the same check. The screenshot and the page are kept as the test's outputs.
 # Also: the path printed last, an empty run, bad usage, and no Python with matplotlib.
 #
-# How the browser check works: Chromium's --dump-dom prints the DOM once the page has loaded.
-# A copy of the page gets a script at the top of its <head> that records errors (the window's
-# error events, resource errors included, and console.error/warn), and on load looks at every
-# <img>/<svg>: its verdict becomes the document title, which the dumped DOM carries. Independently,
-# --enable-logging=stderr prints every console message Chromium sees as a CONSOLE line: the page
-# itself has no script, so any such line fails the test.
+# The browser check is report/check_page.sh (how it works: its header), which users run on
+# their own runs' pages; this test also shows it catching a broken page.
 set -euo pipefail
 
 cloze="$PWD/cli/cloze"
@@ -27,15 +23,7 @@ fail() {
   exit 1
 }
 
-chromium_bin="$(command -v chromium || command -v chromium-browser || true)"
-[ -n "$chromium_bin" ] || fail "no chromium on PATH (Debian's chromium; deploy/setup.sh installs it)"
-
-# browser ARGS...: headless Chromium, no network, its own profile; stderr to $work/chromium.log.
-browser() {
-  timeout 60 "$chromium_bin" --headless=new --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
-    --user-data-dir="$work/profile" --proxy-server=127.0.0.1:9 --enable-logging=stderr --v=0 \
-    "$@" 2>>"$work/chromium.log"
-}
+check_page="$PWD/report/check_page.sh"
 
 # --- the page --------------------------------------------------------------------------------
 page="$work/report.html"
@@ -68,52 +56,14 @@ figures="$(grep -o '<img ' "$page" | wc -l)"
 [ "$figures" -eq 13 ] ||
   fail "expected 13 figures (5 pretraining, the human chart, 2 comparisons, 5 probing), found $figures"
 
-# --- in the browser --------------------------------------------------------------------------
-checker='<script>
-window.reportErrors = [];
-window.addEventListener("error", e => reportErrors.push(e.message || "resource " + (e.target.src || "").slice(0, 40)), true);
-for (const level of ["error", "warn"]) {
-  const original = console[level];
-  console[level] = (...args) => { reportErrors.push(level + ": " + args.join(" ")); original.apply(console, args); };
-}
-window.addEventListener("load", () => {
-  const figures = [...document.querySelectorAll("img, svg")];
-  const broken = figures.filter(f => f.tagName === "IMG"
-      ? !(f.complete && f.naturalWidth > 0 && f.naturalHeight > 0 && f.getBoundingClientRect().height > 0)
-      : !(f.getBoundingClientRect().width > 0));
-  const verdict = broken.length || reportErrors.length ? "REPORT-FAIL" : "REPORT-OK";
-  document.title = verdict + " figures=" + figures.length + " broken=" + broken.length + " height=" +
-      document.documentElement.scrollHeight + " errors=" + JSON.stringify(reportErrors);
-});
-</script>'
-# with_checker PAGE OUT: PAGE with the checker first in its <head>.
-with_checker() {
-  python3 - "$1" "$2" "$checker" <<'PY'
-import sys
-page, out, checker = sys.argv[1:4]
-text = open(page, encoding="utf-8").read()
-assert "<head>" in text
-open(out, "w", encoding="utf-8").write(text.replace("<head>", "<head>" + checker, 1))
-PY
-}
-# verdict PAGE: the title the checker set.
-verdict() {
-  browser --window-size=1300,1000 --virtual-time-budget=10000 --dump-dom "file://$1" >"$work/dom.html" || fail "chromium --dump-dom failed"
-  python3 -c 'import html, re, sys
-m = re.search(r"<title>(.*?)</title>", open(sys.argv[1], encoding="utf-8").read(), re.S)
-print(html.unescape(m.group(1)) if m else "no title")' "$work/dom.html"
-}
-
-with_checker "$page" "$work/checked.html"
-: >"$work/chromium.log"
-result="$(verdict "$work/checked.html")"
-echo "browser: $result"
-case "$result" in
-  "REPORT-OK figures=13 broken=0 "*) ;;
-  *) fail "the page in Chromium: $result" ;;
-esac
-if grep -q "CONSOLE" "$work/chromium.log"; then fail "console messages: $(grep CONSOLE "$work/chromium.log")"; fi
-height="$(sed -n 's/.* height=\([0-9]*\) .*/\1/p' <<<"$result")"
+# --- in the browser (report/check_page.sh, which users run on their own pages) ---------------
+status=0
+bash "$check_page" "$page" --screenshot="$outputs/report.png" >"$work/verdict" 2>&1 || status=$?
+echo "browser: $(head -n 1 "$work/verdict")"
+[ "$status" -eq 0 ] || fail "the page in Chromium (exit $status): $(cat "$work/verdict")"
+grep -q "^REPORT-OK figures=13 broken=0 " "$work/verdict" || fail "the page in Chromium: $(cat "$work/verdict")"
+[ -s "$outputs/report.png" ] || fail "no screenshot"
+echo "screenshot: $outputs/report.png"
 
 # The check can fail: one figure's SVG cut short and a script error are both caught.
 python3 - "$page" "$work/broken.html" <<'PY'
@@ -124,21 +74,16 @@ text = text[:start] + "PHN2Zz4=" + text[text.index('"', start):]  # "<svg>": not
 text = text.replace("</body>", "<script>undefinedFunction();</script></body>")
 open(sys.argv[2], "w", encoding="utf-8").write(text)
 PY
-with_checker "$work/broken.html" "$work/broken_checked.html"
-: >"$work/chromium.log"
-result="$(verdict "$work/broken_checked.html")"
-case "$result" in
-  "REPORT-FAIL figures=13 broken=1 "*undefinedFunction*) ;;
-  *) fail "a broken page was not caught: $result" ;;
-esac
-grep -q "CONSOLE.*Uncaught ReferenceError: undefinedFunction" "$work/chromium.log" ||
-  fail "Chromium's log did not show the script error: $(cat "$work/chromium.log")"
-
-# The screenshot: the whole page (its height as the browser measured it), kept as an output.
-browser --screenshot="$outputs/report.png" --window-size="1300,${height:-4000}" "file://$page" >/dev/null ||
-  fail "chromium --screenshot failed"
-[ -s "$outputs/report.png" ] || fail "no screenshot"
-echo "screenshot: $outputs/report.png (1300x${height})"
+status=0
+bash "$check_page" "$work/broken.html" >"$work/verdict" 2>&1 || status=$?
+[ "$status" -eq 1 ] && grep -q "^REPORT-FAIL figures=13 broken=1 .*undefinedFunction" "$work/verdict" ||
+  fail "a broken page was not caught (exit $status): $(cat "$work/verdict")"
+grep -q "CONSOLE.*Uncaught ReferenceError: undefinedFunction" "$work/verdict" ||
+  fail "Chromium's log did not show the script error: $(cat "$work/verdict")"
+status=0
+bash "$check_page" "$work/no_such_page.html" >"$work/verdict" 2>&1 || status=$?
+[ "$status" -eq 2 ] && grep -qF "no_such_page.html: no such file" "$work/verdict" ||
+  fail "a missing page: exit $status, $(cat "$work/verdict")"
 
 # --- an empty run, bad usage, no matplotlib ----------------------------------------------------
 mkdir -p "$work/empty_run"
