@@ -12,6 +12,8 @@
 #   bash bench/finetune_matrix.sh [--threads=2] [--seeds=3] [--build=1] [TASK ...]
 #   TASK: CoLA MRPC STS-B RTE SST-2 pos squad (default all, in that order)
 #   env: DEMO=runs/demo  RUN=runs/matrix  SHARED=../shared/data  SQUAD_SEEDS=1
+#   (DEMO: any run folder with train/ and data/tokenizer.model, e.g. runs/small from
+#   deploy/pretrain_small.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage="usage: bash bench/finetune_matrix.sh [--threads=N] [--seeds=3] [--build=0|1] [TASK ...]"
