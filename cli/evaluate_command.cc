@@ -1,6 +1,7 @@
 // cloze evaluate: every task of a suite fine-tuned over seeds from one checkpoint (and, with
 // --with_scratch, from scratch with the same tasks, seeds, data and hyperparameters), each a
-// cloze finetune --seeds run folder run in this process (cli/finetune_run.h), then the table
+// cloze finetune --seeds run folder run from this process (cli/finetune_run.h; with --workers=N
+// each run is a job of N worker processes, as cloze finetune --workers runs it), then the table
 // (eval/evaluation_table.h) in RUN_DIR/evaluation.json and evaluation.md.
 #include <cstdio>
 #include <filesystem>
@@ -46,7 +47,9 @@ constexpr char kUsage[] =
     "usage: cloze evaluate --init=CHECKPOINT|RUN_DIR|HF_FOLDER|scratch --tokenizer=SPEC --run_dir=DIR "
     "[--suite=glue|pos|squad|all --data_dir=GLUE --ud_dir=UD --squad_dir=SQUAD --tasks=CoLA,RTE,... --seeds=1 "
     "--with_scratch --model_config=FILE] [cloze finetune's hyperparameters: --learning_rate --epochs --batch_size "
-    "--recipe=albert --max_seq_length --warmup_ratio --weight_decay --seed --eval_every_steps --checkpoint_every_steps ...]\n"
+    "--recipe=albert --max_seq_length --warmup_ratio --weight_decay --seed --eval_every_steps --checkpoint_every_steps ...] "
+    "[--workers=N --ps=M --max_restarts=K: every fine-tune a distributed job, as cloze finetune --workers runs it; "
+    "--batch_size is per worker]\n"
     "  each task of the suite whose files are present is fine-tuned over the seeds in DIR/TASK/seed-K "
     "(with --with_scratch also in DIR/scratch/TASK/seed-K); the table goes to DIR/evaluation.json and "
     "DIR/evaluation.md; the same command after an interruption redoes nothing that finished\n";
@@ -88,10 +91,11 @@ absl::StatusOr<std::string> PinnedInit(const std::string& init) {
 
 bool FilesFoundByTheTask(const std::string& task) { return task == "pos" || task == "squad"; }
 
-// Every task's config from the init, built (and so checked: data, tokenizer, model) before any
-// fine-tune starts. pos and squad are skipped, not failed, when the fine-tune finds no files.
+// Every task's config from the init, built (and so checked: data, tokenizer, model, the job
+// flags) before any fine-tune starts. pos and squad are skipped, not failed, when the fine-tune finds no files.
 absl::StatusOr<std::vector<PlannedTask>> PlanInitRuns(const Suite& suite, const std::string& init,
-                                                      const std::string& run_dir, std::vector<SkippedTask>& skipped) {
+                                                      const std::string& run_dir, const TrainingDevice& device,
+                                                      std::vector<SkippedTask>& skipped) {
   std::vector<PlannedTask> plan;
   const std::string model_config = init == "scratch" ? absl::GetFlag(FLAGS_model_config) : "";
   for (const SuiteTask& t : suite.tasks) {
@@ -102,6 +106,7 @@ absl::StatusOr<std::vector<PlannedTask>> PlanInitRuns(const Suite& suite, const 
       continue;
     }
     if (!config.ok()) return Prefixed(config.status(), t.task);
+    if (absl::Status s = ApplyFinetuneJobFlags(*config, device); !s.ok()) return Prefixed(s, t.task);
     plan.push_back({.task = t.task,
                     .data_dir = t.data_dir,
                     .init_config = *std::move(config),
@@ -135,13 +140,16 @@ absl::StatusOr<std::string> ScratchModelConfig(const std::string& init, const st
 
 // Adds the scratch runs to every task; returns their model config file.
 absl::StatusOr<std::string> PlanScratchRuns(const std::string& init, const std::string& run_dir,
-                                            std::vector<PlannedTask>& plan) {
+                                            const TrainingDevice& device, std::vector<PlannedTask>& plan) {
   absl::StatusOr<std::string> model_config = ScratchModelConfig(init, run_dir);
   if (!model_config.ok()) return model_config.status();
   for (PlannedTask& t : plan) {
     absl::StatusOr<TrainConfig> config =
         BuildFinetuneConfig({.task = t.task, .data_dir = t.data_dir, .init = "scratch", .model_config = *model_config});
     if (!config.ok()) return Prefixed(config.status(), absl::StrCat(t.task, " from scratch"));
+    if (absl::Status s = ApplyFinetuneJobFlags(*config, device); !s.ok()) {
+      return Prefixed(s, absl::StrCat(t.task, " from scratch"));
+    }
     t.scratch_config = *std::move(config);
     t.scratch_dir = absl::StrCat(run_dir, "/scratch/", t.task);
   }
@@ -245,9 +253,6 @@ absl::Status CheckFlags(const std::string& init) {
   if (!absl::GetFlag(FLAGS_task).empty()) {
     return absl::InvalidArgumentError("--task is cloze finetune's: cloze evaluate takes --suite and --tasks");
   }
-  if (FinetuneLaunched()) {
-    return absl::InvalidArgumentError("--workers: not with cloze evaluate yet (run cloze finetune --workers per task)");
-  }
   if (absl::GetFlag(FLAGS_seeds) < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--seeds: must be at least 1, got ", absl::GetFlag(FLAGS_seeds)));
   }
@@ -283,7 +288,7 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
   absl::StatusOr<std::string> pinned = PinnedInit(init);
   if (!pinned.ok()) return Fail(2, pinned.status());
   std::vector<SkippedTask> skipped = suite->skipped;
-  absl::StatusOr<std::vector<PlannedTask>> plan = PlanInitRuns(*suite, *pinned, run_dir, skipped);
+  absl::StatusOr<std::vector<PlannedTask>> plan = PlanInitRuns(*suite, *pinned, run_dir, *device, skipped);
   for (const SkippedTask& s : skipped) std::printf("skipped %s: %s\n", s.task.c_str(), s.reason.c_str());
   if (!plan.ok()) return Fail(2, plan.status());
 
@@ -292,7 +297,7 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
   if (!lock.ok()) return Fail(ExitStatusOf(lock.status()), lock.status());  // 1 (in use), 73 (read-only)
   std::optional<std::string> scratch_model;
   if (absl::GetFlag(FLAGS_with_scratch)) {
-    absl::StatusOr<std::string> model_config = PlanScratchRuns(*pinned, run_dir, *plan);
+    absl::StatusOr<std::string> model_config = PlanScratchRuns(*pinned, run_dir, *device, *plan);
     if (!model_config.ok()) return Fail(2, model_config.status());
     scratch_model = *model_config;
   }

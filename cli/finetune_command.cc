@@ -14,10 +14,7 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "cli/finetune_run.h"
-#include "cli/launch_job.h"
 #include "util/run_dir_lock.h"
-
-ABSL_DECLARE_FLAG(int64_t, stop_after_step);
 
 namespace cloze::cli {
 namespace {
@@ -80,15 +77,7 @@ int RunFinetuneCommand(const std::vector<std::string>& args) {
   TrainConfig& config = setup->config;
   absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
   if (!device.ok()) return Fail(2, device.status());
-  if (!FinetuneLaunched() && absl::GetFlag(FLAGS_ps) >= 0) {
-    return Fail(2, absl::InvalidArgumentError("--ps: parameter servers need --workers=N"));
-  }
-  if (FinetuneLaunched()) {
-    if (absl::GetFlag(FLAGS_stop_after_step) > 0) {
-      return Fail(2, absl::InvalidArgumentError("--stop_after_step: not with --workers (stop the job with SIGINT)"));
-    }
-    if (absl::Status s = ApplyJobFlags(config, *device); !s.ok()) return Fail(2, s);
-  }
+  if (absl::Status s = ApplyFinetuneJobFlags(config, *device); !s.ok()) return Fail(2, s);
   if (FinetuneLaunched()) return RunInFolder(config, nullptr, run_dir, seeds, *device);  // launch_job locks
   // One job per run folder: a second fine-tune there (a resume started twice) would
   // interleave checkpoints and metrics.

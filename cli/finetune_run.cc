@@ -258,6 +258,17 @@ int RunLaunched(const std::string& command, const TrainConfig& config, const std
 
 bool FinetuneLaunched() { return absl::GetFlag(FLAGS_workers) > 0; }
 
+absl::Status ApplyFinetuneJobFlags(TrainConfig& config, const TrainingDevice& device) {
+  if (!FinetuneLaunched()) {
+    if (absl::GetFlag(FLAGS_ps) >= 0) return absl::InvalidArgumentError("--ps: parameter servers need --workers=N");
+    return absl::OkStatus();
+  }
+  if (absl::GetFlag(FLAGS_stop_after_step) > 0) {
+    return absl::InvalidArgumentError("--stop_after_step: not with --workers (stop the job with SIGINT)");
+  }
+  return ApplyJobFlags(config, device);
+}
+
 int RunFinetune(const std::string& command, const TrainConfig& config, std::shared_ptr<FinetuneTask> task,
                 const std::string& run_dir, const TrainingDevice& device, bool* finished) {
   if (absl::Status s = CheckRunDirIsOurs(run_dir, config); !s.ok()) return Fail(command, 2, s);

@@ -59,6 +59,12 @@ absl::StatusOr<TrainConfig> BuildFinetuneConfig(const FinetuneTarget& target);
 // --workers=N: the fine-tune runs as a job of N worker processes (cli/launch_job.h).
 bool FinetuneLaunched();
 
+// The job flags as a fine-tune takes them, for cloze finetune and for every run of cloze
+// evaluate alike: without --workers, `config` stays one process (--ps alone is refused); with
+// it, ApplyJobFlags sizes its job (--stop_after_step is refused: a job is stopped with SIGINT).
+// InvalidArgument naming the flag.
+absl::Status ApplyFinetuneJobFlags(TrainConfig& config, const TrainingDevice& device);
+
 // One fine-tune in `run_dir` (a new run, or the resumption of its own; another run's folder
 // is refused). `task`: config's task already loaded (FinetuneSetup), or null. `*finished`:
 // it reached total_steps (false after SIGINT/SIGTERM or --stop_after_step).

@@ -46,7 +46,8 @@ commands available now:
                       and finetune's hyperparameters]; every task present fine-tuned
                      over the seeds (and from scratch), then the table (GLUE score,
                      human-relative scores, seed statistics) in DIR/evaluation.json and
-                     evaluation.md; resumes like finetune
+                     evaluation.md; resumes like finetune; --workers=N [--ps=M]: each
+                     fine-tune as a job, as finetune --workers
   fill-mask TEXT...  the likeliest tokens at each [MASK] of TEXT (or of each stdin line):
                      --init=CHECKPOINT|RUN_DIR (pretraining) --tokenizer=SPEC [--top_k=5]
   probe              what checkpoints know (issue 13, "BERT embryology"): --init=CHECKPOINT|RUN_DIR[,...]
