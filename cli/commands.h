@@ -19,6 +19,10 @@ int RunPrepareCommand(const std::vector<std::string>& args);
 // cloze inspect DIR: counts, histograms, masking statistics and decoded examples.
 int RunInspectCommand(const std::vector<std::string>& args);
 
+// cloze task-text --data_dir=GLUE --output=FILE: the GLUE tasks' train text, no labels, as a
+// corpus for cloze prepare (task-adaptive pretraining); 2 on bad input, nothing written.
+int RunTaskTextCommand(const std::vector<std::string>& args);
+
 // cloze train --config=FILE --run_dir=DIR: pretraining, resumed from the run's newest
 // checkpoint; SIGTERM/SIGINT stop it after a checkpoint with status 0.
 int RunTrainCommand(const std::vector<std::string>& args);

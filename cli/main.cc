@@ -28,6 +28,9 @@ commands available now:
                      --output=DIR writes the dataset, identical to a one-machine prepare
   inspect DIR        counts, length histogram, masking statistics, decoded examples
                      [--examples=N --limit=N --verify]
+  task-text          the text of GLUE tasks' train splits (no labels) as a corpus for
+                     prepare --input_format=bert, for task-adaptive pretraining:
+                     --data_dir=GLUE --output=FILE [--tasks --sentences_per_document=8]
   train              pretrain on a prepared dataset: --config=TRAIN_CONFIG --run_dir=DIR
                      [--stop_after_step=N --metrics_address=HOST:PORT --device=cpu|cuda
                       --gpu=N --seed=N (replaces the config's)]; resumes from the newest valid checkpoint in DIR;
@@ -112,6 +115,7 @@ int main(int argc, char** argv) {
   if (command == "step") return cloze::cli::RunStepCommand(args);
   if (command == "prepare") return cloze::cli::RunPrepareCommand(args);
   if (command == "inspect") return cloze::cli::RunInspectCommand(args);
+  if (command == "task-text") return cloze::cli::RunTaskTextCommand(args);
   if (command == "train") return cloze::cli::RunTrainCommand(args);
   if (command == "finetune") return cloze::cli::RunFinetuneCommand(args);
   if (command == "evaluate") return cloze::cli::RunEvaluateCommand(args);
