@@ -13,6 +13,8 @@
 # aside to start over. bench/embryology_run.sh prepares the same corpus (at the same length) for
 # its own config through CONFIG, RUN_DIR, MAX_SEQ_LENGTH and MAX_PREDICTIONS (the config's
 # dataset must be RUN_DIR/data).
+# CONFIG=configs/train-small-2x128.textproto RUN_DIR=runs/small-2x128: the 2-layer model that
+# leaves the MLM plateau in its 20,000 steps (bench/RESULTS.md "A smaller model, more steps").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG=${CONFIG:-configs/train-small.textproto}
