@@ -91,8 +91,8 @@ absl::StatusOr<std::string> PinnedInit(const std::string& init) {
 
 bool FilesFoundByTheTask(const std::string& task) { return task == "pos" || task == "squad"; }
 
-// Every task's config from the init, built (and so checked: data, tokenizer, model, the job
-// flags) before any fine-tune starts. pos and squad are skipped, not failed, when the fine-tune finds no files.
+// Every task's config from the init, built and so checked (data, tokenizer, model, job flags)
+// before any fine-tune starts. pos and squad are skipped, not failed, when no files are found.
 absl::StatusOr<std::vector<PlannedTask>> PlanInitRuns(const Suite& suite, const std::string& init,
                                                       const std::string& run_dir, const TrainingDevice& device,
                                                       std::vector<SkippedTask>& skipped) {
