@@ -66,11 +66,10 @@ TaskText AppendTask(const std::vector<tasks::SentenceExample>& examples, int sen
   for (size_t i = 0; i < examples.size(); ++i) {
     const tasks::SentenceExample& e = examples[i];
     document.push_back(&e.text_a);
-    if (e.text_b.has_value()) {
-      document.push_back(&*e.text_b);
-      AppendDocument(document, out, counts);
-      document.clear();
-    } else if (static_cast<int>(document.size()) == sentences_per_document || i + 1 == examples.size()) {
+    if (e.text_b.has_value()) document.push_back(&*e.text_b);
+    // A pair is a document of its own; one-sentence examples fill one up to the limit.
+    if (e.text_b.has_value() || static_cast<int>(document.size()) == sentences_per_document ||
+        i + 1 == examples.size()) {
       AppendDocument(document, out, counts);
       document.clear();
     }
