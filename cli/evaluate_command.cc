@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "checkpoint/checkpoint.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "cli/evaluate_suite.h"
@@ -53,11 +54,6 @@ constexpr char kUsage[] =
     "  each task of the suite whose files are present is fine-tuned over the seeds in DIR/TASK/seed-K "
     "(with --with_scratch also in DIR/scratch/TASK/seed-K); the table goes to DIR/evaluation.json and "
     "DIR/evaluation.md; the same command after an interruption redoes nothing that finished\n";
-
-int Fail(int status, const absl::Status& error) {
-  std::fprintf(stderr, "%s: %s\n", kCommand, std::string(error.message()).c_str());
-  return status;
-}
 
 // `error` with what it is about in front ("RTE: ..."), its code kept.
 absl::Status Prefixed(const absl::Status& error, const std::string& about) {
@@ -224,9 +220,9 @@ int WriteEvaluation(const std::string& run_dir, const std::string& init, const s
                     const std::vector<SkippedTask>& skipped, const std::optional<std::string>& scratch_model,
                     const std::vector<eval::TaskRuns>& init_runs, const std::vector<eval::TaskRuns>& scratch_runs) {
   absl::StatusOr<eval::EvaluationTable> table = eval::BuildEvaluationTable(init_runs, scratch_runs);
-  if (!table.ok()) return Fail(1, table.status());
+  if (!table.ok()) return Fail(kCommand, 1, table.status());
   absl::StatusOr<nlohmann::json> submissions = CollectSubmissions(*table, run_dir);
-  if (!submissions.ok()) return Fail(1, submissions.status());
+  if (!submissions.ok()) return Fail(kCommand, 1, submissions.status());
   nlohmann::json j = eval::EvaluationTableJson(*table);
   j["init"] = init;
   j["init_resolved"] = pinned;
@@ -240,7 +236,7 @@ int WriteEvaluation(const std::string& run_dir, const std::string& init, const s
   for (const auto& [name, text] :
        {std::pair{"evaluation.json", j.dump(2) + "\n"}, std::pair{"evaluation.md", markdown}}) {
     if (absl::Status s = util::WriteTextFileAtomically(absl::StrCat(run_dir, "/", name), text); !s.ok()) {
-      return Fail(1, s);
+      return Fail(kCommand, 1, s);
     }
   }
   std::printf("\n%s\nwritten: %s/evaluation.json, %s/evaluation.md%s\n", markdown.c_str(), run_dir.c_str(),
@@ -277,28 +273,28 @@ int RunEvaluateCommand(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  if (absl::Status s = CheckFlags(init); !s.ok()) return Fail(2, s);
+  if (absl::Status s = CheckFlags(init); !s.ok()) return Fail(kCommand, 2, s);
   absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
-  if (!device.ok()) return Fail(2, device.status());
+  if (!device.ok()) return Fail(kCommand, 2, device.status());
   absl::StatusOr<Suite> suite = ResolveSuite(absl::GetFlag(FLAGS_suite), absl::GetFlag(FLAGS_tasks),
                                              {.glue = absl::GetFlag(FLAGS_data_dir),
                                               .ud = absl::GetFlag(FLAGS_ud_dir),
                                               .squad = absl::GetFlag(FLAGS_squad_dir)});
-  if (!suite.ok()) return Fail(2, suite.status());
+  if (!suite.ok()) return Fail(kCommand, 2, suite.status());
   absl::StatusOr<std::string> pinned = PinnedInit(init);
-  if (!pinned.ok()) return Fail(2, pinned.status());
+  if (!pinned.ok()) return Fail(kCommand, 2, pinned.status());
   std::vector<SkippedTask> skipped = suite->skipped;
   absl::StatusOr<std::vector<PlannedTask>> plan = PlanInitRuns(*suite, *pinned, run_dir, *device, skipped);
   for (const SkippedTask& s : skipped) std::printf("skipped %s: %s\n", s.task.c_str(), s.reason.c_str());
-  if (!plan.ok()) return Fail(2, plan.status());
+  if (!plan.ok()) return Fail(kCommand, 2, plan.status());
 
   // One evaluation per folder: two would train the same seeds' folders at once.
   absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(run_dir, kCommand);
-  if (!lock.ok()) return Fail(ExitStatusOf(lock.status()), lock.status());  // 1 (in use), 73 (read-only)
+  if (!lock.ok()) return Fail(kCommand, ExitStatusOf(lock.status()), lock.status());  // 1 (in use), 73 (read-only)
   std::optional<std::string> scratch_model;
   if (absl::GetFlag(FLAGS_with_scratch)) {
     absl::StatusOr<std::string> model_config = PlanScratchRuns(*pinned, run_dir, *device, *plan);
-    if (!model_config.ok()) return Fail(2, model_config.status());
+    if (!model_config.ok()) return Fail(kCommand, 2, model_config.status());
     scratch_model = *model_config;
   }
 

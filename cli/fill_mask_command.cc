@@ -15,6 +15,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/command_error.h"
 #include "cli/checkpoint_model.h"
 #include "cli/commands.h"
 #include "data/tokenizer.h"
@@ -33,10 +34,7 @@ constexpr char kUsage[] =
     "  (without text arguments: one text per line on stdin)\n";
 constexpr char kMask[] = "[MASK]";
 
-int Fail(int status, const absl::Status& error) {
-  std::fprintf(stderr, "cloze fill-mask: %s\n", std::string(error.message()).c_str());
-  return status;
-}
+constexpr char kCommand[] = "cloze fill-mask";
 
 // [CLS] piece [MASK] piece ... [SEP]: the pieces between the literal "[MASK]"s are encoded
 // separately, so that the tokenizer never sees (and never splits) the marker itself.
@@ -118,24 +116,28 @@ int RunFillMaskCommand(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  if (top_k < 1) return Fail(2, absl::InvalidArgumentError(absl::StrCat("--top_k: must be positive, got ", top_k)));
+  if (top_k < 1) {
+    return Fail(kCommand, 2, absl::InvalidArgumentError(absl::StrCat("--top_k: must be positive, got ", top_k)));
+  }
   for (const std::string& text : args) {
     if (text.find(kMask) == std::string::npos) {
-      return Fail(2, absl::InvalidArgumentError(absl::StrCat("no ", kMask, " in \"", text, "\"")));
+      return Fail(kCommand, 2, absl::InvalidArgumentError(absl::StrCat("no ", kMask, " in \"", text, "\"")));
     }
   }
   absl::StatusOr<std::unique_ptr<data::Tokenizer>> tokenizer = data::LoadTokenizer(tokenizer_spec);
-  if (!tokenizer.ok()) return Fail(2, tokenizer.status());
+  if (!tokenizer.ok()) return Fail(kCommand, 2, tokenizer.status());
   absl::StatusOr<CheckpointModel> loaded = LoadCheckpointModel(init);
-  if (!loaded.ok()) return Fail(loaded.status().code() == absl::StatusCode::kDataLoss ? 1 : 2, loaded.status());
+  if (!loaded.ok()) {
+    return Fail(kCommand, loaded.status().code() == absl::StatusCode::kDataLoss ? 1 : 2, loaded.status());
+  }
   const TrainConfig& train_config = loaded->manifest.train_config();
   if (train_config.has_finetune()) {
-    return Fail(2, absl::FailedPreconditionError(absl::StrCat(
+    return Fail(kCommand, 2, absl::FailedPreconditionError(absl::StrCat(
                        loaded->checkpoint_dir, " is a fine-tuning checkpoint (task ", train_config.finetune().task(),
                        "), without the masked-language-model head: use cloze predict")));
   }
   if ((*tokenizer)->vocab_size() != loaded->model.config().vocab_size()) {
-    return Fail(2, absl::FailedPreconditionError(absl::StrCat(
+    return Fail(kCommand, 2, absl::FailedPreconditionError(absl::StrCat(
                        "--tokenizer=", tokenizer_spec, " has ", (*tokenizer)->vocab_size(), " ids but the checkpoint ",
                        loaded->checkpoint_dir, " has vocab_size ", loaded->model.config().vocab_size())));
   }
@@ -162,10 +164,11 @@ int RunFillMaskCommand(const std::vector<std::string>& args) {
     if (absl::Status s = FillMasks(texts[i], loaded->model, **tokenizer, top_k); !s.ok()) {
       std::fflush(stdout);
       const std::string where = from_stdin ? absl::StrCat("stdin line ", i + 1, ": ") : "";
-      return Fail(s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1, absl::Status(s.code(), where + std::string(s.message())));
+      return Fail(kCommand, s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1,
+          absl::Status(s.code(), where + std::string(s.message())));
     }
   }
-  if (printed == 0) return Fail(2, absl::InvalidArgumentError("no text: give it as an argument or on stdin"));
+  if (printed == 0) return Fail(kCommand, 2, absl::InvalidArgumentError("no text: give it as an argument or on stdin"));
   return 0;
 }
 

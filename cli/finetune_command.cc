@@ -11,6 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "cli/finetune_run.h"
@@ -33,11 +34,6 @@ constexpr char kUsage[] =
     "sequence length, dropout; GLUE and SQuAD); the flags given explicitly win\n"
     "  [--workers=N --ps=M --max_restarts=K: a distributed job on this machine, as cloze launch runs it; "
     "--batch_size is per worker, so N workers × B run the steps of one process × N·B]\n";
-
-int Fail(int status, const absl::Status& error) {
-  std::fprintf(stderr, "cloze finetune: %s\n", std::string(error.message()).c_str());
-  return status;
-}
 
 // A folder this command created that holds nothing but its lock file: bad input found
 // before the run wrote anything leaves no folder behind, as if it had never been locked.
@@ -69,21 +65,23 @@ int RunFinetuneCommand(const std::vector<std::string>& args) {
     return 2;
   }
   const int seeds = absl::GetFlag(FLAGS_seeds);
-  if (seeds < 1) return Fail(2, absl::InvalidArgumentError(absl::StrCat("--seeds: must be at least 1, got ", seeds)));
+  if (seeds < 1) {
+    return Fail(kCommand, 2, absl::InvalidArgumentError(absl::StrCat("--seeds: must be at least 1, got ", seeds)));
+  }
   absl::StatusOr<FinetuneSetup> setup =
       BuildFinetune({.task = absl::GetFlag(FLAGS_task), .data_dir = absl::GetFlag(FLAGS_data_dir),
                      .init = absl::GetFlag(FLAGS_init), .model_config = absl::GetFlag(FLAGS_model_config)});
-  if (!setup.ok()) return Fail(2, setup.status());
+  if (!setup.ok()) return Fail(kCommand, 2, setup.status());
   TrainConfig& config = setup->config;
   absl::StatusOr<TrainingDevice> device = TrainingDeviceFromFlags();
-  if (!device.ok()) return Fail(2, device.status());
-  if (absl::Status s = ApplyFinetuneJobFlags(config, *device); !s.ok()) return Fail(2, s);
+  if (!device.ok()) return Fail(kCommand, 2, device.status());
+  if (absl::Status s = ApplyFinetuneJobFlags(config, *device); !s.ok()) return Fail(kCommand, 2, s);
   if (FinetuneLaunched()) return RunInFolder(config, nullptr, run_dir, seeds, *device);  // launch_job locks
   // One job per run folder: a second fine-tune there (a resume started twice) would
   // interleave checkpoints and metrics.
   const bool new_folder = !std::filesystem::exists(run_dir);
   absl::StatusOr<RunDirLock> lock = RunDirLock::Acquire(run_dir, kCommand);
-  if (!lock.ok()) return Fail(1, lock.status());
+  if (!lock.ok()) return Fail(kCommand, 1, lock.status());
   const int status = RunInFolder(config, std::move(setup->task), run_dir, seeds, *device);
   if (status != 0 && new_folder) RemoveIfOnlyLock(run_dir);
   return status;

@@ -11,6 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "cli/command_error.h"
 #include "cli/common_flags.h"
 #include "cli/finetune_recipe.h"
 #include "cli/launch_job.h"
@@ -75,11 +76,6 @@ ABSL_FLAG(int, seeds, 1,
 
 namespace cloze::cli {
 namespace {
-
-int Fail(const std::string& command, int status, const absl::Status& error) {
-  std::fprintf(stderr, "%s: %s\n", command.c_str(), std::string(error.message()).c_str());
-  return status;
-}
 
 std::string ConfigText(const TrainConfig& config) {
   std::string text;

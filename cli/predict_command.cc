@@ -15,6 +15,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "checkpoint/checkpoint.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "trainer/finetune_task.h"
@@ -42,10 +43,7 @@ constexpr char kUsage[] =
     "  FILE in the run's task format: GLUE TSV named after a split (dev.tsv, test.tsv), the generic task's "
     "TSV/JSONL, CoNLL-U (pos), SQuAD JSON (squad, squad_v2); labels, tags and answers optional\n";
 
-int Fail(int status, const absl::Status& error) {
-  std::fprintf(stderr, "cloze predict: %s\n", std::string(error.message()).c_str());
-  return status;
-}
+constexpr char kCommand[] = "cloze predict";
 
 // Bad input (2) or a failure (1).
 int ExitStatus(const absl::Status& s) {
@@ -139,24 +137,25 @@ int RunPredictCommand(const std::vector<std::string>& args) {
     return 2;
   }
   absl::StatusOr<TrainConfig> config = ReadRunConfig(run_dir);
-  if (!config.ok()) return Fail(ExitStatus(config.status()), config.status());
+  if (!config.ok()) return Fail(kCommand, ExitStatus(config.status()), config.status());
   const int batch_size = OrCommandDefault(absl::GetFlag(FLAGS_batch_size), config->batch_size());
   if (batch_size < 1) {
-    return Fail(2, absl::InvalidArgumentError(absl::StrCat("--batch_size: must be positive, got ", batch_size)));
+    return Fail(kCommand, 2,
+        absl::InvalidArgumentError(absl::StrCat("--batch_size: must be positive, got ", batch_size)));
   }
   FinetuneConfig finetune = config->finetune();
   if (!absl::GetFlag(FLAGS_tokenizer).empty()) finetune.set_tokenizer(absl::GetFlag(FLAGS_tokenizer));
   absl::StatusOr<std::unique_ptr<FinetuneTask>> task =
       LoadFinetuneTaskForPrediction(finetune, config->model().vocab_size());
-  if (!task.ok()) return Fail(ExitStatus(task.status()), task.status());
+  if (!task.ok()) return Fail(kCommand, ExitStatus(task.status()), task.status());
   absl::StatusOr<LoadedModel> model = LoadModel(*config, run_dir, absl::GetFlag(FLAGS_checkpoint));
-  if (!model.ok()) return Fail(ExitStatus(model.status()), model.status());
+  if (!model.ok()) return Fail(kCommand, ExitStatus(model.status()), model.status());
   absl::StatusOr<FilePredictions> predictions = (*task)->PredictFile(*model->backend, input[0], batch_size);
-  if (!predictions.ok()) return Fail(ExitStatus(predictions.status()), predictions.status());
+  if (!predictions.ok()) return Fail(kCommand, ExitStatus(predictions.status()), predictions.status());
   std::fprintf(stderr, "cloze predict: %s (%s) on %lld examples of %s\n", model->checkpoint_dir.c_str(),
                finetune.task().c_str(), static_cast<long long>(predictions->examples), input[0].c_str());
   if (absl::Status s = WritePredictions(*predictions, absl::GetFlag(FLAGS_output)); !s.ok()) {
-    return Fail(ExitStatus(s), s);
+    return Fail(kCommand, ExitStatus(s), s);
   }
   return 0;
 }

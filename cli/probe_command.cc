@@ -11,6 +11,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "cli/probe_follow.h"
@@ -63,10 +64,7 @@ constexpr char kUsage[] =
     "       [--probes=...,fill_zh --zh_text=CHINESE_TEXT --zh_skip_lines=N]\n"
     "       [--max_sentences=500 --max_train_sentences=2000 --max_seq_length=128 --batch_size=32 --skip_bad_lines]\n";
 
-int Fail(int status, const absl::Status& error) {
-  std::fprintf(stderr, "cloze probe: %s\n", std::string(error.message()).c_str());
-  return status;
-}
+constexpr char kCommand[] = "cloze probe";
 
 void Log(const std::string& line) { std::fprintf(stderr, "cloze probe: %s\n", line.c_str()); }
 
@@ -139,10 +137,10 @@ int FollowRunCommand(const std::string& run_dir, const data::Tokenizer& tokenize
                      const probe::ProbeSuiteOptions& options) {
   absl::StatusOr<RunDirLock> lock =
       RunDirLock::Acquire(run_dir, "cloze probe --follow", /*inherited_by_children=*/false, kProbeLockFileName);
-  if (!lock.ok()) return Fail(1, lock.status());
+  if (!lock.ok()) return Fail(kCommand, 1, lock.status());
   const std::string probes_path = absl::StrCat(run_dir, "/", probe::kProbesFileName);
   absl::StatusOr<std::unique_ptr<probe::ProbeMetrics>> metrics = StartProbeMetrics(run_dir, probes_path);
-  if (!metrics.ok()) return Fail(1, metrics.status());
+  if (!metrics.ok()) return Fail(kCommand, 1, metrics.status());
   const int64_t fail_step = absl::GetFlag(FLAGS_testing_fail_step);
   FollowOptions follow;
   follow.run_dir = run_dir;
@@ -162,7 +160,7 @@ int FollowRunCommand(const std::string& run_dir, const data::Tokenizer& tokenize
     return summary;
   };
   absl::StatusOr<FollowSummary> summary = FollowRun(follow);
-  if (!summary.ok()) return Fail(1, summary.status());
+  if (!summary.ok()) return Fail(kCommand, 1, summary.status());
   Log(absl::StrCat(summary->finished ? "the run has finished: " : "stopped: ", summary->probed,
                    " checkpoint(s) probed, ", summary->already_done, " already in ", probes_path, ", ",
                    summary->skipped, " skipped, ", summary->given_up, " given up"));
@@ -181,19 +179,21 @@ int RunProbeCommand(const std::vector<std::string>& args) {
   }
   const std::vector<std::string> inits = absl::StrSplit(init, ',', absl::SkipEmpty());
   const std::string out = follow.empty() ? OutputFolder(inits) : follow;
-  if (out.empty()) return Fail(2, absl::InvalidArgumentError("--run_dir: needed unless --init is one run folder"));
+  if (out.empty()) {
+    return Fail(kCommand, 2, absl::InvalidArgumentError("--run_dir: needed unless --init is one run folder"));
+  }
   absl::StatusOr<probe::ProbeSuiteOptions> options = OptionsFromFlags();
-  if (!options.ok()) return Fail(2, options.status());
+  if (!options.ok()) return Fail(kCommand, 2, options.status());
   if (!follow.empty() && !std::filesystem::is_directory(follow)) {
-    return Fail(2, absl::NotFoundError(absl::StrCat("--follow: ", follow, ": no such run folder")));
+    return Fail(kCommand, 2, absl::NotFoundError(absl::StrCat("--follow: ", follow, ": no such run folder")));
   }
   absl::StatusOr<std::vector<CheckpointToProbe>> checkpoints =
       follow.empty() ? CheckpointsToProbe(inits, absl::GetFlag(FLAGS_every)) : std::vector<CheckpointToProbe>{};
-  if (!checkpoints.ok()) return Fail(2, checkpoints.status());
+  if (!checkpoints.ok()) return Fail(kCommand, 2, checkpoints.status());
   absl::StatusOr<std::unique_ptr<data::Tokenizer>> tokenizer = data::LoadTokenizer(tokenizer_spec);
-  if (!tokenizer.ok()) return Fail(2, tokenizer.status());
+  if (!tokenizer.ok()) return Fail(kCommand, 2, tokenizer.status());
   absl::StatusOr<std::unique_ptr<probe::ProbeData>> data = probe::LoadProbeData(*options, **tokenizer, Log);
-  if (!data.ok()) return Fail(2, data.status());
+  if (!data.ok()) return Fail(kCommand, 2, data.status());
   if (!follow.empty()) {
     // The records' checkpoint paths are canonical (CheckpointsToProbe): the same here.
     return FollowRunCommand(std::filesystem::weakly_canonical(std::filesystem::absolute(follow)).string(),
@@ -201,7 +201,7 @@ int RunProbeCommand(const std::vector<std::string>& args) {
   }
   std::error_code error;
   std::filesystem::create_directories(out, error);
-  if (error) return Fail(1, absl::InternalError(absl::StrCat(out, ": ", error.message())));
+  if (error) return Fail(kCommand, 1, absl::InternalError(absl::StrCat(out, ": ", error.message())));
 
   const int64_t delete_step = absl::GetFlag(FLAGS_testing_delete_before_load);
   auto before_load = [&](const CheckpointToProbe& checkpoint) {
@@ -210,7 +210,7 @@ int RunProbeCommand(const std::vector<std::string>& args) {
   const std::string probes_path = absl::StrCat(out, "/", probe::kProbesFileName);
   absl::StatusOr<ProbeRunSummary> summary =
       ProbeCheckpoints(*checkpoints, **tokenizer, **data, *options, probes_path, Log, before_load);
-  if (!summary.ok()) return Fail(1, summary.status());
+  if (!summary.ok()) return Fail(kCommand, 1, summary.status());
   Log(absl::StrCat(summary->probed, " checkpoint(s) probed, ", summary->already_done, " already in ", probes_path,
                    ", ", summary->skipped, " skipped"));
   return 0;

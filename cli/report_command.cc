@@ -9,6 +9,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "eval/glue_score.h"
 #include "nlohmann/json.hpp"
@@ -21,10 +22,7 @@ namespace {
 
 constexpr char kUsage[] = "usage: cloze report RUN_DIR [--output=FILE.html (default RUN_DIR/report.html)]\n";
 
-int Fail(int status, const std::string& message) {
-  std::fprintf(stderr, "cloze report: %s\n", message.c_str());
-  return status;
-}
+constexpr char kCommand[] = "cloze report";
 
 // main.py's --context: {"glue_tasks": [in GLUE's order], "human_scores": {task: percent}}.
 std::string ReportContext() {
@@ -40,19 +38,20 @@ std::string ReportContext() {
 }  // namespace
 
 int RunReportCommand(const std::vector<std::string>& args) {
-  if (args.size() != 1) return Fail(2, std::string("expected one RUN_DIR\n") + kUsage);
+  if (args.size() != 1) return Fail(kCommand, 2, std::string("expected one RUN_DIR\n") + kUsage);
   const std::string& run_dir = args[0];
   std::error_code error;
   if (!std::filesystem::is_directory(run_dir, error)) {
-    return Fail(2, run_dir + ": " + (std::filesystem::exists(run_dir, error) ? "not a folder" : "no such folder"));
+    return Fail(kCommand, 2,
+        run_dir + ": " + (std::filesystem::exists(run_dir, error) ? "not a folder" : "no such folder"));
   }
   std::string output = absl::GetFlag(FLAGS_output);
   if (output.empty()) output = (std::filesystem::path(run_dir) / "report.html").string();
   absl::StatusOr<std::string> python = report::FindPythonWithMatplotlib(report::PythonCandidates());
-  if (!python.ok()) return Fail(1, std::string(python.status().message()));
+  if (!python.ok()) return Fail(kCommand, 1, std::string(python.status().message()));
   absl::StatusOr<int> status =
       report::RunReportScript(*python, {.run_dir = run_dir, .output = output, .context_json = ReportContext()});
-  if (!status.ok()) return Fail(1, std::string(status.status().message()));
+  if (!status.ok()) return Fail(kCommand, 1, std::string(status.status().message()));
   return *status;
 }
 

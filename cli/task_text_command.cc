@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "cli/command_error.h"
 #include "cli/commands.h"
 #include "cli/evaluate_suite.h"
 #include "tasks/glue_tasks.h"
@@ -36,10 +37,7 @@ constexpr char kUsage[] =
     "--sentences_per_document consecutive examples are one), for cloze prepare --input=FILE.txt "
     "--input_format=bert\n";
 
-int Fail(int status, const absl::Status& error) {
-  std::fprintf(stderr, "cloze task-text: %s\n", std::string(error.message()).c_str());
-  return status;
-}
+constexpr char kCommand[] = "cloze task-text";
 
 struct TaskText {
   int64_t examples = 0, documents = 0, lines = 0;
@@ -87,12 +85,13 @@ int RunTaskTextCommand(const std::vector<std::string>& args) {
   }
   const int per_document = absl::GetFlag(FLAGS_sentences_per_document);
   if (per_document < 1) {
-    return Fail(2, absl::InvalidArgumentError(absl::StrCat("--sentences_per_document: must be at least 1, got ", per_document)));
+    return Fail(kCommand, 2,
+        absl::InvalidArgumentError(absl::StrCat("--sentences_per_document: must be at least 1, got ", per_document)));
   }
   absl::StatusOr<Suite> suite = ResolveSuite("glue", absl::GetFlag(FLAGS_tasks), {.glue = absl::GetFlag(FLAGS_data_dir)});
-  if (!suite.ok()) return Fail(2, suite.status());
+  if (!suite.ok()) return Fail(kCommand, 2, suite.status());
   for (const SkippedTask& s : suite->skipped) std::printf("skipped %s: %s\n", s.task.c_str(), s.reason.c_str());
-  if (suite->tasks.empty()) return Fail(2, absl::NotFoundError("no GLUE task has its files in --data_dir"));
+  if (suite->tasks.empty()) return Fail(kCommand, 2, absl::NotFoundError("no GLUE task has its files in --data_dir"));
 
   // Every task is read before anything is written: a bad file leaves no output behind.
   std::string text;
@@ -101,7 +100,7 @@ int RunTaskTextCommand(const std::vector<std::string>& args) {
     absl::StatusOr<std::vector<tasks::SentenceExample>> examples = tasks::ReadGlueSplit(
         absl::StrCat(t.data_dir, "/", t.task), t.task, "train", {.skip_bad_lines = absl::GetFlag(FLAGS_skip_bad_lines)},
         &stats);
-    if (!examples.ok()) return Fail(2, examples.status());
+    if (!examples.ok()) return Fail(kCommand, 2, examples.status());
     const TaskText counts = AppendTask(*examples, per_document, text);
     std::printf("%s: %lld examples, %lld documents, %lld lines", t.task.c_str(), static_cast<long long>(counts.examples),
                 static_cast<long long>(counts.documents), static_cast<long long>(counts.lines));
@@ -111,7 +110,7 @@ int RunTaskTextCommand(const std::vector<std::string>& args) {
     }
     std::printf("\n");
   }
-  if (absl::Status s = util::WriteTextFileAtomically(output, text); !s.ok()) return Fail(1, s);
+  if (absl::Status s = util::WriteTextFileAtomically(output, text); !s.ok()) return Fail(kCommand, 1, s);
   std::printf("written: %s (%zu bytes); next: cloze prepare --input=%s --input_format=bert ...\n", output.c_str(),
               text.size(), output.c_str());
   return 0;
