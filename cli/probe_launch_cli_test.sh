@@ -25,7 +25,7 @@ launch=$!
 # While it runs, the prober (the PID in probe.lock) must not hold the launch's run.lock:
 # cloze launch starts it without the descriptors its coordinator and workers inherit.
 prober_fds=""
-for _ in $(seq 1 6000); do
+while :; do  # no time bound: the process ending, or bazel's test timeout, ends the wait
   prober=$(awk '{ print $2 }' "$run/probe.lock" 2>/dev/null)
   [ -n "$prober" ] && prober_fds=$(ls -l "/proc/$prober/fd" 2>/dev/null) && [ -n "$prober_fds" ] && break
   kill -0 $launch 2>/dev/null || break

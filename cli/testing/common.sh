@@ -23,7 +23,7 @@ kill_at_checkpoint() {
   local pid=$!
   local checkpoint
   checkpoint=$(printf '%s/checkpoints/step-%09d' "$run_dir" "$step")
-  for _ in $(seq 1 6000); do
+  while :; do  # no time bound: the process ending, or bazel's test timeout, ends the wait
     [ -d "$checkpoint" ] && break
     kill -0 $pid 2>/dev/null || break
     sleep 0.01
@@ -112,7 +112,7 @@ refused_while_held() {
   shift 2
   "$@" >/dev/null 2>&1 &
   local held=$!
-  for _ in $(seq 1 6000); do
+  while :; do  # no time bound: the process ending, or bazel's test timeout, ends the wait
     grep -qs " $held " "$run_dir/${lock_file:-run.lock}" && break
     kill -0 $held 2>/dev/null || break
     sleep 0.01

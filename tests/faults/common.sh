@@ -121,7 +121,9 @@ stop_while_joining() {
   shift 3
   "${JOINING_COMMAND[@]}" --coordinator="$coordinator" >"$work/$name.log" 2>&1 &
   local member=$!
-  for _ in $(seq 100); do "$@" && break; sleep 0.1; done
+  # No time bound: under load registering can take long; the member exiting, or bazel's test
+  # timeout, ends the wait.
+  until "$@"; do kill -0 "$member" 2>/dev/null || break; sleep 0.1; done
   sleep 1  # inside a long poll or a retry by now
   kill -0 "$member" 2>/dev/null || { fail "$name: it exited before the SIGTERM"; cat "$work/$name.log"; return; }
   kill -TERM "$member"

@@ -19,7 +19,7 @@ $cloze coordinator --config="$work/job.textproto" --run_dir="$work/run" --worker
   --listen=127.0.0.1:0 --port_file="$work/port" --metrics_address= >"$work/coordinator.log" 2>&1 &
 coordinator=$!
 trap 'kill $coordinator 2>/dev/null; wait $coordinator 2>/dev/null' EXIT
-for _ in $(seq 300); do [ -s "$work/port" ] && break; sleep 0.1; done
+until [ -s "$work/port" ]; do kill -0 $coordinator 2>/dev/null || break; sleep 0.1; done  # no time bound
 [ -s "$work/port" ] || { cat "$work/coordinator.log"; fail "the coordinator wrote no port file"; exit 1; }
 port=$(cat "$work/port")
 registered() { grep -q "member_id" "$work/run/coordinator/state.pb.txt" 2>/dev/null; }
