@@ -27,11 +27,7 @@ prober=$!
 $cloze train --config="$work/pretrain.textproto" --run_dir="$pre" --metrics_address= >"$work/pretrain.log" 2>&1 ||
   { tail -5 "$work/pretrain.log"; fail "training beside the prober"; }
 # Killed once the first checkpoint's first records are in.
-while :; do  # no time bound: the process ending, or bazel's test timeout, ends the wait
-  grep -qs '"step":2,' "$probes" && break
-  kill -0 $prober 2>/dev/null || break
-  sleep 0.05
-done
+wait_while_running $prober 0.05 grep -qs '"step":2,' "$probes"
 kill -9 $prober 2>/dev/null || fail "the prober ended before it could be killed: $(cat "$work/follow1.log")"
 wait $prober 2>/dev/null
 ! grep -qs "cloze probe" "$pre/run.lock" || fail "the prober took run.lock"
@@ -69,11 +65,7 @@ lock_file=probe.lock refused_while_held "$work/copy" "cloze probe --follow" "${f
 sed -i 's/^total_steps: .*/total_steps: 100/' "$work/copy/train_config.pb.txt"
 "${fill[@]}" --metrics_address=127.0.0.1:0 --metrics_port_file="$work/probe_port" >"$work/term.log" 2>&1 &
 prober=$!
-while :; do  # no time bound: the process ending, or bazel's test timeout, ends the wait
-  grep -q "  fill: overall" "$work/term.log" && break
-  kill -0 $prober 2>/dev/null || break
-  sleep 0.05
-done
+wait_while_running $prober 0.05 grep -q "  fill: overall" "$work/term.log"
 python3 - "$(cat "$work/probe_port")" <<'PY' || fail "the prober's gauges"
 import re, sys, urllib.request
 text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()

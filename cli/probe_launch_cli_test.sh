@@ -25,12 +25,11 @@ launch=$!
 # While it runs, the prober (the PID in probe.lock) must not hold the launch's run.lock:
 # cloze launch starts it without the descriptors its coordinator and workers inherit.
 prober_fds=""
-while :; do  # no time bound: the process ending, or bazel's test timeout, ends the wait
+prober_seen() {  # sets prober_fds to the descriptors of the PID in probe.lock, once it runs
   prober=$(awk '{ print $2 }' "$run/probe.lock" 2>/dev/null)
-  [ -n "$prober" ] && prober_fds=$(ls -l "/proc/$prober/fd" 2>/dev/null) && [ -n "$prober_fds" ] && break
-  kill -0 $launch 2>/dev/null || break
-  sleep 0.02
-done
+  [ -n "$prober" ] && prober_fds=$(ls -l "/proc/$prober/fd" 2>/dev/null) && [ -n "$prober_fds" ]
+}
+wait_while_running $launch 0.02 prober_seen
 wait $launch || fail "launch with a prober: $(tail -5 "$work/launch.log")"
 [ -n "$prober_fds" ] || fail "the launched prober was never seen running (probe.lock: $(cat "$run/probe.lock" 2>&1))"
 grep -q "probe.lock" <<<"$prober_fds" || fail "the prober's descriptors lack its own probe.lock: $prober_fds"

@@ -88,7 +88,8 @@ int RunTaskTextCommand(const std::vector<std::string>& args) {
     return Fail(kCommand, 2,
         absl::InvalidArgumentError(absl::StrCat("--sentences_per_document: must be at least 1, got ", per_document)));
   }
-  absl::StatusOr<Suite> suite = ResolveSuite("glue", absl::GetFlag(FLAGS_tasks), {.glue = absl::GetFlag(FLAGS_data_dir)});
+  absl::StatusOr<Suite> suite =
+      ResolveSuite("glue", absl::GetFlag(FLAGS_tasks), {.glue = absl::GetFlag(FLAGS_data_dir)});
   if (!suite.ok()) return Fail(kCommand, 2, suite.status());
   for (const SkippedTask& s : suite->skipped) std::printf("skipped %s: %s\n", s.task.c_str(), s.reason.c_str());
   if (suite->tasks.empty()) return Fail(kCommand, 2, absl::NotFoundError("no GLUE task has its files in --data_dir"));
@@ -102,8 +103,9 @@ int RunTaskTextCommand(const std::vector<std::string>& args) {
         &stats);
     if (!examples.ok()) return Fail(kCommand, 2, examples.status());
     const TaskText counts = AppendTask(*examples, per_document, text);
-    std::printf("%s: %lld examples, %lld documents, %lld lines", t.task.c_str(), static_cast<long long>(counts.examples),
-                static_cast<long long>(counts.documents), static_cast<long long>(counts.lines));
+    std::printf("%s: %lld examples, %lld documents, %lld lines", t.task.c_str(),
+                static_cast<long long>(counts.examples), static_cast<long long>(counts.documents),
+                static_cast<long long>(counts.lines));
     if (stats.skipped > 0) {
       std::printf("; %lld bad lines skipped, the first: %s", static_cast<long long>(stats.skipped),
                   stats.first_skipped.c_str());

@@ -13,6 +13,18 @@ require_spm() { [ -f "$spm" ] || { echo "FAIL: missing $spm (shared data)"; exit
 micro_rte=(--init=scratch --tokenizer=spm-albert:$spm --model_config=cli/testdata/finetune/albert-micro.textproto
   --max_seq_length=64 --batch_size=8)
 
+# wait_while_running PID SECONDS COMMAND...: runs COMMAND every SECONDS until it succeeds
+# (status 0) or PID has exited (status 1). No time bound: a loaded machine may take long to get
+# there, and bazel's test timeout bounds the test.
+wait_while_running() {
+  local pid=$1 seconds=$2
+  shift 2
+  until "$@"; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep "$seconds"
+  done
+}
+
 # kill_at_checkpoint STEP RUN_DIR LOG COMMAND...: runs COMMAND in the background (itself, not a
 # subshell, so that the kill reaches it) with its output in LOG, and SIGKILLs it once RUN_DIR
 # has the checkpoint of STEP. Fails (status 1) when the run ended before.
@@ -23,11 +35,7 @@ kill_at_checkpoint() {
   local pid=$!
   local checkpoint
   checkpoint=$(printf '%s/checkpoints/step-%09d' "$run_dir" "$step")
-  while :; do  # no time bound: the process ending, or bazel's test timeout, ends the wait
-    [ -d "$checkpoint" ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.01
-  done
+  wait_while_running $pid 0.01 test -d "$checkpoint"
   kill -9 $pid 2>/dev/null || { fail "the run ended before it could be killed: $(cat "$log")"; return 1; }
   wait $pid 2>/dev/null
   return 0
@@ -112,11 +120,7 @@ refused_while_held() {
   shift 2
   "$@" >/dev/null 2>&1 &
   local held=$!
-  while :; do  # no time bound: the process ending, or bazel's test timeout, ends the wait
-    grep -qs " $held " "$run_dir/${lock_file:-run.lock}" && break
-    kill -0 $held 2>/dev/null || break
-    sleep 0.01
-  done
+  wait_while_running $held 0.01 grep -qs " $held " "$run_dir/${lock_file:-run.lock}"
   kill -STOP $held
   local log status
   log=$("$@" 2>&1)
